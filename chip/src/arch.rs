@@ -1,0 +1,407 @@
+//! `Arch`: the hardware description of a spiking chip.
+//!
+//! A chip is data, never constants in code: the mesh, each core's capacity,
+//! the number formats of its neuron arithmetic and the cost of every event in
+//! its pipeline (`axon_in → synapse → neuron → spike_out → axon_out`, NoC hops,
+//! the per-timestep barrier). Presets ship as RON files in `examples/arch/`
+//! and are embedded here so that `Arch::preset("loihi")` works anywhere.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::error::{ChipError, Result};
+
+/// A whole chip (or a board of tiled chips).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Arch {
+    pub name: String,
+    pub description: String,
+    pub topology: Topology,
+    pub core: CoreLimits,
+    pub format: NumberFormat,
+    pub timing: Timing,
+    pub costs: EventCosts,
+}
+
+/// A 2-D mesh of tiles, each holding `cores_per_tile` cores; a board tiles
+/// `chips_x × chips_y` identical chips into one larger mesh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topology {
+    pub tiles_x: u32,
+    pub tiles_y: u32,
+    pub cores_per_tile: u32,
+    #[serde(default = "one")]
+    pub chips_x: u32,
+    #[serde(default = "one")]
+    pub chips_y: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Where a core sits: global tile coordinates on the (possibly multi-chip) mesh.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TileCoord {
+    pub x: u32,
+    pub y: u32,
+}
+
+impl Topology {
+    /// Tiles along x and y of the whole board.
+    pub fn mesh_size(&self) -> (u32, u32) {
+        (self.tiles_x * self.chips_x, self.tiles_y * self.chips_y)
+    }
+
+    pub fn num_tiles(&self) -> usize {
+        let (w, h) = self.mesh_size();
+        w as usize * h as usize
+    }
+
+    pub fn num_cores(&self) -> usize {
+        self.num_tiles() * self.cores_per_tile as usize
+    }
+
+    /// Physical core `id` → its tile. Cores are numbered tile-major, tiles row-major.
+    pub fn tile_of(&self, core: usize) -> TileCoord {
+        let tile = core / self.cores_per_tile as usize;
+        let (w, _) = self.mesh_size();
+        TileCoord {
+            x: (tile % w as usize) as u32,
+            y: (tile / w as usize) as u32,
+        }
+    }
+
+    pub fn tile_index(&self, t: TileCoord) -> usize {
+        let (w, _) = self.mesh_size();
+        t.y as usize * w as usize + t.x as usize
+    }
+
+    /// Which chip of the board a tile belongs to.
+    pub fn chip_of(&self, t: TileCoord) -> (u32, u32) {
+        (t.x / self.tiles_x, t.y / self.tiles_y)
+    }
+}
+
+/// What one core can hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoreLimits {
+    /// Neurons (compartments acting as somas) per core.
+    pub max_neurons: u32,
+    /// Synapse words in the core's synapse memory.
+    pub max_synapses: u32,
+    /// Input axons (rows of the synapse table).
+    pub max_axons: u32,
+    /// Output routing-table entries.
+    pub max_routes: u32,
+    /// Largest synaptic + axonal delay in timesteps (delay 0 = next step).
+    pub max_delay: u32,
+    /// Dendritic compartments a neuron may have besides its soma.
+    pub compartments_per_neuron: u32,
+}
+
+/// The number formats of the core's arithmetic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NumberFormat {
+    /// Signed weight width in bits (sign included).
+    pub weight_bits: u8,
+    /// Range of the per-population weight exponent: a_in = (Σ w) · 2^exp.
+    pub weight_exp_min: i8,
+    pub weight_exp_max: i8,
+    /// Width of the synaptic current `u` and membrane `v` (sign included).
+    pub state_bits: u8,
+    /// Unsigned threshold mantissa width.
+    pub threshold_bits: u8,
+    /// Signed bias mantissa width; the bias exponent is a signed 4-bit field.
+    pub bias_bits: u8,
+    /// How state decays each step.
+    pub decay: DecayRule,
+    /// Left shift that aligns the summed synaptic input with `u` (Loihi: 6).
+    pub activation_shift: u8,
+    /// Left shift that aligns the threshold mantissa with `v` (Loihi: 6).
+    pub threshold_shift: u8,
+    /// What happens when the synaptic current leaves its range.
+    pub current_overflow: Overflow,
+}
+
+/// How neuron state decays per timestep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DecayRule {
+    /// Loihi style: `x ← rtz(x · (4096 − (d + offset)) / 4096)` with a 12-bit
+    /// unsigned `d`; the offsets are Loihi-1's 1-bit registers (Lava's
+    /// `ds_offset = 1` for the current, `dm_offset = 0` for the membrane).
+    Mul12 {
+        current_offset: u8,
+        voltage_offset: u8,
+    },
+    /// Xylo style: `x ← x − (x >> d)` with a small unsigned shift `d`.
+    Shift,
+}
+
+/// Overflow behaviour of the synaptic current `u`. The membrane `v` always saturates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Overflow {
+    /// Loihi/Lava: one correction by ±2^state_bits when `u` leaves
+    /// `(−2^(bits−1), 2^(bits−1)]`, on 32-bit registers that wrap.
+    Wrap,
+    /// Clamp to `[−2^(bits−1)+1, 2^(bits−1)−1]` and count a saturation.
+    Saturate,
+}
+
+/// Clock and synchronisation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Timing {
+    /// Core clock for synchronous designs (FPGA, Xylo); `None` for asynchronous chips.
+    pub clock_hz: Option<f64>,
+    /// Barrier latency by number of active tiles, as `(tiles, ns)` points,
+    /// linearly interpolated and held constant beyond the last point.
+    pub barrier_ns: Vec<(u32, f64)>,
+    /// Static (leakage) power of one core in mW, charged for every core the
+    /// program uses for the whole modelled run time.
+    pub static_power_mw_per_core: f64,
+}
+
+/// Energy and latency of one event.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventCost {
+    pub energy_pj: f64,
+    pub latency_ns: f64,
+}
+
+/// Per-event costs of the core pipeline and the network-on-chip.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventCosts {
+    /// A spike message arriving at a core (axon lookup).
+    pub axon_in: EventCost,
+    /// One synaptic operation read from a dense (crossbar-like) table.
+    pub synapse_dense: EventCost,
+    /// One synaptic operation read from a sparse (CSR) table.
+    pub synapse_sparse: EventCost,
+    /// Updating a neuron that received input or holds non-zero state.
+    pub neuron_update_active: EventCost,
+    /// Updating a neuron at rest with no input.
+    pub neuron_update_idle: EventCost,
+    /// A neuron firing (spike generation).
+    pub spike_out: EventCost,
+    /// One message leaving a core (one per routing-table entry of a spiking neuron).
+    pub axon_out: EventCost,
+    /// One NoC hop east or west.
+    pub hop_east_west: EventCost,
+    /// One NoC hop north or south.
+    pub hop_north_south: EventCost,
+    /// One hop that crosses a chip boundary on a multi-chip board.
+    pub hop_chip: EventCost,
+    /// One plastic-synapse weight update.
+    pub learning_update: EventCost,
+}
+
+/// The presets shipped in `examples/arch/`, embedded at build time.
+const PRESETS: &[(&str, &str)] = &[
+    ("loihi", include_str!("../../examples/arch/loihi.ron")),
+    (
+        "truenorth",
+        include_str!("../../examples/arch/truenorth.ron"),
+    ),
+    ("xylo", include_str!("../../examples/arch/xylo.ron")),
+    (
+        "fpga-small",
+        include_str!("../../examples/arch/fpga-small.ron"),
+    ),
+];
+
+impl Arch {
+    /// Names of the built-in presets.
+    pub fn preset_names() -> Vec<&'static str> {
+        PRESETS.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// A built-in preset by name.
+    pub fn preset(name: &str) -> Result<Arch> {
+        let (_, text) =
+            PRESETS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| ChipError::UnknownArch {
+                    name: name.to_string(),
+                    known: Self::preset_names().join(", "),
+                })?;
+        Self::from_ron_str(text, Path::new(&format!("<preset {name}>")))
+    }
+
+    /// The RON source text of a preset (what `spikefab arch show` prints).
+    pub fn preset_source(name: &str) -> Option<&'static str> {
+        PRESETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    }
+
+    /// A preset name, or a path to an architecture RON file.
+    pub fn resolve(name_or_path: &str) -> Result<Arch> {
+        if Self::preset_source(name_or_path).is_some() {
+            return Self::preset(name_or_path);
+        }
+        let path = Path::new(name_or_path);
+        if path.extension().is_some_and(|e| e == "ron") || path.exists() {
+            return Self::load(path);
+        }
+        Err(ChipError::UnknownArch {
+            name: name_or_path.to_string(),
+            known: Self::preset_names().join(", "),
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Arch> {
+        let text = std::fs::read_to_string(path).map_err(|e| ChipError::io(path, e))?;
+        Self::from_ron_str(&text, path)
+    }
+
+    pub fn from_ron_str(text: &str, origin: &Path) -> Result<Arch> {
+        let arch: Arch = ron::from_str(text).map_err(|e| ChipError::Ron {
+            path: origin.to_path_buf(),
+            what: "architecture",
+            message: e.to_string(),
+        })?;
+        arch.validate()?;
+        Ok(arch)
+    }
+
+    /// Checks that the description is self-consistent.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |message: String| {
+            Err(ChipError::InvalidArch {
+                arch: self.name.clone(),
+                message,
+            })
+        };
+        let t = &self.topology;
+        if t.tiles_x == 0
+            || t.tiles_y == 0
+            || t.cores_per_tile == 0
+            || t.chips_x == 0
+            || t.chips_y == 0
+        {
+            return bad("every topology dimension must be at least 1".into());
+        }
+        let f = &self.format;
+        if !(2..=16).contains(&f.weight_bits) {
+            return bad(format!(
+                "weight_bits must be 2..=16, found {}",
+                f.weight_bits
+            ));
+        }
+        if !(4..=31).contains(&f.state_bits) {
+            return bad(format!("state_bits must be 4..=31, found {}", f.state_bits));
+        }
+        if !(1..=31).contains(&(f.threshold_bits as u32 + f.threshold_shift as u32))
+            || f.threshold_bits == 0
+        {
+            return bad("threshold_bits + threshold_shift must be 1..=31".into());
+        }
+        if !(2..=16).contains(&f.bias_bits) {
+            return bad(format!("bias_bits must be 2..=16, found {}", f.bias_bits));
+        }
+        if f.weight_exp_min > f.weight_exp_max || f.weight_exp_min < -16 || f.weight_exp_max > 16 {
+            return bad("weight exponent range must lie within -16..=16 and min <= max".into());
+        }
+        if self.core.max_neurons == 0 || self.core.max_neurons > 1 << 16 {
+            return bad("max_neurons must be 1..=65536 (neuron ids in a core are 16-bit)".into());
+        }
+        if self.core.max_delay > 255 {
+            return bad("max_delay must be at most 255".into());
+        }
+        if self.timing.barrier_ns.is_empty() {
+            return bad("timing.barrier_ns needs at least one (tiles, ns) point".into());
+        }
+        if self.timing.barrier_ns.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return bad(
+                "timing.barrier_ns points must be sorted by strictly increasing tile count".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Barrier latency for a number of active tiles (linear interpolation of the table).
+    pub fn barrier_ns(&self, active_tiles: usize) -> f64 {
+        let pts = &self.timing.barrier_ns;
+        let x = active_tiles as f64;
+        if x <= pts[0].0 as f64 {
+            return pts[0].1;
+        }
+        for w in pts.windows(2) {
+            let (x0, y0) = (w[0].0 as f64, w[0].1);
+            let (x1, y1) = (w[1].0 as f64, w[1].1);
+            if x <= x1 {
+                return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+            }
+        }
+        pts[pts.len() - 1].1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_loads_and_validates() {
+        for name in Arch::preset_names() {
+            let arch = Arch::preset(name).unwrap();
+            assert_eq!(arch.name, name);
+            assert!(arch.topology.num_cores() >= 1);
+        }
+    }
+
+    #[test]
+    fn loihi_preset_carries_the_published_figures() {
+        let a = Arch::preset("loihi").unwrap();
+        assert_eq!(a.topology.num_cores(), 128);
+        assert_eq!(a.core.max_neurons, 1024);
+        assert_eq!(a.costs.hop_east_west.energy_pj, 3.0);
+        assert_eq!(a.costs.hop_north_south.latency_ns, 6.5);
+        assert_eq!(a.costs.synapse_dense.energy_pj, 35.5);
+        assert_eq!(a.costs.axon_out.energy_pj, 111.0);
+        assert_eq!(a.barrier_ns(1), 600.0);
+        assert_eq!(a.barrier_ns(29), 1800.0);
+        assert_eq!(a.barrier_ns(3), 1200.0);
+        assert_eq!(a.barrier_ns(32), 1800.0);
+    }
+
+    #[test]
+    fn unknown_preset_names_the_known_ones() {
+        let e = Arch::resolve("loihi3").unwrap_err().to_string();
+        assert!(e.contains("loihi") && e.contains("fpga-small"), "{e}");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_with_the_file_name() {
+        let text = Arch::preset_source("xylo")
+            .unwrap()
+            .replace("max_neurons", "max_neuronz");
+        let e = Arch::from_ron_str(&text, Path::new("my.ron"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("my.ron") && e.contains("max_neuronz"), "{e}");
+    }
+
+    #[test]
+    fn core_numbering_is_tile_major_then_row_major() {
+        let t = Topology {
+            tiles_x: 4,
+            tiles_y: 2,
+            cores_per_tile: 2,
+            chips_x: 2,
+            chips_y: 1,
+        };
+        assert_eq!(t.num_cores(), 32);
+        assert_eq!(t.tile_of(0), TileCoord { x: 0, y: 0 });
+        assert_eq!(t.tile_of(1), TileCoord { x: 0, y: 0 });
+        assert_eq!(t.tile_of(2), TileCoord { x: 1, y: 0 });
+        assert_eq!(t.tile_of(17), TileCoord { x: 0, y: 1 });
+        assert_eq!(t.chip_of(TileCoord { x: 5, y: 1 }), (1, 0));
+    }
+}

@@ -1,0 +1,59 @@
+//! # spikefab-chip
+//!
+//! The spiking chip's "ISA", shared by every other spikefab crate:
+//!
+//! - [`Arch`]: a chip's hardware description (mesh, core capacities, number
+//!   formats, per-event energy and latency), with built-in presets.
+//! - [`CoreProgram`]: a network compiled onto that chip's cores (neuron
+//!   tables, CSR synapse tables, routing tables, ports, provenance), stored as
+//!   RON or compact binary `.sfc`.
+//! - [`neuron`]: the bit-exact fixed-point neuron arithmetic, the single
+//!   implementation that the emulator runs and the RTL must match.
+//! - [`SpikeStream`]: address-event spike streams and their `.aer`, `.csv`
+//!   and `.npy` files.
+//!
+//! It does not compile networks, run them, or know about audio: those are the
+//! compiler, emulator and cochlea crates.
+
+pub mod arch;
+pub mod error;
+pub mod neuron;
+pub mod program;
+pub mod spikes;
+
+pub use arch::{
+    Arch, CoreLimits, DecayRule, EventCost, EventCosts, NumberFormat, Overflow, TileCoord, Timing,
+    Topology,
+};
+pub use error::{ChipError, Result};
+pub use program::{
+    CoreConfig, CoreProgram, LayerScale, NeuronGroup, NeuronModel, OutputPort, Provenance, Route,
+    RouteTable, SynapseTable, PROGRAM_FORMAT_VERSION,
+};
+pub use spikes::{Spike, SpikeStream};
+
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `bytes` to `path` via a temporary file in the same folder and a
+/// rename, so that a crash never leaves a half-written file behind.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let io = |e| ChipError::io(path, e);
+    let mut f = std::fs::File::create(&tmp).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ChipError::io(path, e)
+    })
+}

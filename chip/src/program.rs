@@ -1,0 +1,579 @@
+//! `CoreProgram`: a network compiled onto the cores of one [`Arch`].
+//!
+//! The compiler writes it, the emulator runs it, the HDL exporter turns it
+//! into memory tables. Everything in it is already in the chip's fixed-point
+//! formats; nothing here is a float except provenance and `dt`.
+//!
+//! Serialized as human-readable RON (`.ron`) or as compact binary (`.sfc`:
+//! the magic `SFC\0`, a little-endian u32 format version, then the program in
+//! `postcard` encoding). Both round-trip exactly.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::arch::Arch;
+use crate::error::{ChipError, Result};
+use crate::neuron::SHIFT_NO_DECAY;
+
+/// Version of the `CoreProgram` layout; bumped on any incompatible change.
+pub const PROGRAM_FORMAT_VERSION: u32 = 1;
+const SFC_MAGIC: &[u8; 4] = b"SFC\0";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoreProgram {
+    pub format_version: u32,
+    /// The chip this program was compiled for.
+    pub arch: Arch,
+    /// Seconds of model time per timestep.
+    pub dt: f64,
+    /// The cores the program uses (a subset of the arch's cores).
+    pub cores: Vec<CoreConfig>,
+    /// External input channel `c` → the `(core, axon)` entries it feeds.
+    pub inputs: RouteTable,
+    /// The neurons read out, in output-channel order.
+    pub outputs: Vec<OutputPort>,
+    pub provenance: Provenance,
+}
+
+/// One physical core's configuration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoreConfig {
+    /// Physical core id in the arch (tile-major; see `Topology::tile_of`).
+    pub core_id: u32,
+    /// Neuron populations; neuron ids in the core run consecutively through the groups.
+    pub groups: Vec<NeuronGroup>,
+    pub synapses: SynapseTable,
+    /// Neuron → the `(core, axon)` entries its spikes are sent to.
+    pub routes: RouteTable,
+}
+
+/// Neurons of one model sharing a weight exponent; parameters are per neuron (structure of arrays).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NeuronGroup {
+    /// The layer this slice came from (for reports).
+    pub name: String,
+    pub model: NeuronModel,
+    /// a_in = (Σ w) · 2^weight_exp for every neuron of the group.
+    pub weight_exp: i8,
+    /// Current decay (unused by `If`): `Mul12` 0..=4095, `Shift` amount (≥ 32 = none).
+    pub du: Vec<u16>,
+    /// Membrane decay (unused by `If`).
+    pub dv: Vec<u16>,
+    pub bias_mant: Vec<i32>,
+    pub bias_exp: Vec<i8>,
+    /// Threshold mantissa (unused by `Li`).
+    pub vth: Vec<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NeuronModel {
+    /// Current-based LIF (Loihi semantics with `Mul12`, Xylo semantics with `Shift`).
+    CubaLif,
+    /// Non-leaky integrate-and-fire.
+    If,
+    /// Leaky integrator readout (CUBA dynamics, never spikes).
+    Li,
+}
+
+impl NeuronGroup {
+    pub fn len(&self) -> usize {
+        self.du.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.du.is_empty()
+    }
+}
+
+/// Sparse synapse memory in CSR form: input axon `a` owns words
+/// `axon_ptr[a] .. axon_ptr[a + 1]`, each a `(target neuron, weight, delay)`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SynapseTable {
+    pub axon_ptr: Vec<u32>,
+    pub target: Vec<u16>,
+    pub weight: Vec<i16>,
+    pub delay: Vec<u8>,
+    /// Whether the table is stored as a dense crossbar (selects the dense synaptic-op cost).
+    #[serde(default)]
+    pub dense: bool,
+}
+
+impl SynapseTable {
+    pub fn num_axons(&self) -> usize {
+        self.axon_ptr.len().saturating_sub(1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.target.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.target.is_empty()
+    }
+
+    /// Builds the CSR table from per-axon rows of `(target, weight, delay)`.
+    pub fn from_rows(rows: &[Vec<(u16, i16, u8)>]) -> Self {
+        let mut t = SynapseTable {
+            axon_ptr: Vec::with_capacity(rows.len() + 1),
+            ..Default::default()
+        };
+        t.axon_ptr.push(0);
+        for row in rows {
+            for &(n, w, d) in row {
+                t.target.push(n);
+                t.weight.push(w);
+                t.delay.push(d);
+            }
+            t.axon_ptr.push(t.target.len() as u32);
+        }
+        t
+    }
+}
+
+/// A CSR list of routes: source `i` owns `entries[ptr[i] .. ptr[i + 1]]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteTable {
+    pub ptr: Vec<u32>,
+    pub entries: Vec<Route>,
+}
+
+/// Where a spike goes: an input axon of a core, after an extra axonal delay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// Index into `CoreProgram::cores` (not the physical id).
+    pub core: u32,
+    pub axon: u32,
+    /// Axonal delay in timesteps, added to the synaptic delay.
+    pub delay: u8,
+}
+
+impl RouteTable {
+    pub fn num_sources(&self) -> usize {
+        self.ptr.len().saturating_sub(1)
+    }
+
+    pub fn of(&self, source: usize) -> &[Route] {
+        &self.entries[self.ptr[source] as usize..self.ptr[source + 1] as usize]
+    }
+
+    /// Builds the table from per-source lists.
+    pub fn from_lists(lists: &[Vec<Route>]) -> Self {
+        let mut t = RouteTable {
+            ptr: Vec::with_capacity(lists.len() + 1),
+            entries: Vec::new(),
+        };
+        t.ptr.push(0);
+        for l in lists {
+            t.entries.extend_from_slice(l);
+            t.ptr.push(t.entries.len() as u32);
+        }
+        t
+    }
+}
+
+/// A neuron whose spikes are the program's output channel (its index in `outputs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputPort {
+    /// Index into `CoreProgram::cores`.
+    pub core: u32,
+    pub neuron: u32,
+}
+
+/// Where the program came from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Provenance {
+    /// The source model (file name or generator description).
+    pub source: String,
+    /// SHA-256 (hex) of the source model file, if any.
+    pub source_sha256: Option<String>,
+    /// The tool and version that produced the program.
+    pub producer: String,
+    /// Per-layer quantization: real weight = stored weight · scale.
+    pub layers: Vec<LayerScale>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerScale {
+    pub name: String,
+    pub weight_scale: f64,
+    pub weight_exp: i8,
+}
+
+impl CoreConfig {
+    pub fn num_neurons(&self) -> usize {
+        self.groups.iter().map(NeuronGroup::len).sum()
+    }
+
+    /// The largest total delay (synaptic) used by this core's table.
+    pub fn max_synaptic_delay(&self) -> u8 {
+        self.synapses.delay.iter().copied().max().unwrap_or(0)
+    }
+}
+
+impl CoreProgram {
+    pub fn num_neurons(&self) -> usize {
+        self.cores.iter().map(CoreConfig::num_neurons).sum()
+    }
+
+    pub fn num_synapses(&self) -> usize {
+        self.cores.iter().map(|c| c.synapses.len()).sum()
+    }
+
+    pub fn num_input_channels(&self) -> usize {
+        self.inputs.num_sources()
+    }
+
+    /// Checks structure (CSR consistency, indices in range, parameter field ranges)
+    /// and every capacity of the arch. Errors name the core and the resource.
+    pub fn validate(&self) -> Result<()> {
+        let arch = &self.arch;
+        arch.validate()?;
+        let invalid = |m: String| Err(ChipError::InvalidProgram(m));
+        if self.format_version != PROGRAM_FORMAT_VERSION {
+            return invalid(format!(
+                "format version {} is not supported (this spikefab reads version {PROGRAM_FORMAT_VERSION}); recompile the model",
+                self.format_version
+            ));
+        }
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return invalid(format!(
+                "dt must be a positive number of seconds, found {}",
+                self.dt
+            ));
+        }
+        let n_phys = arch.topology.num_cores();
+        let mut seen = vec![false; n_phys];
+        let f = &arch.format;
+        let max_w = (1i32 << (f.weight_bits - 1)) - 1;
+        let min_w = -(1i32 << (f.weight_bits - 1));
+        let max_bias = (1i32 << (f.bias_bits - 1)) - 1;
+        let max_vth = (1u64 << f.threshold_bits) - 1;
+        for (ci, core) in self.cores.iter().enumerate() {
+            let id = core.core_id as usize;
+            if id >= n_phys {
+                return invalid(format!(
+                    "core {ci} has physical id {id}, but '{}' has only {n_phys} cores",
+                    arch.name
+                ));
+            }
+            if std::mem::replace(&mut seen[id], true) {
+                return invalid(format!(
+                    "physical core {id} is used by two core configurations"
+                ));
+            }
+            let cap = |resource: &'static str, used: usize, capacity: u32| {
+                if used as u64 > capacity as u64 {
+                    Err(ChipError::Capacity {
+                        arch: arch.name.clone(),
+                        core: ci,
+                        resource,
+                        used: used as u64,
+                        capacity: capacity as u64,
+                    })
+                } else {
+                    Ok(())
+                }
+            };
+            let n = core.num_neurons();
+            cap("neurons", n, arch.core.max_neurons)?;
+            cap("synapse words", core.synapses.len(), arch.core.max_synapses)?;
+            cap(
+                "input axons",
+                core.synapses.num_axons(),
+                arch.core.max_axons,
+            )?;
+            cap(
+                "output routes",
+                core.routes.entries.len(),
+                arch.core.max_routes,
+            )?;
+            let max_delay = core
+                .synapses
+                .delay
+                .iter()
+                .map(|&d| d as usize)
+                .max()
+                .unwrap_or(0)
+                + core
+                    .routes
+                    .entries
+                    .iter()
+                    .map(|r| r.delay as usize)
+                    .max()
+                    .unwrap_or(0);
+            cap(
+                "delay (synaptic + axonal, steps)",
+                max_delay,
+                arch.core.max_delay,
+            )?;
+
+            for g in &core.groups {
+                let len = g.len();
+                if [g.dv.len(), g.bias_mant.len(), g.bias_exp.len(), g.vth.len()]
+                    .iter()
+                    .any(|&l| l != len)
+                {
+                    return invalid(format!(
+                        "core {ci} group '{}': parameter vectors differ in length",
+                        g.name
+                    ));
+                }
+                if g.weight_exp < f.weight_exp_min || g.weight_exp > f.weight_exp_max {
+                    return invalid(format!(
+                        "core {ci} group '{}': weight_exp {} outside the arch's range {}..={}",
+                        g.name, g.weight_exp, f.weight_exp_min, f.weight_exp_max
+                    ));
+                }
+                let max_decay = match f.decay {
+                    crate::arch::DecayRule::Mul12 { .. } => 4095,
+                    crate::arch::DecayRule::Shift => SHIFT_NO_DECAY,
+                };
+                for i in 0..len {
+                    let where_ = || format!("core {ci} group '{}' neuron {i}", g.name);
+                    if g.du[i] > max_decay || g.dv[i] > max_decay {
+                        return invalid(format!("{}: decay above {max_decay}", where_()));
+                    }
+                    if g.bias_mant[i] > max_bias || g.bias_mant[i] < -max_bias - 1 {
+                        return invalid(format!(
+                            "{}: bias mantissa {} does not fit {} bits",
+                            where_(),
+                            g.bias_mant[i],
+                            f.bias_bits
+                        ));
+                    }
+                    if !(-8..=7).contains(&g.bias_exp[i]) {
+                        return invalid(format!(
+                            "{}: bias exponent {} outside -8..=7",
+                            where_(),
+                            g.bias_exp[i]
+                        ));
+                    }
+                    if g.vth[i] as u64 > max_vth {
+                        return invalid(format!(
+                            "{}: threshold {} does not fit {} bits",
+                            where_(),
+                            g.vth[i],
+                            f.threshold_bits
+                        ));
+                    }
+                }
+            }
+
+            let s = &core.synapses;
+            if s.axon_ptr.is_empty()
+                || s.axon_ptr[0] != 0
+                || s.axon_ptr.windows(2).any(|w| w[0] > w[1])
+            {
+                return invalid(format!(
+                    "core {ci}: synapse axon pointers must start at 0 and never decrease"
+                ));
+            }
+            if *s.axon_ptr.last().unwrap() as usize != s.target.len()
+                || s.weight.len() != s.target.len()
+                || s.delay.len() != s.target.len()
+            {
+                return invalid(format!(
+                    "core {ci}: synapse arrays and the last axon pointer disagree in length"
+                ));
+            }
+            if let Some(&t) = s.target.iter().find(|&&t| t as usize >= n) {
+                return invalid(format!(
+                    "core {ci}: a synapse targets neuron {t}, but the core has {n} neurons"
+                ));
+            }
+            if let Some(&w) = s
+                .weight
+                .iter()
+                .find(|&&w| (w as i32) > max_w || (w as i32) < min_w)
+            {
+                return invalid(format!(
+                    "core {ci}: weight {w} does not fit {} signed bits",
+                    f.weight_bits
+                ));
+            }
+            check_routes(&core.routes, n, &format!("core {ci} routing table"), self)?;
+        }
+        check_routes(&self.inputs, self.inputs.num_sources(), "input ports", self)?;
+        for (k, o) in self.outputs.iter().enumerate() {
+            let ok = self
+                .cores
+                .get(o.core as usize)
+                .is_some_and(|c| (o.neuron as usize) < c.num_neurons());
+            if !ok {
+                return invalid(format!(
+                    "output {k} names core {} neuron {}, which does not exist",
+                    o.core, o.neuron
+                ));
+            }
+        }
+        self.check_accumulator_range()
+    }
+
+    /// The dendritic accumulators are 32-bit: prove no step's input sum can overflow them.
+    fn check_accumulator_range(&self) -> Result<()> {
+        // How many sources can hit each (core, axon) in one step.
+        let mut fan_in: Vec<Vec<u32>> = self
+            .cores
+            .iter()
+            .map(|c| vec![0; c.synapses.num_axons()])
+            .collect();
+        let all_routes = self
+            .cores
+            .iter()
+            .flat_map(|c| c.routes.entries.iter())
+            .chain(self.inputs.entries.iter());
+        for r in all_routes {
+            fan_in[r.core as usize][r.axon as usize] += 1;
+        }
+        for (ci, core) in self.cores.iter().enumerate() {
+            let mut bound = vec![0u64; core.num_neurons()];
+            let s = &core.synapses;
+            for a in 0..s.num_axons() {
+                let hits = fan_in[ci][a] as u64;
+                for k in s.axon_ptr[a] as usize..s.axon_ptr[a + 1] as usize {
+                    bound[s.target[k] as usize] += hits * (s.weight[k] as i64).unsigned_abs();
+                }
+            }
+            if let Some((n, b)) = bound.iter().enumerate().find(|(_, &b)| b > i32::MAX as u64) {
+                return Err(ChipError::InvalidProgram(format!(
+                    "core {ci} neuron {n}: the input sum can reach {b}, beyond the 32-bit dendritic accumulator; split its fan-in"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- serialization ----
+
+    pub fn to_ron(&self) -> String {
+        let cfg = ron::ser::PrettyConfig::new()
+            .depth_limit(3)
+            .compact_arrays(true);
+        ron::ser::to_string_pretty(self, cfg).expect("a CoreProgram always serializes to RON")
+    }
+
+    pub fn from_ron(text: &str, origin: &Path) -> Result<Self> {
+        ron::from_str(text).map_err(|e| ChipError::Ron {
+            path: origin.to_path_buf(),
+            what: "core program",
+            message: e.to_string(),
+        })
+    }
+
+    pub fn to_sfc(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.num_synapses() * 4);
+        out.extend_from_slice(SFC_MAGIC);
+        out.extend_from_slice(&PROGRAM_FORMAT_VERSION.to_le_bytes());
+        postcard::to_io(self, &mut out).expect("writing to a Vec cannot fail");
+        out
+    }
+
+    pub fn from_sfc(bytes: &[u8], origin: &Path) -> Result<Self> {
+        let err = |message: String| ChipError::Sfc {
+            path: origin.to_path_buf(),
+            message,
+        };
+        if bytes.len() < 8 || &bytes[..4] != SFC_MAGIC {
+            return Err(err(
+                "missing the 'SFC\\0' magic; is this a spikefab .sfc file?".into(),
+            ));
+        }
+        let version = u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes"));
+        if version != PROGRAM_FORMAT_VERSION {
+            return Err(err(format!(
+                "format version {version}, this spikefab reads version {PROGRAM_FORMAT_VERSION}; recompile the model"
+            )));
+        }
+        let (prog, rest): (CoreProgram, &[u8]) = postcard::take_from_bytes(&bytes[8..])
+            .map_err(|e| err(format!("corrupt or truncated payload: {e}")))?;
+        if !rest.is_empty() {
+            return Err(err(format!(
+                "{} trailing bytes after the program",
+                rest.len()
+            )));
+        }
+        Ok(prog)
+    }
+
+    /// Reads `.sfc` or `.ron` by extension, then validates.
+    pub fn load(path: &Path) -> Result<Self> {
+        let prog = match ext(path).as_deref() {
+            Some("sfc") => {
+                let bytes = std::fs::read(path).map_err(|e| ChipError::io(path, e))?;
+                Self::from_sfc(&bytes, path)?
+            }
+            Some("ron") => {
+                let text = std::fs::read_to_string(path).map_err(|e| ChipError::io(path, e))?;
+                Self::from_ron(&text, path)?
+            }
+            _ => {
+                return Err(ChipError::Extension {
+                    path: path.to_path_buf(),
+                    expected: ".sfc or .ron",
+                })
+            }
+        };
+        prog.validate()?;
+        Ok(prog)
+    }
+
+    /// Writes `.sfc` or `.ron` by extension, atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = match ext(path).as_deref() {
+            Some("sfc") => self.to_sfc(),
+            Some("ron") => self.to_ron().into_bytes(),
+            _ => {
+                return Err(ChipError::Extension {
+                    path: path.to_path_buf(),
+                    expected: ".sfc or .ron",
+                })
+            }
+        };
+        crate::write_atomic(path, &bytes)
+    }
+}
+
+fn check_routes(t: &RouteTable, sources: usize, what: &str, p: &CoreProgram) -> Result<()> {
+    let invalid = |m: String| Err(ChipError::InvalidProgram(m));
+    if t.ptr.len() != sources + 1 || t.ptr[0] != 0 || t.ptr.windows(2).any(|w| w[0] > w[1]) {
+        return invalid(format!(
+            "{what}: needs {} pointers starting at 0, never decreasing",
+            sources + 1
+        ));
+    }
+    if *t.ptr.last().unwrap() as usize != t.entries.len() {
+        return invalid(format!(
+            "{what}: last pointer disagrees with the number of entries"
+        ));
+    }
+    for r in &t.entries {
+        let Some(dest) = p.cores.get(r.core as usize) else {
+            return invalid(format!(
+                "{what}: a route targets core {}, the program has {}",
+                r.core,
+                p.cores.len()
+            ));
+        };
+        if r.axon as usize >= dest.synapses.num_axons() {
+            return invalid(format!(
+                "{what}: a route targets axon {} of core {}, which has {} axons",
+                r.axon,
+                r.core,
+                dest.synapses.num_axons()
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn ext(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}

@@ -1,0 +1,435 @@
+//! Spike streams in address-event representation (AER) and their file formats.
+//!
+//! A [`SpikeStream`] is a time-sorted list of `(timestep, channel)` events with
+//! a channel count, a length in timesteps and the timestep `dt`. Files, chosen
+//! by extension:
+//!
+//! - `.aer`: binary. Header `b"SFAER\0"`, u16 version (1), u32 channels,
+//!   u32 steps, f64 dt (seconds), u64 event count; then the events as
+//!   (u32 timestep, u32 channel) pairs. All little-endian.
+//! - `.csv`: a `timestep,channel` header line then one event per line; the
+//!   channel count and length are the largest seen plus one.
+//! - `.npy`: a dense `[T, N]` array of 0/1 (bool, any int or float dtype),
+//!   C order. Written as `uint8`.
+
+use npyz::WriterBuilder;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{ChipError, Result};
+use crate::program::ext;
+
+const AER_MAGIC: &[u8; 6] = b"SFAER\0";
+const AER_VERSION: u16 = 1;
+const AER_HEADER_LEN: usize = 6 + 2 + 4 + 4 + 8 + 8;
+
+/// One spike: `channel` fired at `timestep`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Spike {
+    pub timestep: u32,
+    pub channel: u32,
+}
+
+/// A time-sorted spike stream.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpikeStream {
+    pub channels: u32,
+    pub steps: u32,
+    /// Seconds per timestep (0 when unknown, e.g. read from CSV or NPY).
+    pub dt: f64,
+    events: Vec<Spike>,
+}
+
+impl SpikeStream {
+    /// Builds a stream; events are sorted and checked against `channels` and `steps`.
+    pub fn new(
+        channels: u32,
+        steps: u32,
+        dt: f64,
+        mut events: Vec<Spike>,
+    ) -> std::result::Result<Self, String> {
+        events.sort_unstable();
+        if let Some(e) = events
+            .iter()
+            .find(|e| e.channel >= channels || e.timestep >= steps)
+        {
+            return Err(format!(
+                "event (t={}, channel={}) lies outside {steps} steps × {channels} channels",
+                e.timestep, e.channel
+            ));
+        }
+        Ok(SpikeStream {
+            channels,
+            steps,
+            dt,
+            events,
+        })
+    }
+
+    pub fn empty(channels: u32, steps: u32, dt: f64) -> Self {
+        SpikeStream {
+            channels,
+            steps,
+            dt,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn events(&self) -> &[Spike] {
+        &self.events
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// `offsets[t] .. offsets[t + 1]` indexes the events of timestep `t`.
+    pub fn step_offsets(&self) -> Vec<usize> {
+        let mut off = vec![0usize; self.steps as usize + 1];
+        for e in &self.events {
+            off[e.timestep as usize + 1] += 1;
+        }
+        for t in 0..self.steps as usize {
+            off[t + 1] += off[t];
+        }
+        off
+    }
+
+    /// Dense `[steps][channels]` 0/1 matrix, row-major.
+    pub fn to_dense(&self) -> Vec<u8> {
+        let mut m = vec![0u8; self.steps as usize * self.channels as usize];
+        for e in &self.events {
+            m[e.timestep as usize * self.channels as usize + e.channel as usize] = 1;
+        }
+        m
+    }
+
+    // ---- files ----
+
+    /// Reads `.aer`, `.csv` or `.npy` by extension.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| ChipError::io(path, e))?;
+        let bad = |message: String| ChipError::SpikeFile {
+            path: path.to_path_buf(),
+            message,
+        };
+        match ext(path).as_deref() {
+            Some("aer") => Self::from_aer(&bytes).map_err(bad),
+            Some("csv") => Self::from_csv(&bytes).map_err(bad),
+            Some("npy") => Self::from_npy(&bytes).map_err(bad),
+            _ => Err(ChipError::Extension {
+                path: path.to_path_buf(),
+                expected: ".aer, .csv or .npy",
+            }),
+        }
+    }
+
+    /// Writes `.aer`, `.csv` or `.npy` by extension, atomically.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let bytes = match ext(path).as_deref() {
+            Some("aer") => self.to_aer(),
+            Some("csv") => self.to_csv(),
+            Some("npy") => self.to_npy(),
+            _ => {
+                return Err(ChipError::Extension {
+                    path: path.to_path_buf(),
+                    expected: ".aer, .csv or .npy",
+                })
+            }
+        };
+        crate::write_atomic(path, &bytes)
+    }
+
+    pub fn to_aer(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(AER_HEADER_LEN + 8 * self.events.len());
+        b.extend_from_slice(AER_MAGIC);
+        b.extend_from_slice(&AER_VERSION.to_le_bytes());
+        b.extend_from_slice(&self.channels.to_le_bytes());
+        b.extend_from_slice(&self.steps.to_le_bytes());
+        b.extend_from_slice(&self.dt.to_le_bytes());
+        b.extend_from_slice(&(self.events.len() as u64).to_le_bytes());
+        for e in &self.events {
+            b.extend_from_slice(&e.timestep.to_le_bytes());
+            b.extend_from_slice(&e.channel.to_le_bytes());
+        }
+        b
+    }
+
+    pub fn from_aer(b: &[u8]) -> std::result::Result<Self, String> {
+        if b.len() < AER_HEADER_LEN {
+            return Err(format!(
+                "{} bytes is shorter than the {AER_HEADER_LEN}-byte AER header",
+                b.len()
+            ));
+        }
+        if &b[..6] != AER_MAGIC {
+            return Err("missing the 'SFAER' magic at byte 0".into());
+        }
+        let u32_at = |o: usize| u32::from_le_bytes(b[o..o + 4].try_into().expect("4 bytes"));
+        let version = u16::from_le_bytes([b[6], b[7]]);
+        if version != AER_VERSION {
+            return Err(format!(
+                "AER version {version} at byte 6; this spikefab reads version {AER_VERSION}"
+            ));
+        }
+        let channels = u32_at(8);
+        let steps = u32_at(12);
+        let dt = f64::from_le_bytes(b[16..24].try_into().expect("8 bytes"));
+        let count = u64::from_le_bytes(b[24..32].try_into().expect("8 bytes"));
+        let body = &b[AER_HEADER_LEN..];
+        if body.len() as u64 != count.saturating_mul(8) {
+            return Err(format!(
+                "header at byte 24 announces {count} events ({} bytes), but {} bytes follow the header",
+                count.saturating_mul(8),
+                body.len()
+            ));
+        }
+        if !(dt.is_finite() && dt >= 0.0) {
+            return Err(format!(
+                "dt at byte 16 is {dt}, expected a non-negative number of seconds"
+            ));
+        }
+        let mut events = Vec::with_capacity(count as usize);
+        for (k, chunk) in body.chunks_exact(8).enumerate() {
+            let e = Spike {
+                timestep: u32::from_le_bytes(chunk[..4].try_into().expect("4 bytes")),
+                channel: u32::from_le_bytes(chunk[4..].try_into().expect("4 bytes")),
+            };
+            if e.channel >= channels || e.timestep >= steps {
+                return Err(format!(
+                    "event {k} at byte {} is (t={}, channel={}), outside the header's {steps} steps × {channels} channels",
+                    AER_HEADER_LEN + 8 * k,
+                    e.timestep,
+                    e.channel
+                ));
+            }
+            events.push(e);
+        }
+        Self::new(channels, steps, dt, events)
+    }
+
+    pub fn to_csv(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(16 + 12 * self.events.len());
+        b.extend_from_slice(b"timestep,channel\n");
+        for e in &self.events {
+            writeln!(b, "{},{}", e.timestep, e.channel).expect("writing to a Vec cannot fail");
+        }
+        b
+    }
+
+    pub fn from_csv(b: &[u8]) -> std::result::Result<Self, String> {
+        let text = std::str::from_utf8(b).map_err(|e| format!("not UTF-8 text: {e}"))?;
+        let mut lines = text.lines().enumerate();
+        match lines.next() {
+            Some((_, h)) if h.trim().replace(' ', "") == "timestep,channel" => {}
+            Some((_, h)) => {
+                return Err(format!(
+                    "line 1 is '{h}', expected the header 'timestep,channel'"
+                ))
+            }
+            None => return Err("empty file: expected the header 'timestep,channel'".into()),
+        }
+        let mut events = Vec::new();
+        for (i, line) in lines {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let parse = |s: Option<&str>| s.and_then(|s| s.trim().parse::<u32>().ok());
+            let mut f = line.split(',');
+            match (parse(f.next()), parse(f.next()), f.next()) {
+                (Some(timestep), Some(channel), None) => events.push(Spike { timestep, channel }),
+                _ => return Err(format!(
+                    "line {}: '{line}' is not 'timestep,channel' with two non-negative integers",
+                    i + 1
+                )),
+            }
+        }
+        let channels = events.iter().map(|e| e.channel + 1).max().unwrap_or(0);
+        let steps = events.iter().map(|e| e.timestep + 1).max().unwrap_or(0);
+        Self::new(channels, steps, 0.0, events)
+    }
+
+    pub fn to_npy(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        {
+            let mut w = npyz::WriteOptions::<u8>::new()
+                .default_dtype()
+                .shape(&[self.steps as u64, self.channels as u64])
+                .writer(&mut out)
+                .begin_nd()
+                .expect("writing to a Vec cannot fail");
+            w.extend(self.to_dense())
+                .expect("writing to a Vec cannot fail");
+            w.finish().expect("writing to a Vec cannot fail");
+        }
+        out
+    }
+
+    pub fn from_npy(b: &[u8]) -> std::result::Result<Self, String> {
+        use npyz::{DType, TypeChar};
+        let npy = npyz::NpyFile::new(b).map_err(|e| format!("not a valid .npy file: {e}"))?;
+        let shape = npy.shape().to_vec();
+        if shape.len() != 2 {
+            return Err(format!(
+                "array has shape {shape:?}; expected 2 dimensions [timesteps, channels]"
+            ));
+        }
+        if npy.order() != npyz::Order::C {
+            return Err("array is in Fortran order; save it with numpy.ascontiguousarray".into());
+        }
+        let (steps, channels) = (shape[0], shape[1]);
+        if steps > u32::MAX as u64 || channels > u32::MAX as u64 {
+            return Err(format!("shape {shape:?} is too large"));
+        }
+        let expected = steps.saturating_mul(channels);
+        let available = b.len() as u64;
+        let DType::Plain(ts) = npy.dtype() else {
+            return Err("structured dtypes are not spike arrays; use bool, int or float".into());
+        };
+        let size = ts.size_field();
+        if available < expected.saturating_mul(size) {
+            return Err(format!(
+                "truncated: shape {shape:?} of {size}-byte values needs {} data bytes, the file has {available} in all",
+                expected.saturating_mul(size)
+            ));
+        }
+        let truncated = |e: std::io::Error| format!("could not read the array data: {e}");
+        let values: Vec<f64> = match (ts.type_char(), size) {
+            (TypeChar::Bool, 1) => npy
+                .into_vec::<bool>()
+                .map_err(truncated)?
+                .into_iter()
+                .map(|x| x as u8 as f64)
+                .collect(),
+            (TypeChar::Uint, 1) => to_f64(npy.into_vec::<u8>().map_err(truncated)?),
+            (TypeChar::Uint, 2) => to_f64(npy.into_vec::<u16>().map_err(truncated)?),
+            (TypeChar::Uint, 4) => to_f64(npy.into_vec::<u32>().map_err(truncated)?),
+            (TypeChar::Uint, 8) => npy
+                .into_vec::<u64>()
+                .map_err(truncated)?
+                .into_iter()
+                .map(|x| x as f64)
+                .collect(),
+            (TypeChar::Int, 1) => to_f64(npy.into_vec::<i8>().map_err(truncated)?),
+            (TypeChar::Int, 2) => to_f64(npy.into_vec::<i16>().map_err(truncated)?),
+            (TypeChar::Int, 4) => to_f64(npy.into_vec::<i32>().map_err(truncated)?),
+            (TypeChar::Int, 8) => npy
+                .into_vec::<i64>()
+                .map_err(truncated)?
+                .into_iter()
+                .map(|x| x as f64)
+                .collect(),
+            (TypeChar::Float, 4) => to_f64(npy.into_vec::<f32>().map_err(truncated)?),
+            (TypeChar::Float, 8) => npy.into_vec::<f64>().map_err(truncated)?,
+            (c, s) => {
+                return Err(format!(
+                    "dtype {c:?} of {s} bytes is not a spike array; use bool, int or float"
+                ))
+            }
+        };
+        if values.len() as u64 != expected {
+            return Err(format!(
+                "array has {} values, its shape {shape:?} needs {expected}",
+                values.len()
+            ));
+        }
+        let mut events = Vec::new();
+        for (k, &x) in values.iter().enumerate() {
+            if x == 1.0 {
+                events.push(Spike {
+                    timestep: (k as u64 / channels) as u32,
+                    channel: (k as u64 % channels) as u32,
+                });
+            } else if x != 0.0 {
+                return Err(format!(
+                    "value {x} at [{}, {}] is not 0 or 1: spike arrays hold one spike per (timestep, channel) at most",
+                    k as u64 / channels,
+                    k as u64 % channels
+                ));
+            }
+        }
+        Self::new(channels as u32, steps as u32, 0.0, events)
+    }
+}
+
+fn to_f64<T: Into<f64>>(v: Vec<T>) -> Vec<f64> {
+    v.into_iter().map(Into::into).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn stream() -> impl Strategy<Value = SpikeStream> {
+        (1u32..40, 1u32..60).prop_flat_map(|(ch, steps)| {
+            proptest::collection::btree_set((0..steps, 0..ch), 0..200).prop_map(move |set| {
+                let ev = set
+                    .into_iter()
+                    .map(|(t, c)| Spike {
+                        timestep: t,
+                        channel: c,
+                    })
+                    .collect();
+                SpikeStream::new(ch, steps, 1e-3, ev).unwrap()
+            })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn aer_round_trips(s in stream()) {
+            prop_assert_eq!(SpikeStream::from_aer(&s.to_aer()).unwrap(), s);
+        }
+
+        #[test]
+        fn npy_round_trips_up_to_dt(s in stream()) {
+            let back = SpikeStream::from_npy(&s.to_npy()).unwrap();
+            prop_assert_eq!(back.events(), s.events());
+            prop_assert_eq!((back.channels, back.steps), (s.channels, s.steps));
+        }
+
+        #[test]
+        fn csv_round_trips_its_events(s in stream()) {
+            let back = SpikeStream::from_csv(&s.to_csv()).unwrap();
+            prop_assert_eq!(back.events(), s.events());
+        }
+
+        /// Truncating an AER file anywhere gives an error, never a panic or a shorter stream.
+        #[test]
+        fn truncated_aer_is_an_error(s in stream(), cut in 0usize..2000) {
+            let b = s.to_aer();
+            if cut < b.len() {
+                prop_assert!(SpikeStream::from_aer(&b[..cut]).is_err());
+            }
+        }
+
+        /// Arbitrary bytes never panic the readers.
+        #[test]
+        fn garbage_never_panics(b in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = SpikeStream::from_aer(&b);
+            let _ = SpikeStream::from_npy(&b);
+            let _ = SpikeStream::from_csv(&b);
+        }
+    }
+
+    #[test]
+    fn npy_rejects_non_binary_values_with_position() {
+        let mut s = SpikeStream::new(3, 2, 0.0, vec![]).unwrap().to_npy();
+        let n = s.len();
+        s[n - 1] = 7; // last element of a uint8 array
+        let e = SpikeStream::from_npy(&s).unwrap_err();
+        assert!(e.contains("[1, 2]"), "{e}");
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let e = SpikeStream::from_csv(b"timestep,channel\n0,1\n3,x\n").unwrap_err();
+        assert!(e.contains("line 3"), "{e}");
+    }
+}
