@@ -432,11 +432,11 @@ impl CoreProgram {
         for r in all_routes {
             fan_in[r.core as usize][r.axon as usize] += 1;
         }
-        for (ci, core) in self.cores.iter().enumerate() {
+        for (ci, (core, fan_in)) in self.cores.iter().zip(&fan_in).enumerate() {
             let mut bound = vec![0u64; core.num_neurons()];
             let s = &core.synapses;
-            for a in 0..s.num_axons() {
-                let hits = fan_in[ci][a] as u64;
+            for (a, &hits) in fan_in.iter().enumerate() {
+                let hits = hits as u64;
                 for k in s.axon_ptr[a] as usize..s.axon_ptr[a + 1] as usize {
                     bound[s.target[k] as usize] += hits * (s.weight[k] as i64).unsigned_abs();
                 }

@@ -243,10 +243,12 @@ impl SpikeStream {
             let mut f = line.split(',');
             match (parse(f.next()), parse(f.next()), f.next()) {
                 (Some(timestep), Some(channel), None) => events.push(Spike { timestep, channel }),
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "line {}: '{line}' is not 'timestep,channel' with two non-negative integers",
                     i + 1
-                )),
+                ))
+                }
             }
         }
         let channels = events.iter().map(|e| e.channel + 1).max().unwrap_or(0);

@@ -1,1 +1,35 @@
+//! # spikefab-emulator
+//!
+//! Runs a compiled [`CoreProgram`](spikefab_chip::CoreProgram) on the cores of
+//! its [`Arch`](spikefab_chip::Arch): per-core synapse and neuron engines that
+//! call the chip crate's bit-exact arithmetic, an XY-routed mesh
+//! network-on-chip, and a barrier per timestep. Every operation is counted, and
+//! the arch's per-event costs turn the counts into energy and latency
+//! ([`Report`]).
+//!
+//! Cycle-approximate, not cycle-accurate: a step's latency is the slowest
+//! core's serial pipeline time, plus the NoC drain time under the step's
+//! measured link loads, plus the barrier. Results are identical for any number
+//! of worker threads.
+//!
+//! It does not compile networks (the compiler crate does) or read audio.
 
+mod core;
+pub mod counters;
+mod engine;
+pub mod noc;
+pub mod report;
+pub mod workload;
+
+pub use counters::{Counters, EnergyBreakdown};
+pub use engine::{run, RunConfig, RunOutput};
+pub use report::{CoreReport, Latency, NeuroBench, Report, StepRecord};
+
+/// Everything that can stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error(transparent)]
+    Program(#[from] spikefab_chip::ChipError),
+    #[error("input spikes do not fit the program: {0}")]
+    Input(String),
+}

@@ -1,0 +1,233 @@
+//! One core's state and its work within a timestep: deliver arriving spikes
+//! into the delay ring, update every neuron, collect the neurons that fired.
+//!
+//! State is structure-of-arrays; the neuron loop is monomorphic per
+//! population (one `match` per group, never per neuron); nothing allocates.
+
+use spikefab_chip::neuron::{
+    activation, cuba_lif_step, effective_bias, if_step, CubaLif, Decay, Fixed, Mul12, ShiftDecay,
+};
+use spikefab_chip::{CoreConfig, DecayRule, NeuronGroup, NeuronModel, TileCoord};
+
+use crate::counters::Counters;
+
+/// A spike message waiting at a core's axon table.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Arrival {
+    pub axon: u32,
+    /// Axonal delay carried by the route.
+    pub delay: u8,
+}
+
+pub(crate) struct CoreState<'p> {
+    /// Index in `CoreProgram::cores`.
+    pub index: usize,
+    pub cfg: &'p CoreConfig,
+    pub tile: TileCoord,
+    n: usize,
+    u: Vec<i32>,
+    v: Vec<i32>,
+    /// Effective bias and threshold, precomputed from mantissa and exponent.
+    bias: Vec<i32>,
+    vth: Vec<i32>,
+    /// Dendritic accumulators: `slots × n`, slot `t mod slots` is integrated at step `t`.
+    ring: Vec<i32>,
+    slot_mask: u32,
+    pub inbox: Vec<Arrival>,
+    pub spiked: Vec<u32>,
+    pub totals: Counters,
+    pub busy_ns: f64,
+}
+
+impl<'p> CoreState<'p> {
+    pub fn new(
+        index: usize,
+        cfg: &'p CoreConfig,
+        tile: TileCoord,
+        fx: &Fixed,
+        max_route_delay: u8,
+        inbox_capacity: usize,
+    ) -> Self {
+        let n = cfg.num_neurons();
+        let mut bias = Vec::with_capacity(n);
+        let mut vth = Vec::with_capacity(n);
+        for g in &cfg.groups {
+            for i in 0..g.len() {
+                bias.push(effective_bias(g.bias_mant[i], g.bias_exp[i]));
+                vth.push(fx.effective_threshold(g.vth[i]));
+            }
+        }
+        let max_delay = cfg.max_synaptic_delay() as u32 + max_route_delay as u32;
+        let slots = (max_delay + 1).next_power_of_two();
+        CoreState {
+            index,
+            cfg,
+            tile,
+            n,
+            u: vec![0; n],
+            v: vec![0; n],
+            bias,
+            vth,
+            ring: vec![0; slots as usize * n],
+            slot_mask: slots - 1,
+            inbox: Vec::with_capacity(inbox_capacity),
+            spiked: Vec::with_capacity(n),
+            totals: Counters::default(),
+            busy_ns: 0.0,
+        }
+    }
+
+    /// Phase 1: synaptic operations for every message that arrived, into the
+    /// accumulator slot of the step it takes effect (now + axonal + synaptic delay).
+    pub fn deliver(&mut self, t: u32, c: &mut Counters) {
+        let s = &self.cfg.synapses;
+        let n = self.n;
+        let mask = self.slot_mask;
+        let mut ops = 0u64;
+        for a in self.inbox.drain(..) {
+            let lo = s.axon_ptr[a.axon as usize] as usize;
+            let hi = s.axon_ptr[a.axon as usize + 1] as usize;
+            ops += (hi - lo) as u64;
+            let targets = &s.target[lo..hi];
+            let weights = &s.weight[lo..hi];
+            if mask == 0 {
+                let ring = &mut self.ring[..n];
+                for (&tg, &w) in targets.iter().zip(weights) {
+                    let acc = &mut ring[tg as usize];
+                    *acc = acc.wrapping_add(w as i32);
+                }
+            } else {
+                let delays = &s.delay[lo..hi];
+                let base = t.wrapping_add(a.delay as u32);
+                for ((&tg, &w), &d) in targets.iter().zip(weights).zip(delays) {
+                    let slot = (base.wrapping_add(d as u32) & mask) as usize;
+                    let acc = &mut self.ring[slot * n + tg as usize];
+                    *acc = acc.wrapping_add(w as i32);
+                }
+            }
+            c.messages_in += 1;
+        }
+        c.synaptic_ops += ops;
+        if s.dense {
+            c.dense_synaptic_ops += ops;
+        }
+    }
+
+    /// Phase 2: update every neuron with this step's accumulated input.
+    pub fn update(&mut self, t: u32, fx: &Fixed, rule: DecayRule, c: &mut Counters) {
+        self.spiked.clear();
+        let n = self.n;
+        let slot = (t & self.slot_mask) as usize * n;
+        let mut base = 0;
+        for g in &self.cfg.groups {
+            let len = g.len();
+            let r = base..base + len;
+            let mut lanes = Lanes {
+                acc: &mut self.ring[slot + base..slot + base + len],
+                u: &mut self.u[r.clone()],
+                v: &mut self.v[r.clone()],
+                bias: &self.bias[r.clone()],
+                vth: &self.vth[r],
+                first_id: base as u32,
+                spiked: &mut self.spiked,
+                counters: c,
+            };
+            match (g.model, rule) {
+                (
+                    NeuronModel::CubaLif,
+                    DecayRule::Mul12 {
+                        current_offset,
+                        voltage_offset,
+                    },
+                ) => lanes.cuba::<_, true>(fx, &mul12(current_offset, voltage_offset), g),
+                (NeuronModel::CubaLif, DecayRule::Shift) => {
+                    lanes.cuba::<_, true>(fx, &ShiftDecay, g)
+                }
+                (
+                    NeuronModel::Li,
+                    DecayRule::Mul12 {
+                        current_offset,
+                        voltage_offset,
+                    },
+                ) => lanes.cuba::<_, false>(fx, &mul12(current_offset, voltage_offset), g),
+                (NeuronModel::Li, DecayRule::Shift) => lanes.cuba::<_, false>(fx, &ShiftDecay, g),
+                (NeuronModel::If, _) => lanes.integrate_and_fire(fx, g),
+            }
+            base += len;
+        }
+        c.neuron_updates += n as u64;
+        c.spikes += self.spiked.len() as u64;
+    }
+}
+
+fn mul12(current_offset: u8, voltage_offset: u8) -> Mul12 {
+    Mul12 {
+        current_offset: current_offset as u16,
+        voltage_offset: voltage_offset as u16,
+    }
+}
+
+/// The slices of one population that a neuron loop works on.
+struct Lanes<'a> {
+    acc: &'a mut [i32],
+    u: &'a mut [i32],
+    v: &'a mut [i32],
+    bias: &'a [i32],
+    vth: &'a [i32],
+    first_id: u32,
+    spiked: &'a mut Vec<u32>,
+    counters: &'a mut Counters,
+}
+
+impl Lanes<'_> {
+    #[inline(always)]
+    fn cuba<D: Decay, const SPIKING: bool>(&mut self, fx: &Fixed, decay: &D, g: &NeuronGroup) {
+        let mut active = 0u64;
+        let mut saturations = 0u64;
+        for i in 0..self.acc.len() {
+            let sum = std::mem::take(&mut self.acc[i]);
+            let (u, v) = (self.u[i], self.v[i]);
+            active += (sum != 0 || u != 0 || v != 0) as u64;
+            let p = CubaLif {
+                du: g.du[i],
+                dv: g.dv[i],
+                bias: self.bias[i],
+                vth: self.vth[i],
+            };
+            let s = cuba_lif_step::<D, SPIKING>(fx, decay, &p, u, v, activation(sum, g.weight_exp));
+            self.u[i] = s.u;
+            self.v[i] = s.v;
+            saturations += s.saturated as u64;
+            if s.spike {
+                self.spiked.push(self.first_id + i as u32);
+            }
+        }
+        self.counters.active_neuron_updates += active;
+        self.counters.saturations += saturations;
+    }
+
+    #[inline(always)]
+    fn integrate_and_fire(&mut self, fx: &Fixed, g: &NeuronGroup) {
+        let mut active = 0u64;
+        let mut saturations = 0u64;
+        for i in 0..self.acc.len() {
+            let sum = std::mem::take(&mut self.acc[i]);
+            let v = self.v[i];
+            active += (sum != 0 || v != 0) as u64;
+            let s = if_step(
+                fx,
+                self.bias[i],
+                self.vth[i],
+                v,
+                activation(sum, g.weight_exp),
+            );
+            self.v[i] = s.v;
+            saturations += s.saturated as u64;
+            if s.spike {
+                self.spiked.push(self.first_id + i as u32);
+            }
+        }
+        self.counters.active_neuron_updates += active;
+        self.counters.saturations += saturations;
+    }
+}

@@ -1,0 +1,135 @@
+//! Operation counters: what the energy and latency model is computed from.
+
+use serde::{Deserialize, Serialize};
+use std::ops::AddAssign;
+
+use spikefab_chip::EventCosts;
+
+/// Events counted per core and per timestep.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counters {
+    /// Spike messages arriving at a core's axon table (from the NoC or an input port).
+    pub messages_in: u64,
+    /// Synaptic operations: synapse words read and accumulated.
+    pub synaptic_ops: u64,
+    /// Of those, the ones read from dense (crossbar) tables.
+    pub dense_synaptic_ops: u64,
+    /// Neuron updates (every neuron of a used core, every step).
+    pub neuron_updates: u64,
+    /// Of those, updates of neurons with input or non-zero state.
+    pub active_neuron_updates: u64,
+    /// Spikes fired.
+    pub spikes: u64,
+    /// Spike messages sent (one per routing-table entry of a firing neuron).
+    pub messages_out: u64,
+    /// NoC hops taken by those messages, by kind.
+    pub hops_east_west: u64,
+    pub hops_north_south: u64,
+    pub hops_chip: u64,
+    /// State overflows: `u` wrapped or saturated, `v` clamped.
+    pub saturations: u64,
+    /// Plastic weight updates.
+    pub learning_updates: u64,
+}
+
+impl AddAssign for Counters {
+    fn add_assign(&mut self, o: Self) {
+        self.messages_in += o.messages_in;
+        self.synaptic_ops += o.synaptic_ops;
+        self.dense_synaptic_ops += o.dense_synaptic_ops;
+        self.neuron_updates += o.neuron_updates;
+        self.active_neuron_updates += o.active_neuron_updates;
+        self.spikes += o.spikes;
+        self.messages_out += o.messages_out;
+        self.hops_east_west += o.hops_east_west;
+        self.hops_north_south += o.hops_north_south;
+        self.hops_chip += o.hops_chip;
+        self.saturations += o.saturations;
+        self.learning_updates += o.learning_updates;
+    }
+}
+
+/// Dynamic energy by op class, in pJ.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EnergyBreakdown {
+    pub axon_in_pj: f64,
+    pub synaptic_pj: f64,
+    pub neuron_pj: f64,
+    pub spike_out_pj: f64,
+    pub axon_out_pj: f64,
+    pub noc_pj: f64,
+    pub learning_pj: f64,
+    pub static_pj: f64,
+    pub total_pj: f64,
+}
+
+impl Counters {
+    pub fn idle_neuron_updates(&self) -> u64 {
+        self.neuron_updates - self.active_neuron_updates
+    }
+
+    pub fn sparse_synaptic_ops(&self) -> u64 {
+        self.synaptic_ops - self.dense_synaptic_ops
+    }
+
+    /// Time one core spends on these events, in ns: the core pipeline is serial,
+    /// so its unit latencies add up (SANA-FE's per-core model).
+    pub fn core_time_ns(&self, c: &EventCosts) -> f64 {
+        self.messages_in as f64 * c.axon_in.latency_ns
+            + self.dense_synaptic_ops as f64 * c.synapse_dense.latency_ns
+            + self.sparse_synaptic_ops() as f64 * c.synapse_sparse.latency_ns
+            + self.active_neuron_updates as f64 * c.neuron_update_active.latency_ns
+            + self.idle_neuron_updates() as f64 * c.neuron_update_idle.latency_ns
+            + self.spikes as f64 * c.spike_out.latency_ns
+            + self.messages_out as f64 * c.axon_out.latency_ns
+            + self.learning_updates as f64 * c.learning_update.latency_ns
+    }
+
+    /// Dynamic energy of these events (static energy is added by the caller).
+    /// Computed from integer counts only, so it is the same for any thread count.
+    pub fn energy(&self, c: &EventCosts) -> EnergyBreakdown {
+        let mut e = EnergyBreakdown {
+            axon_in_pj: self.messages_in as f64 * c.axon_in.energy_pj,
+            synaptic_pj: self.dense_synaptic_ops as f64 * c.synapse_dense.energy_pj
+                + self.sparse_synaptic_ops() as f64 * c.synapse_sparse.energy_pj,
+            neuron_pj: self.active_neuron_updates as f64 * c.neuron_update_active.energy_pj
+                + self.idle_neuron_updates() as f64 * c.neuron_update_idle.energy_pj,
+            spike_out_pj: self.spikes as f64 * c.spike_out.energy_pj,
+            axon_out_pj: self.messages_out as f64 * c.axon_out.energy_pj,
+            noc_pj: self.hops_east_west as f64 * c.hop_east_west.energy_pj
+                + self.hops_north_south as f64 * c.hop_north_south.energy_pj
+                + self.hops_chip as f64 * c.hop_chip.energy_pj,
+            learning_pj: self.learning_updates as f64 * c.learning_update.energy_pj,
+            static_pj: 0.0,
+            total_pj: 0.0,
+        };
+        e.total_pj = e.dynamic_pj();
+        e
+    }
+}
+
+impl EnergyBreakdown {
+    pub fn dynamic_pj(&self) -> f64 {
+        self.axon_in_pj
+            + self.synaptic_pj
+            + self.neuron_pj
+            + self.spike_out_pj
+            + self.axon_out_pj
+            + self.noc_pj
+            + self.learning_pj
+    }
+}
+
+impl AddAssign for EnergyBreakdown {
+    fn add_assign(&mut self, o: Self) {
+        self.axon_in_pj += o.axon_in_pj;
+        self.synaptic_pj += o.synaptic_pj;
+        self.neuron_pj += o.neuron_pj;
+        self.spike_out_pj += o.spike_out_pj;
+        self.axon_out_pj += o.axon_out_pj;
+        self.noc_pj += o.noc_pj;
+        self.learning_pj += o.learning_pj;
+        self.static_pj += o.static_pj;
+        self.total_pj += o.total_pj;
+    }
+}

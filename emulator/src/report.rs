@@ -1,0 +1,271 @@
+//! The energy and latency report of one run (`report.json`).
+//!
+//! Only modelled quantities live here — nothing about the host — so the
+//! report is byte-identical for any thread count. Field names are stable and
+//! documented in `docs/report.md`.
+
+use serde::{Deserialize, Serialize};
+
+use spikefab_chip::CoreProgram;
+
+use crate::counters::{Counters, EnergyBreakdown};
+
+/// Version of the report layout.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub format_version: u32,
+    pub arch: String,
+    pub program: ProgramSummary,
+    /// Timesteps emulated; one run is one inference.
+    pub steps: u32,
+    pub totals: Counters,
+    pub energy: EnergyBreakdown,
+    pub latency: Latency,
+    pub neurobench: NeuroBench,
+    pub cores: Vec<CoreReport>,
+    pub per_step: Vec<StepRecord>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProgramSummary {
+    pub source: String,
+    pub cores_used: usize,
+    pub tiles_used: usize,
+    pub neurons: usize,
+    pub synapses: usize,
+    pub input_channels: usize,
+    pub output_channels: usize,
+    pub dt_s: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Chip time for the whole run (one inference).
+    pub total_ns: f64,
+    pub mean_step_ns: f64,
+    pub max_step_ns: f64,
+    /// The three parts of every step's latency, summed over the run.
+    pub core_ns: f64,
+    pub noc_ns: f64,
+    pub barrier_ns: f64,
+    /// Timesteps per second of chip time.
+    pub steps_per_s: f64,
+    /// Model time over chip time: > 1 means faster than real time.
+    pub speedup_vs_real_time: f64,
+}
+
+/// NeuroBench's complexity metrics (Yik et al., "NeuroBench", Nat. Commun. 2025),
+/// with one run as one sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuroBench {
+    pub synaptic_operations: SynapticOperations,
+    /// Zero activations over all neuron-steps: 1 − spikes / (neurons · steps).
+    pub activation_sparsity: f64,
+    /// Zero weights over all possible connections of the cores' axon × neuron crossbars.
+    pub connection_sparsity: f64,
+    /// Bytes of on-chip parameter memory (synapse words, neuron parameters, routes)
+    /// at the arch's field widths.
+    pub footprint_bytes: u64,
+    /// Neuron state updates (neurons · steps).
+    pub membrane_updates: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SynapticOperations {
+    /// Every synapse evaluated every step, as a dense accelerator would.
+    #[serde(rename = "Dense")]
+    pub dense: u64,
+    /// Accumulates actually performed: one per synapse word read on a spike.
+    #[serde(rename = "Eff_ACs")]
+    pub eff_acs: u64,
+    /// Multiply-accumulates (none: spikes are binary).
+    #[serde(rename = "Eff_MACs")]
+    pub eff_macs: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CoreReport {
+    /// Index in the program.
+    pub core: usize,
+    /// Physical core id on the arch.
+    pub core_id: u32,
+    pub tile: (u32, u32),
+    pub neurons: usize,
+    pub synapses: usize,
+    pub counters: Counters,
+    pub energy: EnergyBreakdown,
+    /// Time the core was computing, summed over steps.
+    pub busy_ns: f64,
+    /// busy_ns over the run's total latency.
+    pub utilization: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub counters: Counters,
+    /// Messages on the busiest directed mesh link.
+    pub max_link_load: u32,
+    /// Slowest core's compute time.
+    pub core_ns: f64,
+    /// NoC drain time under this step's link loads.
+    pub noc_ns: f64,
+    pub barrier_ns: f64,
+    pub latency_ns: f64,
+}
+
+impl Report {
+    pub(crate) fn new(
+        p: &CoreProgram,
+        steps: u32,
+        per_step: Vec<StepRecord>,
+        cores: &[(Counters, f64)],
+    ) -> Report {
+        let arch = &p.arch;
+        let mut totals = Counters::default();
+        for (c, _) in cores {
+            totals += *c;
+        }
+        let total_ns: f64 = per_step.iter().map(|s| s.latency_ns).sum();
+        let static_per_core_pj = arch.timing.static_power_mw_per_core * total_ns; // mW · ns = pJ
+        let mut energy = totals.energy(&arch.costs);
+        energy.static_pj = static_per_core_pj * cores.len() as f64;
+        energy.total_pj += energy.static_pj;
+
+        let mut tiles: Vec<_> = p
+            .cores
+            .iter()
+            .map(|c| arch.topology.tile_of(c.core_id as usize))
+            .collect();
+        tiles.sort_unstable_by_key(|t| (t.y, t.x));
+        tiles.dedup();
+
+        let core_reports = p
+            .cores
+            .iter()
+            .zip(cores)
+            .enumerate()
+            .map(|(i, (cfg, (c, busy)))| {
+                let t = arch.topology.tile_of(cfg.core_id as usize);
+                let mut e = c.energy(&arch.costs);
+                e.static_pj = static_per_core_pj;
+                e.total_pj += static_per_core_pj;
+                CoreReport {
+                    core: i,
+                    core_id: cfg.core_id,
+                    tile: (t.x, t.y),
+                    neurons: cfg.num_neurons(),
+                    synapses: cfg.synapses.len(),
+                    counters: *c,
+                    energy: e,
+                    busy_ns: *busy,
+                    utilization: if total_ns > 0.0 { busy / total_ns } else { 0.0 },
+                }
+            })
+            .collect();
+
+        let neuron_steps = p.num_neurons() as u64 * steps as u64;
+        let possible: u64 = p
+            .cores
+            .iter()
+            .map(|c| c.synapses.num_axons() as u64 * c.num_neurons() as u64)
+            .sum();
+        let nonzero: u64 = p
+            .cores
+            .iter()
+            .map(|c| c.synapses.weight.iter().filter(|&&w| w != 0).count() as u64)
+            .sum();
+        let model_s = steps as f64 * p.dt;
+        Report {
+            format_version: REPORT_FORMAT_VERSION,
+            arch: arch.name.clone(),
+            program: ProgramSummary {
+                source: p.provenance.source.clone(),
+                cores_used: p.cores.len(),
+                tiles_used: tiles.len(),
+                neurons: p.num_neurons(),
+                synapses: p.num_synapses(),
+                input_channels: p.num_input_channels(),
+                output_channels: p.outputs.len(),
+                dt_s: p.dt,
+            },
+            steps,
+            totals,
+            energy,
+            latency: Latency {
+                total_ns,
+                mean_step_ns: if steps > 0 {
+                    total_ns / steps as f64
+                } else {
+                    0.0
+                },
+                max_step_ns: per_step.iter().map(|s| s.latency_ns).fold(0.0, f64::max),
+                core_ns: per_step.iter().map(|s| s.core_ns).sum(),
+                noc_ns: per_step.iter().map(|s| s.noc_ns).sum(),
+                barrier_ns: per_step.iter().map(|s| s.barrier_ns).sum(),
+                steps_per_s: if total_ns > 0.0 {
+                    steps as f64 / (total_ns * 1e-9)
+                } else {
+                    0.0
+                },
+                speedup_vs_real_time: if total_ns > 0.0 {
+                    model_s / (total_ns * 1e-9)
+                } else {
+                    0.0
+                },
+            },
+            neurobench: NeuroBench {
+                synaptic_operations: SynapticOperations {
+                    dense: p.num_synapses() as u64 * steps as u64,
+                    eff_acs: totals.synaptic_ops,
+                    eff_macs: 0,
+                },
+                activation_sparsity: if neuron_steps > 0 {
+                    1.0 - totals.spikes as f64 / neuron_steps as f64
+                } else {
+                    0.0
+                },
+                connection_sparsity: if possible > 0 {
+                    1.0 - nonzero as f64 / possible as f64
+                } else {
+                    0.0
+                },
+                footprint_bytes: footprint_bytes(p),
+                membrane_updates: totals.neuron_updates,
+            },
+            cores: core_reports,
+            per_step,
+        }
+    }
+
+    /// Stable, pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a report always serializes")
+    }
+}
+
+/// On-chip parameter memory at the arch's field widths, in bytes.
+fn footprint_bytes(p: &CoreProgram) -> u64 {
+    let f = &p.arch.format;
+    let bits_for = |n: u64| 64 - n.saturating_sub(1).leading_zeros() as u64;
+    let neuron_id_bits = bits_for(p.arch.core.max_neurons as u64);
+    let delay_bits = bits_for(p.arch.core.max_delay as u64 + 1);
+    let synapse_word = f.weight_bits as u64 + neuron_id_bits + delay_bits;
+    // du, dv (12), bias mantissa + 4-bit exponent, threshold.
+    let neuron_word = 12 + 12 + f.bias_bits as u64 + 4 + f.threshold_bits as u64;
+    let core_bits = bits_for(p.arch.topology.num_cores() as u64);
+    let route_word = core_bits + bits_for(p.arch.core.max_axons as u64) + delay_bits;
+    let pointer_word = bits_for(p.arch.core.max_synapses as u64 + 1);
+    let bits: u64 = p
+        .cores
+        .iter()
+        .map(|c| {
+            c.synapses.len() as u64 * synapse_word
+                + c.num_neurons() as u64 * (neuron_word + pointer_word)
+                + c.synapses.axon_ptr.len() as u64 * pointer_word
+                + c.routes.entries.len() as u64 * route_word
+        })
+        .sum();
+    bits.div_ceil(8)
+}
