@@ -89,17 +89,25 @@ impl NeuronGroup {
 }
 
 /// Sparse synapse memory in CSR form: input axon `a` owns words
-/// `axon_ptr[a] .. axon_ptr[a + 1]`, each a `(target neuron, weight, delay)`.
+/// `axon_ptr[a] .. axon_ptr[a + 1]`: `synapses[k]` and its delay `delay[k]`.
+/// Target and weight share one word so that a row is one sequential read;
+/// delays are a separate array, read only by cores that use them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SynapseTable {
     pub axon_ptr: Vec<u32>,
-    pub target: Vec<u16>,
-    pub weight: Vec<i16>,
+    pub synapses: Vec<Synapse>,
     pub delay: Vec<u8>,
     /// Whether the table is stored as a dense crossbar (selects the dense synaptic-op cost).
     #[serde(default)]
     pub dense: bool,
+}
+
+/// One synapse word: the neuron it feeds and its weight mantissa.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Synapse {
+    pub target: u16,
+    pub weight: i16,
 }
 
 impl SynapseTable {
@@ -108,11 +116,16 @@ impl SynapseTable {
     }
 
     pub fn len(&self) -> usize {
-        self.target.len()
+        self.synapses.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.target.is_empty()
+        self.synapses.is_empty()
+    }
+
+    /// The words of input axon `a`.
+    pub fn row(&self, a: usize) -> std::ops::Range<usize> {
+        self.axon_ptr[a] as usize..self.axon_ptr[a + 1] as usize
     }
 
     /// Builds the CSR table from per-axon rows of `(target, weight, delay)`.
@@ -123,12 +136,11 @@ impl SynapseTable {
         };
         t.axon_ptr.push(0);
         for row in rows {
-            for &(n, w, d) in row {
-                t.target.push(n);
-                t.weight.push(w);
+            for &(target, weight, d) in row {
+                t.synapses.push(Synapse { target, weight });
                 t.delay.push(d);
             }
-            t.axon_ptr.push(t.target.len() as u32);
+            t.axon_ptr.push(t.synapses.len() as u32);
         }
         t
     }
@@ -375,23 +387,28 @@ impl CoreProgram {
                     "core {ci}: synapse axon pointers must start at 0 and never decrease"
                 ));
             }
-            if *s.axon_ptr.last().unwrap() as usize != s.target.len()
-                || s.weight.len() != s.target.len()
-                || s.delay.len() != s.target.len()
+            if *s.axon_ptr.last().unwrap() as usize != s.synapses.len()
+                || s.delay.len() != s.synapses.len()
             {
                 return invalid(format!(
                     "core {ci}: synapse arrays and the last axon pointer disagree in length"
                 ));
             }
-            if let Some(&t) = s.target.iter().find(|&&t| t as usize >= n) {
+            if let Some(t) = s
+                .synapses
+                .iter()
+                .map(|w| w.target)
+                .find(|&t| t as usize >= n)
+            {
                 return invalid(format!(
                     "core {ci}: a synapse targets neuron {t}, but the core has {n} neurons"
                 ));
             }
-            if let Some(&w) = s
-                .weight
+            if let Some(w) = s
+                .synapses
                 .iter()
-                .find(|&&w| (w as i32) > max_w || (w as i32) < min_w)
+                .map(|w| w.weight as i32)
+                .find(|&w| w > max_w || w < min_w)
             {
                 return invalid(format!(
                     "core {ci}: weight {w} does not fit {} signed bits",
@@ -438,7 +455,8 @@ impl CoreProgram {
             for (a, &hits) in fan_in.iter().enumerate() {
                 let hits = hits as u64;
                 for k in s.axon_ptr[a] as usize..s.axon_ptr[a + 1] as usize {
-                    bound[s.target[k] as usize] += hits * (s.weight[k] as i64).unsigned_abs();
+                    let w = s.synapses[k];
+                    bound[w.target as usize] += hits * (w.weight as i64).unsigned_abs();
                 }
             }
             if let Some((n, b)) = bound.iter().enumerate().find(|(_, &b)| b > i32::MAX as u64) {

@@ -15,7 +15,16 @@ const STEPS: u32 = 100;
 fn emulate(c: &mut Criterion) {
     let program = Synthetic::benchmark(64).build();
     let input = SpikeStream::empty(0, STEPS, program.dt);
-    let probe = run(&program, &input, &RunConfig { steps: STEPS, threads: 1 }, &|_| {}).expect("benchmark program runs");
+    let probe = run(
+        &program,
+        &input,
+        &RunConfig {
+            steps: STEPS,
+            threads: 1,
+        },
+        &|_| {},
+    )
+    .expect("benchmark program runs");
     let events = probe.report.totals.synaptic_ops;
     eprintln!(
         "network: {} neurons, {} synapses; {STEPS} steps: {} spikes ({:.2} % per step), {events} synaptic events",
@@ -29,9 +38,24 @@ fn emulate(c: &mut Criterion) {
     group.throughput(Throughput::Elements(events));
     group.sample_size(10);
     for threads in [1usize, 2] {
-        group.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, &threads| {
-            b.iter(|| run(&program, &input, &RunConfig { steps: STEPS, threads }, &|_| {}).expect("runs"))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("threads", threads),
+            &threads,
+            |b, &threads| {
+                b.iter(|| {
+                    run(
+                        &program,
+                        &input,
+                        &RunConfig {
+                            steps: STEPS,
+                            threads,
+                        },
+                        &|_| {},
+                    )
+                    .expect("runs")
+                })
+            },
+        );
     }
     group.finish();
 }

@@ -174,7 +174,7 @@ impl Report {
         let nonzero: u64 = p
             .cores
             .iter()
-            .map(|c| c.synapses.weight.iter().filter(|&&w| w != 0).count() as u64)
+            .map(|c| c.synapses.synapses.iter().filter(|w| w.weight != 0).count() as u64)
             .sum();
         let model_s = steps as f64 * p.dt;
         Report {
