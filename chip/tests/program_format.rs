@@ -1,0 +1,198 @@
+//! CoreProgram files: RON and .sfc round-trip exactly; damaged files and
+//! programs that exceed their arch are rejected with errors that say where.
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use spikefab_chip::*;
+use std::path::Path;
+
+fn group() -> impl Strategy<Value = NeuronGroup> {
+    (
+        1usize..6,
+        prop::sample::select(vec![NeuronModel::CubaLif, NeuronModel::If, NeuronModel::Li]),
+        -8i8..8,
+    )
+        .prop_flat_map(|(n, model, weight_exp)| {
+            (
+                prop::collection::vec(0u16..4096, n),
+                prop::collection::vec(0u16..4096, n),
+                prop::collection::vec(-4096i32..4096, n),
+                prop::collection::vec(-8i8..8, n),
+                prop::collection::vec(0u32..131072, n),
+            )
+                .prop_map(move |(du, dv, bias_mant, bias_exp, vth)| NeuronGroup {
+                    name: format!("layer{n}"),
+                    model,
+                    weight_exp,
+                    du,
+                    dv,
+                    bias_mant,
+                    bias_exp,
+                    vth,
+                })
+        })
+}
+
+/// A structurally valid random program on the loihi preset.
+fn program() -> impl Strategy<Value = CoreProgram> {
+    (
+        prop::collection::vec(prop::collection::vec(group(), 1..3), 1..4),
+        any::<f64>(),
+        1usize..4,
+    )
+        .prop_flat_map(|(cores, dt, inputs)| {
+            let sizes: Vec<usize> = cores
+                .iter()
+                .map(|g| g.iter().map(|g| g.len()).sum())
+                .collect();
+            let n_cores = cores.len();
+            let axons = 3usize;
+            let rows = sizes
+                .iter()
+                .map(|&n| {
+                    prop::collection::vec(
+                        prop::collection::vec((0..n as u16, -256i16..256, 0u8..8), 0..6),
+                        axons,
+                    )
+                })
+                .collect::<Vec<_>>();
+            let routes = sizes
+                .iter()
+                .map(|&n| {
+                    prop::collection::vec(
+                        prop::collection::vec((0..n_cores as u32, 0..axons as u32, 0u8..4), 0..3),
+                        n,
+                    )
+                })
+                .collect::<Vec<_>>();
+            let ins = prop::collection::vec(
+                prop::collection::vec((0..n_cores as u32, 0..axons as u32, 0u8..4), 0..3),
+                inputs,
+            );
+            (Just(cores), Just(dt), rows, routes, ins)
+        })
+        .prop_map(|(cores, dt, rows, routes, ins)| {
+            let mk = |l: &Vec<Vec<(u32, u32, u8)>>| {
+                RouteTable::from_lists(
+                    &l.iter()
+                        .map(|v| {
+                            v.iter()
+                                .map(|&(core, axon, delay)| Route { core, axon, delay })
+                                .collect()
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            };
+            let cfgs: Vec<CoreConfig> = cores
+                .into_iter()
+                .zip(rows)
+                .zip(&routes)
+                .enumerate()
+                .map(|(i, ((groups, rows), routes))| CoreConfig {
+                    core_id: i as u32 * 5,
+                    groups,
+                    synapses: SynapseTable::from_rows(&rows),
+                    routes: mk(routes),
+                })
+                .collect();
+            CoreProgram {
+                format_version: PROGRAM_FORMAT_VERSION,
+                arch: Arch::preset("loihi").unwrap(),
+                dt: if dt.is_finite() && dt > 0.0 { dt } else { 1e-3 },
+                outputs: vec![OutputPort { core: 0, neuron: 0 }],
+                cores: cfgs,
+                inputs: mk(&ins),
+                provenance: Provenance {
+                    source: "proptest \"quoted\" ✓".into(),
+                    source_sha256: Some("ab".repeat(32)),
+                    producer: "test".into(),
+                    layers: vec![LayerScale {
+                        name: "l".into(),
+                        weight_scale: dt.abs().min(1e300),
+                        weight_exp: -3,
+                    }],
+                },
+            }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    #[test]
+    fn ron_round_trips_exactly(p in program()) {
+        prop_assert!(p.validate().is_ok(), "{:?}", p.validate());
+        let back = CoreProgram::from_ron(&p.to_ron(), Path::new("p.ron")).unwrap();
+        prop_assert_eq!(back, p);
+    }
+
+    #[test]
+    fn sfc_round_trips_exactly(p in program()) {
+        let back = CoreProgram::from_sfc(&p.to_sfc(), Path::new("p.sfc")).unwrap();
+        prop_assert_eq!(back, p);
+    }
+
+    /// Any truncation of an .sfc file is an error, never a panic.
+    #[test]
+    fn truncated_sfc_is_an_error(p in program(), frac in 0.0f64..1.0) {
+        let b = p.to_sfc();
+        let cut = (b.len() as f64 * frac) as usize;
+        prop_assert!(CoreProgram::from_sfc(&b[..cut], Path::new("p.sfc")).is_err());
+    }
+}
+
+#[test]
+fn files_round_trip_through_save_and_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let p = program().new_tree(&mut runner).unwrap().current();
+    for name in ["p.sfc", "p.ron"] {
+        let path = dir.path().join(name);
+        p.save(&path).unwrap();
+        assert_eq!(CoreProgram::load(&path).unwrap(), p);
+    }
+    let e = p.save(&dir.path().join("p.txt")).unwrap_err().to_string();
+    assert!(e.contains(".sfc or .ron"), "{e}");
+    // No temporary files are left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn oversized_core_names_the_core_and_resource() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut p = program().new_tree(&mut runner).unwrap().current();
+    let last = p.cores.len() - 1;
+    let g = &mut p.cores[last].groups[0];
+    let n = 1100 - g.len();
+    g.du.extend(vec![0; n]);
+    g.dv.extend(vec![0; n]);
+    g.bias_mant.extend(vec![0; n]);
+    g.bias_exp.extend(vec![0; n]);
+    g.vth.extend(vec![0; n]);
+    // keep route pointers consistent with the new neuron count
+    let neurons = p.cores[last].num_neurons();
+    let r = &mut p.cores[last].routes;
+    let end = *r.ptr.last().unwrap();
+    r.ptr.resize(neurons + 1, end);
+    let e = p.validate().unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("core {last}")) && e.contains("neurons") && e.contains("1024"),
+        "{e}"
+    );
+}
+
+#[test]
+fn wrong_magic_and_version_are_explained() {
+    let e = CoreProgram::from_sfc(b"PK\x03\x04zipfile", Path::new("x.sfc"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("x.sfc") && e.contains("magic"), "{e}");
+    let e = CoreProgram::from_sfc(b"SFC\0\x09\0\0\0", Path::new("x.sfc"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("version 9"), "{e}");
+}
