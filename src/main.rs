@@ -1,1 +1,152 @@
-fn main() {}
+//! The `spikefab` command line: parses arguments and hands over to the library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use spikefab::{inspect, run, summary};
+use spikefab_chip::{Arch, CoreProgram};
+
+#[derive(Parser)]
+#[command(
+    name = "spikefab",
+    version,
+    about = "Neuromorphic hardware co-design: emulate compiled spiking networks on a chip model and estimate energy and latency"
+)]
+struct Cli {
+    /// No progress bars or summaries; errors only.
+    #[arg(long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline on the embedded example defaults.
+    Demo {
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+        #[arg(long, default_value_t = default_threads())]
+        threads: usize,
+    },
+    /// Emulate a compiled program on input spikes; writes spikes, report.json and plots.
+    Run {
+        /// Compiled program (.sfc or .ron).
+        program: PathBuf,
+        /// Input spikes (.aer, .csv or .npy with shape [timesteps, channels]).
+        #[arg(long)]
+        input: PathBuf,
+        /// Timesteps to emulate (default: the input's length).
+        #[arg(long)]
+        steps: Option<u32>,
+        /// Worker threads; results do not depend on it.
+        #[arg(long, default_value_t = default_threads())]
+        threads: usize,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print report.json to stdout instead of the summary table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List or show the built-in architecture presets.
+    Arch {
+        #[command(subcommand)]
+        action: ArchAction,
+    },
+    /// Summarize any file spikefab reads or writes.
+    Inspect { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum ArchAction {
+    /// Names and one-line descriptions of the presets.
+    List,
+    /// A preset's (or an .ron file's) full description, with the sources of its numbers.
+    Show { name: String },
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> anyhow::Result<()> {
+    let progress = !cli.quiet && std::io::stderr().is_terminal();
+    match cli.command {
+        Command::Demo { out, threads } => {
+            let text = spikefab::demo::demo(&out, threads, progress)?;
+            if !cli.quiet {
+                print!("{text}");
+            }
+        }
+        Command::Run {
+            program,
+            input,
+            steps,
+            threads,
+            out,
+            json,
+        } => {
+            let prog = CoreProgram::load(&program)
+                .with_context(|| format!("loading the program {}", program.display()))?;
+            let spikes = run::load_input(&input)
+                .with_context(|| format!("loading the input {}", input.display()))?;
+            let opts = run::RunOptions {
+                steps,
+                threads,
+                out: out.clone(),
+                progress,
+            };
+            let (result, host) = run::run_and_write(&prog, &spikes, &opts)
+                .with_context(|| format!("running {} on {}", program.display(), input.display()))?;
+            if json {
+                println!("{}", result.report.to_json());
+            } else if !cli.quiet {
+                print!("{}", summary::run_table(&result.report));
+                println!(
+                    "emulated {} steps in {:.3} s on {} thread(s) ({:.1} M synaptic events/s); wrote {}/: {}",
+                    host.steps,
+                    host.wall_s,
+                    host.threads,
+                    host.synaptic_events_per_s / 1e6,
+                    out.display(),
+                    run::RUN_FILES.join(" ")
+                );
+            }
+        }
+        Command::Arch { action } => match action {
+            ArchAction::List => {
+                for name in Arch::preset_names() {
+                    let a = Arch::preset(name)?;
+                    println!(
+                        "{name:<12} {:>5} cores  {}",
+                        a.topology.num_cores(),
+                        a.description
+                    );
+                }
+            }
+            ArchAction::Show { name } => match Arch::preset_source(&name) {
+                Some(text) => print!("{text}"),
+                None => print!("{}", inspect::arch_summary(&Arch::resolve(&name)?)),
+            },
+        },
+        Command::Inspect { file } => print!("{}", inspect::inspect(&file)?),
+    }
+    Ok(())
+}

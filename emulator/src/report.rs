@@ -33,6 +33,8 @@ pub struct ProgramSummary {
     pub source: String,
     pub cores_used: usize,
     pub tiles_used: usize,
+    /// Tiles along x and y of the arch's whole mesh.
+    pub mesh_tiles: (u32, u32),
     pub neurons: usize,
     pub synapses: usize,
     pub input_channels: usize,
@@ -184,6 +186,7 @@ impl Report {
                 source: p.provenance.source.clone(),
                 cores_used: p.cores.len(),
                 tiles_used: tiles.len(),
+                mesh_tiles: arch.topology.mesh_size(),
                 neurons: p.num_neurons(),
                 synapses: p.num_synapses(),
                 input_channels: p.num_input_channels(),

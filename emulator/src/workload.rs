@@ -34,6 +34,8 @@ pub struct Synthetic {
     pub max_delay: u8,
     /// The first `outputs` neurons (in core order) become output ports.
     pub outputs: usize,
+    /// Place one core per tile (spreading traffic over the mesh) instead of filling tiles.
+    pub one_core_per_tile: bool,
     pub seed: u64,
 }
 
@@ -51,6 +53,7 @@ impl Synthetic {
             input_fanout: 0,
             max_delay: 0,
             outputs: 0,
+            one_core_per_tile: false,
             seed: 1,
         }
     }
@@ -125,6 +128,8 @@ impl Synthetic {
             }]);
         }
 
+        let per_tile = arch.topology.cores_per_tile as usize;
+        let spread = self.one_core_per_tile && cores * per_tile <= arch.topology.num_cores();
         let mut core_cfgs = Vec::with_capacity(cores);
         for (c, (rows, routes)) in rows.into_iter().zip(routes).enumerate() {
             let mut bias_mant = Vec::with_capacity(n);
@@ -137,7 +142,11 @@ impl Synthetic {
                 bias_exp.push(exp as i8);
             }
             core_cfgs.push(CoreConfig {
-                core_id: c as u32,
+                core_id: if spread {
+                    (c * per_tile) as u32
+                } else {
+                    c as u32
+                },
                 groups: vec![NeuronGroup {
                     name: format!("random{c}"),
                     model: NeuronModel::CubaLif,

@@ -17,6 +17,7 @@ fn small(seed: u64, cores: usize, max_delay: u8, arch: &str) -> Synthetic {
         input_fanout: 10,
         max_delay,
         outputs: cores * 48,
+        one_core_per_tile: seed % 2 == 0,
         seed,
     }
 }

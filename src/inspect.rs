@@ -1,0 +1,172 @@
+//! `spikefab inspect FILE`: a short summary of any file spikefab reads or writes.
+
+use anyhow::Context;
+use std::fmt::Write;
+use std::path::Path;
+
+use spikefab_chip::{Arch, CoreProgram, SpikeStream};
+use spikefab_emulator::Report;
+
+pub fn inspect(path: &Path) -> anyhow::Result<String> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "sfc" => Ok(program_summary(&CoreProgram::load(path)?)),
+        "ron" => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            match CoreProgram::from_ron(&text, path) {
+                Ok(p) => {
+                    p.validate()?;
+                    Ok(program_summary(&p))
+                }
+                Err(program_err) => match Arch::from_ron_str(&text, path) {
+                    Ok(a) => Ok(arch_summary(&a)),
+                    Err(arch_err) => anyhow::bail!(
+                        "{} is neither a core program nor an architecture:\n  as a program: {program_err}\n  as an architecture: {arch_err}",
+                        path.display()
+                    ),
+                },
+            }
+        }
+        "aer" | "csv" | "npy" => Ok(spikes_summary(&SpikeStream::load(path)?)),
+        "json" => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let report: Report = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a spikefab report.json", path.display()))?;
+            Ok(crate::summary::run_table(&report))
+        }
+        _ => anyhow::bail!(
+            "{}: spikefab reads .sfc and .ron (programs, architectures), .aer/.csv/.npy (spikes) and report .json files",
+            path.display()
+        ),
+    }
+}
+
+pub fn program_summary(p: &CoreProgram) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "core program (format {}) for arch '{}'",
+        p.format_version, p.arch.name
+    );
+    let _ = writeln!(s, "  source    {}", p.provenance.source);
+    if let Some(h) = &p.provenance.source_sha256 {
+        let _ = writeln!(s, "  sha256    {h}");
+    }
+    let _ = writeln!(s, "  producer  {}", p.provenance.producer);
+    let _ = writeln!(s, "  dt        {} s", p.dt);
+    let _ = writeln!(
+        s,
+        "  {} cores, {} neurons, {} synapses, {} input channels, {} outputs",
+        p.cores.len(),
+        p.num_neurons(),
+        p.num_synapses(),
+        p.num_input_channels(),
+        p.outputs.len()
+    );
+    let lim = &p.arch.core;
+    let _ = writeln!(
+        s,
+        "  core  phys  neurons        synapses         axons         routes  max delay"
+    );
+    for (i, c) in p.cores.iter().enumerate().take(16) {
+        let _ = writeln!(
+            s,
+            "  {:>4}  {:>4}  {:>5}/{:<6}  {:>7}/{:<8}  {:>5}/{:<6}  {:>5}/{:<6}  {:>3}",
+            i,
+            c.core_id,
+            c.num_neurons(),
+            lim.max_neurons,
+            c.synapses.len(),
+            lim.max_synapses,
+            c.synapses.num_axons(),
+            lim.max_axons,
+            c.routes.entries.len(),
+            lim.max_routes,
+            c.max_synaptic_delay()
+        );
+    }
+    if p.cores.len() > 16 {
+        let _ = writeln!(s, "  … {} more cores", p.cores.len() - 16);
+    }
+    for l in &p.provenance.layers {
+        let _ = writeln!(
+            s,
+            "  layer {}: weight = stored · {:e} (exp {})",
+            l.name, l.weight_scale, l.weight_exp
+        );
+    }
+    s
+}
+
+pub fn arch_summary(a: &Arch) -> String {
+    let t = &a.topology;
+    let (w, h) = t.mesh_size();
+    let f = &a.format;
+    let mut s = String::new();
+    let _ = writeln!(s, "{}: {}", a.name, a.description);
+    let _ = writeln!(
+        s,
+        "  mesh {w}x{h} tiles x {} cores = {} cores ({}x{} chips)",
+        t.cores_per_tile,
+        t.num_cores(),
+        t.chips_x,
+        t.chips_y
+    );
+    let _ = writeln!(
+        s,
+        "  per core: {} neurons, {} synapse words, {} axons, {} routes, delay <= {}",
+        a.core.max_neurons,
+        a.core.max_synapses,
+        a.core.max_axons,
+        a.core.max_routes,
+        a.core.max_delay
+    );
+    let _ = writeln!(
+        s,
+        "  formats: {}-bit weights (exp {}..={}), {}-bit state, {}-bit threshold, decay {:?}, u overflow {:?}",
+        f.weight_bits, f.weight_exp_min, f.weight_exp_max, f.state_bits, f.threshold_bits, f.decay, f.current_overflow
+    );
+    let c = &a.costs;
+    let _ = writeln!(
+        s,
+        "  synaptic op {} pJ / {} ns (sparse), neuron update {} pJ, spike {} pJ, message {} pJ, hop {}/{} pJ",
+        c.synapse_sparse.energy_pj,
+        c.synapse_sparse.latency_ns,
+        c.neuron_update_active.energy_pj,
+        c.spike_out.energy_pj,
+        c.axon_out.energy_pj,
+        c.hop_east_west.energy_pj,
+        c.hop_north_south.energy_pj
+    );
+    s
+}
+
+pub fn spikes_summary(sp: &SpikeStream) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "spike stream: {} events, {} channels, {} steps{}",
+        sp.len(),
+        sp.channels,
+        sp.steps,
+        if sp.dt > 0.0 {
+            format!(" of {} s", sp.dt)
+        } else {
+            String::new()
+        }
+    );
+    if let (Some(first), Some(last)) = (sp.events().first(), sp.events().last()) {
+        let cells = sp.channels as f64 * sp.steps as f64;
+        let _ = writeln!(
+            s,
+            "  first spike at step {}, last at step {}; {:.4} spikes per channel per step",
+            first.timestep,
+            last.timestep,
+            sp.len() as f64 / cells.max(1.0)
+        );
+    }
+    s
+}

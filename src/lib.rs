@@ -1,0 +1,20 @@
+//! # spikefab
+//!
+//! The command-line tool's library part: it orchestrates the crates (load a
+//! program, run the emulator, write outputs and pictures) and formats what a
+//! person reads. Domain logic lives in the crates:
+//!
+//! - `spikefab-chip`: architectures, core programs, fixed-point arithmetic, spike files;
+//! - `spikefab-emulator`: the multi-core emulator and its energy/latency model.
+
+pub mod demo;
+pub mod inspect;
+pub mod plots;
+pub mod run;
+pub mod summary;
+
+/// Writes text atomically, with the path in any error.
+pub fn write_text(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    spikefab_chip::write_atomic(path, text.as_bytes())?;
+    Ok(())
+}

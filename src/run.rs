@@ -1,0 +1,125 @@
+//! `spikefab run`: emulate a program on an input and write everything a user looks at.
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use spikefab_chip::{CoreProgram, SpikeStream};
+use spikefab_emulator::{RunConfig, RunOutput};
+
+use crate::{plots, write_text};
+
+/// What `run` needs besides the program and input.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub steps: Option<u32>,
+    pub threads: usize,
+    pub out: PathBuf,
+    /// Show a progress bar (only drawn when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// Host-side measurements, kept out of report.json so that it stays byte-identical across runs.
+#[derive(Debug, Serialize)]
+pub struct HostStats {
+    pub spikefab_version: &'static str,
+    pub threads: usize,
+    pub steps: u32,
+    pub wall_s: f64,
+    pub synaptic_events_per_s: f64,
+    pub steps_per_s: f64,
+}
+
+/// The files a run writes into its output folder.
+pub const RUN_FILES: &[&str] = &[
+    "spikes.npy",
+    "spikes.aer",
+    "report.json",
+    "host.json",
+    "raster.svg",
+    "energy.svg",
+    "utilization.svg",
+];
+
+pub fn load_input(path: &Path) -> anyhow::Result<SpikeStream> {
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
+    {
+        anyhow::bail!(
+            "{}: audio input needs the cochlea front end, which this build does not have yet; \
+             encode the audio to spikes (.aer, .csv or .npy) first",
+            path.display()
+        );
+    }
+    Ok(SpikeStream::load(path)?)
+}
+
+/// Runs `program` on `input` and writes spikes, report, host stats and plots into `opts.out`.
+pub fn run_and_write(
+    program: &CoreProgram,
+    input: &SpikeStream,
+    opts: &RunOptions,
+) -> anyhow::Result<(RunOutput, HostStats)> {
+    let steps = match (opts.steps, input.steps) {
+        (Some(s), _) => s,
+        (None, s) if s > 0 => s,
+        _ => anyhow::bail!("the input holds no timesteps; pass --steps N"),
+    };
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("creating the output folder {}", opts.out.display()))?;
+
+    let bar = if opts.progress {
+        ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} emulating [{bar:40}] {pos}/{len} steps ({per_sec}, eta {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let out = spikefab_emulator::run(
+        program,
+        input,
+        &RunConfig {
+            steps,
+            threads: opts.threads,
+        },
+        &|done| bar.set_position(done as u64),
+    )?;
+    let wall_s = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let host = HostStats {
+        spikefab_version: env!("CARGO_PKG_VERSION"),
+        threads: opts.threads,
+        steps,
+        wall_s,
+        synaptic_events_per_s: out.report.totals.synaptic_ops as f64 / wall_s.max(1e-12),
+        steps_per_s: steps as f64 / wall_s.max(1e-12),
+    };
+    let dir = &opts.out;
+    out.spikes.save(&dir.join("spikes.npy"))?;
+    out.spikes.save(&dir.join("spikes.aer"))?;
+    write_text(&dir.join("report.json"), &out.report.to_json())?;
+    write_text(
+        &dir.join("host.json"),
+        &serde_json::to_string_pretty(&host)?,
+    )?;
+    write_text(
+        &dir.join("raster.svg"),
+        &plots::raster(&out.spikes, "Output spikes")?,
+    )?;
+    write_text(&dir.join("energy.svg"), &plots::energy(&out.report)?)?;
+    write_text(
+        &dir.join("utilization.svg"),
+        &plots::utilization(&out.report)?,
+    )?;
+    Ok((out, host))
+}
