@@ -5,7 +5,7 @@ use std::path::PathBuf;
 /// Everything that can go wrong when reading, writing or checking chip-level data.
 #[derive(Debug, thiserror::Error)]
 pub enum ChipError {
-    #[error("{path}: {source}")]
+    #[error("cannot access {path}")]
     Io {
         path: PathBuf,
         #[source]

@@ -3,28 +3,32 @@
 //! cores, ≈5 % of neurons firing per step, 100 steps per iteration.
 //!
 //! Criterion reports synaptic events per second ("elem/s") for 1 and 2
-//! worker threads. Run: `cargo bench -p spikefab-emulator`.
+//! worker threads; an iteration is one `Emulator::run` from reset (state set-up
+//! included, program validation done once before). Run:
+//! `cargo bench -p spikefab-emulator`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use spikefab_chip::SpikeStream;
 use spikefab_emulator::workload::Synthetic;
-use spikefab_emulator::{run, RunConfig};
+use spikefab_emulator::{Emulator, RunConfig};
 
 const STEPS: u32 = 100;
 
 fn emulate(c: &mut Criterion) {
     let program = Synthetic::benchmark(64).build();
     let input = SpikeStream::empty(0, STEPS, program.dt);
-    let probe = run(
-        &program,
-        &input,
-        &RunConfig {
-            steps: STEPS,
-            threads: 1,
-        },
-        &|_| {},
-    )
-    .expect("benchmark program runs");
+    // Validation happens once, as for a user who runs one program on many inputs.
+    let emulator = Emulator::new(&program).expect("the benchmark program is valid");
+    let probe = emulator
+        .run(
+            &input,
+            &RunConfig {
+                steps: STEPS,
+                threads: 1,
+            },
+            &|_| {},
+        )
+        .expect("benchmark program runs");
     let events = probe.report.totals.synaptic_ops;
     eprintln!(
         "network: {} neurons, {} synapses; {STEPS} steps: {} spikes ({:.2} % per step), {events} synaptic events",
@@ -43,16 +47,16 @@ fn emulate(c: &mut Criterion) {
             &threads,
             |b, &threads| {
                 b.iter(|| {
-                    run(
-                        &program,
-                        &input,
-                        &RunConfig {
-                            steps: STEPS,
-                            threads,
-                        },
-                        &|_| {},
-                    )
-                    .expect("runs")
+                    emulator
+                        .run(
+                            &input,
+                            &RunConfig {
+                                steps: STEPS,
+                                threads,
+                            },
+                            &|_| {},
+                        )
+                        .expect("runs")
                 })
             },
         );

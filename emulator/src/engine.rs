@@ -107,7 +107,38 @@ pub fn run(
     cfg: &RunConfig,
     progress: &(dyn Fn(u32) + Sync),
 ) -> Result<RunOutput, EmulatorError> {
-    program.validate()?;
+    Emulator::new(program)?.run(input, cfg, progress)
+}
+
+/// A program checked once against its arch, ready to run any number of times.
+pub struct Emulator<'p> {
+    program: &'p CoreProgram,
+}
+
+impl<'p> Emulator<'p> {
+    /// Validates the program (structure, field ranges, every capacity of its arch).
+    pub fn new(program: &'p CoreProgram) -> Result<Self, EmulatorError> {
+        program.validate()?;
+        Ok(Emulator { program })
+    }
+
+    /// Runs the program from reset for `cfg.steps` timesteps on `input`.
+    pub fn run(
+        &self,
+        input: &SpikeStream,
+        cfg: &RunConfig,
+        progress: &(dyn Fn(u32) + Sync),
+    ) -> Result<RunOutput, EmulatorError> {
+        run_validated(self.program, input, cfg, progress)
+    }
+}
+
+fn run_validated(
+    program: &CoreProgram,
+    input: &SpikeStream,
+    cfg: &RunConfig,
+    progress: &(dyn Fn(u32) + Sync),
+) -> Result<RunOutput, EmulatorError> {
     if input.channels as usize > program.num_input_channels() {
         return Err(EmulatorError::Input(format!(
             "the input has {} channels, but the program has {} input ports",
@@ -184,7 +215,7 @@ pub fn run(
             .map(|d| Vec::with_capacity(outbox_cap[w][d]))
             .collect()
     };
-    let mut worker_states: Vec<Worker> = (0..workers)
+    let worker_states: Vec<Worker> = (0..workers)
         .map(|id| Worker {
             id,
             cores: Vec::new(),
@@ -199,17 +230,6 @@ pub fn run(
             link_sum: vec![0; if id == 0 { n_links } else { 0 }],
         })
         .collect();
-    for (c, core) in program.cores.iter().enumerate() {
-        let state = CoreState::new(
-            c,
-            core,
-            shared.tiles[c],
-            &fx,
-            max_route_delay[c],
-            inbox_cap[c],
-        );
-        worker_states[shared.owner[c]].cores.push(state);
-    }
     let slots: Vec<Mutex<Exchange>> = (0..workers)
         .map(|w| {
             Mutex::new(Exchange {
@@ -224,9 +244,25 @@ pub fn run(
     let finished: Vec<Worker> = crossbeam::thread::scope(|s| {
         let handles: Vec<_> = worker_states
             .into_iter()
-            .map(|w| {
+            .map(|mut w| {
                 let (shared, slots, barrier) = (&shared, &slots, &barrier);
-                s.spawn(move |_| w.run(shared, slots, barrier, progress))
+                let (inbox_cap, max_route_delay) = (&inbox_cap, &max_route_delay);
+                s.spawn(move |_| {
+                    // Each worker sets up its own cores' state, in parallel.
+                    for (c, core) in program.cores.iter().enumerate() {
+                        if shared.owner[c] == w.id {
+                            w.cores.push(CoreState::new(
+                                c,
+                                core,
+                                shared.tiles[c],
+                                &shared.fx,
+                                max_route_delay[c],
+                                inbox_cap[c],
+                            ));
+                        }
+                    }
+                    w.run(shared, slots, barrier, progress)
+                })
             })
             .collect();
         handles
@@ -302,9 +338,12 @@ impl<'p> Worker<'p> {
                     self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
                 }
             }
-            for e in
-                &sh.input.events()[sh.input_offsets[t as usize]..sh.input_offsets[t as usize + 1]]
-            {
+            // Input events of step t; an input shorter than the run simply ends.
+            let events = match sh.input_offsets.get(t as usize + 1) {
+                Some(&end) => &sh.input.events()[sh.input_offsets[t as usize]..end],
+                None => &[],
+            };
+            for e in events {
                 for r in sh.program.inputs.of(e.channel as usize) {
                     if sh.owner[r.core as usize] == self.id {
                         self.cores[sh.local[r.core as usize]].inbox.push(Arrival {

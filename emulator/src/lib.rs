@@ -22,7 +22,7 @@ pub mod report;
 pub mod workload;
 
 pub use counters::{Counters, EnergyBreakdown};
-pub use engine::{run, RunConfig, RunOutput};
+pub use engine::{run, Emulator, RunConfig, RunOutput};
 pub use report::{CoreReport, Latency, NeuroBench, Report, StepRecord};
 
 /// Everything that can stop a run.

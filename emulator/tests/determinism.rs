@@ -93,6 +93,54 @@ fn counters_match_an_independent_recount() {
 }
 
 #[test]
+fn runs_longer_or_shorter_than_the_input() {
+    let p = small(3, 3, 1, "loihi").build();
+    let input = poisson_input(6, 40, 0.3, p.dt, 9);
+    let long = run(
+        &p,
+        &input,
+        &RunConfig {
+            steps: 120,
+            threads: 2,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let short = run(
+        &p,
+        &input,
+        &RunConfig {
+            steps: 25,
+            threads: 2,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let empty = SpikeStream::empty(0, 0, p.dt);
+    let none = run(
+        &p,
+        &empty,
+        &RunConfig {
+            steps: 30,
+            threads: 1,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    assert_eq!(long.report.steps, 120);
+    // The first 25 steps of the long run are the short run.
+    let head: Vec<_> = long
+        .spikes
+        .events()
+        .iter()
+        .filter(|e| e.timestep < 25)
+        .copied()
+        .collect();
+    assert_eq!(head, short.spikes.events());
+    assert!(none.report.totals.messages_in <= none.report.totals.messages_out);
+}
+
+#[test]
 fn benchmark_workload_fires_about_five_percent() {
     let p = Synthetic::benchmark(4).build();
     let out = run(

@@ -1,0 +1,284 @@
+//! End-to-end tests through the `spikefab` binary, as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn spikefab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spikefab"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
+}
+
+fn text(o: &[u8]) -> String {
+    String::from_utf8_lossy(o).into_owned()
+}
+
+/// A failed command: non-zero exit, an error line naming `needle`, and no panic.
+fn assert_clean_failure(o: &Output, needle: &str) {
+    let err = text(&o.stderr);
+    assert!(
+        !o.status.success(),
+        "expected failure, stdout: {}",
+        text(&o.stdout)
+    );
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(needle), "expected '{needle}' in: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+const DEMO: &str = "examples/programs/demo.ron";
+const INPUT: &str = "examples/spikes/demo_input.aer";
+
+#[test]
+fn arch_list_and_show() {
+    let o = spikefab(&["arch", "list"]);
+    assert!(o.status.success());
+    let out = text(&o.stdout);
+    for name in ["loihi", "truenorth", "xylo", "fpga-small"] {
+        assert!(out.contains(name), "{out}");
+    }
+    let o = spikefab(&["arch", "show", "loihi"]);
+    assert!(o.status.success());
+    assert!(text(&o.stdout).contains("SANA-FE"));
+    assert_clean_failure(&spikefab(&["arch", "show", "nosuchchip"]), "nosuchchip");
+}
+
+#[test]
+fn thread_count_does_not_change_any_output_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outs = Vec::new();
+    for threads in ["1", "2", "3"] {
+        let out = dir.path().join(format!("t{threads}"));
+        let o = spikefab(&[
+            "run",
+            repo(DEMO).to_str().unwrap(),
+            "--input",
+            repo(INPUT).to_str().unwrap(),
+            "--threads",
+            threads,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert!(text(&o.stdout).contains("energy / inference"));
+        outs.push(out);
+    }
+    for f in ["spikes.npy", "spikes.aer", "report.json"] {
+        let a = std::fs::read(outs[0].join(f)).unwrap();
+        assert!(a.len() > 100, "{f} is suspiciously small");
+        for o in &outs[1..] {
+            assert_eq!(
+                a,
+                std::fs::read(o.join(f)).unwrap(),
+                "{f} differs between thread counts"
+            );
+        }
+    }
+    for f in ["host.json", "raster.svg", "energy.svg", "utilization.svg"] {
+        assert!(outs[0].join(f).exists(), "{f} missing");
+    }
+}
+
+#[test]
+fn json_flag_prints_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = spikefab(&[
+        "run",
+        repo(DEMO).to_str().unwrap(),
+        "--input",
+        repo(INPUT).to_str().unwrap(),
+        "--steps",
+        "50",
+        "--json",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["steps"], 50);
+    assert!(
+        v["neurobench"]["synaptic_operations"]["Eff_ACs"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}
+
+fn npy_with_header(header: &str, body: &[u8]) -> Vec<u8> {
+    let mut h = header.to_string();
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut b = b"\x93NUMPY\x01\x00".to_vec();
+    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    b.extend_from_slice(h.as_bytes());
+    b.extend_from_slice(body);
+    b
+}
+
+#[test]
+fn malformed_spike_files_are_rejected_without_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("garbage.npy", b"this is not numpy".to_vec(), "garbage.npy"),
+        (
+            "one_d.npy",
+            npy_with_header(
+                "{'descr': '|u1', 'fortran_order': False, 'shape': (4,), }",
+                &[0, 1, 0, 1],
+            ),
+            "2 dimensions",
+        ),
+        (
+            "two.npy",
+            npy_with_header(
+                "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }",
+                &[0, 2, 0, 1],
+            ),
+            "not 0 or 1",
+        ),
+        (
+            "short.npy",
+            npy_with_header(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (20, 16), }",
+                &[0; 40],
+            ),
+            "truncated",
+        ),
+        (
+            "complex.npy",
+            npy_with_header(
+                "{'descr': '<c16', 'fortran_order': False, 'shape': (1, 1), }",
+                &[0; 16],
+            ),
+            "not a spike array",
+        ),
+        (
+            "truncated.aer",
+            std::fs::read(repo(INPUT)).unwrap()[..50].to_vec(),
+            "bytes follow the header",
+        ),
+        (
+            "magic.aer",
+            b"RIFF\x00\x00\x00\x00WAVEfmt plus enough bytes here".to_vec(),
+            "magic",
+        ),
+        (
+            "bad.csv",
+            b"timestep,channel\n1,2\n3,-4\n".to_vec(),
+            "line 3",
+        ),
+    ];
+    for (name, bytes, needle) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let o = spikefab(&[
+            "run",
+            repo(DEMO).to_str().unwrap(),
+            "--input",
+            path.to_str().unwrap(),
+            "--out",
+            dir.path().join("o").to_str().unwrap(),
+        ]);
+        assert_clean_failure(&o, needle);
+        assert_clean_failure(&o, name);
+    }
+}
+
+#[test]
+fn a_program_that_exceeds_its_arch_is_rejected_naming_core_and_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let text_prog = std::fs::read_to_string(repo(DEMO)).unwrap();
+    let small = text_prog.replacen("max_neurons: 1024", "max_neurons: 48", 1);
+    assert_ne!(small, text_prog);
+    let path = dir.path().join("too_big.ron");
+    std::fs::write(&path, small).unwrap();
+    let o = spikefab(&[
+        "run",
+        path.to_str().unwrap(),
+        "--input",
+        repo(INPUT).to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    assert_clean_failure(
+        &o,
+        "core 0 exceeds the 'loihi' capacity for neurons: uses 64, the core has 48",
+    );
+}
+
+#[test]
+fn input_with_more_channels_than_ports_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.csv");
+    std::fs::write(&path, "timestep,channel\n0,99\n").unwrap();
+    let o = spikefab(&[
+        "run",
+        repo(DEMO).to_str().unwrap(),
+        "--input",
+        path.to_str().unwrap(),
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    assert_clean_failure(&o, "100 channels, but the program has 16 input ports");
+}
+
+#[test]
+fn inspect_summarizes_programs_arches_spikes_and_reports() {
+    let o = spikefab(&["inspect", repo(DEMO).to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("4 cores, 256 neurons"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = spikefab(&["inspect", repo("examples/arch/xylo.ron").to_str().unwrap()]);
+    assert!(
+        text(&o.stdout).contains("1008 neurons"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = spikefab(&["inspect", repo(INPUT).to_str().unwrap()]);
+    assert!(
+        text(&o.stdout).contains("16 channels, 200 steps"),
+        "{}",
+        text(&o.stdout)
+    );
+    assert_clean_failure(&spikefab(&["inspect", "Cargo.toml"]), "Cargo.toml");
+}
+
+#[test]
+fn demo_writes_everything_it_promises() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = spikefab(&["demo", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(
+        stdout.contains("energy / inference") && stdout.contains("latency / inference"),
+        "{stdout}"
+    );
+    for f in [
+        "program.ron",
+        "program.sfc",
+        "input.aer",
+        "spikes.npy",
+        "spikes.aer",
+        "report.json",
+        "host.json",
+        "raster.svg",
+        "energy.svg",
+        "utilization.svg",
+    ] {
+        assert!(out.join(f).exists(), "demo did not write {f}");
+    }
+    // The .sfc it wrote is the same program as the shipped RON.
+    let o = spikefab(&["inspect", out.join("program.sfc").to_str().unwrap()]);
+    assert!(text(&o.stdout).contains("4 cores, 256 neurons"));
+}
