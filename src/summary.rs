@@ -5,6 +5,11 @@ use std::fmt::Write;
 use spikefab_emulator::Report;
 
 /// pJ as a readable energy.
+///
+/// ```
+/// assert_eq!(spikefab::summary::energy_str(6_328_000.0), "6.328 µJ");
+/// assert_eq!(spikefab::summary::time_str(1_500.0), "1.500 µs");
+/// ```
 pub fn energy_str(pj: f64) -> String {
     scaled(
         pj * 1e-12,

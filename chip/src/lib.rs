@@ -14,6 +14,19 @@
 //!
 //! It does not compile networks, run them, or know about audio: those are the
 //! compiler, emulator and cochlea crates.
+//!
+//! ```
+//! use spikefab_chip::{Arch, neuron::{cuba_lif_step, CubaLif, Fixed, Mul12}};
+//!
+//! let loihi = Arch::preset("loihi").unwrap();
+//! assert_eq!(loihi.topology.num_cores(), 128);
+//! let fx = Fixed::new(&loihi.format);
+//! let decay = Mul12 { current_offset: 1, voltage_offset: 0 };
+//! let p = CubaLif { du: 4095, dv: 0, bias: 0, vth: fx.effective_threshold(10) };
+//! // 11 << 6 exceeds the threshold 10 << 6: the neuron fires and resets.
+//! let s = cuba_lif_step::<_, true>(&fx, &decay, &p, 0, 0, 11);
+//! assert!(s.spike && s.v == 0 && s.u == 11 << 6);
+//! ```
 
 pub mod arch;
 pub mod error;

@@ -13,6 +13,21 @@
 //! of worker threads.
 //!
 //! It does not compile networks (the compiler crate does) or read audio.
+//!
+//! ```
+//! use spikefab_emulator::{run, workload::{poisson_input, Synthetic}, RunConfig};
+//!
+//! let mut net = Synthetic::benchmark(4);
+//! net.neurons_per_core = 64;
+//! net.fanout = 16;
+//! net.inputs = 8;
+//! net.input_fanout = 8;
+//! let program = net.build();
+//! let input = poisson_input(8, 50, 0.1, program.dt, 1);
+//! let out = run(&program, &input, &RunConfig { steps: 50, threads: 2 }, &|_| {}).unwrap();
+//! assert!(out.report.totals.spikes > 0);
+//! assert!(out.report.energy.total_pj > 0.0 && out.report.latency.total_ns > 0.0);
+//! ```
 
 mod core;
 pub mod counters;
