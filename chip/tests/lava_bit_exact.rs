@@ -2,39 +2,12 @@
 //! through spikefab's chip arithmetic: every input activation, u, v and spike
 //! of every step must be equal.
 
-use serde::Deserialize;
 use spikefab_chip::neuron::{activation, cuba_lif_step, effective_bias, CubaLif, Fixed, Mul12};
 use spikefab_chip::{Arch, DecayRule};
 
-#[derive(Deserialize)]
-struct Fixture {
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    name: String,
-    n_in: usize,
-    n_out: usize,
-    steps: usize,
-    du: u16,
-    dv: u16,
-    vth: u32,
-    weight_exp: i8,
-    effective_weights: Vec<Vec<i64>>,
-    bias_mant: Vec<i32>,
-    bias_exp: Vec<i8>,
-    input_spikes: Vec<Vec<u8>>,
-    a_in: Vec<Vec<i64>>,
-    u: Vec<Vec<i64>>,
-    v: Vec<Vec<i64>>,
-    spikes: Vec<Vec<u8>>,
-}
-
-fn fixture() -> Fixture {
-    let text = include_str!("data/lava_lif_traces.json");
-    serde_json::from_str(text).expect("the committed Lava fixture parses")
-}
+#[path = "common/lava_fixture.rs"]
+mod lava_fixture;
+use lava_fixture::{fixture, Case};
 
 #[test]
 fn loihi_arithmetic_matches_lava_bit_for_bit() {

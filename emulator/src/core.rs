@@ -6,6 +6,7 @@
 
 use spikefab_chip::neuron::{
     activation, cuba_lif_step, effective_bias, if_step, CubaLif, Decay, Fixed, Mul12, ShiftDecay,
+    Step,
 };
 use spikefab_chip::{CoreConfig, DecayRule, NeuronGroup, NeuronModel, TileCoord};
 
@@ -203,21 +204,17 @@ struct Lanes<'a> {
 }
 
 impl Lanes<'_> {
+    /// The loop every model shares: take the accumulated input, apply `step`
+    /// to (neuron, a_in, u, v), store the state, count, collect spikes.
     #[inline(always)]
-    fn cuba<D: Decay, const SPIKING: bool>(&mut self, fx: &Fixed, decay: &D, g: &NeuronGroup) {
+    fn integrate(&mut self, weight_exp: i8, step: impl Fn(usize, i32, i32, i32) -> Step) {
         let mut active = 0u64;
         let mut saturations = 0u64;
         for i in 0..self.acc.len() {
             let sum = std::mem::take(&mut self.acc[i]);
             let (u, v) = (self.u[i], self.v[i]);
             active += (sum != 0 || u != 0 || v != 0) as u64;
-            let p = CubaLif {
-                du: g.du[i],
-                dv: g.dv[i],
-                bias: self.bias[i],
-                vth: self.vth[i],
-            };
-            let s = cuba_lif_step::<D, SPIKING>(fx, decay, &p, u, v, activation(sum, g.weight_exp));
+            let s = step(i, activation(sum, weight_exp), u, v);
             self.u[i] = s.u;
             self.v[i] = s.v;
             saturations += s.saturated as u64;
@@ -230,27 +227,25 @@ impl Lanes<'_> {
     }
 
     #[inline(always)]
+    fn cuba<D: Decay, const SPIKING: bool>(&mut self, fx: &Fixed, decay: &D, g: &NeuronGroup) {
+        let (bias, vth) = (self.bias, self.vth);
+        self.integrate(g.weight_exp, |i, a_in, u, v| {
+            let p = CubaLif {
+                du: g.du[i],
+                dv: g.dv[i],
+                bias: bias[i],
+                vth: vth[i],
+            };
+            cuba_lif_step::<D, SPIKING>(fx, decay, &p, u, v, a_in)
+        });
+    }
+
+    /// IF has no current register: its `u` stays 0.
+    #[inline(always)]
     fn integrate_and_fire(&mut self, fx: &Fixed, g: &NeuronGroup) {
-        let mut active = 0u64;
-        let mut saturations = 0u64;
-        for i in 0..self.acc.len() {
-            let sum = std::mem::take(&mut self.acc[i]);
-            let v = self.v[i];
-            active += (sum != 0 || v != 0) as u64;
-            let s = if_step(
-                fx,
-                self.bias[i],
-                self.vth[i],
-                v,
-                activation(sum, g.weight_exp),
-            );
-            self.v[i] = s.v;
-            saturations += s.saturated as u64;
-            if s.spike {
-                self.spiked.push(self.first_id + i as u32);
-            }
-        }
-        self.counters.active_neuron_updates += active;
-        self.counters.saturations += saturations;
+        let (bias, vth) = (self.bias, self.vth);
+        self.integrate(g.weight_exp, |i, a_in, _u, v| {
+            if_step(fx, bias[i], vth[i], v, a_in)
+        });
     }
 }

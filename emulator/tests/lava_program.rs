@@ -2,34 +2,15 @@
 //! compiled by hand into a one-core program on the `loihi` preset, its input
 //! spikes fed through input ports; the output spikes must equal Lava's.
 
-use serde::Deserialize;
 use spikefab_chip::{
     Arch, CoreConfig, CoreProgram, NeuronGroup, NeuronModel, OutputPort, Provenance, Route,
     RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 use spikefab_emulator::{run, RunConfig};
 
-#[derive(Deserialize)]
-struct Fixture {
-    cases: Vec<Case>,
-}
-
-#[derive(Deserialize)]
-struct Case {
-    name: String,
-    n_in: usize,
-    n_out: usize,
-    steps: usize,
-    du: u16,
-    dv: u16,
-    vth: u32,
-    weight_exp: i8,
-    effective_weights: Vec<Vec<i16>>,
-    bias_mant: Vec<i32>,
-    bias_exp: Vec<i8>,
-    input_spikes: Vec<Vec<u8>>,
-    spikes: Vec<Vec<u8>>,
-}
+#[path = "../../chip/tests/common/lava_fixture.rs"]
+mod lava_fixture;
+use lava_fixture::{fixture, Case};
 
 fn program(c: &Case) -> CoreProgram {
     // Axon i carries input channel i; its row holds column i of the weight matrix.
@@ -37,7 +18,7 @@ fn program(c: &Case) -> CoreProgram {
         .map(|i| {
             (0..c.n_out)
                 .filter(|&n| c.effective_weights[n][i] != 0)
-                .map(|n| (n as u16, c.effective_weights[n][i], 0))
+                .map(|n| (n as u16, c.effective_weights[n][i] as i16, 0))
                 .collect()
         })
         .collect();
@@ -82,8 +63,7 @@ fn program(c: &Case) -> CoreProgram {
 
 #[test]
 fn emulator_reproduces_lava_spikes() {
-    let f: Fixture =
-        serde_json::from_str(include_str!("../../chip/tests/data/lava_lif_traces.json")).unwrap();
+    let f = fixture();
     for c in &f.cases {
         let p = program(c);
         let events = (0..c.steps)
