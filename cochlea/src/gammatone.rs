@@ -136,8 +136,12 @@ impl Dictionary {
     /// Spikefab's default for a sample rate: 40 kernels from 50 Hz, 1024 samples
     /// at 16 kHz (the length scales with the rate).
     pub fn default_for(fs: f64, k: usize) -> Self {
-        let len = ((1024.0 * fs / 16000.0).round() as usize).max(16);
-        Self::gammatone(fs, k, 50.0, len)
+        Self::gammatone(fs, k, 50.0, Self::kernel_len_for(fs))
+    }
+
+    /// Kernel length at a sample rate: 1024 samples (64 ms) at 16 kHz, scaled.
+    pub fn kernel_len_for(fs: f64) -> usize {
+        ((1024.0 * fs / 16000.0).round() as usize).max(16)
     }
 
     pub fn num_kernels(&self) -> usize {
