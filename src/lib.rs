@@ -5,8 +5,10 @@
 //! person reads. Domain logic lives in the crates:
 //!
 //! - `spikefab-chip`: architectures, core programs, fixed-point arithmetic, spike files;
-//! - `spikefab-emulator`: the multi-core emulator and its energy/latency model.
+//! - `spikefab-emulator`: the multi-core emulator and its energy/latency model;
+//! - `spikefab-cochlea`: audio to spikes (spiketrum and filterbank).
 
+pub mod cochlea;
 pub mod demo;
 pub mod inspect;
 pub mod plots;

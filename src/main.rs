@@ -6,8 +6,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use spikefab::{inspect, run, summary};
+use spikefab::{cochlea, inspect, run, summary};
 use spikefab_chip::{Arch, CoreProgram};
+use spikefab_cochlea::place::Levels;
+use spikefab_cochlea::{CochleaConfig, Mode};
 
 #[derive(Parser)]
 #[command(
@@ -52,6 +54,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Encode audio (WAV) as spikes: spiketrum (default) or a filterbank cochleagram.
+    Cochlea {
+        /// Input audio (WAV: 8/16/24/32-bit int or 32-bit float, any rate; stereo is mixed down).
+        input: PathBuf,
+        /// Output spikes (.aer, .npy or .csv).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Dictionary kernels / filterbank channels.
+        #[arg(long, default_value_t = 40)]
+        kernels: usize,
+        /// Spikes per second of audio (met exactly in spiketrum mode).
+        #[arg(long, default_value_t = 1000.0)]
+        rate: f64,
+        #[arg(long, value_enum, default_value_t = CochleaMode::Spiketrum)]
+        mode: CochleaMode,
+        /// Use the Q1.15 integer (hardware) encoder.
+        #[arg(long)]
+        fixed_point: bool,
+        /// Amplitude levels per sign (intensity-to-place).
+        #[arg(long, default_value_t = 48)]
+        levels: u16,
+        /// Seconds per spike time step (default: one audio sample).
+        #[arg(long)]
+        dt: Option<f64>,
+        /// Encode in frames of this many seconds (bounded memory).
+        #[arg(long)]
+        frame: Option<f64>,
+        /// Write a cochleagram of the spikes (SVG).
+        #[arg(long)]
+        plot: Option<PathBuf>,
+        /// Rebuild audio from the spikes alone and write it (WAV).
+        #[arg(long)]
+        reconstruct: Option<PathBuf>,
+        /// Write the dictionary as a float64 .npy of shape [kernels, length].
+        #[arg(long)]
+        kernels_out: Option<PathBuf>,
+        /// Print the SNR vs rate and robustness tables (Markdown) instead of encoding once.
+        #[arg(long)]
+        snr_table: bool,
+    },
     /// List or show the built-in architecture presets.
     Arch {
         #[command(subcommand)]
@@ -59,6 +101,12 @@ enum Command {
     },
     /// Summarize any file spikefab reads or writes.
     Inspect { file: PathBuf },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CochleaMode {
+    Spiketrum,
+    Filterbank,
 }
 
 #[derive(Subcommand)]
@@ -105,7 +153,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         } => {
             let prog = CoreProgram::load(&program)
                 .with_context(|| format!("loading the program {}", program.display()))?;
-            let spikes = run::load_input(&input)
+            let spikes = run::load_input(&input, &prog)
                 .with_context(|| format!("loading the input {}", input.display()))?;
             let opts = run::RunOptions {
                 steps,
@@ -128,6 +176,52 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                     out.display(),
                     run::RUN_FILES.join(" ")
                 );
+            }
+        }
+        Command::Cochlea {
+            input,
+            out,
+            kernels,
+            rate,
+            mode,
+            fixed_point,
+            levels,
+            dt,
+            frame,
+            plot,
+            reconstruct,
+            kernels_out,
+            snr_table,
+        } => {
+            let fs = 16000u32;
+            let config = CochleaConfig {
+                mode: match mode {
+                    CochleaMode::Spiketrum => Mode::Spiketrum,
+                    CochleaMode::Filterbank => Mode::Filterbank,
+                },
+                kernels,
+                rate,
+                fixed_point,
+                levels: Levels {
+                    count: levels,
+                    ..Levels::default()
+                },
+                samples_per_step: dt.map_or(1, |dt| ((dt * fs as f64).round() as usize).max(1)),
+                frame_s: frame,
+                ..CochleaConfig::default()
+            };
+            let job = cochlea::CochleaJob {
+                input: input.clone(),
+                output: out,
+                plot,
+                reconstruct,
+                kernels_out,
+                snr_table,
+            };
+            let text = cochlea::run(config, &job)
+                .with_context(|| format!("encoding {}", input.display()))?;
+            if !cli.quiet {
+                print!("{text}");
             }
         }
         Command::Arch { action } => match action {

@@ -198,3 +198,50 @@ pub fn utilization(report: &Report) -> anyhow::Result<String> {
         (800, 500),
     )
 }
+
+/// A cochleagram of spikes: `(time s, channel row, intensity 0..1)` points over
+/// rows labelled by centre frequency.
+pub fn cochleagram(
+    points: &[(f64, usize, f64)],
+    centre_hz: &[f64],
+    duration_s: f64,
+) -> anyhow::Result<String> {
+    let rows = centre_hz.len().max(1);
+    svg(
+        |root| {
+            let mut chart = ChartBuilder::on(root)
+                .caption(
+                    format!("Cochleagram ({} spikes)", points.len()),
+                    ("sans-serif", 18),
+                )
+                .margin(10)
+                .x_label_area_size(35)
+                .y_label_area_size(60)
+                .build_cartesian_2d(0.0..duration_s.max(1e-3), 0.0..rows as f64)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc("time (s)")
+                .y_desc("centre frequency (Hz)")
+                .y_labels(8)
+                .y_label_formatter(&|y| {
+                    let i = (*y as usize).min(rows - 1);
+                    centre_hz
+                        .get(i)
+                        .map(|f| format!("{f:.0}"))
+                        .unwrap_or_default()
+                })
+                .draw()?;
+            chart.draw_series(points.iter().take(MAX_RASTER_POINTS).map(|&(t, row, v)| {
+                let shade = (220.0 * (1.0 - v.clamp(0.0, 1.0))) as u8;
+                Circle::new(
+                    (t, row as f64 + 0.5),
+                    1,
+                    RGBColor(shade, shade, 255 - shade / 2).filled(),
+                )
+            }))?;
+            Ok(())
+        },
+        (900, 500),
+    )
+}

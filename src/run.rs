@@ -43,16 +43,14 @@ pub const RUN_FILES: &[&str] = &[
     "utilization.svg",
 ];
 
-pub fn load_input(path: &Path) -> anyhow::Result<SpikeStream> {
+/// Input spikes from a spike file, or from a WAV through the default cochlea
+/// with one time step per program `dt`.
+pub fn load_input(path: &Path, program: &CoreProgram) -> anyhow::Result<SpikeStream> {
     if path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
     {
-        anyhow::bail!(
-            "{}: audio input needs the cochlea front end, which this build does not have yet; \
-             encode the audio to spikes (.aer, .csv or .npy) first",
-            path.display()
-        );
+        return crate::cochlea::spikes_for_program(path, program.dt);
     }
     Ok(SpikeStream::load(path)?)
 }

@@ -282,3 +282,129 @@ fn demo_writes_everything_it_promises() {
     let o = spikefab(&["inspect", out.join("program.sfc").to_str().unwrap()]);
     assert!(text(&o.stdout).contains("4 cores, 256 neurons"));
 }
+
+const WORD: &str = "examples/audio/neuromorphic.wav";
+
+#[test]
+fn cochlea_encodes_reconstructs_and_feeds_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let o = spikefab(&[
+        "cochlea",
+        repo(WORD).to_str().unwrap(),
+        "-o",
+        &d("w.npy"),
+        "--plot",
+        &d("cg.svg"),
+        "--reconstruct",
+        &d("rec.wav"),
+        "--kernels-out",
+        &d("k.npy"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("1171 spikes on 3840 channels"), "{out}");
+    let snr: f64 = out
+        .split("spikes alone: ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(snr >= 15.0, "{out}");
+    for f in ["w.npy", "cg.svg", "rec.wav", "k.npy"] {
+        assert!(dir.path().join(f).exists(), "{f}");
+    }
+    let o = spikefab(&["inspect", &d("w.npy")]);
+    assert!(
+        text(&o.stdout).contains("1171 events, 3840 channels"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    // A small place code (4 kernels × 2 signs × 2 levels = 16 channels) at 1 ms
+    // steps feeds the 16-input demo program directly.
+    let o = spikefab(&[
+        "cochlea",
+        repo(WORD).to_str().unwrap(),
+        "-o",
+        &d("small.aer"),
+        "--kernels",
+        "4",
+        "--levels",
+        "2",
+        "--dt",
+        "0.001",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = spikefab(&[
+        "run",
+        repo(DEMO).to_str().unwrap(),
+        "--input",
+        &d("small.aer"),
+        "--out",
+        &d("run"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // 18,742 samples in steps of 16 samples
+    assert!(
+        text(&o.stdout).contains("1172 steps of 1 ms"),
+        "{}",
+        text(&o.stdout)
+    );
+
+    // Audio straight into run goes through the default cochlea, whose 3840
+    // channels do not fit the demo's 16 input ports: a clear error.
+    let o = spikefab(&[
+        "run",
+        repo(DEMO).to_str().unwrap(),
+        "--input",
+        repo(WORD).to_str().unwrap(),
+        "--out",
+        &d("run2"),
+    ]);
+    assert_clean_failure(&o, "3840 channels, but the program has 16 input ports");
+}
+
+#[test]
+fn cochlea_filterbank_mode_and_bad_audio() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fb.aer");
+    let o = spikefab(&[
+        "cochlea",
+        repo(WORD).to_str().unwrap(),
+        "--mode",
+        "filterbank",
+        "--kernels",
+        "32",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("on 32 channels"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = spikefab(&[
+        "cochlea",
+        repo(WORD).to_str().unwrap(),
+        "--mode",
+        "filterbank",
+        "--reconstruct",
+        dir.path().join("x.wav").to_str().unwrap(),
+    ]);
+    assert_clean_failure(&o, "--reconstruct needs --mode spiketrum");
+
+    let bad = dir.path().join("bad.wav");
+    std::fs::write(&bad, &std::fs::read(repo(WORD)).unwrap()[..60]).unwrap();
+    assert_clean_failure(&spikefab(&["cochlea", bad.to_str().unwrap()]), "bad.wav");
+    let txt = dir.path().join("text.wav");
+    std::fs::write(&txt, "not audio").unwrap();
+    assert_clean_failure(
+        &spikefab(&["cochlea", txt.to_str().unwrap()]),
+        "not a readable WAV file",
+    );
+}

@@ -15,7 +15,7 @@
 //! (computed by FFT in f64 and rounded, which is exact at these magnitudes).
 
 use crate::gammatone::Dictionary;
-use crate::spiketrum::{ArgmaxTree, Code, Encoder};
+use crate::spiketrum::{support_of, update_range, ArgmaxTree, Code, Encoder};
 
 /// Fraction bits of the Q1.15 input and kernels.
 pub const FRAC_BITS: u32 = 15;
@@ -38,6 +38,8 @@ pub struct FixedEncoder {
     taps: Vec<i32>,
     /// `[K][K][2L − 1]` Q2.30 cross-correlations.
     xcorr: Vec<i64>,
+    /// Per pair, the lags where the integer cross-correlation is non-zero.
+    support: Vec<(usize, usize)>,
     /// The kernels as integer-valued floats, for the FFT of the initial correlations.
     int_dict: Dictionary,
 }
@@ -49,16 +51,21 @@ impl FixedEncoder {
             kernels: taps.iter().map(|&v| v as f64).collect(),
             ..dict.clone()
         };
-        let xcorr = Encoder::new(&int_dict)
+        let xcorr: Vec<i64> = Encoder::new(&int_dict)
             .xcorr
             .iter()
             .map(|v| v.round() as i64)
+            .collect();
+        let support = xcorr
+            .chunks(2 * dict.len - 1)
+            .map(|x| support_of(x, 0.0))
             .collect();
         FixedEncoder {
             len: dict.len,
             kernels: dict.num_kernels(),
             taps,
             xcorr,
+            support,
             int_dict,
         }
     }
@@ -93,11 +100,12 @@ impl FixedEncoder {
             for (rv, &g) in r[t..t + l].iter_mut().zip(&self.taps[k * l..(k + 1) * l]) {
                 *rv -= round_shift(a * g as i64) as i32;
             }
-            let lo = t.saturating_sub(l - 1);
-            let hi = (t + l - 1).min(positions - 1);
             for q in 0..nk {
-                let xr = &self.xcorr[(k * nk + q) * span..(k * nk + q + 1) * span];
-                let x0 = lo + (l - 1) - t;
+                let pair = k * nk + q;
+                let Some((lo, hi, x0)) = update_range(self.support[pair], t, l, positions) else {
+                    continue;
+                };
+                let xr = &self.xcorr[pair * span..(pair + 1) * span];
                 for (cv, &xv) in c[q * positions..(q + 1) * positions][lo..=hi]
                     .iter_mut()
                     .zip(&xr[x0..])

@@ -148,6 +148,22 @@ impl Dictionary {
         self.centre_hz.len()
     }
 
+    /// The kernels as a float64 `.npy` array of shape `[K, L]`.
+    pub fn to_npy(&self) -> Vec<u8> {
+        use npyz::WriterBuilder;
+        let mut out = Vec::new();
+        let mut w = npyz::WriteOptions::<f64>::new()
+            .default_dtype()
+            .shape(&[self.num_kernels() as u64, self.len as u64])
+            .writer(&mut out)
+            .begin_nd()
+            .expect("writing to a Vec cannot fail");
+        w.extend(self.kernels.iter().copied())
+            .expect("writing to a Vec cannot fail");
+        w.finish().expect("writing to a Vec cannot fail");
+        out
+    }
+
     pub fn kernel(&self, k: usize) -> &[f64] {
         &self.kernels[k * self.len..(k + 1) * self.len]
     }

@@ -46,6 +46,25 @@ pub struct Encoder<'d> {
     dict: &'d Dictionary,
     /// Cross-correlations `X[p][q][d + L − 1] = Σ_j g_p(j + d) g_q(j)`, d ∈ (−L, L).
     pub(crate) xcorr: Vec<f64>,
+    /// Per pair `(p, q)`: the first and last index of `X[p][q]` above
+    /// [`XCORR_FLOOR`]; updates skip the rest. Gammatone kernels decay
+    /// exponentially, so high-frequency pairs need only a few lags.
+    pub(crate) support: Vec<(usize, usize)>,
+}
+
+/// Cross-correlation values below this (the kernels have unit norm, so the
+/// largest value is 1) are left out of correlation updates: each skipped term
+/// changes a correlation by less than |a|·1e-13.
+pub const XCORR_FLOOR: f64 = 1e-13;
+
+/// Index range of the entries of `x` whose magnitude exceeds `floor` (empty: `(1, 0)`).
+pub(crate) fn support_of<T: Magnitude>(x: &[T], floor: f64) -> (usize, usize) {
+    let first = x.iter().position(|v| v.magnitude() > floor);
+    let last = x.iter().rposition(|v| v.magnitude() > floor);
+    match (first, last) {
+        (Some(a), Some(b)) => (a, b),
+        _ => (1, 0),
+    }
 }
 
 /// Positions per block of the argmax tree.
@@ -89,7 +108,15 @@ impl<'d> Encoder<'d> {
                 }
             }
         }
-        Encoder { dict, xcorr }
+        let support = xcorr
+            .chunks(span)
+            .map(|x| support_of(x, XCORR_FLOOR))
+            .collect();
+        Encoder {
+            dict,
+            xcorr,
+            support,
+        }
     }
 
     /// An encoder without the cross-correlation table, for its FFT helpers only.
@@ -97,7 +124,13 @@ impl<'d> Encoder<'d> {
         Encoder {
             dict,
             xcorr: Vec::new(),
+            support: Vec::new(),
         }
+    }
+
+    /// Entries of the cross-correlation table (K² · (2L − 1)).
+    pub fn xcorr_len(&self) -> usize {
+        self.xcorr.len()
     }
 
     pub fn dictionary(&self) -> &Dictionary {
@@ -154,16 +187,16 @@ impl<'d> Encoder<'d> {
             for (rv, g) in r[t..t + l].iter_mut().zip(self.dict.kernel(k)) {
                 *rv -= a * g;
             }
-            // Correlations change only within ±(L − 1) of t.
-            let lo = t.saturating_sub(l - 1);
-            let hi = (t + l - 1).min(positions - 1);
+            // Correlations change only within ±(L − 1) of t, and only where
+            // the kernel pair correlates at all.
             for q in 0..nk {
-                let x = &self.xcorr[(k * nk + q) * span..(k * nk + q + 1) * span];
+                let pair = k * nk + q;
+                let Some((lo, hi, x0)) = update_range(self.support[pair], t, l, positions) else {
+                    continue;
+                };
+                let x = &self.xcorr[pair * span..(pair + 1) * span];
                 let row = &mut c[q * positions..(q + 1) * positions];
-                let x0 = lo + (l - 1) - t; // index of lag (lo − t) in x
-                for (cv, xv) in row[lo..=hi].iter_mut().zip(&x[x0..]) {
-                    *cv -= a * xv;
-                }
+                subtract_scaled(&mut row[lo..=hi], a, &x[x0..]);
                 tree.refresh(&c, q, lo, hi);
             }
         }
@@ -206,6 +239,38 @@ impl<'d> Encoder<'d> {
     }
 }
 
+/// `y ← y − a·x` over `y`'s length: the inner loop of every correlation
+/// update, compiled for AVX2 too and picked at run time. (No FMA: a fused
+/// multiply-add rounds differently, and results must not depend on the CPU.)
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn subtract_scaled(y: &mut [f64], a: f64, x: &[f64]) {
+    for (yv, xv) in y.iter_mut().zip(x) {
+        *yv -= a * xv;
+    }
+}
+
+/// Positions `lo..=hi` of a row touched by an atom at `t`, given the pair's
+/// lag support (indices into the `2L − 1` lags), and the lag index of `lo`.
+#[inline]
+pub(crate) fn update_range(
+    support: (usize, usize),
+    t: usize,
+    l: usize,
+    positions: usize,
+) -> Option<(usize, usize, usize)> {
+    let (i0, i1) = support;
+    if i0 > i1 {
+        return None;
+    }
+    // lag index i ↔ position t + i − (L − 1)
+    let lo = (t + i0).saturating_sub(l - 1);
+    let hi = (t + i1).checked_sub(l - 1)?.min(positions - 1);
+    if lo > hi {
+        return None;
+    }
+    Some((lo, hi, lo + (l - 1) - t))
+}
+
 /// A length at least `n` whose FFT is fast (a product of 2, 3 and 5).
 fn realfft_size(n: usize) -> usize {
     let mut m = n.max(2);
@@ -240,6 +305,26 @@ impl Magnitude for i64 {
     fn magnitude(self) -> f64 {
         self.unsigned_abs() as f64
     }
+}
+
+/// Largest |value| of a block, with four independent running maxima (one
+/// compare chain would bound the scan by its latency).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn max_magnitude<T: Magnitude>(block: &[T]) -> f64 {
+    let mut m = [0.0f64; 4];
+    let mut chunks = block.chunks_exact(4);
+    for ch in &mut chunks {
+        for (mi, v) in m.iter_mut().zip(ch) {
+            let a = v.magnitude();
+            if a > *mi {
+                *mi = a;
+            }
+        }
+    }
+    for v in chunks.remainder() {
+        m[0] = m[0].max(v.magnitude());
+    }
+    m[0].max(m[1]).max(m[2].max(m[3]))
 }
 
 /// Max-|value| segment tree over blocks of [`BLOCK`] positions of every kernel row.
@@ -283,11 +368,16 @@ impl ArgmaxTree {
 
     /// Recomputes the blocks of `row` covering positions `lo..=hi`.
     pub(crate) fn refresh<T: Magnitude>(&mut self, c: &[T], row: usize, lo: usize, hi: usize) {
-        for b in lo / BLOCK..=hi / BLOCK {
-            let mut i = self.leaves + row * self.blocks_per_row + b;
-            self.max[i] = self.block_max(c, row, b);
-            while i > 1 {
-                i /= 2;
+        let base = self.leaves + row * self.blocks_per_row;
+        let (mut a, mut b) = (base + lo / BLOCK, base + hi / BLOCK);
+        for i in a..=b {
+            self.max[i] = self.block_max(c, row, i - base);
+        }
+        // Climb once per level over the contiguous range of changed nodes.
+        while a > 1 {
+            a /= 2;
+            b /= 2;
+            for i in a..=b {
                 self.max[i] = self.max[2 * i].max(self.max[2 * i + 1]);
             }
         }
