@@ -134,3 +134,42 @@ fn fixed_point_encoder_is_within_half_a_db_of_float() {
         );
     }
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+        /// For any signal and rate: exactly the budget, energy conserved, x − r decoded.
+        #[test]
+        fn any_signal_any_rate(x in prop::collection::vec(-1.0f64..1.0, 1..3000), rate in 0.0f64..4000.0, frame in prop::option::of(100usize..1500)) {
+            let dict = Dictionary::gammatone(8000.0, 8, 100.0, 256);
+            let enc = Encoder::new(&dict);
+            let budget = (rate * x.len() as f64 / 8000.0).round() as usize;
+            let codes = match frame {
+                None => {
+                    let (codes, r) = enc.encode(&x, budget, Stop::Budget);
+                    let e_x: f64 = x.iter().map(|v| v * v).sum();
+                    let e_r: f64 = r.iter().map(|v| v * v).sum();
+                    let a2: f64 = codes.iter().map(|c| c.amplitude * c.amplitude).sum();
+                    prop_assert!((e_x - a2 - e_r).abs() <= 1e-9 * e_x.max(1e-12));
+                    let y = decode(&codes, &dict, x.len());
+                    for i in 0..x.len() {
+                        prop_assert!((y[i] - (x[i] - r[i])).abs() < 1e-9);
+                    }
+                    codes
+                }
+                Some(hop) => {
+                    let mut s = StreamEncoder::new(&enc, rate, hop, Stop::Budget);
+                    let mut codes = s.push(&x);
+                    codes.extend(s.finish());
+                    codes
+                }
+            };
+            prop_assert_eq!(codes.len(), budget);
+            prop_assert!(codes.iter().all(|c| (c.time as usize) < x.len()));
+        }
+    }
+}
