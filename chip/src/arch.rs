@@ -126,6 +126,10 @@ pub struct NumberFormat {
     pub threshold_shift: u8,
     /// What happens when the synaptic current leaves its range.
     pub current_overflow: Overflow,
+    /// Mixed-sign weight matrices keep only even weights (Lava gives one
+    /// mantissa bit to the sign); the compiler quantizes accordingly.
+    #[serde(default)]
+    pub mixed_sign_weights_even: bool,
 }
 
 /// How neuron state decays per timestep.

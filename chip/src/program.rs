@@ -16,7 +16,7 @@ use crate::error::{ChipError, Result};
 use crate::neuron::SHIFT_NO_DECAY;
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
-pub const PROGRAM_FORMAT_VERSION: u32 = 1;
+pub const PROGRAM_FORMAT_VERSION: u32 = 2;
 const SFC_MAGIC: &[u8; 4] = b"SFC\0";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -208,6 +208,11 @@ pub struct Provenance {
     pub producer: String,
     /// Per-layer quantization: real weight = stored weight · scale.
     pub layers: Vec<LayerScale>,
+    /// Steps between an input spike and its effect on the output layer: on the
+    /// chip every layer hop costs one step, so output step t answers input step
+    /// t − output_latency_steps of the source network.
+    #[serde(default)]
+    pub output_latency_steps: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -111,6 +111,7 @@ fn program() -> impl Strategy<Value = CoreProgram> {
                         weight_scale: dt.abs().min(1e300),
                         weight_exp: -3,
                     }],
+                    output_latency_steps: 0,
                 },
             }
         })

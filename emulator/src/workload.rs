@@ -196,6 +196,7 @@ impl Synthetic {
                 source_sha256: None,
                 producer: concat!("spikefab-emulator ", env!("CARGO_PKG_VERSION")).to_string(),
                 layers: Vec::new(),
+                output_latency_steps: 0,
             },
         }
     }

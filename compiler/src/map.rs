@@ -1,0 +1,484 @@
+//! Partition, placement and routing: a quantized network onto the cores of an arch.
+//!
+//! 1. **Partition** each population into slices that fit one core on their
+//!    own (neurons, synapse words, input axons).
+//! 2. **Pack** slices into cores in order while every capacity holds; one
+//!    input axon per distinct source neuron per core, shared by all the
+//!    slices there.
+//! 3. **Place** cores on the mesh to reduce messages × hops: simulated
+//!    annealing from the in-order placement (seeded, deterministic).
+//! 4. **Route**: each source neuron gets one routing entry per core it feeds.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeSet, HashMap};
+
+use spikefab_chip::{
+    Arch, CoreConfig, CoreProgram, LayerScale, NeuronGroup, OutputPort, Provenance, Route,
+    RouteTable, SynapseTable, PROGRAM_FORMAT_VERSION,
+};
+
+use crate::error::{CompileError, Result};
+use crate::network::{Network, Source};
+use crate::quantize::QuantizedNetwork;
+
+/// A contiguous range of one population's neurons on one core.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slice {
+    pub population: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// What placement achieved, in messages × hops per all-neurons-fire step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlacementCost {
+    pub in_order: u64,
+    pub optimized: u64,
+}
+
+pub struct Mapped {
+    pub program: CoreProgram,
+    pub slices: Vec<Vec<Slice>>,
+    pub placement: PlacementCost,
+}
+
+fn global_offsets(net: &Network) -> (Vec<usize>, Vec<usize>) {
+    let mut inputs = Vec::new();
+    let mut acc = 0;
+    for i in &net.inputs {
+        inputs.push(acc);
+        acc += i.size;
+    }
+    let mut pops = Vec::new();
+    for p in &net.populations {
+        pops.push(acc);
+        acc += p.size;
+    }
+    (inputs, pops)
+}
+
+pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, seed: u64) -> Result<Mapped> {
+    let lim = arch.core;
+    let (in_off, pop_off) = global_offsets(net);
+    let gid = |s: Source, i: usize| -> u32 {
+        (match s {
+            Source::Input(k) => in_off[k],
+            Source::Population(p) => pop_off[p],
+        } + i) as u32
+    };
+
+    // Per target neuron: its synapse count and its source neurons.
+    let mut fan_in: Vec<Vec<u32>> = net.populations.iter().map(|p| vec![0; p.size]).collect();
+    let mut sources: Vec<Vec<Vec<u32>>> = net
+        .populations
+        .iter()
+        .map(|p| vec![Vec::new(); p.size])
+        .collect();
+    for pr in &q.projections {
+        for (s, row) in pr.by_source.iter().enumerate() {
+            for &(t, _) in row {
+                fan_in[pr.dst][t as usize] += 1;
+                sources[pr.dst][t as usize].push(gid(pr.src, s));
+            }
+        }
+    }
+
+    // 1. partition
+    let too_big = |layer: &str, message: String| CompileError::DoesNotFit {
+        layer: layer.to_string(),
+        arch: arch.name.clone(),
+        message,
+    };
+    let mut slices: Vec<Slice> = Vec::new();
+    let mut per_pop: Vec<Vec<Slice>> = Vec::new();
+    for (p, pop) in net.populations.iter().enumerate() {
+        if let Some((i, &c)) = fan_in[p]
+            .iter()
+            .enumerate()
+            .find(|(_, &c)| c > lim.max_synapses)
+        {
+            return Err(too_big(
+                &pop.name,
+                format!(
+                    "neuron {i} has {c} incoming synapses, a core holds {} synapse words",
+                    lim.max_synapses
+                ),
+            ));
+        }
+        let fits = |a: usize, b: usize| -> bool {
+            let syn: u64 = fan_in[p][a..b].iter().map(|&c| c as u64).sum();
+            let axons: BTreeSet<u32> = sources[p][a..b].iter().flatten().copied().collect();
+            syn <= lim.max_synapses as u64 && axons.len() <= lim.max_axons as usize
+        };
+        let mut size = pop.size.min(lim.max_neurons as usize);
+        while size > 1
+            && !(0..pop.size)
+                .step_by(size)
+                .all(|a| fits(a, (a + size).min(pop.size)))
+        {
+            size = size * 3 / 4;
+        }
+        if !fits(0, 1.min(pop.size)) {
+            return Err(too_big(
+                &pop.name,
+                format!(
+                    "one neuron already needs more than {} input axons",
+                    lim.max_axons
+                ),
+            ));
+        }
+        let mine: Vec<Slice> = (0..pop.size)
+            .step_by(size)
+            .map(|a| Slice {
+                population: p,
+                start: a,
+                end: (a + size).min(pop.size),
+            })
+            .collect();
+        slices.extend(mine.iter().cloned());
+        per_pop.push(mine);
+    }
+
+    // 2. pack (next fit)
+    let mut cores: Vec<Vec<usize>> = Vec::new(); // slice indices per core
+    let (mut n_neurons, mut n_syn) = (0usize, 0u64);
+    let mut axons: BTreeSet<u32> = BTreeSet::new();
+    for (si, s) in slices.iter().enumerate() {
+        let neurons = s.end - s.start;
+        let syn: u64 = fan_in[s.population][s.start..s.end]
+            .iter()
+            .map(|&c| c as u64)
+            .sum();
+        let srcs: BTreeSet<u32> = sources[s.population][s.start..s.end]
+            .iter()
+            .flatten()
+            .copied()
+            .collect();
+        let merged = axons.union(&srcs).count();
+        let fits = !cores.is_empty()
+            && n_neurons + neurons <= lim.max_neurons as usize
+            && n_syn + syn <= lim.max_synapses as u64
+            && merged <= lim.max_axons as usize;
+        if fits {
+            cores.last_mut().expect("non-empty").push(si);
+            n_neurons += neurons;
+            n_syn += syn;
+            axons.extend(srcs);
+        } else {
+            cores.push(vec![si]);
+            n_neurons = neurons;
+            n_syn = syn;
+            axons = srcs;
+        }
+    }
+    let available = arch.topology.num_cores();
+    if cores.len() > available {
+        let (worst, count) = per_pop
+            .iter()
+            .enumerate()
+            .map(|(p, v)| (p, v.len()))
+            .max_by_key(|x| x.1)
+            .unwrap_or((0, 0));
+        return Err(CompileError::TooManyCores {
+            arch: arch.name.clone(),
+            needed: cores.len(),
+            available,
+            detail: format!(
+                "layer '{}' alone needs {count} cores ({} neurons, {} synapses)",
+                net.populations[worst].name,
+                net.populations[worst].size,
+                fan_in[worst].iter().map(|&c| c as u64).sum::<u64>()
+            ),
+        });
+    }
+
+    // where each neuron lives: (core, local id)
+    let mut home: Vec<Vec<(u32, u32)>> = net
+        .populations
+        .iter()
+        .map(|p| vec![(0, 0); p.size])
+        .collect();
+    for (c, members) in cores.iter().enumerate() {
+        let mut local = 0u32;
+        for &si in members {
+            let s = &slices[si];
+            for h in &mut home[s.population][s.start..s.end] {
+                *h = (c as u32, local);
+                local += 1;
+            }
+        }
+    }
+
+    // axons per core: sorted distinct sources
+    let mut core_axons: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); cores.len()];
+    for pr in &q.projections {
+        for (s, row) in pr.by_source.iter().enumerate() {
+            for &(t, _) in row {
+                core_axons[home[pr.dst][t as usize].0 as usize].insert(gid(pr.src, s));
+            }
+        }
+    }
+    let axon_index: Vec<HashMap<u32, u32>> = core_axons
+        .iter()
+        .map(|set| {
+            set.iter()
+                .enumerate()
+                .map(|(i, &g)| (g, i as u32))
+                .collect()
+        })
+        .collect();
+    let mut rows: Vec<Vec<Vec<(u16, i16, u8)>>> = core_axons
+        .iter()
+        .map(|s| vec![Vec::new(); s.len()])
+        .collect();
+    for pr in &q.projections {
+        let delay = u8::try_from(pr.chip_delay).map_err(|_| {
+            too_big(
+                &net.populations[pr.dst].name,
+                format!("needs a delay of {} steps", pr.chip_delay),
+            )
+        })?;
+        for (s, row) in pr.by_source.iter().enumerate() {
+            let g = gid(pr.src, s);
+            for &(t, w) in row {
+                let (c, local) = home[pr.dst][t as usize];
+                let a = axon_index[c as usize][&g];
+                rows[c as usize][a as usize].push((local as u16, w, delay));
+            }
+        }
+    }
+
+    // 4. routes: one entry per (source, core it feeds)
+    let mut dests: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+    for (c, set) in core_axons.iter().enumerate() {
+        for (&g, a) in set.iter().zip(0u32..) {
+            dests.entry(g).or_default().push((c as u32, a));
+        }
+    }
+    let route_list = |g: u32| -> Vec<Route> {
+        dests
+            .get(&g)
+            .map(|v| {
+                v.iter()
+                    .map(|&(core, axon)| Route {
+                        core,
+                        axon,
+                        delay: 0,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    // 3. place
+    let mut traffic: HashMap<(usize, usize), u64> = HashMap::new();
+    for (p, homes) in home.iter().enumerate() {
+        for (n, &(from, _)) in homes.iter().enumerate() {
+            let from = from as usize;
+            for &(to, _) in dests
+                .get(&((pop_off[p] + n) as u32))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                *traffic.entry((from, to as usize)).or_default() += 1;
+            }
+        }
+    }
+    let traffic: Vec<((usize, usize), u64)> = {
+        let mut t: Vec<_> = traffic.into_iter().filter(|((a, b), _)| a != b).collect();
+        t.sort_unstable();
+        t
+    };
+    let (placement, cost) = place(arch, cores.len(), &traffic, seed);
+
+    // emit
+    let mut core_cfgs = Vec::with_capacity(cores.len());
+    for (c, members) in cores.iter().enumerate() {
+        let mut groups = Vec::new();
+        let mut routes = Vec::new();
+        for &si in members {
+            let s = &slices[si];
+            let qp = &q.populations[s.population];
+            let r = s.start..s.end;
+            groups.push(NeuronGroup {
+                name: format!(
+                    "{}[{}..{}]",
+                    net.populations[s.population].name, s.start, s.end
+                ),
+                model: qp.model,
+                weight_exp: qp.weight_exp,
+                du: qp.du[r.clone()].to_vec(),
+                dv: qp.dv[r.clone()].to_vec(),
+                bias_mant: qp.bias_mant[r.clone()].to_vec(),
+                bias_exp: qp.bias_exp[r.clone()].to_vec(),
+                vth: qp.vth[r.clone()].to_vec(),
+            });
+            for n in r {
+                routes.push(route_list((pop_off[s.population] + n) as u32));
+            }
+        }
+        if routes.iter().map(Vec::len).sum::<usize>() > lim.max_routes as usize {
+            let name = &net.populations[slices[members[0]].population].name;
+            return Err(too_big(
+                name,
+                format!(
+                    "its core needs more than {} routing entries",
+                    lim.max_routes
+                ),
+            ));
+        }
+        core_cfgs.push(CoreConfig {
+            core_id: placement[c] as u32,
+            groups,
+            synapses: SynapseTable::from_rows(&rows[c]),
+            routes: RouteTable::from_lists(&routes),
+        });
+    }
+    let inputs: Vec<Vec<Route>> = net
+        .inputs
+        .iter()
+        .enumerate()
+        .flat_map(|(k, i)| (0..i.size).map(move |n| (k, n)))
+        .map(|(k, n)| route_list((in_off[k] + n) as u32))
+        .collect();
+    let outputs = net
+        .outputs
+        .iter()
+        .flat_map(|o| {
+            let p = net.population(o).expect("validated");
+            home[p]
+                .iter()
+                .map(|&(core, neuron)| OutputPort { core, neuron })
+        })
+        .collect();
+    let layers = net
+        .populations
+        .iter()
+        .zip(&q.populations)
+        .map(|(p, qp)| LayerScale {
+            name: p.name.clone(),
+            weight_scale: 2f64.powi(qp.weight_exp as i32) / qp.gain,
+            weight_exp: qp.weight_exp,
+        })
+        .collect();
+    let out_latency = net
+        .outputs
+        .iter()
+        .filter_map(|o| net.population(o))
+        .map(|p| q.depths[p])
+        .max()
+        .unwrap_or(0);
+    let program = CoreProgram {
+        format_version: PROGRAM_FORMAT_VERSION,
+        arch: arch.clone(),
+        dt: net.dt,
+        cores: core_cfgs,
+        inputs: RouteTable::from_lists(&inputs),
+        outputs,
+        provenance: Provenance {
+            source: net.name.clone(),
+            source_sha256: None,
+            producer: concat!("spikefab-compiler ", env!("CARGO_PKG_VERSION")).into(),
+            layers,
+            output_latency_steps: out_latency,
+        },
+    };
+    Ok(Mapped {
+        program,
+        slices: per_pop,
+        placement: cost,
+    })
+}
+
+/// Physical core for every program core, and the cost before and after.
+fn place(
+    arch: &Arch,
+    n: usize,
+    traffic: &[((usize, usize), u64)],
+    seed: u64,
+) -> (Vec<usize>, PlacementCost) {
+    let topo = &arch.topology;
+    let slots = topo.num_cores();
+    let dist = |a: usize, b: usize| -> u64 {
+        let (ta, tb) = (topo.tile_of(a), topo.tile_of(b));
+        (ta.x.abs_diff(tb.x) + ta.y.abs_diff(tb.y)) as u64
+    };
+    let cost = |pl: &[usize]| -> u64 {
+        traffic
+            .iter()
+            .map(|&((a, b), w)| w * dist(pl[a], pl[b]))
+            .sum()
+    };
+    let in_order: Vec<usize> = (0..n).collect();
+    let base = cost(&in_order);
+    if n < 2 || traffic.is_empty() {
+        return (
+            in_order,
+            PlacementCost {
+                in_order: base,
+                optimized: base,
+            },
+        );
+    }
+    // slot → program core (or none)
+    let mut at: Vec<Option<usize>> = (0..slots).map(|s| (s < n).then_some(s)).collect();
+    let mut pl = in_order.clone();
+    let mut neighbours: Vec<Vec<(usize, u64)>> = vec![Vec::new(); n];
+    for &((a, b), w) in traffic {
+        neighbours[a].push((b, w));
+        neighbours[b].push((a, w));
+    }
+    let local = |pl: &[usize], c: usize, slot: usize, skip: Option<usize>| -> u64 {
+        neighbours[c]
+            .iter()
+            .filter(|(o, _)| Some(*o) != skip)
+            .map(|&(o, w)| w * dist(slot, pl[o]))
+            .sum()
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut cur = base;
+    let (mut best, mut best_pl) = (base, pl.clone());
+    let iters = (4000 * n).min(400_000);
+    let t0 = (base as f64 / traffic.len() as f64).max(1.0);
+    for it in 0..iters {
+        let temp = t0 * (1.0 - it as f64 / iters as f64) + 1e-3;
+        let c = rng.random_range(0..n);
+        let slot = rng.random_range(0..slots);
+        let from = pl[c];
+        if slot == from {
+            continue;
+        }
+        let other = at[slot];
+        let before = local(&pl, c, from, None) + other.map_or(0, |o| local(&pl, o, slot, Some(c)));
+        // apply
+        pl[c] = slot;
+        if let Some(o) = other {
+            pl[o] = from;
+        }
+        let after = local(&pl, c, slot, None) + other.map_or(0, |o| local(&pl, o, from, Some(c)));
+        let delta = after as f64 - before as f64;
+        if delta <= 0.0 || rng.random_bool((-delta / temp).exp().min(1.0)) {
+            at[slot] = Some(c);
+            at[from] = other;
+            cur = (cur as i64 + delta as i64) as u64;
+            if cur < best {
+                best = cur;
+                best_pl.clone_from(&pl);
+            }
+        } else {
+            pl[c] = from;
+            if let Some(o) = other {
+                pl[o] = slot;
+            }
+        }
+    }
+    let optimized = cost(&best_pl);
+    (
+        best_pl,
+        PlacementCost {
+            in_order: base,
+            optimized,
+        },
+    )
+}

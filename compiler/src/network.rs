@@ -1,0 +1,478 @@
+//! `Network`: the compiler's graph IR and spikefab's native RON network format.
+//!
+//! Populations of discrete-time neurons joined by weighted projections, in
+//! floating point, already discretized at `dt`. NIR graphs are lowered to it;
+//! users can also write it directly (`docs/formats.md`), with explicit sparse
+//! connectivity and a neuron model per population.
+//!
+//! Timing: populations are listed in feed-forward order. A projection from an
+//! input or an earlier population is *feed-forward*: its spikes arrive in the
+//! same step (plus `delay`). A projection from the same or a later population
+//! is *recurrent*: it carries the previous step's spikes (plus `delay`).
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::error::{CompileError, Result};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub name: String,
+    /// Seconds per timestep.
+    pub dt: f64,
+    pub inputs: Vec<Input>,
+    pub populations: Vec<Population>,
+    pub projections: Vec<Projection>,
+    /// Populations read out, in output-channel order.
+    pub outputs: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    pub name: String,
+    pub size: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    pub name: String,
+    pub size: usize,
+    pub neuron: Neuron,
+}
+
+/// A scalar shared by a population, or one value per neuron.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Param {
+    Scalar(f64),
+    PerNeuron(Vec<f64>),
+}
+
+impl Default for Param {
+    fn default() -> Self {
+        Param::Scalar(0.0)
+    }
+}
+
+impl Param {
+    pub fn get(&self, i: usize) -> f64 {
+        match self {
+            Param::Scalar(x) => *x,
+            Param::PerNeuron(v) => v[i],
+        }
+    }
+
+    fn check(&self, size: usize, what: &str) -> std::result::Result<(), String> {
+        match self {
+            Param::PerNeuron(v) if v.len() != size => {
+                Err(format!("{what} has {} values for {size} neurons", v.len()))
+            }
+            Param::PerNeuron(v) if v.iter().any(|x| !x.is_finite()) => {
+                Err(format!("{what} holds a non-finite value"))
+            }
+            Param::Scalar(x) if !x.is_finite() => Err(format!("{what} is not finite")),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn max_abs(&self) -> f64 {
+        match self {
+            Param::Scalar(x) => x.abs(),
+            Param::PerNeuron(v) => v.iter().fold(0.0, |m, x| m.max(x.abs())),
+        }
+    }
+}
+
+/// Per-step neuron dynamics. Every spiking model resets `v` to 0 in the step it fires.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Neuron {
+    /// `v ← β·v + I + bias`; spike when `v > threshold`.
+    Lif {
+        beta: Param,
+        threshold: Param,
+        #[serde(default)]
+        bias: Param,
+    },
+    /// `i ← α·i + I`; `v ← β·v + i + bias`; spike when `v > threshold`.
+    CubaLif {
+        alpha: Param,
+        beta: Param,
+        threshold: Param,
+        #[serde(default)]
+        bias: Param,
+    },
+    /// `v ← v + I + bias`; spike when `v > threshold`.
+    If {
+        threshold: Param,
+        #[serde(default)]
+        bias: Param,
+    },
+    /// `v ← β·v + I + bias`, never spikes (readout).
+    Li {
+        beta: Param,
+        #[serde(default)]
+        bias: Param,
+    },
+    /// `i ← α·i + I`; `v ← β·v + i + bias`, never spikes.
+    CubaLi {
+        alpha: Param,
+        beta: Param,
+        #[serde(default)]
+        bias: Param,
+    },
+}
+
+/// The dynamics of one neuron in the common form all models share.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dynamics {
+    /// Current decay; 0 means the current is just this step's input.
+    pub alpha: f64,
+    /// Membrane decay; 1 means no leak.
+    pub beta: f64,
+    /// `None` for readouts that never spike.
+    pub threshold: Option<f64>,
+    pub bias: f64,
+}
+
+impl Neuron {
+    pub fn dynamics(&self, i: usize) -> Dynamics {
+        match self {
+            Neuron::Lif {
+                beta,
+                threshold,
+                bias,
+            } => Dynamics {
+                alpha: 0.0,
+                beta: beta.get(i),
+                threshold: Some(threshold.get(i)),
+                bias: bias.get(i),
+            },
+            Neuron::CubaLif {
+                alpha,
+                beta,
+                threshold,
+                bias,
+            } => Dynamics {
+                alpha: alpha.get(i),
+                beta: beta.get(i),
+                threshold: Some(threshold.get(i)),
+                bias: bias.get(i),
+            },
+            Neuron::If { threshold, bias } => Dynamics {
+                alpha: 0.0,
+                beta: 1.0,
+                threshold: Some(threshold.get(i)),
+                bias: bias.get(i),
+            },
+            Neuron::Li { beta, bias } => Dynamics {
+                alpha: 0.0,
+                beta: beta.get(i),
+                threshold: None,
+                bias: bias.get(i),
+            },
+            Neuron::CubaLi { alpha, beta, bias } => Dynamics {
+                alpha: alpha.get(i),
+                beta: beta.get(i),
+                threshold: None,
+                bias: bias.get(i),
+            },
+        }
+    }
+
+    pub fn spiking(&self) -> bool {
+        matches!(
+            self,
+            Neuron::Lif { .. } | Neuron::CubaLif { .. } | Neuron::If { .. }
+        )
+    }
+
+    fn params(&self) -> Vec<(&'static str, &Param)> {
+        match self {
+            Neuron::Lif {
+                beta,
+                threshold,
+                bias,
+            } => vec![("beta", beta), ("threshold", threshold), ("bias", bias)],
+            Neuron::CubaLif {
+                alpha,
+                beta,
+                threshold,
+                bias,
+            } => vec![
+                ("alpha", alpha),
+                ("beta", beta),
+                ("threshold", threshold),
+                ("bias", bias),
+            ],
+            Neuron::If { threshold, bias } => vec![("threshold", threshold), ("bias", bias)],
+            Neuron::Li { beta, bias } => vec![("beta", beta), ("bias", bias)],
+            Neuron::CubaLi { alpha, beta, bias } => {
+                vec![("alpha", alpha), ("beta", beta), ("bias", bias)]
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Projection {
+    /// An input or a population.
+    pub from: String,
+    /// A population.
+    pub to: String,
+    pub weights: Weights,
+    /// Extra timesteps before the spikes arrive.
+    #[serde(default)]
+    pub delay: u32,
+}
+
+/// Connection weights, `to × from`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Weights {
+    /// Row `r` holds the weights into target neuron `r`.
+    Dense(Vec<Vec<f64>>),
+    /// Only the non-zero synapses: `(target, source, weight)`.
+    Sparse {
+        targets: usize,
+        sources: usize,
+        synapses: Vec<(u32, u32, f64)>,
+    },
+}
+
+impl Weights {
+    pub fn shape(&self) -> (usize, usize) {
+        match self {
+            Weights::Dense(rows) => (rows.len(), rows.first().map_or(0, Vec::len)),
+            Weights::Sparse {
+                targets, sources, ..
+            } => (*targets, *sources),
+        }
+    }
+
+    /// Non-zero synapses grouped by source: `out[s] = [(target, w), ...]`.
+    pub fn by_source(&self) -> Vec<Vec<(u32, f64)>> {
+        let (targets, sources) = self.shape();
+        let mut out = vec![Vec::new(); sources];
+        match self {
+            Weights::Dense(rows) => {
+                for (t, row) in rows.iter().enumerate().take(targets) {
+                    for (s, &w) in row.iter().enumerate() {
+                        if w != 0.0 {
+                            out[s].push((t as u32, w));
+                        }
+                    }
+                }
+            }
+            Weights::Sparse { synapses, .. } => {
+                for &(t, s, w) in synapses {
+                    if w != 0.0 {
+                        out[s as usize].push((t, w));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub fn max_abs(&self) -> f64 {
+        match self {
+            Weights::Dense(rows) => rows.iter().flatten().fold(0.0, |m, w| m.max(w.abs())),
+            Weights::Sparse { synapses, .. } => synapses.iter().fold(0.0, |m, s| m.max(s.2.abs())),
+        }
+    }
+}
+
+/// Where a projection comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    Input(usize),
+    Population(usize),
+}
+
+impl Network {
+    pub fn load(path: &Path) -> Result<Network> {
+        let text = std::fs::read_to_string(path).map_err(|e| CompileError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let net: Network = ron::from_str(&text).map_err(|e| CompileError::Ron {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        net.validate()?;
+        Ok(net)
+    }
+
+    pub fn to_ron(&self) -> String {
+        ron::ser::to_string_pretty(
+            self,
+            ron::ser::PrettyConfig::new()
+                .depth_limit(4)
+                .compact_arrays(true),
+        )
+        .expect("a network always serializes")
+    }
+
+    fn invalid(&self, message: String) -> CompileError {
+        CompileError::Invalid {
+            network: self.name.clone(),
+            message,
+        }
+    }
+
+    pub fn source(&self, name: &str) -> Option<Source> {
+        self.inputs
+            .iter()
+            .position(|i| i.name == name)
+            .map(Source::Input)
+            .or_else(|| self.population(name).map(Source::Population))
+    }
+
+    pub fn population(&self, name: &str) -> Option<usize> {
+        self.populations.iter().position(|p| p.name == name)
+    }
+
+    pub fn source_size(&self, s: Source) -> usize {
+        match s {
+            Source::Input(i) => self.inputs[i].size,
+            Source::Population(p) => self.populations[p].size,
+        }
+    }
+
+    /// Checks names, shapes, parameters and timing; errors name the layer.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return Err(self.invalid(format!(
+                "dt must be a positive number of seconds, found {}",
+                self.dt
+            )));
+        }
+        let mut seen = HashMap::new();
+        for name in self
+            .inputs
+            .iter()
+            .map(|i| &i.name)
+            .chain(self.populations.iter().map(|p| &p.name))
+        {
+            if seen.insert(name.clone(), ()).is_some() {
+                return Err(self.invalid(format!("the name '{name}' is used twice")));
+            }
+        }
+        for p in &self.populations {
+            if p.size == 0 {
+                return Err(self.invalid(format!("population '{}' has no neurons", p.name)));
+            }
+            for (what, param) in p.neuron.params() {
+                param
+                    .check(p.size, what)
+                    .map_err(|m| self.invalid(format!("population '{}': {m}", p.name)))?;
+            }
+        }
+        for (k, pr) in self.projections.iter().enumerate() {
+            let here = format!("projection {k} ('{}' → '{}')", pr.from, pr.to);
+            let Some(src) = self.source(&pr.from) else {
+                return Err(self.invalid(format!(
+                    "{here}: no input or population is called '{}'",
+                    pr.from
+                )));
+            };
+            let Some(dst) = self.population(&pr.to) else {
+                return Err(self.invalid(format!("{here}: no population is called '{}'", pr.to)));
+            };
+            let (t, s) = pr.weights.shape();
+            let want = (self.populations[dst].size, self.source_size(src));
+            if (t, s) != want {
+                return Err(self.invalid(format!(
+                    "{here}: weights are {t} × {s} (targets × sources), the layers need {} × {}",
+                    want.0, want.1
+                )));
+            }
+            match &pr.weights {
+                Weights::Dense(rows) => {
+                    if rows.iter().any(|r| r.len() != s) {
+                        return Err(
+                            self.invalid(format!("{here}: dense weight rows differ in length"))
+                        );
+                    }
+                    if rows.iter().flatten().any(|w| !w.is_finite()) {
+                        return Err(self.invalid(format!("{here}: a weight is not finite")));
+                    }
+                }
+                Weights::Sparse { synapses, .. } => {
+                    if let Some(bad) = synapses.iter().find(|&&(tt, ss, w)| {
+                        tt as usize >= t || ss as usize >= s || !w.is_finite()
+                    }) {
+                        return Err(self.invalid(format!(
+                            "{here}: synapse {bad:?} lies outside {t} × {s} or is not finite"
+                        )));
+                    }
+                }
+            }
+        }
+        for o in &self.outputs {
+            if self.population(o).is_none() {
+                return Err(self.invalid(format!("output '{o}' is not a population")));
+            }
+        }
+        self.depths().map(|_| ())
+    }
+
+    /// Whether a projection is feed-forward (from an input or an earlier population).
+    pub fn is_feed_forward(&self, pr: &Projection) -> bool {
+        match (self.source(&pr.from), self.population(&pr.to)) {
+            (Some(Source::Input(_)), _) => true,
+            (Some(Source::Population(p)), Some(q)) => p < q,
+            _ => false,
+        }
+    }
+
+    /// Pipeline depth of every population on a chip, where each hop costs one
+    /// step: 1 + the deepest feed-forward source (inputs have depth 0).
+    pub fn depths(&self) -> Result<Vec<u32>> {
+        let mut d = vec![1u32; self.populations.len()];
+        for (q, pop) in self.populations.iter().enumerate() {
+            for pr in self
+                .projections
+                .iter()
+                .filter(|pr| pr.to == pop.name && self.is_feed_forward(pr))
+            {
+                if let Some(Source::Population(p)) = self.source(&pr.from) {
+                    d[q] = d[q].max(d[p] + 1);
+                }
+            }
+        }
+        // A recurrent projection p → q delivers the previous step's spikes; on a
+        // chip that takes d_q − d_p + delay extra steps, which must not be negative.
+        for pr in self
+            .projections
+            .iter()
+            .filter(|pr| !self.is_feed_forward(pr))
+        {
+            if let (Some(Source::Population(p)), Some(q)) =
+                (self.source(&pr.from), self.population(&pr.to))
+            {
+                if d[q] + pr.delay < d[p] {
+                    return Err(self.invalid(format!(
+                        "the recurrent projection '{}' → '{}' reaches {} layers back; a chip can only deliver it with a delay of at least {} steps",
+                        pr.from,
+                        pr.to,
+                        d[p] - d[q],
+                        d[p] - d[q]
+                    )));
+                }
+            }
+        }
+        Ok(d)
+    }
+
+    pub fn num_synapses(&self) -> usize {
+        self.projections
+            .iter()
+            .map(|p| p.weights.by_source().iter().map(Vec::len).sum::<usize>())
+            .sum()
+    }
+}

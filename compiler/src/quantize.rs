@@ -1,0 +1,241 @@
+//! Quantization: a float `Network` into the chip's fixed-point formats.
+//!
+//! Per population, a gain `K` maps real membrane units to integer ones
+//! (`v_int = v · K · 2^threshold_shift`), chosen so the largest threshold
+//! uses all but two bits of the threshold field (leaving ±4× threshold of
+//! membrane range). Every projection into the population shares one weight
+//! exponent (the chip scales the summed input): the smallest that fits the
+//! largest incoming weight into the weight field. Decays map to the arch's
+//! rule (`du = round(4096·(1−α)) − offset` for `Mul12`, the nearest shift for
+//! `Shift`); biases become mantissa × 2^exponent.
+
+use spikefab_chip::neuron::SHIFT_NO_DECAY;
+use spikefab_chip::{Arch, DecayRule, NeuronModel};
+
+use crate::error::{CompileError, Result};
+use crate::network::{Network, Source};
+
+/// One population in chip formats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantizedPopulation {
+    pub model: NeuronModel,
+    pub weight_exp: i8,
+    pub du: Vec<u16>,
+    pub dv: Vec<u16>,
+    pub bias_mant: Vec<i32>,
+    pub bias_exp: Vec<i8>,
+    pub vth: Vec<u32>,
+    /// Integer weight units per real weight before the exponent: w_int · 2^exp ≈ w · gain.
+    pub gain: f64,
+}
+
+/// One projection in chip formats.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantizedProjection {
+    pub src: Source,
+    pub dst: usize,
+    /// Steps added on the chip beyond its one-step hop, so timing matches the network.
+    pub chip_delay: u32,
+    /// `by_source[s] = [(target, integer weight)]`, zeros dropped.
+    pub by_source: Vec<Vec<(u32, i16)>>,
+    /// Relative RMS error of the effective weights against the float ones.
+    pub weight_error: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuantizedNetwork {
+    pub populations: Vec<QuantizedPopulation>,
+    pub projections: Vec<QuantizedProjection>,
+    /// Steps from an input spike to its effect on each population, on the chip.
+    pub depths: Vec<u32>,
+}
+
+fn decay_code(rule: DecayRule, keep: f64, offset_of: impl Fn(u8, u8) -> u8) -> u16 {
+    let keep = keep.clamp(0.0, 1.0);
+    match rule {
+        DecayRule::Mul12 {
+            current_offset,
+            voltage_offset,
+        } => {
+            let off = offset_of(current_offset, voltage_offset) as f64;
+            ((4096.0 * (1.0 - keep)).round() - off).clamp(0.0, 4095.0) as u16
+        }
+        DecayRule::Shift => {
+            if keep >= 1.0 {
+                SHIFT_NO_DECAY
+            } else if keep <= 0.0 {
+                0
+            } else {
+                (-(1.0 - keep).log2())
+                    .round()
+                    .clamp(0.0, (SHIFT_NO_DECAY - 1) as f64) as u16
+            }
+        }
+    }
+}
+
+pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
+    let f = &arch.format;
+    let depths = net.depths()?;
+    let err = |layer: &str, message: String| CompileError::Quantize {
+        layer: layer.to_string(),
+        arch: arch.name.clone(),
+        message,
+    };
+    let even = f.mixed_sign_weights_even;
+    let w_max = ((1i32 << (f.weight_bits - 1)) - 1) as f64 - if even { 1.0 } else { 0.0 };
+    let bias_max = ((1i64 << (f.bias_bits - 1)) - 1) as f64;
+    let shift_gain = 2f64.powi(f.threshold_shift as i32 - f.activation_shift as i32);
+    let by_source: Vec<Vec<Vec<(u32, f64)>>> = net
+        .projections
+        .iter()
+        .map(|p| p.weights.by_source())
+        .collect();
+
+    let mut populations = Vec::with_capacity(net.populations.len());
+    for (q, pop) in net.populations.iter().enumerate() {
+        let dyns: Vec<_> = (0..pop.size).map(|i| pop.neuron.dynamics(i)).collect();
+        let incoming: Vec<usize> = (0..net.projections.len())
+            .filter(|&k| net.projections[k].to == pop.name)
+            .collect();
+        let max_w = incoming
+            .iter()
+            .map(|&k| net.projections[k].weights.max_abs())
+            .fold(0.0, f64::max);
+        // Membrane gain K: thresholds use the top of their field; readouts get
+        // headroom for 16× their largest per-step input.
+        let k_gain = if pop.neuron.spiking() {
+            let th = dyns.iter().filter_map(|d| d.threshold).fold(0.0, f64::max);
+            if th <= 0.0 {
+                return Err(err(&pop.name, "thresholds must be positive".into()));
+            }
+            2f64.powi(f.threshold_bits as i32 - 2) / th
+        } else {
+            let mut row_sum = vec![0.0; pop.size];
+            for &k in &incoming {
+                for row in &by_source[k] {
+                    for &(t, w) in row {
+                        row_sum[t as usize] += w.abs();
+                    }
+                }
+            }
+            let worst = row_sum.iter().fold(0.0, |m: f64, x| m.max(*x)).max(1e-12);
+            2f64.powi(f.state_bits as i32 - 1 - f.threshold_shift as i32 - 4) / worst
+        };
+        let gain = k_gain * shift_gain;
+        let weight_exp = if max_w == 0.0 {
+            0
+        } else {
+            let need = (max_w * gain / w_max).log2().ceil() as i32;
+            let e = need.clamp(f.weight_exp_min as i32, f.weight_exp_max as i32);
+            if max_w * gain / 2f64.powi(e) > w_max + 0.5 {
+                return Err(err(
+                    &pop.name,
+                    format!("its weights span more than the {}-bit weights and exponents up to {} can hold", f.weight_bits, f.weight_exp_max),
+                ));
+            }
+            e as i8
+        };
+        let model = match (
+            pop.neuron.spiking(),
+            dyns.iter().all(|d| d.alpha == 0.0 && d.beta == 1.0),
+        ) {
+            (true, true) => NeuronModel::If,
+            (true, false) => NeuronModel::CubaLif,
+            (false, _) => NeuronModel::Li,
+        };
+        let v_unit = k_gain * 2f64.powi(f.threshold_shift as i32);
+        let mut qp = QuantizedPopulation {
+            model,
+            weight_exp,
+            du: Vec::with_capacity(pop.size),
+            dv: Vec::with_capacity(pop.size),
+            bias_mant: Vec::with_capacity(pop.size),
+            bias_exp: Vec::with_capacity(pop.size),
+            vth: Vec::with_capacity(pop.size),
+            gain,
+        };
+        for d in &dyns {
+            qp.du.push(if model == NeuronModel::If {
+                0
+            } else {
+                decay_code(f.decay, d.alpha, |c, _| c)
+            });
+            qp.dv.push(if model == NeuronModel::If {
+                0
+            } else {
+                decay_code(f.decay, d.beta, |_, v| v)
+            });
+            let b = d.bias * v_unit;
+            let exp = (0..=7)
+                .find(|&e| (b / 2f64.powi(e)).abs().round() <= bias_max)
+                .ok_or_else(|| {
+                    err(
+                        &pop.name,
+                        format!(
+                            "bias {} is too large for a {}-bit mantissa with exponent ≤ 7",
+                            d.bias, f.bias_bits
+                        ),
+                    )
+                })?;
+            qp.bias_mant.push((b / 2f64.powi(exp)).round() as i32);
+            qp.bias_exp.push(exp as i8);
+            qp.vth.push(
+                d.threshold
+                    .map_or(0, |th| (th * k_gain).round().max(0.0) as u32),
+            );
+        }
+        let _ = q;
+        populations.push(qp);
+    }
+
+    let mut projections = Vec::with_capacity(net.projections.len());
+    for (k, pr) in net.projections.iter().enumerate() {
+        let src = net.source(&pr.from).expect("validated");
+        let dst = net.population(&pr.to).expect("validated");
+        let qp = &populations[dst];
+        let scale = qp.gain / 2f64.powi(qp.weight_exp as i32);
+        let mixed = {
+            let ws = by_source[k].iter().flatten().map(|x| x.1);
+            ws.clone().any(|w| w < 0.0) && ws.clone().any(|w| w > 0.0)
+        };
+        let (mut num, mut den) = (0.0, 0.0);
+        let q_rows: Vec<Vec<(u32, i16)>> = by_source[k]
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .filter_map(|&(t, w)| {
+                        let mut x = (w * scale).round().clamp(-w_max - 1.0, w_max);
+                        if even && mixed {
+                            x = (2.0 * (x / 2.0).round()).clamp(-w_max - 1.0, w_max);
+                        }
+                        num += (x / scale - w).powi(2);
+                        den += w * w;
+                        (x != 0.0).then_some((t, x as i16))
+                    })
+                    .collect()
+            })
+            .collect();
+        let d_src = match src {
+            Source::Input(_) => 0,
+            Source::Population(p) => depths[p],
+        };
+        let chip_delay = if net.is_feed_forward(pr) {
+            depths[dst] - d_src - 1 + pr.delay
+        } else {
+            depths[dst] + pr.delay - d_src
+        };
+        projections.push(QuantizedProjection {
+            src,
+            dst,
+            chip_delay,
+            by_source: q_rows,
+            weight_error: if den > 0.0 { (num / den).sqrt() } else { 0.0 },
+        });
+    }
+    Ok(QuantizedNetwork {
+        populations,
+        projections,
+        depths,
+    })
+}

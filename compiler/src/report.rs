@@ -1,0 +1,152 @@
+//! The compile report: does it fit, how full is each core, what did
+//! quantization and placement do.
+
+use serde::{Deserialize, Serialize};
+
+use spikefab_chip::CoreProgram;
+
+use crate::map::PlacementCost;
+use crate::network::Network;
+use crate::quantize::QuantizedNetwork;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompileReport {
+    pub network: String,
+    pub arch: String,
+    pub cores_used: usize,
+    pub cores_available: usize,
+    pub neurons: usize,
+    pub synapses: usize,
+    /// Per core: fraction of each capacity used.
+    pub utilization: Vec<CoreUtilization>,
+    /// Mean routing entries (messages) per spiking neuron.
+    pub mean_fan_out_messages: f64,
+    /// Per layer (population): the weight exponent and the relative RMS error
+    /// of the quantized incoming weights.
+    pub layers: Vec<LayerReport>,
+    /// Messages × hops if every neuron fired once, in order and after placement.
+    pub placement_in_order: u64,
+    pub placement_optimized: u64,
+    /// Chip steps from an input spike to the output layer.
+    pub output_latency_steps: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CoreUtilization {
+    pub core_id: u32,
+    pub neurons: f64,
+    pub synapses: f64,
+    pub axons: f64,
+    pub routes: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerReport {
+    pub name: String,
+    pub neurons: usize,
+    pub cores: usize,
+    pub weight_exp: i8,
+    pub weight_error: f64,
+}
+
+impl CompileReport {
+    pub(crate) fn new(
+        net: &Network,
+        q: &QuantizedNetwork,
+        p: &CoreProgram,
+        slices: &[Vec<crate::map::Slice>],
+        cost: &PlacementCost,
+    ) -> Self {
+        let lim = &p.arch.core;
+        let frac = |a: usize, b: u32| if b > 0 { a as f64 / b as f64 } else { 0.0 };
+        let routes: usize = p.cores.iter().map(|c| c.routes.entries.len()).sum();
+        CompileReport {
+            network: net.name.clone(),
+            arch: p.arch.name.clone(),
+            cores_used: p.cores.len(),
+            cores_available: p.arch.topology.num_cores(),
+            neurons: p.num_neurons(),
+            synapses: p.num_synapses(),
+            utilization: p
+                .cores
+                .iter()
+                .map(|c| CoreUtilization {
+                    core_id: c.core_id,
+                    neurons: frac(c.num_neurons(), lim.max_neurons),
+                    synapses: frac(c.synapses.len(), lim.max_synapses),
+                    axons: frac(c.synapses.num_axons(), lim.max_axons),
+                    routes: frac(c.routes.entries.len(), lim.max_routes),
+                })
+                .collect(),
+            mean_fan_out_messages: routes as f64 / p.num_neurons().max(1) as f64,
+            layers: net
+                .populations
+                .iter()
+                .enumerate()
+                .map(|(i, pop)| {
+                    let incoming: Vec<f64> = q
+                        .projections
+                        .iter()
+                        .filter(|pr| pr.dst == i)
+                        .map(|pr| pr.weight_error)
+                        .collect();
+                    LayerReport {
+                        name: pop.name.clone(),
+                        neurons: pop.size,
+                        cores: slices[i].len(),
+                        weight_exp: q.populations[i].weight_exp,
+                        weight_error: incoming.iter().copied().fold(0.0, f64::max),
+                    }
+                })
+                .collect(),
+            placement_in_order: cost.in_order,
+            placement_optimized: cost.optimized,
+            output_latency_steps: p.provenance.output_latency_steps,
+        }
+    }
+
+    /// A compact table for the terminal.
+    pub fn table(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{} → '{}': {} of {} cores, {} neurons, {} synapses, output latency {} steps",
+            self.network,
+            self.arch,
+            self.cores_used,
+            self.cores_available,
+            self.neurons,
+            self.synapses,
+            self.output_latency_steps
+        );
+        let _ = writeln!(
+            s,
+            "  layer                 neurons  cores  weight exp  weight error"
+        );
+        for l in &self.layers {
+            let _ = writeln!(
+                s,
+                "  {:<20} {:>8} {:>6} {:>11} {:>12.2e}",
+                l.name, l.neurons, l.cores, l.weight_exp, l.weight_error
+            );
+        }
+        let max = |f: fn(&CoreUtilization) -> f64| {
+            self.utilization.iter().map(f).fold(0.0, f64::max) * 100.0
+        };
+        let _ = writeln!(
+            s,
+            "  fullest core: neurons {:.0}%, synapses {:.0}%, axons {:.0}%, routes {:.0}%",
+            max(|u| u.neurons),
+            max(|u| u.synapses),
+            max(|u| u.axons),
+            max(|u| u.routes)
+        );
+        let _ = writeln!(
+            s,
+            "  placement: messages × hops {} in order → {} placed; {:.2} messages per neuron",
+            self.placement_in_order, self.placement_optimized, self.mean_fan_out_messages
+        );
+        s
+    }
+}
