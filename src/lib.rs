@@ -6,9 +6,11 @@
 //!
 //! - `spikefab-chip`: architectures, core programs, fixed-point arithmetic, spike files;
 //! - `spikefab-emulator`: the multi-core emulator and its energy/latency model;
-//! - `spikefab-cochlea`: audio to spikes (spiketrum and filterbank).
+//! - `spikefab-cochlea`: audio to spikes (spiketrum and filterbank);
+//! - `spikefab-compiler`: networks to core programs.
 
 pub mod cochlea;
+pub mod compile;
 pub mod demo;
 pub mod inspect;
 pub mod plots;

@@ -34,6 +34,23 @@ enum Command {
         #[arg(long, default_value_t = default_threads())]
         threads: usize,
     },
+    /// Compile a network (spikefab RON) into a core program for a chip.
+    Compile {
+        /// The network: a spikefab network RON file.
+        model: PathBuf,
+        /// A preset name or an architecture RON file.
+        #[arg(long)]
+        arch: String,
+        /// Output program (.sfc or .ron).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Also write the compile report as JSON.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Placement seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Emulate a compiled program on input spikes; writes spikes, report.json and plots.
     Run {
         /// Compiled program (.sfc or .ron).
@@ -141,6 +158,27 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             let text = spikefab::demo::demo(&out, threads, progress)?;
             if !cli.quiet {
                 print!("{text}");
+            }
+        }
+        Command::Compile {
+            model,
+            arch,
+            out,
+            report,
+            seed,
+        } => {
+            let arch = Arch::resolve(&arch)?;
+            let compiled = spikefab::compile::compile_file(&model, &arch, seed)?;
+            compiled
+                .program
+                .save(&out)
+                .with_context(|| format!("writing {}", out.display()))?;
+            if let Some(r) = &report {
+                spikefab::write_text(r, &serde_json::to_string_pretty(&compiled.report)?)?;
+            }
+            if !cli.quiet {
+                print!("{}", compiled.report.table());
+                println!("wrote {}", out.display());
             }
         }
         Command::Run {

@@ -408,3 +408,73 @@ fn cochlea_filterbank_mode_and_bad_audio() {
         "not a readable WAV file",
     );
 }
+
+#[test]
+fn compile_then_run_a_ron_network() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = dir.path().join("mlp.sfc");
+    let report = dir.path().join("compile.json");
+    let o = spikefab(&[
+        "compile",
+        repo("examples/networks/mlp.ron").to_str().unwrap(),
+        "--arch",
+        "loihi",
+        "-o",
+        prog.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("1 of 128 cores"),
+        "{}",
+        text(&o.stdout)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["layers"][0]["name"], "hidden");
+    assert_eq!(r["output_latency_steps"], 2);
+    let o = spikefab(&[
+        "run",
+        prog.to_str().unwrap(),
+        "--input",
+        repo(INPUT).to_str().unwrap(),
+        "--out",
+        dir.path().join("run").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+
+    // A network that names a missing layer, and one too large for the chip.
+    let bad = dir.path().join("bad.ron");
+    let net = std::fs::read_to_string(repo("examples/networks/mlp.ron")).unwrap();
+    std::fs::write(&bad, net.replacen("from: \"hidden\"", "from: \"hiddn\"", 1)).unwrap();
+    assert_clean_failure(
+        &spikefab(&[
+            "compile",
+            bad.to_str().unwrap(),
+            "--arch",
+            "loihi",
+            "-o",
+            prog.to_str().unwrap(),
+        ]),
+        "no input or population is called 'hiddn'",
+    );
+    let big = dir.path().join("big.ron");
+    std::fs::write(
+        &big,
+        net.replacen("size: 64,", "size: 1200,", 1)
+            .replace("targets: 64,", "targets: 1200,")
+            .replacen("sources: 64,", "sources: 1200,", 2),
+    )
+    .unwrap();
+    assert_clean_failure(
+        &spikefab(&[
+            "compile",
+            big.to_str().unwrap(),
+            "--arch",
+            "xylo",
+            "-o",
+            prog.to_str().unwrap(),
+        ]),
+        "'hidden'",
+    );
+}
