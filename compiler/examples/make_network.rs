@@ -56,6 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     beta: Param::Scalar(0.8),
                     threshold: Param::Scalar(1.0),
                     bias: Param::Scalar(0.0),
+                    current_bias: Param::Scalar(0.0),
                 },
             },
         ],

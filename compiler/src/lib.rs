@@ -11,8 +11,10 @@
 //! fidelity checks that need both live in the `spikefab` binary's library.
 
 pub mod error;
+pub mod lower;
 pub mod map;
 pub mod network;
+pub mod nir;
 pub mod quantize;
 pub mod report;
 pub mod sim;

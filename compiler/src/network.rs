@@ -97,13 +97,16 @@ pub enum Neuron {
         #[serde(default)]
         bias: Param,
     },
-    /// `i ← α·i + I`; `v ← β·v + i + bias`; spike when `v > threshold`.
+    /// `i ← α·i + I + current_bias`; `v ← β·v + i + bias`; spike when `v > threshold`.
     CubaLif {
         alpha: Param,
         beta: Param,
         threshold: Param,
         #[serde(default)]
         bias: Param,
+        /// A constant input to the current (e.g. a bias of the layer feeding it).
+        #[serde(default)]
+        current_bias: Param,
     },
     /// `v ← v + I + bias`; spike when `v > threshold`.
     If {
@@ -117,12 +120,14 @@ pub enum Neuron {
         #[serde(default)]
         bias: Param,
     },
-    /// `i ← α·i + I`; `v ← β·v + i + bias`, never spikes.
+    /// `i ← α·i + I + current_bias`; `v ← β·v + i + bias`, never spikes.
     CubaLi {
         alpha: Param,
         beta: Param,
         #[serde(default)]
         bias: Param,
+        #[serde(default)]
+        current_bias: Param,
     },
 }
 
@@ -135,51 +140,50 @@ pub struct Dynamics {
     pub beta: f64,
     /// `None` for readouts that never spike.
     pub threshold: Option<f64>,
+    /// Constant added to the membrane each step.
     pub bias: f64,
+    /// Constant added to the current each step (CUBA models).
+    pub current_bias: f64,
 }
 
 impl Neuron {
     pub fn dynamics(&self, i: usize) -> Dynamics {
+        let d = |alpha: f64, beta: f64, threshold: Option<f64>, bias: &Param, current_bias: f64| {
+            Dynamics {
+                alpha,
+                beta,
+                threshold,
+                bias: bias.get(i),
+                current_bias,
+            }
+        };
         match self {
             Neuron::Lif {
                 beta,
                 threshold,
                 bias,
-            } => Dynamics {
-                alpha: 0.0,
-                beta: beta.get(i),
-                threshold: Some(threshold.get(i)),
-                bias: bias.get(i),
-            },
+            } => d(0.0, beta.get(i), Some(threshold.get(i)), bias, 0.0),
             Neuron::CubaLif {
                 alpha,
                 beta,
                 threshold,
                 bias,
-            } => Dynamics {
-                alpha: alpha.get(i),
-                beta: beta.get(i),
-                threshold: Some(threshold.get(i)),
-                bias: bias.get(i),
-            },
-            Neuron::If { threshold, bias } => Dynamics {
-                alpha: 0.0,
-                beta: 1.0,
-                threshold: Some(threshold.get(i)),
-                bias: bias.get(i),
-            },
-            Neuron::Li { beta, bias } => Dynamics {
-                alpha: 0.0,
-                beta: beta.get(i),
-                threshold: None,
-                bias: bias.get(i),
-            },
-            Neuron::CubaLi { alpha, beta, bias } => Dynamics {
-                alpha: alpha.get(i),
-                beta: beta.get(i),
-                threshold: None,
-                bias: bias.get(i),
-            },
+                current_bias,
+            } => d(
+                alpha.get(i),
+                beta.get(i),
+                Some(threshold.get(i)),
+                bias,
+                current_bias.get(i),
+            ),
+            Neuron::If { threshold, bias } => d(0.0, 1.0, Some(threshold.get(i)), bias, 0.0),
+            Neuron::Li { beta, bias } => d(0.0, beta.get(i), None, bias, 0.0),
+            Neuron::CubaLi {
+                alpha,
+                beta,
+                bias,
+                current_bias,
+            } => d(alpha.get(i), beta.get(i), None, bias, current_bias.get(i)),
         }
     }
 
@@ -202,17 +206,27 @@ impl Neuron {
                 beta,
                 threshold,
                 bias,
+                current_bias,
             } => vec![
                 ("alpha", alpha),
                 ("beta", beta),
                 ("threshold", threshold),
                 ("bias", bias),
+                ("current_bias", current_bias),
             ],
             Neuron::If { threshold, bias } => vec![("threshold", threshold), ("bias", bias)],
             Neuron::Li { beta, bias } => vec![("beta", beta), ("bias", bias)],
-            Neuron::CubaLi { alpha, beta, bias } => {
-                vec![("alpha", alpha), ("beta", beta), ("bias", bias)]
-            }
+            Neuron::CubaLi {
+                alpha,
+                beta,
+                bias,
+                current_bias,
+            } => vec![
+                ("alpha", alpha),
+                ("beta", beta),
+                ("bias", bias),
+                ("current_bias", current_bias),
+            ],
         }
     }
 }
@@ -467,6 +481,43 @@ impl Network {
             }
         }
         Ok(d)
+    }
+
+    /// The network as a chip with membrane-only biases runs it: a constant
+    /// input to a CUBA current becomes its steady state `b / (1 − α)` on the
+    /// membrane (exact once the current has settled, and for every other model).
+    /// The quantizer compiles this form; compare chips against it.
+    pub fn with_current_biases_on_membrane(&self) -> Network {
+        let mut net = self.clone();
+        for p in &mut net.populations {
+            let size = p.size;
+            let moved = |alpha: &Param, bias: &Param, cb: &Param| {
+                Param::PerNeuron(
+                    (0..size)
+                        .map(|i| bias.get(i) + cb.get(i) / (1.0 - alpha.get(i)).max(1e-12))
+                        .collect(),
+                )
+            };
+            match &mut p.neuron {
+                Neuron::CubaLif {
+                    alpha,
+                    bias,
+                    current_bias,
+                    ..
+                }
+                | Neuron::CubaLi {
+                    alpha,
+                    bias,
+                    current_bias,
+                    ..
+                } => {
+                    *bias = moved(alpha, bias, current_bias);
+                    *current_bias = Param::Scalar(0.0);
+                }
+                _ => {}
+            }
+        }
+        net
     }
 
     pub fn num_synapses(&self) -> usize {

@@ -74,7 +74,9 @@ fn decay_code(rule: DecayRule, keep: f64, offset_of: impl Fn(u8, u8) -> u8) -> u
     }
 }
 
+/// Quantizes `net` (through [`Network::with_current_biases_on_membrane`]) for `arch`.
 pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
+    let net = &net.with_current_biases_on_membrane();
     let f = &arch.format;
     let depths = net.depths()?;
     let err = |layer: &str, message: String| CompileError::Quantize {
@@ -122,6 +124,15 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
             let worst = row_sum.iter().fold(0.0, |m: f64, x| m.max(*x)).max(1e-12);
             2f64.powi(f.state_bits as i32 - 1 - f.threshold_shift as i32 - 4) / worst
         };
+        let v_bias: Vec<f64> = dyns.iter().map(|d| d.bias).collect();
+        // Lower the gain where a bias would not fit mantissa × 2^7.
+        let worst_bias = v_bias.iter().fold(0.0f64, |m, b| m.max(b.abs()));
+        let bias_room = bias_max * 2f64.powi(7) / 2f64.powi(f.threshold_shift as i32);
+        let k_gain = if worst_bias * k_gain > bias_room {
+            bias_room / worst_bias
+        } else {
+            k_gain
+        };
         let gain = k_gain * shift_gain;
         let weight_exp = if max_w == 0.0 {
             0
@@ -155,7 +166,7 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
             vth: Vec::with_capacity(pop.size),
             gain,
         };
-        for d in &dyns {
+        for (d, &vb) in dyns.iter().zip(&v_bias) {
             qp.du.push(if model == NeuronModel::If {
                 0
             } else {
@@ -166,7 +177,7 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
             } else {
                 decay_code(f.decay, d.beta, |_, v| v)
             });
-            let b = d.bias * v_unit;
+            let b = vb * v_unit;
             let exp = (0..=7)
                 .find(|&e| (b / 2f64.powi(e)).abs().round() <= bias_max)
                 .ok_or_else(|| {

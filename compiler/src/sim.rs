@@ -27,8 +27,51 @@ struct Edge {
     by_source: Vec<Vec<(u32, f64)>>,
 }
 
-/// Simulates `net` on `input[t][channel]` (channels of all inputs, concatenated).
+/// How spiking neurons reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Semantics {
+    /// NIR's (and the chip's): spike when `v > θ`, and `v ← 0` in the same step.
+    #[default]
+    Nir,
+    /// snnTorch's defaults: spike when `v > θ`; the reset subtracts `θ` one
+    /// step later (`v_t = β·v_{t−1} + i_t − s_{t−1}·θ`), so `v` may stay above θ.
+    SnnTorch,
+}
+
+/// When spikes cross a feed-forward projection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Timing {
+    /// The graph's own: in the same step (plus the projection's delay).
+    #[default]
+    SameStep,
+    /// As on a chip, where every layer hop costs one step: a population at
+    /// pipeline depth d answers input step t at step t + d. Without biases
+    /// this is `SameStep` shifted by d; with biases, deeper layers integrate
+    /// their bias for d steps before the first input arrives, as the chip does.
+    Pipelined,
+}
+
+/// Simulates `net` on `input[t][channel]` (channels of all inputs, concatenated)
+/// with NIR semantics.
 pub fn simulate(net: &Network, input: &[Vec<bool>]) -> FloatRun {
+    simulate_with(net, input, Semantics::Nir)
+}
+
+/// Simulates with the chosen reset semantics, same-step timing.
+pub fn simulate_with(net: &Network, input: &[Vec<bool>], semantics: Semantics) -> FloatRun {
+    simulate_timed(net, input, semantics, Timing::SameStep)
+}
+
+/// Simulates with the chosen reset semantics and timing.
+pub fn simulate_timed(
+    net: &Network,
+    input: &[Vec<bool>],
+    semantics: Semantics,
+    timing: Timing,
+) -> FloatRun {
+    let depths = net
+        .depths()
+        .unwrap_or_else(|_| vec![1; net.populations.len()]);
     let dyns: Vec<Vec<Dynamics>> = net
         .populations
         .iter()
@@ -40,7 +83,22 @@ pub fn simulate(net: &Network, input: &[Vec<bool>]) -> FloatRun {
         .map(|pr| Edge {
             src: net.source(&pr.from).expect("validated"),
             dst: net.population(&pr.to).expect("validated"),
-            lag: pr.delay as usize + usize::from(!net.is_feed_forward(pr)),
+            lag: {
+                let ff = net.is_feed_forward(pr);
+                let q = net.population(&pr.to).expect("validated");
+                let d_src = match net.source(&pr.from) {
+                    Some(Source::Population(p)) => depths[p],
+                    _ => 0,
+                };
+                let extra = match (ff, timing) {
+                    (false, Timing::SameStep) => 1,
+                    // validated: d_q + delay ≥ d_src for recurrent projections
+                    (false, Timing::Pipelined) => 1 + depths[q] as isize - d_src as isize,
+                    (true, Timing::SameStep) => 0,
+                    (true, Timing::Pipelined) => depths[q] as isize - d_src as isize,
+                };
+                (pr.delay as isize + extra).max(0) as usize
+            },
             by_source: pr.weights.by_source(),
         })
         .collect();
@@ -99,14 +157,25 @@ pub fn simulate(net: &Network, input: &[Vec<bool>]) -> FloatRun {
                 }
             }
             let mut fired_now = vec![false; pop.size];
+            let prev = (t + hist - 1) % hist;
             for n in 0..pop.size {
                 let d = dyns[q][n];
-                cur[q][n] = d.alpha * cur[q][n] + i_in[n];
+                cur[q][n] = d.alpha * cur[q][n] + i_in[n] + d.current_bias;
                 v[q][n] = d.beta * v[q][n] + cur[q][n] + d.bias;
                 if let Some(th) = d.threshold {
-                    if v[q][n] > th {
-                        fired_now[n] = true;
-                        v[q][n] = 0.0;
+                    match semantics {
+                        Semantics::Nir => {
+                            if v[q][n] > th {
+                                fired_now[n] = true;
+                                v[q][n] = 0.0;
+                            }
+                        }
+                        Semantics::SnnTorch => {
+                            if t > 0 && pop_hist[q][prev][n] {
+                                v[q][n] -= th;
+                            }
+                            fired_now[n] = v[q][n] > th;
+                        }
                     }
                 }
             }

@@ -57,6 +57,7 @@ fn mlp(seed: u64, inputs: usize, hidden: usize, outputs: usize) -> Network {
                         (0..outputs).map(|i| 0.8 + 0.05 * i as f64).collect(),
                     ),
                     bias: Param::Scalar(0.0),
+                    current_bias: Param::Scalar(0.0),
                 },
             },
         ],

@@ -1,0 +1,234 @@
+//! Reading NIR graphs (Neuromorphic Intermediate Representation) from HDF5.
+//!
+//! Layout (NIR 1.0, as written by `nir.write`): `/version`; `/node/type =
+//! "NIRGraph"`; `/node/edges`, an (E, 2) array of names; `/node/nodes/<name>/`
+//! with a `type` string and one dataset per parameter. Nested graphs recurse;
+//! their nodes are named `outer.inner` and edges into them use dotted names.
+//! Read with the pure-Rust `hdf5-reader` crate (no system HDF5).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use hdf5_reader::{Datatype, Hdf5File};
+
+use crate::error::{CompileError, Result};
+
+/// A parameter array, converted to f64, with its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array {
+    pub shape: Vec<usize>,
+    pub data: Vec<f64>,
+}
+
+impl Array {
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+}
+
+/// One NIR node: its type name and its parameters (strings kept apart).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NirNode {
+    pub kind: String,
+    pub params: BTreeMap<String, Array>,
+    pub strings: BTreeMap<String, String>,
+}
+
+/// A flattened NIR graph: nested graphs' nodes carry dotted names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NirGraph {
+    pub version: String,
+    pub nodes: BTreeMap<String, NirNode>,
+    pub edges: Vec<(String, String)>,
+}
+
+pub(crate) fn read_err(path: &Path, message: impl Into<String>) -> CompileError {
+    CompileError::Read {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+impl NirGraph {
+    pub fn load(path: &Path) -> Result<NirGraph> {
+        let bytes = std::fs::read(path).map_err(|e| read_err(path, e.to_string()))?;
+        Self::from_bytes(&bytes, path)
+    }
+
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<NirGraph> {
+        let err = |m: String| read_err(path, m);
+        let file = Hdf5File::from_bytes(bytes)
+            .map_err(|e| err(format!("not a readable NIR (HDF5) file: {e}")))?;
+        let version = file
+            .dataset("version")
+            .and_then(|d| d.read_string())
+            .unwrap_or_default();
+        let root = file
+            .group("node")
+            .map_err(|e| err(format!("no '/node' group, so not a NIR file: {e}")))?;
+        let mut g = NirGraph {
+            version,
+            nodes: BTreeMap::new(),
+            edges: Vec::new(),
+        };
+        read_graph(&root, "", &mut g, path)?;
+        Ok(g)
+    }
+}
+
+fn read_graph(
+    group: &hdf5_reader::group::Group,
+    prefix: &str,
+    g: &mut NirGraph,
+    path: &Path,
+) -> Result<()> {
+    let err = |m: String| read_err(path, m);
+    let where_ = if prefix.is_empty() {
+        "/node".to_string()
+    } else {
+        format!("node '{}'", prefix.trim_end_matches('.'))
+    };
+    let kind = group
+        .dataset("type")
+        .and_then(|d| d.read_string())
+        .map_err(|e| err(format!("{where_}: no readable 'type': {e}")))?;
+    if kind != "NIRGraph" {
+        return Err(err(format!(
+            "{where_} has type '{kind}', expected 'NIRGraph'"
+        )));
+    }
+    let edges = group
+        .dataset("edges")
+        .map_err(|e| err(format!("{where_}: no 'edges' dataset: {e}")))?;
+    let names = if edges.shape().iter().product::<u64>() == 0 {
+        Vec::new()
+    } else {
+        edges
+            .read_strings()
+            .map_err(|e| err(format!("{where_}: edges are not strings: {e}")))?
+    };
+    if names.len() % 2 != 0 {
+        return Err(err(format!(
+            "{where_}: edges must be (source, target) pairs, found {} names",
+            names.len()
+        )));
+    }
+    for pair in names.chunks_exact(2) {
+        g.edges.push((
+            format!("{prefix}{}", pair[0]),
+            format!("{prefix}{}", pair[1]),
+        ));
+    }
+    let nodes = group
+        .group("nodes")
+        .map_err(|e| err(format!("{where_}: no 'nodes' group: {e}")))?;
+    let (children, _) = nodes
+        .members()
+        .map_err(|e| err(format!("{where_}: unreadable nodes: {e}")))?;
+    for child in children {
+        let name = format!("{prefix}{}", child.name());
+        let ckind = child
+            .dataset("type")
+            .and_then(|d| d.read_string())
+            .map_err(|e| err(format!("node '{name}': no readable 'type': {e}")))?;
+        if ckind == "NIRGraph" {
+            read_graph(&child, &format!("{name}."), g, path)?;
+            // The nested graph itself stays as a node so edges to `name` can resolve.
+            g.nodes.insert(
+                name,
+                NirNode {
+                    kind: ckind,
+                    params: BTreeMap::new(),
+                    strings: BTreeMap::new(),
+                },
+            );
+            continue;
+        }
+        let mut node = NirNode {
+            kind: ckind,
+            params: BTreeMap::new(),
+            strings: BTreeMap::new(),
+        };
+        let (_, datasets) = child
+            .members()
+            .map_err(|e| err(format!("node '{name}': {e}")))?;
+        for d in datasets {
+            let pname = d.name().to_string();
+            if pname == "type" {
+                continue;
+            }
+            let shape: Vec<usize> = d.shape().iter().map(|&s| s as usize).collect();
+            let e = |m: String| err(format!("node '{name}' parameter '{pname}': {m}"));
+            let data: Vec<f64> = match d.dtype() {
+                Datatype::FloatingPoint { size: 4, .. } => d
+                    .read_array::<f32>()
+                    .map_err(|x| e(x.to_string()))?
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect(),
+                Datatype::FloatingPoint { size: 8, .. } => d
+                    .read_array::<f64>()
+                    .map_err(|x| e(x.to_string()))?
+                    .iter()
+                    .copied()
+                    .collect(),
+                Datatype::FixedPoint {
+                    size: 8,
+                    signed: true,
+                    ..
+                } => d
+                    .read_array::<i64>()
+                    .map_err(|x| e(x.to_string()))?
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect(),
+                Datatype::FixedPoint {
+                    size: 4,
+                    signed: true,
+                    ..
+                } => d
+                    .read_array::<i32>()
+                    .map_err(|x| e(x.to_string()))?
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect(),
+                Datatype::FixedPoint {
+                    size: 8,
+                    signed: false,
+                    ..
+                } => d
+                    .read_array::<u64>()
+                    .map_err(|x| e(x.to_string()))?
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect(),
+                Datatype::FixedPoint {
+                    size: 1,
+                    signed: false,
+                    ..
+                } => d
+                    .read_array::<u8>()
+                    .map_err(|x| e(x.to_string()))?
+                    .iter()
+                    .map(|&v| v as f64)
+                    .collect(),
+                Datatype::String { .. } | Datatype::VarLen { .. } => {
+                    let s = d.read_string().map_err(|x| e(x.to_string()))?;
+                    node.strings.insert(pname, s);
+                    continue;
+                }
+                other => return Err(e(format!("unsupported data type {other:?}"))),
+            };
+            if data.iter().any(|v| !v.is_finite()) {
+                return Err(e("holds a non-finite value".into()));
+            }
+            node.params.insert(pname, Array { shape, data });
+        }
+        g.nodes.insert(name, node);
+    }
+    Ok(())
+}

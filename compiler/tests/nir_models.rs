@@ -1,0 +1,182 @@
+//! NIR files from snnTorch (tools/snntorch_models.py): imported, simulated
+//! with snnTorch's semantics against snnTorch's own recorded spikes, and
+//! compiled for chips against the float reference and the recorded decisions.
+
+use spikefab_chip::{Arch, Overflow, Spike, SpikeStream};
+use spikefab_compiler::nir::NirGraph;
+use spikefab_compiler::sim::{simulate_timed, simulate_with, Semantics, Timing};
+use spikefab_compiler::{compile, lower::lower, Network};
+use spikefab_emulator::{run, RunConfig};
+
+const MODELS: &[&str] = &["leaky_mlp", "synaptic_mlp", "rleaky", "conv"];
+const DT: f64 = 1e-4; // snnTorch's export convention
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `[samples][steps][values]` from a uint8 npy of shape [samples, steps, ...].
+fn load_u8(name: &str) -> Vec<Vec<Vec<bool>>> {
+    let bytes = std::fs::read(data(name)).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    let v = npy.into_vec::<u8>().unwrap();
+    let per_step: usize = shape[2..].iter().product();
+    (0..shape[0])
+        .map(|s| {
+            (0..shape[1])
+                .map(|t| {
+                    v[(s * shape[1] + t) * per_step..][..per_step]
+                        .iter()
+                        .map(|&x| x != 0)
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn model(name: &str) -> Network {
+    let g = NirGraph::load(data(&format!("{name}.nir")).as_ref()).unwrap();
+    lower(&g, name, DT).unwrap()
+}
+
+fn counts(spikes: &[Vec<bool>]) -> Vec<usize> {
+    let n = spikes[0].len();
+    (0..n)
+        .map(|k| spikes.iter().filter(|s| s[k]).count())
+        .collect()
+}
+
+fn decision(c: &[usize]) -> usize {
+    // argmax, ties to the lowest index (as torch.argmax)
+    let mut best = 0;
+    for (k, &v) in c.iter().enumerate() {
+        if v > c[best] {
+            best = k;
+        }
+    }
+    best
+}
+
+#[test]
+fn snntorch_semantics_reproduce_snntorchs_own_spikes() {
+    for name in MODELS {
+        let net = model(name);
+        let inputs = load_u8(&format!("{name}_input.npy"));
+        let expected = load_u8(&format!("{name}_output.npy"));
+        let (mut same, mut total) = (0, 0);
+        for (x, want) in inputs.iter().zip(&expected) {
+            let got = simulate_with(&net, x, Semantics::SnnTorch).spikes;
+            for (g, w) in got.iter().zip(want) {
+                same += g.iter().zip(w).filter(|(a, b)| a == b).count();
+                total += w.len();
+            }
+        }
+        let agree = same as f64 / total as f64;
+        eprintln!("{name}: {same}/{total} spike values equal snnTorch's");
+        // float32 (torch) vs float64 (here) can only differ at threshold ties
+        assert!(agree >= 0.999, "{name}: {agree}");
+    }
+}
+
+/// The chip's output spikes, realigned to the network's time (output latency removed).
+fn chip_run(net: &Network, arch: &Arch, x: &[Vec<bool>]) -> Vec<Vec<bool>> {
+    let c = compile(net, arch, 1).unwrap();
+    let p = &c.program;
+    let lat = p.provenance.output_latency_steps as usize;
+    let steps = x.len() + lat;
+    let events = x
+        .iter()
+        .enumerate()
+        .flat_map(|(t, row)| {
+            row.iter()
+                .enumerate()
+                .filter(|(_, &s)| s)
+                .map(move |(ch, _)| Spike {
+                    timestep: t as u32,
+                    channel: ch as u32,
+                })
+        })
+        .collect();
+    let stream = SpikeStream::new(x[0].len() as u32, steps as u32, net.dt, events).unwrap();
+    let out = run(
+        p,
+        &stream,
+        &RunConfig {
+            steps: steps as u32,
+            threads: 1,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let dense = out.spikes.to_dense();
+    let n = p.outputs.len();
+    (0..x.len())
+        .map(|t| (0..n).map(|k| dense[(t + lat) * n + k] != 0).collect())
+        .collect()
+}
+
+fn wide() -> Arch {
+    let mut a = Arch::preset("loihi").unwrap();
+    a.name = "wide".into();
+    a.format.weight_bits = 16;
+    a.format.mixed_sign_weights_even = false;
+    a.format.current_overflow = Overflow::Saturate;
+    a
+}
+
+#[test]
+fn wide_chip_matches_the_float_reference_on_every_model() {
+    for name in MODELS {
+        let net = model(name);
+        let inputs = load_u8(&format!("{name}_input.npy"));
+        let (mut same, mut total) = (0, 0);
+        for x in inputs.iter().take(16) {
+            // Same semantics as the chip: reset to 0, one step per layer hop.
+            let lat = compile(&net, &wide(), 1)
+                .unwrap()
+                .program
+                .provenance
+                .output_latency_steps as usize;
+            let mut padded = x.clone();
+            padded.extend(std::iter::repeat_n(vec![false; x[0].len()], lat));
+            let chip_form = net.with_current_biases_on_membrane();
+            let float: Vec<Vec<bool>> =
+                simulate_timed(&chip_form, &padded, Semantics::Nir, Timing::Pipelined).spikes
+                    [lat..]
+                    .to_vec();
+            let chip = chip_run(&net, &wide(), x);
+            for (a, b) in float.iter().zip(&chip) {
+                same += a.iter().zip(b).filter(|(p, q)| p == q).count();
+                total += a.len();
+            }
+        }
+        let agree = same as f64 / total as f64;
+        eprintln!("{name}: wide chip vs float {agree:.4}");
+        assert!(agree >= 0.99, "{name}: {agree}");
+    }
+}
+
+#[test]
+fn loihi_decisions_agree_with_snntorch() {
+    let arch = Arch::preset("loihi").unwrap();
+    for name in MODELS {
+        let net = model(name);
+        let inputs = load_u8(&format!("{name}_input.npy"));
+        let expected = load_u8(&format!("{name}_output.npy"));
+        let agree = inputs
+            .iter()
+            .zip(&expected)
+            .filter(|(x, want)| {
+                decision(&counts(&chip_run(&net, &arch, x))) == decision(&counts(want))
+            })
+            .count();
+        let frac = agree as f64 / inputs.len() as f64;
+        eprintln!(
+            "{name}: loihi decisions agree with snnTorch on {agree}/{}",
+            inputs.len()
+        );
+        assert!(frac >= 0.95, "{name}: {frac}");
+    }
+}
