@@ -34,10 +34,14 @@ enum Command {
         #[arg(long, default_value_t = default_threads())]
         threads: usize,
     },
-    /// Compile a network (spikefab RON) into a core program for a chip.
+    /// Compile a network (NIR or spikefab RON) into a core program for a chip.
     Compile {
-        /// The network: a spikefab network RON file.
+        /// The network: a NIR graph (.nir, e.g. from snnTorch's export_to_nir) or a spikefab network (.ron).
         model: PathBuf,
+        /// Seconds per timestep for discretizing NIR's continuous-time neurons
+        /// (default 1e-4, snnTorch's export convention).
+        #[arg(long)]
+        dt: Option<f64>,
         /// A preset name or an architecture RON file.
         #[arg(long)]
         arch: String,
@@ -162,13 +166,14 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Compile {
             model,
+            dt,
             arch,
             out,
             report,
             seed,
         } => {
             let arch = Arch::resolve(&arch)?;
-            let compiled = spikefab::compile::compile_file(&model, &arch, seed)?;
+            let compiled = spikefab::compile::compile_file(&model, &arch, dt, seed)?;
             compiled
                 .program
                 .save(&out)

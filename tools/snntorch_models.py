@@ -16,6 +16,9 @@ tau = dt / (1 - beta), r = tau / dt) and written as `<model>.nir`, with
 `<model>_output.npy` (uint8 0/1, [samples, steps, classes]): snnTorch's own
 output spikes with its default semantics (subtract reset, applied one step
 after the threshold crossing). `<model>_labels.npy` holds the task labels.
+It also writes three broken files derived from `leaky_mlp.nir`
+(`unsupported_node.nir`, `dangling_edge.nir`, `shape_mismatch.nir`) that the
+importer must reject with a clear error.
 """
 import sys
 from pathlib import Path
@@ -150,5 +153,27 @@ def main(out: Path):
         print(f"{name}: accuracy {acc:.3f}, {int(spikes.sum())} output spikes")
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and not (len(sys.argv) > 2 and sys.argv[2] == "--broken"):
     main(Path(sys.argv[1] if len(sys.argv) > 1 else "compiler/tests/data"))
+    broken_files(Path(sys.argv[1] if len(sys.argv) > 1 else "compiler/tests/data"))
+
+
+def broken_files(out: Path):
+    """Small NIR files that must be rejected with a clear error."""
+    import h5py
+
+    good = out / "leaky_mlp.nir"
+    for name, edit in [
+        ("unsupported_node.nir", lambda f: f["node/nodes/lif1/type"].__setitem__((), "Izhikevich")),
+        ("dangling_edge.nir", lambda f: f["node/edges"].__setitem__(0, ["input", "nowhere"])),
+        ("shape_mismatch.nir", lambda f: (f["node/nodes/fc1"].__delitem__("weight"),
+                                          f["node/nodes/fc1"].create_dataset("weight", data=np.zeros((32, 7), np.float32)))),
+    ]:
+        target = out / name
+        target.write_bytes(good.read_bytes())
+        with h5py.File(target, "r+") as f:
+            edit(f)
+
+
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[2] == "--broken":
+    broken_files(Path(sys.argv[1]))

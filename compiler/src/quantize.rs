@@ -133,6 +133,13 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
         } else {
             k_gain
         };
+        // Lower it where the largest weight would need an exponent above the arch's.
+        let weight_room = w_max * 2f64.powi(f.weight_exp_max as i32) / shift_gain * (1.0 - 1e-9);
+        let k_gain = if max_w * k_gain > weight_room {
+            weight_room / max_w
+        } else {
+            k_gain
+        };
         let gain = k_gain * shift_gain;
         let weight_exp = if max_w == 0.0 {
             0

@@ -180,3 +180,44 @@ fn loihi_decisions_agree_with_snntorch() {
         assert!(frac >= 0.95, "{name}: {frac}");
     }
 }
+
+fn import(name: &str) -> Result<Network, String> {
+    let g = NirGraph::load(data(name).as_ref()).map_err(|e| e.to_string())?;
+    lower(&g, name, DT).map_err(|e| e.to_string())
+}
+
+#[test]
+fn broken_nir_files_are_clear_errors() {
+    let e = import("unsupported_node.nir").unwrap_err();
+    assert!(
+        e.contains("'lif1'") && e.contains("Izhikevich") && e.contains("supported"),
+        "{e}"
+    );
+    let e = import("dangling_edge.nir").unwrap_err();
+    assert!(e.contains("'nowhere'"), "{e}");
+    let e = import("shape_mismatch.nir").unwrap_err();
+    assert!(e.contains("'fc1'") && e.contains("7 inputs"), "{e}");
+}
+
+#[test]
+fn truncated_or_corrupted_nir_never_panics() {
+    let bytes = std::fs::read(data("rleaky.nir")).unwrap();
+    let path = std::path::Path::new("rleaky.nir");
+    for cut in (0..bytes.len()).step_by(bytes.len() / 97 + 1) {
+        let r = NirGraph::from_bytes(&bytes[..cut], path);
+        assert!(r.is_err(), "a file cut at byte {cut} was accepted");
+    }
+    // Flip bytes here and there: an error or a graph, never a panic.
+    for k in 0..64 {
+        let mut b = bytes.clone();
+        let at = (k * 7919) % b.len();
+        b[at] ^= 0xA5;
+        if let Ok(g) = NirGraph::from_bytes(&b, path) {
+            let _ = lower(&g, "x", DT);
+        }
+    }
+    assert!(NirGraph::from_bytes(b"not hdf5 at all", path)
+        .unwrap_err()
+        .to_string()
+        .contains("rleaky.nir"));
+}
