@@ -579,16 +579,14 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
     let mut outputs: BTreeSet<String> = BTreeSet::new();
     for &s in &sources {
         let n = lw.shapes[s].iter().product();
-        let mut stack = vec![(
-            s,
-            Path {
-                m: Sparse::identity(n),
-                bias: vec![0.0; n],
-                delay_s: 0.0,
-            },
-            0usize,
-        )];
-        while let Some((at, path, depth)) = stack.pop() {
+        // (node, transform so far, nodes passed, whether any of them changed the values)
+        let start = Path {
+            m: Sparse::identity(n),
+            bias: vec![0.0; n],
+            delay_s: 0.0,
+        };
+        let mut stack = vec![(s, start, 0usize, false)];
+        while let Some((at, path, depth, transformed)) = stack.pop() {
             if depth > g.nodes.len() {
                 return Err(invalid(
                     g,
@@ -600,13 +598,18 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
                 if is_neuron(next) {
                     paths.push((s.to_string(), next.to_string(), path.clone()));
                 } else if kind == "Output" && is_top(next) {
-                    if depth > 0 || !is_neuron(s) {
-                        return Err(invalid(g, format!("output '{next}' is fed through non-neuron nodes from '{s}'; spikefab reads spikes out of neuron layers")));
+                    if transformed || !is_neuron(s) {
+                        return Err(invalid(
+                            g,
+                            format!("output '{next}' is fed through non-neuron nodes from '{s}'; spikefab reads spikes out of neuron layers"),
+                        ));
                     }
                     outputs.insert(s.to_string());
                 } else {
                     let in_shape = lw.shapes.get(at).cloned().unwrap_or_default();
                     let (m, b, d) = lw.linear(next, &in_shape)?;
+                    // Nested graphs' Input/Output nodes only pass values through.
+                    let identity = matches!(kind, "Input" | "Output" | "NIRGraph");
                     let composed = Path {
                         bias: {
                             let mut v = m.apply(&path.bias);
@@ -616,11 +619,12 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
                         m: m.compose(&path.m),
                         delay_s: path.delay_s + d,
                     };
-                    stack.push((next, composed, depth + 1));
+                    stack.push((next, composed, depth + 1, transformed || !identity));
                 }
             }
         }
     }
+
     if outputs.is_empty() {
         return Err(invalid(
             g,
