@@ -54,6 +54,30 @@ enum Command {
         /// Placement seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Sample inputs (.npy [samples, steps, channels...], or one spike file):
+        /// the report then states spike and decision agreement with the float reference.
+        #[arg(long)]
+        inputs: Option<PathBuf>,
+        /// The exporter's own output spikes on those inputs (.npy [samples, steps, outputs]).
+        #[arg(long, requires = "inputs")]
+        recorded: Option<PathBuf>,
+    },
+    /// Run the float reference simulator of a network on sample inputs.
+    Simulate {
+        /// A NIR graph (.nir) or a spikefab network (.ron).
+        model: PathBuf,
+        /// Sample inputs (.npy [samples, steps, channels...], or one spike file).
+        #[arg(long)]
+        inputs: PathBuf,
+        #[arg(long)]
+        dt: Option<f64>,
+        /// Reset semantics: nir (reset to 0 in the step it fires) or snntorch
+        /// (subtract the threshold one step later, snnTorch's default).
+        #[arg(long, value_enum, default_value_t = SemanticsArg::Nir)]
+        semantics: SemanticsArg,
+        /// Where to write the output spikes (.npy [samples, steps, outputs], uint8).
+        #[arg(short, long)]
+        out: PathBuf,
     },
     /// Emulate a compiled program on input spikes; writes spikes, report.json and plots.
     Run {
@@ -125,6 +149,12 @@ enum Command {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
+enum SemanticsArg {
+    Nir,
+    Snntorch,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
 enum CochleaMode {
     Spiketrum,
     Filterbank,
@@ -171,9 +201,26 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             out,
             report,
             seed,
+            inputs,
+            recorded,
         } => {
             let arch = Arch::resolve(&arch)?;
-            let compiled = spikefab::compile::compile_file(&model, &arch, dt, seed)?;
+            let net = spikefab::compile::load_network(&model, dt)?;
+            let mut compiled = spikefab_compiler::compile(&net, &arch, seed)
+                .with_context(|| format!("compiling {} for '{}'", model.display(), arch.name))?;
+            if let Some(inputs) = &inputs {
+                let samples = spikefab::compile::load_samples(inputs)?;
+                let rec = recorded
+                    .as_deref()
+                    .map(spikefab::compile::load_samples)
+                    .transpose()?;
+                compiled.report.fidelity = Some(spikefab::compile::fidelity(
+                    &net,
+                    &compiled.program,
+                    &samples,
+                    rec.as_deref(),
+                )?);
+            }
             compiled
                 .program
                 .save(&out)
@@ -184,6 +231,31 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             if !cli.quiet {
                 print!("{}", compiled.report.table());
                 println!("wrote {}", out.display());
+            }
+        }
+        Command::Simulate {
+            model,
+            inputs,
+            dt,
+            semantics,
+            out,
+        } => {
+            let net = spikefab::compile::load_network(&model, dt)?;
+            let samples = spikefab::compile::load_samples(&inputs)?;
+            let semantics = match semantics {
+                SemanticsArg::Nir => spikefab_compiler::sim::Semantics::Nir,
+                SemanticsArg::Snntorch => spikefab_compiler::sim::Semantics::SnnTorch,
+            };
+            let runs = spikefab::compile::simulate_file(&net, &samples, semantics);
+            spikefab::compile::save_samples(&out, &runs)?;
+            if !cli.quiet {
+                let spikes: usize = runs.iter().flatten().flatten().filter(|&&s| s).count();
+                println!(
+                    "simulated {} sample(s) of {}: {spikes} output spikes; wrote {}",
+                    runs.len(),
+                    model.display(),
+                    out.display()
+                );
             }
         }
         Command::Run {

@@ -478,3 +478,73 @@ fn compile_then_run_a_ron_network() {
         "'hidden'",
     );
 }
+
+#[test]
+fn compile_nir_with_sample_inputs_reports_fidelity_and_simulate_matches_snntorch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |f: &str| {
+        repo(&format!("compiler/tests/data/{f}"))
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let report = dir.path().join("r.json");
+    let o = spikefab(&[
+        "compile",
+        &d("synaptic_mlp.nir"),
+        "--arch",
+        "loihi",
+        "-o",
+        dir.path().join("p.sfc").to_str().unwrap(),
+        "--inputs",
+        &d("synaptic_mlp_input.npy"),
+        "--recorded",
+        &d("synaptic_mlp_output.npy"),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("on 64 sample inputs"),
+        "{}",
+        text(&o.stdout)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let f = &r["fidelity"];
+    assert_eq!(f["samples"], 64);
+    assert!(
+        f["decision_agreement_vs_recorded"].as_f64().unwrap() >= 0.95,
+        "{f}"
+    );
+    assert!(f["spike_agreement_vs_float"].as_f64().unwrap() > 0.8, "{f}");
+
+    // The float reference with snnTorch's semantics writes snnTorch's own spikes.
+    let sim = dir.path().join("sim.npy");
+    let o = spikefab(&[
+        "simulate",
+        &d("synaptic_mlp.nir"),
+        "--inputs",
+        &d("synaptic_mlp_input.npy"),
+        "--semantics",
+        "snntorch",
+        "-o",
+        sim.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let ours = std::fs::read(&sim).unwrap();
+    let theirs = std::fs::read(d("synaptic_mlp_output.npy")).unwrap();
+    let n = 64 * 40 * 5;
+    assert_eq!(ours[ours.len() - n..], theirs[theirs.len() - n..]);
+
+    assert_clean_failure(
+        &spikefab(&[
+            "compile",
+            &d("unsupported_node.nir"),
+            "--arch",
+            "loihi",
+            "-o",
+            dir.path().join("x.sfc").to_str().unwrap(),
+        ]),
+        "Izhikevich",
+    );
+}

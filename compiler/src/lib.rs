@@ -21,7 +21,7 @@ pub mod sim;
 
 pub use error::{CompileError, Result};
 pub use network::{Input, Network, Neuron, Param, Population, Projection, Weights};
-pub use report::CompileReport;
+pub use report::{CompileReport, Fidelity};
 
 use spikefab_chip::{Arch, CoreProgram};
 

@@ -29,6 +29,23 @@ pub struct CompileReport {
     pub placement_optimized: u64,
     /// Chip steps from an input spike to the output layer.
     pub output_latency_steps: u32,
+    /// Filled in when sample inputs were given (`spikefab compile --inputs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fidelity: Option<Fidelity>,
+}
+
+/// How the compiled program behaves against references on sample inputs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fidelity {
+    pub samples: usize,
+    /// Fraction of (output neuron, step) pairs where the emulated program and the
+    /// float reference with the chip's semantics (reset to 0, one step per layer) agree.
+    pub spike_agreement_vs_float: f64,
+    /// Fraction of samples whose decision (the output neuron with most spikes) agrees.
+    pub decision_agreement_vs_float: f64,
+    /// The same against the exporter's own recorded output spikes, when given.
+    pub spike_agreement_vs_recorded: Option<f64>,
+    pub decision_agreement_vs_recorded: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -102,6 +119,7 @@ impl CompileReport {
             placement_in_order: cost.in_order,
             placement_optimized: cost.optimized,
             output_latency_steps: p.provenance.output_latency_steps,
+            fidelity: None,
         }
     }
 
@@ -147,6 +165,26 @@ impl CompileReport {
             "  placement: messages × hops {} in order → {} placed; {:.2} messages per neuron",
             self.placement_in_order, self.placement_optimized, self.mean_fan_out_messages
         );
+        if let Some(f) = &self.fidelity {
+            let _ = writeln!(
+                s,
+                "  on {} sample inputs: spikes agree with the float reference {:.2}%, decisions {:.1}%",
+                f.samples,
+                100.0 * f.spike_agreement_vs_float,
+                100.0 * f.decision_agreement_vs_float
+            );
+            if let (Some(sp), Some(d)) = (
+                f.spike_agreement_vs_recorded,
+                f.decision_agreement_vs_recorded,
+            ) {
+                let _ = writeln!(
+                    s,
+                    "  against the exporter's recorded outputs: spikes {:.2}%, decisions {:.1}%",
+                    100.0 * sp,
+                    100.0 * d
+                );
+            }
+        }
         s
     }
 }
