@@ -59,7 +59,8 @@ fn bench(c: &mut Criterion) {
         ("dense_1000x1000", network(1000, 1.0)),
         ("sparse10_3162x3162", network(3162, 0.1)),
     ] {
-        eprintln!("{label}: {} synapses", net.num_synapses());
+        let probe = compile(&net, &arch, 1).expect("compiles");
+        eprintln!("{label}: {} synapses on {} cores", net.num_synapses(), probe.report.cores_used);
         g.bench_function(label, |b| {
             b.iter(|| {
                 compile(&net, &arch, 1)
