@@ -60,7 +60,11 @@ fn bench(c: &mut Criterion) {
         ("sparse10_3162x3162", network(3162, 0.1)),
     ] {
         let probe = compile(&net, &arch, 1).expect("compiles");
-        eprintln!("{label}: {} synapses on {} cores", net.num_synapses(), probe.report.cores_used);
+        eprintln!(
+            "{label}: {} synapses on {} cores",
+            net.num_synapses(),
+            probe.report.cores_used
+        );
         g.bench_function(label, |b| {
             b.iter(|| {
                 compile(&net, &arch, 1)
