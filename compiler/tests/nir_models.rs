@@ -159,25 +159,27 @@ fn wide_chip_matches_the_float_reference_on_every_model() {
 }
 
 #[test]
-fn loihi_decisions_agree_with_snntorch() {
-    let arch = Arch::preset("loihi").unwrap();
-    for name in MODELS {
-        let net = model(name);
-        let inputs = load_u8(&format!("{name}_input.npy"));
-        let expected = load_u8(&format!("{name}_output.npy"));
-        let agree = inputs
-            .iter()
-            .zip(&expected)
-            .filter(|(x, want)| {
-                decision(&counts(&chip_run(&net, &arch, x))) == decision(&counts(want))
-            })
-            .count();
-        let frac = agree as f64 / inputs.len() as f64;
-        eprintln!(
-            "{name}: loihi decisions agree with snnTorch on {agree}/{}",
-            inputs.len()
-        );
-        assert!(frac >= 0.95, "{name}: {frac}");
+fn every_preset_decides_like_snntorch() {
+    for preset in Arch::preset_names() {
+        let arch = Arch::preset(preset).unwrap();
+        for name in MODELS {
+            let net = model(name);
+            let inputs = load_u8(&format!("{name}_input.npy"));
+            let expected = load_u8(&format!("{name}_output.npy"));
+            let agree = inputs
+                .iter()
+                .zip(&expected)
+                .filter(|(x, want)| {
+                    decision(&counts(&chip_run(&net, &arch, x))) == decision(&counts(want))
+                })
+                .count();
+            let frac = agree as f64 / inputs.len() as f64;
+            eprintln!(
+                "{name}: {preset} decisions agree with snnTorch on {agree}/{}",
+                inputs.len()
+            );
+            assert!(frac >= 0.95, "{name} on {preset}: {frac}");
+        }
     }
 }
 
