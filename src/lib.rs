@@ -7,11 +7,13 @@
 //! - `spikefab-chip`: architectures, core programs, fixed-point arithmetic, spike files;
 //! - `spikefab-emulator`: the multi-core emulator and its energy/latency model;
 //! - `spikefab-cochlea`: audio to spikes (spiketrum and filterbank);
-//! - `spikefab-compiler`: networks to core programs.
+//! - `spikefab-compiler`: networks to core programs;
+//! - `spikefab-hdl`: core programs to FPGA memory tables and reference RTL.
 
 pub mod cochlea;
 pub mod compile;
 pub mod demo;
+pub mod hdl;
 pub mod inspect;
 pub mod plots;
 pub mod run;

@@ -139,6 +139,26 @@ enum Command {
         #[arg(long)]
         snr_table: bool,
     },
+    /// Export a program as Verilog memory tables, a parameter header, reference RTL and a testbench.
+    ExportHdl {
+        /// Compiled program (.sfc or .ron).
+        program: PathBuf,
+        /// Output folder.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Memory formats besides $readmemh .mem: any of coe, mif (comma-separated).
+        #[arg(long, default_value = "mem,coe,mif")]
+        formats: String,
+        /// Testbench input spikes (default: seeded Bernoulli p = 0.1 on every input channel).
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Testbench length in steps.
+        #[arg(long, default_value_t = 100)]
+        steps: u32,
+        /// Run the testbench in Icarus Verilog and compare with the emulator.
+        #[arg(long)]
+        cosim: bool,
+    },
     /// List or show the built-in architecture presets.
     Arch {
         #[command(subcommand)]
@@ -335,6 +355,38 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             };
             let text = cochlea::run(config, &job)
                 .with_context(|| format!("encoding {}", input.display()))?;
+            if !cli.quiet {
+                print!("{text}");
+            }
+        }
+        Command::ExportHdl {
+            program,
+            out,
+            formats,
+            input,
+            steps,
+            cosim,
+        } => {
+            let wanted: Vec<&str> = formats
+                .split(',')
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .collect();
+            if let Some(bad) = wanted.iter().find(|f| !["mem", "coe", "mif"].contains(f)) {
+                anyhow::bail!("unknown memory format '{bad}': use mem, coe and/or mif");
+            }
+            let job = spikefab::hdl::ExportJob {
+                program,
+                out,
+                formats: spikefab_hdl::Formats {
+                    coe: wanted.contains(&"coe"),
+                    mif: wanted.contains(&"mif"),
+                },
+                input,
+                steps,
+                cosim,
+            };
+            let text = spikefab::hdl::export_hdl(&job)?;
             if !cli.quiet {
                 print!("{text}");
             }

@@ -548,3 +548,54 @@ fn compile_nir_with_sample_inputs_reports_fidelity_and_simulate_matches_snntorch
         "Izhikevich",
     );
 }
+
+#[test]
+fn export_hdl_writes_the_folder_and_cosimulates() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fpga");
+    let o = spikefab(&[
+        "export-hdl",
+        repo(DEMO).to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--steps",
+        "40",
+        "--cosim",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    assert!(stdout.contains("block-RAM estimate"), "{stdout}");
+    if stdout.contains("co-simulation skipped") {
+        eprintln!("!!! iverilog missing: the CLI co-simulation was skipped !!!");
+    } else {
+        assert!(stdout.contains("PASS"), "{stdout}");
+    }
+    for f in [
+        "README.md",
+        "manifest.json",
+        "rtl/snn_core.v",
+        "rtl/snn_router.v",
+        "rtl/snn_top.v",
+        "rtl/snn_params.vh",
+        "rtl/snn_params_pkg.sv",
+        "mem/core_0_neurons.mem",
+        "mem/core_3_routes.mem",
+        "vivado/core_0_synapses.coe",
+        "quartus/core_0_synapses.mif",
+        "tb/tb_snn_top.sv",
+        "tb/stimulus.mem",
+        "tb/expected_spikes.txt",
+        "tb/run_iverilog.sh",
+    ] {
+        assert!(out.join(f).exists(), "missing {f}");
+    }
+    let o = spikefab(&[
+        "export-hdl",
+        repo(DEMO).to_str().unwrap(),
+        "-o",
+        dir.path().join("x").to_str().unwrap(),
+        "--formats",
+        "mem,vhdl",
+    ]);
+    assert_clean_failure(&o, "unknown memory format 'vhdl'");
+}

@@ -1,0 +1,271 @@
+//! The one field-layout table: it packs the memory words, writes the
+//! README's bit-field tables and the header's LSB/width constants, so the
+//! three cannot drift apart.
+
+use spikefab_chip::{Arch, CoreProgram};
+
+use crate::ExportError;
+
+/// One bit field of a memory word.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub width: u32,
+    pub signed: bool,
+    pub doc: &'static str,
+}
+
+/// A memory word: fields from bit 0 upwards, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Memory kind, as in file names (`neurons`, `synapses`, …).
+    pub memory: &'static str,
+    pub fields: Vec<Field>,
+}
+
+fn bits_for(n: u64) -> u32 {
+    (64 - n.saturating_sub(1).leading_zeros()).max(1)
+}
+
+impl Layout {
+    pub fn width(&self) -> u32 {
+        self.fields.iter().map(|f| f.width).sum()
+    }
+
+    /// Least significant bit of each field.
+    pub fn lsb(&self, name: &str) -> u32 {
+        let mut at = 0;
+        for f in &self.fields {
+            if f.name == name {
+                return at;
+            }
+            at += f.width;
+        }
+        panic!("layout '{}' has no field '{name}'", self.memory)
+    }
+
+    /// Packs `values` (one per field, in order) into a word; a value outside its
+    /// field's range is an error naming `place` and the field.
+    pub fn pack(&self, values: &[i64], place: &dyn Fn() -> String) -> Result<u128, ExportError> {
+        let mut word = 0u128;
+        let mut at = 0;
+        for (f, &v) in self.fields.iter().zip(values) {
+            let (lo, hi) = if f.signed {
+                (-(1i64 << (f.width - 1)), (1i64 << (f.width - 1)) - 1)
+            } else {
+                (0, ((1u128 << f.width) - 1).min(i64::MAX as u128) as i64)
+            };
+            if v < lo || v > hi {
+                return Err(ExportError::FieldRange {
+                    place: place(),
+                    memory: self.memory,
+                    field: f.name,
+                    value: v,
+                    width: f.width,
+                    signed: f.signed,
+                });
+            }
+            let mask = (1u128 << f.width) - 1;
+            word |= ((v as i128 as u128) & mask) << at;
+            at += f.width;
+        }
+        Ok(word)
+    }
+
+    /// Hex digits per word.
+    pub fn hex_digits(&self) -> usize {
+        self.width().div_ceil(4) as usize
+    }
+}
+
+/// Every memory layout of a program's export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layouts {
+    pub neuron: Layout,
+    pub synapse: Layout,
+    pub axon_ptr: Layout,
+    pub route_ptr: Layout,
+    pub route: Layout,
+    pub stimulus: Layout,
+}
+
+impl Layouts {
+    pub fn for_program(p: &CoreProgram) -> Layouts {
+        let a: &Arch = &p.arch;
+        let f = &a.format;
+        let delay = bits_for(a.core.max_delay as u64 + 1);
+        let neuron_id = bits_for(a.core.max_neurons as u64);
+        let syn_ptr = bits_for(a.core.max_synapses as u64 + 1);
+        let route_ptr = bits_for(a.core.max_routes as u64 + 1);
+        let core = bits_for(p.cores.len() as u64);
+        let axon = bits_for(a.core.max_axons as u64);
+        let fld = |name, width, signed, doc| Field {
+            name,
+            width,
+            signed,
+            doc,
+        };
+        Layouts {
+            neuron: Layout {
+                memory: "neurons",
+                fields: vec![
+                    fld(
+                        "model",
+                        2,
+                        false,
+                        "0 = CUBA LIF, 1 = IF, 2 = LI (readout, never spikes)",
+                    ),
+                    fld("weight_exp", 5, true, "a_in = (Σ w) · 2^weight_exp"),
+                    fld(
+                        "du",
+                        12,
+                        false,
+                        "current decay (Mul12: 0..4095; Shift: shift, ≥ 32 = none)",
+                    ),
+                    fld("dv", 12, false, "membrane decay"),
+                    fld("bias_mant", f.bias_bits as u32, true, "bias mantissa"),
+                    fld(
+                        "bias_exp",
+                        4,
+                        true,
+                        "bias = bias_mant · 2^bias_exp (arithmetic shift when negative)",
+                    ),
+                    fld(
+                        "vth",
+                        f.threshold_bits as u32,
+                        false,
+                        "threshold mantissa; spike when v > vth << THR_SHIFT",
+                    ),
+                ],
+            },
+            synapse: Layout {
+                memory: "synapses",
+                fields: vec![
+                    fld("post", neuron_id, false, "target neuron in the core"),
+                    fld("weight", f.weight_bits as u32, true, "weight mantissa"),
+                    fld(
+                        "delay",
+                        delay,
+                        false,
+                        "synaptic delay in steps (0 = next step)",
+                    ),
+                ],
+            },
+            axon_ptr: Layout {
+                memory: "axon_ptr",
+                fields: vec![
+                    fld(
+                        "base",
+                        syn_ptr,
+                        false,
+                        "first synapse word of the axon's row",
+                    ),
+                    fld("len", syn_ptr, false, "synapse words in the row"),
+                ],
+            },
+            route_ptr: Layout {
+                memory: "route_ptr",
+                fields: vec![
+                    fld("base", route_ptr, false, "first route entry of the neuron"),
+                    fld("len", route_ptr, false, "route entries of the neuron"),
+                ],
+            },
+            route: Layout {
+                memory: "routes",
+                fields: vec![
+                    fld(
+                        "core",
+                        core,
+                        false,
+                        "destination core (index in the program)",
+                    ),
+                    fld("axon", axon, false, "destination input axon"),
+                    fld(
+                        "delay",
+                        delay,
+                        false,
+                        "axonal delay in steps, added to the synaptic one",
+                    ),
+                ],
+            },
+            stimulus: Layout {
+                memory: "stimulus",
+                fields: vec![
+                    fld(
+                        "t",
+                        32,
+                        false,
+                        "step the input spike is sent in (integrated at t + 1 at the earliest)",
+                    ),
+                    fld("core", core, false, "destination core"),
+                    fld("axon", axon, false, "destination input axon"),
+                    fld("delay", delay, false, "axonal delay"),
+                ],
+            },
+        }
+    }
+
+    pub fn all(&self) -> [&Layout; 6] {
+        [
+            &self.neuron,
+            &self.synapse,
+            &self.axon_ptr,
+            &self.route_ptr,
+            &self.route,
+            &self.stimulus,
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout() -> Layout {
+        Layout {
+            memory: "test",
+            fields: vec![
+                Field {
+                    name: "a",
+                    width: 3,
+                    signed: false,
+                    doc: "",
+                },
+                Field {
+                    name: "b",
+                    width: 4,
+                    signed: true,
+                    doc: "",
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn packs_fields_from_bit_zero_with_twos_complement() {
+        let l = layout();
+        assert_eq!(l.width(), 7);
+        assert_eq!(l.lsb("b"), 3);
+        // b = -1 (1111) above a = 5 (101)
+        assert_eq!(
+            l.pack(&[5, -1], &|| String::new()).unwrap(),
+            (0b1111 << 3) | 0b101
+        );
+        assert_eq!(l.pack(&[0, -8], &|| String::new()).unwrap(), 0b1000 << 3);
+    }
+
+    #[test]
+    fn out_of_range_values_are_errors_not_truncations() {
+        let l = layout();
+        let e = l
+            .pack(&[8, 0], &|| "core 2 neuron 7".into())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("core 2 neuron 7") && e.contains("'a'") && e.contains('8'),
+            "{e}"
+        );
+        assert!(l.pack(&[0, 8], &|| String::new()).is_err());
+        assert!(l.pack(&[0, -9], &|| String::new()).is_err());
+    }
+}

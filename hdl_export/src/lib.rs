@@ -1,0 +1,292 @@
+//! # spikefab-hdl
+//!
+//! Turns a [`CoreProgram`] into what an FPGA flow consumes: memory tables
+//! (`$readmemh` `.mem`, Xilinx `.coe`, Intel `.mif`), a parameter header and
+//! package, spikefab's reference RTL (`snn_core.v`, `snn_router.v`, a
+//! generated `snn_top.v`) and a testbench with the emulator's expected spikes.
+//! One field-layout table ([`layout`]) drives the packing, the README's
+//! bit-field tables and the header constants.
+//!
+//! It does not run the emulator (the caller passes the expected spikes) and
+//! does not synthesize; [`cosim`] runs Icarus Verilog when it is installed.
+
+pub mod cosim;
+pub mod formats;
+pub mod layout;
+mod readme;
+pub mod rtl;
+pub mod tables;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+use spikefab_chip::{CoreProgram, SpikeStream};
+
+use crate::layout::Layouts;
+
+/// Version of the export folder layout.
+pub const EXPORT_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{place}: {value} does not fit the {width}-bit {} field '{field}' of the {memory} memory", if *signed { "signed" } else { "unsigned" })]
+    FieldRange {
+        place: String,
+        memory: &'static str,
+        field: &'static str,
+        value: i64,
+        width: u32,
+        signed: bool,
+    },
+    #[error("stimulus: {0}")]
+    Input(String),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: spikefab_chip::ChipError,
+    },
+    #[error("co-simulation: {0}")]
+    Cosim(String),
+}
+
+/// Which memory formats to write besides the `.mem` files the RTL reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Formats {
+    pub coe: bool,
+    pub mif: bool,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Formats {
+            coe: true,
+            mif: true,
+        }
+    }
+}
+
+/// What the testbench replays: the input spikes, the steps to run and the
+/// emulator's output spikes on them.
+pub struct Testbench<'a> {
+    pub input: &'a SpikeStream,
+    pub steps: u32,
+    pub expected: &'a SpikeStream,
+}
+
+/// One memory of the export, for the summary and README.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MemoryInfo {
+    pub name: String,
+    pub depth: usize,
+    pub width: u32,
+    pub ramb18: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub bytes: usize,
+    pub sha256: String,
+}
+
+/// What an export wrote.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ExportSummary {
+    pub format_version: u32,
+    pub arch: String,
+    pub source: String,
+    pub cores: usize,
+    pub memories: Vec<MemoryInfo>,
+    pub ramb18_total: usize,
+    /// Features of the program that the reference RTL does not simulate.
+    pub unsupported_by_rtl: Vec<String>,
+    pub files: Vec<FileEntry>,
+}
+
+/// Features the reference RTL implements; anything else is listed as unsupported.
+fn rtl_gaps(p: &CoreProgram) -> Vec<String> {
+    let mut gaps = Vec::new();
+    if p.arch.format.state_bits > 31 {
+        gaps.push(format!(
+            "state wider than 31 bits ({})",
+            p.arch.format.state_bits
+        ));
+    }
+    gaps
+}
+
+/// Writes the export folder for `p` into `dir`.
+pub fn export(
+    p: &CoreProgram,
+    dir: &Path,
+    formats: Formats,
+    tb: &Testbench,
+) -> Result<ExportSummary, ExportError> {
+    let l = Layouts::for_program(p);
+    let tables = tables::core_tables(p, &l)?;
+    let stim = tables::stimulus(p, &l, tb.input)?;
+    // At most every route fires and every input port receives in one step.
+    let msg_depth = p
+        .cores
+        .iter()
+        .map(|c| c.routes.entries.len())
+        .sum::<usize>()
+        + p.inputs.entries.len()
+        + 1;
+    let consts = rtl::constants(p, &l, stim.words.len(), msg_depth);
+
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut memories = Vec::new();
+    for t in &tables {
+        for m in t.memories() {
+            files.push((format!("mem/{}.mem", m.name), formats::mem(m).into_bytes()));
+            if formats.coe {
+                files.push((
+                    format!("vivado/{}.coe", m.name),
+                    formats::coe(m).into_bytes(),
+                ));
+            }
+            if formats.mif {
+                files.push((
+                    format!("quartus/{}.mif", m.name),
+                    formats::mif(m).into_bytes(),
+                ));
+            }
+            memories.push(MemoryInfo {
+                name: m.name.clone(),
+                depth: m.depth(),
+                width: m.width,
+                ramb18: formats::ramb18(m.depth(), m.width as usize),
+            });
+        }
+        // neuron state: u and v, 32 bits each, one word per neuron
+        let n = t.neurons.depth();
+        memories.push(MemoryInfo {
+            name: format!("{}_state", t.neurons.name.trim_end_matches("_neurons")),
+            depth: n,
+            width: 64,
+            ramb18: formats::ramb18(n, 64),
+        });
+        memories.push(MemoryInfo {
+            name: format!(
+                "{}_accumulators",
+                t.neurons.name.trim_end_matches("_neurons")
+            ),
+            depth: n * t.slots as usize,
+            width: 32,
+            ramb18: formats::ramb18(n * t.slots as usize, 32),
+        });
+    }
+    files.push(("tb/stimulus.mem".into(), formats::mem(&stim).into_bytes()));
+    files.push((
+        "tb/expected_spikes.txt".into(),
+        tables::expected_spikes(p, tb.expected).into_bytes(),
+    ));
+    files.push((
+        "tb/output_neurons.txt".into(),
+        tables::output_neurons(p).into_bytes(),
+    ));
+    // Generous bound on the RTL's cycles: every step delivers every message and
+    // visits every neuron and route, a few cycles each.
+    let per_step: u64 = p
+        .cores
+        .iter()
+        .map(|c| (c.num_neurons() + c.synapses.len() + 2 * c.routes.entries.len()) as u64 + 8)
+        .sum::<u64>()
+        + 4 * msg_depth as u64;
+    let cycle_limit = (per_step * 4 + 100) * (tb.steps as u64 + 1) + 1000;
+    files.push((
+        "tb/tb_snn_top.sv".into(),
+        rtl::testbench(tb.steps, cycle_limit).into_bytes(),
+    ));
+    files.push((
+        "tb/run_iverilog.sh".into(),
+        cosim::IVERILOG_SCRIPT.as_bytes().to_vec(),
+    ));
+    files.push((
+        "tb/run_verilator.sh".into(),
+        cosim::VERILATOR_SCRIPT.as_bytes().to_vec(),
+    ));
+    files.push((
+        "tb/synth_yosys.sh".into(),
+        cosim::YOSYS_SCRIPT.as_bytes().to_vec(),
+    ));
+    files.push((
+        "rtl/snn_params.vh".into(),
+        rtl::header_vh(&consts).into_bytes(),
+    ));
+    files.push((
+        "rtl/snn_params_pkg.sv".into(),
+        rtl::package_sv(&consts).into_bytes(),
+    ));
+    files.push(("rtl/snn_core.v".into(), rtl::SNN_CORE_V.as_bytes().to_vec()));
+    files.push((
+        "rtl/snn_router.v".into(),
+        rtl::SNN_ROUTER_V.as_bytes().to_vec(),
+    ));
+    files.push(("rtl/snn_top.v".into(), rtl::top_v(p, &tables).into_bytes()));
+
+    let ramb18_total = memories.iter().map(|m| m.ramb18).sum();
+    let mut summary = ExportSummary {
+        format_version: EXPORT_FORMAT_VERSION,
+        arch: p.arch.name.clone(),
+        source: p.provenance.source.clone(),
+        cores: p.cores.len(),
+        memories,
+        ramb18_total,
+        unsupported_by_rtl: rtl_gaps(p),
+        files: Vec::new(),
+    };
+    files.push((
+        "README.md".into(),
+        readme::readme(p, &l, &summary).into_bytes(),
+    ));
+    for (path, bytes) in &files {
+        let full = dir.join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| ExportError::Write {
+                path: parent.to_path_buf(),
+                source: spikefab_chip::ChipError::Io {
+                    path: parent.to_path_buf(),
+                    source: e,
+                },
+            })?;
+        }
+        spikefab_chip::write_atomic(&full, bytes).map_err(|source| ExportError::Write {
+            path: full.clone(),
+            source,
+        })?;
+        summary.files.push(FileEntry {
+            path: path.clone(),
+            bytes: bytes.len(),
+            sha256: format!("{:x}", Sha256::digest(bytes)),
+        });
+    }
+    let manifest = serde_json::json!({
+        "format_version": EXPORT_FORMAT_VERSION,
+        "arch": summary.arch,
+        "source": summary.source,
+        "cores": summary.cores,
+        "fixed_point": {
+            "weight_bits": p.arch.format.weight_bits,
+            "state_bits": p.arch.format.state_bits,
+            "threshold_bits": p.arch.format.threshold_bits,
+            "bias_bits": p.arch.format.bias_bits,
+            "decay": format!("{:?}", p.arch.format.decay),
+            "activation_shift": p.arch.format.activation_shift,
+            "threshold_shift": p.arch.format.threshold_shift,
+            "current_overflow": format!("{:?}", p.arch.format.current_overflow),
+        },
+        "memories": summary.memories,
+        "ramb18_estimate": summary.ramb18_total,
+        "unsupported_by_rtl": summary.unsupported_by_rtl,
+        "files": summary.files,
+    });
+    let text = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
+    let path = dir.join("manifest.json");
+    spikefab_chip::write_atomic(&path, text.as_bytes())
+        .map_err(|source| ExportError::Write { path, source })?;
+    Ok(summary)
+}

@@ -1,0 +1,283 @@
+//! Co-simulation is the proof: export compiled programs, run the testbench in
+//! Icarus Verilog, and require the RTL's output spikes to equal the emulator's.
+//! Skips (loudly) only where iverilog is not installed; CI installs it.
+
+use spikefab_chip::{Arch, CoreProgram, SpikeStream};
+use spikefab_emulator::workload::{poisson_input, Synthetic};
+use spikefab_emulator::{run, RunConfig};
+use spikefab_hdl::{cosim, export, Formats, Testbench};
+
+fn cosim_program(name: &str, p: &CoreProgram, input: &SpikeStream, steps: u32) -> usize {
+    let out = run(p, input, &RunConfig { steps, threads: 1 }, &|_| {}).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    export(
+        p,
+        dir.path(),
+        Formats::default(),
+        &Testbench {
+            input,
+            steps,
+            expected: &out.spikes,
+        },
+    )
+    .unwrap();
+    if !cosim::iverilog_available() {
+        eprintln!("!!! SKIPPED co-simulation of {name}: iverilog is not installed (apt-get install iverilog) !!!");
+        return 0;
+    }
+    let c = cosim::run_iverilog(dir.path()).unwrap();
+    assert!(
+        c.equal(),
+        "{name}: {}",
+        c.first_difference().unwrap_or_default()
+    );
+    assert!(!c.expected.is_empty(), "{name}: the network must spike");
+    eprintln!("{name}: {} spikes equal", c.expected.len());
+    c.expected.len()
+}
+
+fn synthetic(arch: &str, cores: usize, n: usize, max_delay: u8, seed: u64) -> CoreProgram {
+    Synthetic {
+        arch: Arch::preset(arch).unwrap(),
+        cores,
+        neurons_per_core: n,
+        fanout: 12,
+        dest_cores: cores.min(3),
+        inputs: 8,
+        input_fanout: 8,
+        max_delay,
+        outputs: cores * n,
+        one_core_per_tile: true,
+        seed,
+    }
+    .build()
+}
+
+#[test]
+fn single_core_loihi_mul12() {
+    let p = synthetic("loihi", 1, 24, 0, 1);
+    cosim_program("single core", &p, &poisson_input(8, 50, 0.2, p.dt, 2), 50);
+}
+
+#[test]
+fn four_cores_with_routing_and_delays() {
+    let p = synthetic("fpga-small", 4, 16, 3, 3);
+    cosim_program(
+        "4 cores, delays",
+        &p,
+        &poisson_input(8, 60, 0.2, p.dt, 4),
+        60,
+    );
+}
+
+#[test]
+fn shift_decay_xylo() {
+    let p = synthetic("xylo", 1, 32, 0, 5);
+    cosim_program(
+        "xylo shift decay",
+        &p,
+        &poisson_input(8, 50, 0.2, p.dt, 6),
+        50,
+    );
+}
+
+#[test]
+fn saturating_and_wrapping_inputs() {
+    // Strong input weights drive u past its 24-bit range (Lava's wrap) and v into saturation.
+    let mut p = synthetic("loihi", 2, 16, 1, 7);
+    for core in &mut p.cores {
+        for w in &mut core.synapses.synapses {
+            w.weight = if w.weight >= 0 { 255 } else { -256 };
+        }
+        for g in &mut core.groups {
+            g.weight_exp = 7;
+            g.du.iter_mut().for_each(|d| *d = 0);
+            g.vth.iter_mut().for_each(|v| *v = 131071);
+        }
+    }
+    let out = run(
+        &p,
+        &poisson_input(8, 40, 0.6, p.dt, 8),
+        &RunConfig {
+            steps: 40,
+            threads: 1,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    assert!(
+        out.report.totals.saturations > 0,
+        "the test must exercise overflow"
+    );
+    cosim_program(
+        "saturation and wrap",
+        &p,
+        &poisson_input(8, 40, 0.6, p.dt, 8),
+        40,
+    );
+}
+
+fn compiled(model: &str, arch: &str) -> (CoreProgram, Vec<Vec<bool>>) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../compiler/tests/data");
+    let g = spikefab_compiler::nir::NirGraph::load(format!("{dir}/{model}.nir").as_ref()).unwrap();
+    let net = spikefab_compiler::lower::lower(&g, model, 1e-4).unwrap();
+    let p = spikefab_compiler::compile(&net, &Arch::preset(arch).unwrap(), 1)
+        .unwrap()
+        .program;
+    // sample 0 of the committed inputs: [64, 40, features...] uint8
+    let bytes = std::fs::read(format!("{dir}/{model}_input.npy")).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    let per: usize = shape[2..].iter().product();
+    let v = npy.into_vec::<u8>().unwrap();
+    let x = (0..shape[1])
+        .map(|t| v[t * per..(t + 1) * per].iter().map(|&b| b != 0).collect())
+        .collect();
+    (p, x)
+}
+
+#[test]
+fn compiled_snntorch_models() {
+    for (model, arch) in [
+        ("rleaky", "fpga-small"),
+        ("conv", "loihi"),
+        ("synaptic_mlp", "xylo"),
+    ] {
+        let (mut p, x) = compiled(model, arch);
+        // read every neuron out, so the comparison covers the hidden layers too
+        p.outputs = p
+            .cores
+            .iter()
+            .enumerate()
+            .flat_map(|(c, core)| {
+                (0..core.num_neurons() as u32).map(move |n| spikefab_chip::OutputPort {
+                    core: c as u32,
+                    neuron: n,
+                })
+            })
+            .collect();
+        let events = x
+            .iter()
+            .enumerate()
+            .flat_map(|(t, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, &s)| s)
+                    .map(move |(c, _)| spikefab_chip::Spike {
+                        timestep: t as u32,
+                        channel: c as u32,
+                    })
+            })
+            .collect();
+        let steps = x.len() as u32 + 2;
+        let input = SpikeStream::new(x[0].len() as u32, steps, p.dt, events).unwrap();
+        cosim_program(&format!("{model} on {arch}"), &p, &input, steps);
+    }
+}
+
+#[test]
+fn a_parameter_that_does_not_fit_its_field_is_an_error() {
+    let mut p = synthetic("loihi", 1, 8, 0, 9);
+    p.cores[0].groups[0].vth[5] = 1 << 17; // one past the 17-bit threshold field
+    let input = poisson_input(8, 5, 0.2, p.dt, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let e = export(
+        &p,
+        dir.path(),
+        Formats::default(),
+        &Testbench {
+            input: &input,
+            steps: 5,
+            expected: &input,
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("core 0 neuron 5") && e.contains("'vth'") && e.contains("131072"),
+        "{e}"
+    );
+}
+
+#[test]
+fn memory_files_have_the_syntax_the_tools_expect() {
+    let p = synthetic("fpga-small", 2, 8, 2, 11);
+    let input = poisson_input(8, 10, 0.2, p.dt, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = export(
+        &p,
+        dir.path(),
+        Formats::default(),
+        &Testbench {
+            input: &input,
+            steps: 10,
+            expected: &input,
+        },
+    )
+    .unwrap();
+    let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
+    for m in summary
+        .memories
+        .iter()
+        .filter(|m| !m.name.ends_with("_state") && !m.name.ends_with("_accumulators"))
+    {
+        let digits = (m.width as usize).div_ceil(4);
+        let mem = read(&format!("mem/{}.mem", m.name));
+        assert_eq!(mem.lines().count(), m.depth, "{}", m.name);
+        assert!(
+            mem.lines()
+                .all(|l| l.len() == digits && l.chars().all(|c| c.is_ascii_hexdigit())),
+            "{}",
+            m.name
+        );
+        let coe = read(&format!("vivado/{}.coe", m.name));
+        assert!(coe.starts_with("memory_initialization_radix=16;\nmemory_initialization_vector=\n"));
+        assert_eq!(coe.lines().count(), m.depth + 2);
+        assert!(coe.trim_end().ends_with(';'));
+        let mif = read(&format!("quartus/{}.mif", m.name));
+        assert!(mif.contains(&format!("DEPTH = {};\nWIDTH = {};", m.depth, m.width)));
+        assert!(mif.trim_end().ends_with("END;"));
+        assert_eq!(mif.lines().filter(|l| l.contains(" : ")).count(), m.depth);
+    }
+    // the manifest lists every file with its hash
+    let manifest: serde_json::Value = serde_json::from_str(&read("manifest.json")).unwrap();
+    let files = manifest["files"].as_array().unwrap();
+    assert!(files
+        .iter()
+        .any(|f| f["path"] == "rtl/snn_core.v" && f["sha256"].as_str().unwrap().len() == 64));
+    assert!(read("README.md").contains("RAMB18"));
+    assert!(read("rtl/snn_params.vh").contains(&format!(
+        "`define SNN_NEURONS_VTH_LSB {}",
+        2 + 5 + 12 + 12 + 13 + 4
+    )));
+}
+
+#[test]
+fn yosys_synthesizes_the_reference_rtl() {
+    if !cosim::yosys_available() {
+        eprintln!(
+            "!!! SKIPPED synthesis smoke test: yosys is not installed (apt-get install yosys) !!!"
+        );
+        return;
+    }
+    let p = synthetic("fpga-small", 1, 8, 0, 13);
+    let input = poisson_input(8, 5, 0.2, p.dt, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let summary = export(
+        &p,
+        dir.path(),
+        Formats::default(),
+        &Testbench {
+            input: &input,
+            steps: 5,
+            expected: &input,
+        },
+    )
+    .unwrap();
+    let s = cosim::run_yosys(dir.path()).unwrap();
+    eprintln!(
+        "yosys: {} generic cells, {} Xilinx cells, {} RAMB18 + {} RAMB36 (README estimate: {} RAMB18)",
+        s.generic_cells, s.xilinx_cells, s.ramb18, s.ramb36, summary.ramb18_total
+    );
+    assert!(s.generic_cells > 100 && s.xilinx_cells > 100, "{s:?}");
+}

@@ -1,0 +1,112 @@
+//! `spikefab export-hdl`: a program's FPGA folder, with the emulator's spikes
+//! as the testbench's expectation, optionally co-simulated in Icarus Verilog.
+
+use anyhow::Context;
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use spikefab_chip::{CoreProgram, SpikeStream};
+use spikefab_emulator::{run, RunConfig};
+use spikefab_hdl::{cosim, export, Formats, Testbench};
+
+pub struct ExportJob {
+    pub program: PathBuf,
+    pub out: PathBuf,
+    pub formats: Formats,
+    pub input: Option<PathBuf>,
+    pub steps: u32,
+    pub cosim: bool,
+}
+
+/// The testbench input when none is given: seeded Bernoulli spikes (p = 0.1)
+/// on every input channel.
+fn default_input(p: &CoreProgram, steps: u32) -> SpikeStream {
+    spikefab_emulator::workload::poisson_input(p.num_input_channels() as u32, steps, 0.1, p.dt, 1)
+}
+
+pub fn export_hdl(job: &ExportJob) -> anyhow::Result<String> {
+    let p = CoreProgram::load(&job.program)
+        .with_context(|| format!("loading {}", job.program.display()))?;
+    let input = match &job.input {
+        Some(path) => crate::run::load_input(path, &p)?,
+        None => default_input(&p, job.steps),
+    };
+    let out = run(
+        &p,
+        &input,
+        &RunConfig {
+            steps: job.steps,
+            threads: 1,
+        },
+        &|_| {},
+    )?;
+    std::fs::create_dir_all(&job.out).with_context(|| format!("creating {}", job.out.display()))?;
+    let tb = Testbench {
+        input: &input,
+        steps: job.steps,
+        expected: &out.spikes,
+    };
+    let summary = export(&p, &job.out, job.formats, &tb)
+        .with_context(|| format!("exporting {}", job.program.display()))?;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "exported '{}' ({} cores, arch '{}') to {}/",
+        summary.source,
+        summary.cores,
+        summary.arch,
+        job.out.display()
+    );
+    let _ = writeln!(s, "  memory                         depth   width  RAMB18");
+    for m in &summary.memories {
+        let _ = writeln!(
+            s,
+            "  {:<28} {:>7} {:>7} {:>7}",
+            m.name, m.depth, m.width, m.ramb18
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  block-RAM estimate: {} RAMB18 ({} files, listed with SHA-256 in manifest.json)",
+        summary.ramb18_total,
+        summary.files.len() + 1
+    );
+    if !summary.unsupported_by_rtl.is_empty() {
+        let _ = writeln!(
+            s,
+            "  the reference RTL does not simulate: {}",
+            summary.unsupported_by_rtl.join("; ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  testbench: {} steps, {} expected output spikes (the emulator's)",
+        job.steps,
+        out.spikes.len()
+    );
+    if job.cosim {
+        s.push_str(&cosimulate(&job.out)?);
+    }
+    Ok(s)
+}
+
+fn cosimulate(dir: &Path) -> anyhow::Result<String> {
+    if !cosim::iverilog_available() {
+        return Ok(
+            "  co-simulation skipped: iverilog is not installed (apt-get install iverilog)\n"
+                .into(),
+        );
+    }
+    let c = cosim::run_iverilog(dir)?;
+    if c.equal() {
+        Ok(format!(
+            "  co-simulation (Icarus Verilog): PASS, {} output spikes equal the emulator's\n",
+            c.expected.len()
+        ))
+    } else {
+        anyhow::bail!(
+            "co-simulation (Icarus Verilog): the RTL's spikes differ from the emulator's at {}",
+            c.first_difference().unwrap_or_default()
+        )
+    }
+}
