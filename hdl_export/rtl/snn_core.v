@@ -55,8 +55,16 @@ module snn_core #(
     reg signed [31:0] v [0:N_NEURONS-1];
     reg signed [31:0] acc [0:SLOTS*N_NEURONS-1];
 
+    // State and accumulators start at zero (an initial block: FPGA RAMs load
+    // it as their init value, and simulators accept it; loops of delayed
+    // assignments in the reset branch are something Verilator rejects).
     integer i;
     initial begin
+        for (i = 0; i < N_NEURONS; i = i + 1) begin
+            u[i] = 32'sd0;
+            v[i] = 32'sd0;
+        end
+        for (i = 0; i < SLOTS * N_NEURONS; i = i + 1) acc[i] = 32'sd0;
         $readmemh(NEURON_FILE, nrn);
         $readmemh(SYN_FILE, syn);
         $readmemh(AXON_FILE, aptr);
@@ -122,11 +130,6 @@ module snn_core #(
         msg_valid <= 1'b0;
         if (rst) begin
             state <= S_IDLE;
-            for (i = 0; i < N_NEURONS; i = i + 1) begin
-                u[i] <= 32'sd0;
-                v[i] <= 32'sd0;
-            end
-            for (i = 0; i < SLOTS * N_NEURONS; i = i + 1) acc[i] <= 32'sd0;
         end else begin
             case (state)
                 S_IDLE: begin

@@ -114,6 +114,65 @@ pub fn run_iverilog(dir: &Path) -> Result<Cosim, ExportError> {
         .args(["-n", "tb/sim.vvp"])
         .output()
         .map_err(|e| fail(format!("cannot run vvp: {e}")))?;
+    compare(dir, &run)
+}
+
+/// Whether `verilator` (5 or newer, for `--binary`) is on the PATH.
+pub fn verilator_available() -> bool {
+    Command::new("verilator")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| {
+            let v = String::from_utf8_lossy(&o.stdout).into_owned();
+            o.status.success()
+                && v.split_whitespace()
+                    .nth(1)
+                    .and_then(|x| x.split('.').next()?.parse::<u32>().ok())
+                    .is_some_and(|major| major >= 5)
+        })
+}
+
+/// Builds and runs the testbench of an export folder with Verilator 5.
+pub fn run_verilator(dir: &Path) -> Result<Cosim, ExportError> {
+    let fail = |m: String| ExportError::Cosim(m);
+    let out = Command::new("verilator")
+        .current_dir(dir)
+        .args([
+            "--binary",
+            "-j",
+            "0",
+            "-Wno-fatal",
+            "-Irtl",
+            "--top-module",
+            "tb_snn_top",
+        ])
+        .args([
+            "tb/tb_snn_top.sv",
+            "rtl/snn_top.v",
+            "rtl/snn_router.v",
+            "rtl/snn_core.v",
+            "-o",
+            "sim",
+        ])
+        .output()
+        .map_err(|e| fail(format!("cannot run verilator: {e}")))?;
+    if !out.status.success() {
+        return Err(fail(format!(
+            "verilator failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let run = Command::new(dir.join("obj_dir/sim"))
+        .current_dir(dir)
+        .output()
+        .map_err(|e| fail(format!("cannot run the Verilator model: {e}")))?;
+    compare(dir, &run)
+}
+
+/// Keeps the output neurons' `SPIKE` lines of a finished simulation and pairs
+/// them with the expected ones.
+fn compare(dir: &Path, run: &std::process::Output) -> Result<Cosim, ExportError> {
+    let fail = |m: String| ExportError::Cosim(m);
     let stdout = String::from_utf8_lossy(&run.stdout);
     if !run.status.success() || !stdout.contains("DONE") {
         return Err(fail(format!(

@@ -281,3 +281,42 @@ fn yosys_synthesizes_the_reference_rtl() {
     );
     assert!(s.generic_cells > 100 && s.xilinx_cells > 100, "{s:?}");
 }
+
+#[test]
+fn verilator_agrees_too() {
+    if !cosim::verilator_available() {
+        eprintln!("!!! SKIPPED Verilator co-simulation: verilator 5 is not installed (apt-get install verilator) !!!");
+        return;
+    }
+    let p = synthetic("fpga-small", 4, 16, 3, 3);
+    let input = poisson_input(8, 60, 0.2, p.dt, 4);
+    let out = run(
+        &p,
+        &input,
+        &RunConfig {
+            steps: 60,
+            threads: 1,
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    export(
+        &p,
+        dir.path(),
+        Formats::default(),
+        &Testbench {
+            input: &input,
+            steps: 60,
+            expected: &out.spikes,
+        },
+    )
+    .unwrap();
+    let c = cosim::run_verilator(dir.path()).unwrap();
+    assert!(
+        c.equal() && !c.expected.is_empty(),
+        "{}",
+        c.first_difference().unwrap_or_default()
+    );
+    eprintln!("verilator: {} spikes equal", c.expected.len());
+}
