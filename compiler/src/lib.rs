@@ -6,9 +6,36 @@
 //! plus a [`CompileReport`]. [`sim::simulate`] is the float reference the
 //! quantized program is judged against.
 //!
-//! Networks come from spikefab's RON format ([`Network::load`]); the NIR
-//! importer lowers into the same IR. The compiler never runs the emulator:
-//! fidelity checks that need both live in the `spikefab` binary's library.
+//! Networks come from spikefab's RON format ([`Network::load`]) or from NIR
+//! graphs ([`nir::NirGraph`], lowered by [`lower::lower`]). The compiler never
+//! runs the emulator: fidelity checks that need both live in the `spikefab`
+//! binary's library.
+//!
+//! ```
+//! use spikefab_chip::Arch;
+//! use spikefab_compiler::{compile, Input, Network, Neuron, Param, Population, Projection, Weights};
+//!
+//! let net = Network {
+//!     name: "tiny".into(),
+//!     dt: 1e-3,
+//!     inputs: vec![Input { name: "in".into(), size: 2 }],
+//!     populations: vec![Population {
+//!         name: "lif".into(),
+//!         size: 3,
+//!         neuron: Neuron::Lif { beta: Param::Scalar(0.9), threshold: Param::Scalar(1.0), bias: Param::Scalar(0.0) },
+//!     }],
+//!     projections: vec![Projection {
+//!         from: "in".into(),
+//!         to: "lif".into(),
+//!         weights: Weights::Dense(vec![vec![0.5, 0.0], vec![0.0, 0.8], vec![0.3, 0.3]]),
+//!         delay: 0,
+//!     }],
+//!     outputs: vec!["lif".into()],
+//! };
+//! let compiled = compile(&net, &Arch::preset("loihi").unwrap(), 1).unwrap();
+//! assert_eq!(compiled.report.cores_used, 1);
+//! assert_eq!(compiled.program.num_synapses(), 4);
+//! ```
 
 pub mod error;
 pub mod lower;

@@ -8,7 +8,23 @@
 //! bit-field tables and the header constants.
 //!
 //! It does not run the emulator (the caller passes the expected spikes) and
-//! does not synthesize; [`cosim`] runs Icarus Verilog when it is installed.
+//! does not synthesize; [`cosim`] runs Icarus Verilog, Verilator or Yosys
+//! when they are installed.
+//!
+//! ```
+//! use spikefab_hdl::layout::{Field, Layout};
+//!
+//! let word = Layout {
+//!     memory: "synapses",
+//!     fields: vec![
+//!         Field { name: "post", width: 8, signed: false, doc: "target neuron" },
+//!         Field { name: "weight", width: 9, signed: true, doc: "weight" },
+//!     ],
+//! };
+//! assert_eq!(word.lsb("weight"), 8);
+//! assert_eq!(word.pack(&[3, -1], &|| "synapse 0".into()).unwrap(), (0x1ff << 8) | 3);
+//! assert!(word.pack(&[256, 0], &|| "synapse 1".into()).is_err()); // 256 needs 9 bits
+//! ```
 
 pub mod cosim;
 pub mod formats;
