@@ -144,22 +144,8 @@ pub fn fidelity(
     for (i, x) in samples.iter().enumerate() {
         let steps = x.len();
         let channels = x.first().map_or(0, Vec::len);
-        let events = x
-            .iter()
-            .enumerate()
-            .flat_map(|(t, row)| {
-                row.iter()
-                    .enumerate()
-                    .filter(|(_, &s)| s)
-                    .map(move |(c, _)| spikefab_chip::Spike {
-                        timestep: t as u32,
-                        channel: c as u32,
-                    })
-            })
-            .collect();
-        let stream =
-            spikefab_chip::SpikeStream::new(channels as u32, (steps + lat) as u32, net.dt, events)
-                .map_err(anyhow::Error::msg)?;
+        let stream = spikefab_chip::SpikeStream::from_rows(x, (steps + lat) as u32, net.dt)
+            .map_err(anyhow::Error::msg)?;
         let out = emulator.run(
             &stream,
             &spikefab_emulator::RunConfig {

@@ -66,6 +66,25 @@ impl SpikeStream {
         })
     }
 
+    /// From dense rows (`rows[t][channel]`), padded with silence to `steps` steps.
+    pub fn from_rows(rows: &[Vec<bool>], steps: u32, dt: f64) -> std::result::Result<Self, String> {
+        let channels = rows.first().map_or(0, Vec::len) as u32;
+        let events = rows
+            .iter()
+            .enumerate()
+            .flat_map(|(t, row)| {
+                row.iter()
+                    .enumerate()
+                    .filter(|(_, &s)| s)
+                    .map(move |(c, _)| Spike {
+                        timestep: t as u32,
+                        channel: c as u32,
+                    })
+            })
+            .collect();
+        Self::new(channels, steps.max(rows.len() as u32), dt, events)
+    }
+
     pub fn empty(channels: u32, steps: u32, dt: f64) -> Self {
         SpikeStream {
             channels,

@@ -4,7 +4,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use spikefab_chip::{Arch, Overflow, Spike, SpikeStream};
+use spikefab_chip::{Arch, Overflow, SpikeStream};
 use spikefab_compiler::network::{Input, Network, Neuron, Param, Population, Projection, Weights};
 use spikefab_compiler::{compile, sim, CompileError};
 use spikefab_emulator::{run, RunConfig};
@@ -103,21 +103,7 @@ fn agreement(net: &Network, arch: &Arch, input: &[Vec<bool>]) -> (f64, usize) {
     let p = &compiled.program;
     let lat = p.provenance.output_latency_steps as usize;
     let steps = input.len();
-    let events = input
-        .iter()
-        .enumerate()
-        .flat_map(|(t, row)| {
-            row.iter()
-                .enumerate()
-                .filter(|(_, &s)| s)
-                .map(move |(c, _)| Spike {
-                    timestep: t as u32,
-                    channel: c as u32,
-                })
-        })
-        .collect();
-    let stream =
-        SpikeStream::new(input[0].len() as u32, (steps + lat) as u32, net.dt, events).unwrap();
+    let stream = SpikeStream::from_rows(&input, (steps + lat) as u32, net.dt).unwrap();
     let chip = run(
         p,
         &stream,

@@ -2,7 +2,7 @@
 //! with snnTorch's semantics against snnTorch's own recorded spikes, and
 //! compiled for chips against the float reference and the recorded decisions.
 
-use spikefab_chip::{Arch, Overflow, Spike, SpikeStream};
+use spikefab_chip::{Arch, Overflow, SpikeStream};
 use spikefab_compiler::nir::NirGraph;
 use spikefab_compiler::sim::{simulate_timed, simulate_with, Semantics, Timing};
 use spikefab_compiler::{compile, lower::lower, Network};
@@ -86,20 +86,7 @@ fn chip_run(net: &Network, arch: &Arch, x: &[Vec<bool>]) -> Vec<Vec<bool>> {
     let p = &c.program;
     let lat = p.provenance.output_latency_steps as usize;
     let steps = x.len() + lat;
-    let events = x
-        .iter()
-        .enumerate()
-        .flat_map(|(t, row)| {
-            row.iter()
-                .enumerate()
-                .filter(|(_, &s)| s)
-                .map(move |(ch, _)| Spike {
-                    timestep: t as u32,
-                    channel: ch as u32,
-                })
-        })
-        .collect();
-    let stream = SpikeStream::new(x[0].len() as u32, steps as u32, net.dt, events).unwrap();
+    let stream = SpikeStream::from_rows(&x, steps as u32, net.dt).unwrap();
     let out = run(
         p,
         &stream,

@@ -156,21 +156,8 @@ fn compiled_snntorch_models() {
                 })
             })
             .collect();
-        let events = x
-            .iter()
-            .enumerate()
-            .flat_map(|(t, row)| {
-                row.iter()
-                    .enumerate()
-                    .filter(|(_, &s)| s)
-                    .map(move |(c, _)| spikefab_chip::Spike {
-                        timestep: t as u32,
-                        channel: c as u32,
-                    })
-            })
-            .collect();
         let steps = x.len() as u32 + 2;
-        let input = SpikeStream::new(x[0].len() as u32, steps, p.dt, events).unwrap();
+        let input = SpikeStream::from_rows(&x, steps, p.dt).unwrap();
         cosim_program(&format!("{model} on {arch}"), &p, &input, steps);
     }
 }
