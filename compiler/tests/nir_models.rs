@@ -86,7 +86,7 @@ fn chip_run(net: &Network, arch: &Arch, x: &[Vec<bool>]) -> Vec<Vec<bool>> {
     let p = &c.program;
     let lat = p.provenance.output_latency_steps as usize;
     let steps = x.len() + lat;
-    let stream = SpikeStream::from_rows(&x, steps as u32, net.dt).unwrap();
+    let stream = SpikeStream::from_rows(x, steps as u32, net.dt).unwrap();
     let out = run(
         p,
         &stream,
