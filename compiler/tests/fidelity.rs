@@ -103,7 +103,7 @@ fn agreement(net: &Network, arch: &Arch, input: &[Vec<bool>]) -> (f64, usize) {
     let p = &compiled.program;
     let lat = p.provenance.output_latency_steps as usize;
     let steps = input.len();
-    let stream = SpikeStream::from_rows(&input, (steps + lat) as u32, net.dt).unwrap();
+    let stream = SpikeStream::from_rows(input, (steps + lat) as u32, net.dt).unwrap();
     let chip = run(
         p,
         &stream,
