@@ -15,6 +15,7 @@ pub mod compile;
 pub mod demo;
 pub mod hdl;
 pub mod inspect;
+pub mod kws;
 pub mod plots;
 pub mod run;
 pub mod summary;

@@ -35,3 +35,4 @@ pub mod spiketrum;
 pub use audio::Audio;
 pub use error::{CochleaError, Result};
 pub use pipeline::{Cochlea, CochleaConfig, Encoded, Mode};
+pub use place::Levels;
