@@ -1,124 +1,200 @@
-//! `spikefab demo`: the whole job on the defaults embedded in the binary.
+//! `spikefab demo`: the whole pipeline on the shipped defaults.
 //!
-//! Today: (1) a shipped multi-core program (examples/programs/demo.ron, a
-//! recurrent network with input ports, synaptic delays and four cores on the
-//! `loihi` preset) run on shipped Poisson input spikes; (2) a trained snnTorch
-//! model exported to NIR (examples/models/toy_leaky_mlp.nir, which tells which
-//! of five input groups fires fastest) compiled for `loihi` and run on one
-//! input of each class. It grows with the pipeline.
+//! Spoken digits from voices the model never heard (examples/kws/test) are
+//! encoded by the cochlea, classified by a snnTorch-trained network
+//! (examples/kws/kws.nir) compiled for three chips and emulated; the table
+//! compares accuracy, energy and latency per inference with the float
+//! reference. The fpga-small program is exported as HDL and, when Icarus
+//! Verilog is installed, co-simulated on one clip.
 
 use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::fmt::Write;
 use std::path::Path;
 
-use spikefab_chip::{CoreProgram, SpikeStream};
+use spikefab_chip::{Arch, SpikeStream};
+use spikefab_cochlea::{Audio, Cochlea};
 
-use crate::run::{run_and_write, RunOptions, RUN_FILES};
+use crate::kws;
+use crate::run::{run_and_write, RunOptions};
+use crate::summary::{energy_str, time_str};
 
-const DEMO_PROGRAM: &str = include_str!("../examples/programs/demo.ron");
-const DEMO_INPUT: &[u8] = include_bytes!("../examples/spikes/demo_input.aer");
-const DEMO_MODEL: &[u8] = include_bytes!("../examples/models/toy_leaky_mlp.nir");
+/// The chips the demo compares.
+pub const DEMO_CHIPS: [&str; 3] = ["loihi", "xylo", "fpga-small"];
 
 pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String> {
-    let program = CoreProgram::from_ron(DEMO_PROGRAM, Path::new("examples/programs/demo.ron"))?;
-    let input = SpikeStream::from_aer(DEMO_INPUT)
-        .map_err(|e| anyhow::anyhow!("examples/spikes/demo_input.aer: {e}"))?;
+    let dir = kws::default_dir();
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    program.save(&out.join("program.ron"))?;
-    program.save(&out.join("program.sfc"))?;
-    input.save(&out.join("input.aer"))?;
-    let (result, host) = run_and_write(
-        &program,
-        &input,
-        &RunOptions {
-            steps: Some(input.steps),
-            threads,
-            out: out.to_path_buf(),
-            progress,
-        },
-    )?;
-    let mut s = crate::summary::run_table(&result.report);
-    s.push_str(&format!(
-        "\nemulated {} steps in {:.3} s on {} thread(s) ({:.1} M synaptic events/s)\n",
-        host.steps,
-        host.wall_s,
-        host.threads,
-        host.synaptic_events_per_s / 1e6
-    ));
-    s.push_str(&format!(
-        "wrote {}/: program.ron program.sfc input.aer {}\n\n",
-        out.display(),
-        RUN_FILES.join(" ")
-    ));
-    s.push_str(&nir_model(&out.join("nir"), threads)?);
-    Ok(s)
-}
-
-/// Compiles the shipped NIR model for loihi and classifies one input per class.
-fn nir_model(out: &Path, threads: usize) -> anyhow::Result<String> {
-    use spikefab_chip::{Arch, Spike};
-    use spikefab_compiler::{compile, lower::lower, nir::NirGraph};
-
-    let path = Path::new("examples/models/toy_leaky_mlp.nir");
-    let graph = NirGraph::from_bytes(DEMO_MODEL, path)?;
-    let net = lower(&graph, "toy_leaky_mlp", crate::compile::DEFAULT_NIR_DT)?;
-    let compiled = compile(&net, &Arch::preset("loihi")?, 1)?;
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    compiled.program.save(&out.join("toy_leaky_mlp.sfc"))?;
-    let mut s = format!(
-        "NIR model {} (snnTorch export):\n{}",
-        path.display(),
-        compiled.report.table()
+    let bar = if progress {
+        ProgressBar::with_draw_target(Some(6), ProgressDrawTarget::stderr())
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+            .expect("valid template"),
     );
-    let lat = compiled.program.provenance.output_latency_steps;
-    let (steps, features, classes) = (40u32, 20u32, 5u32);
-    let mut correct = 0;
-    let mut energy = 0.0;
-    for class in 0..classes {
-        // The toy task: the features of group `class` fire at 40 %, the rest at
-        // 5 % (a fixed pattern stands in for the random draws).
-        let events = (0..steps)
-            .flat_map(|t| (0..features).map(move |f| (t, f)))
-            .filter(|&(t, f)| {
-                let hot = f / (features / classes) == class;
-                let h = (t * 31 + f * 17 + class * 7) % 20;
-                if hot {
-                    h < 8
-                } else {
-                    h < 1
-                }
-            })
-            .map(|(timestep, channel)| Spike { timestep, channel })
-            .collect();
+
+    bar.set_message("encoding the held-out clips with the cochlea");
+    let enc = kws::Encoding::load(&dir)?;
+    let clips = kws::load_test_set(&dir, &enc)?;
+    let net = kws::load_model(&dir)?;
+    bar.inc(1);
+    bar.set_message("float reference");
+    let float = kws::float_accuracy(&net, &clips);
+    bar.inc(1);
+
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "Spoken digits: {} clips from {} held-out voices → cochlea ({} kernels, {} spikes/s, {} ms steps, {} channels) → {} ({} neurons, {} synapses)\n",
+        clips.len(),
+        clips.len() / 10,
+        enc.kernels,
+        enc.rate,
+        enc.dt * 1e3,
+        clips.first().map_or(0, |c| c.spikes[0].len()),
+        dir.join("kws.nir").strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&dir).display(),
+        net.populations.iter().map(|p| p.size).sum::<usize>(),
+        net.num_synapses()
+    );
+    let _ = writeln!(
+        s,
+        "  {:<16} {:>9} {:>14} {:>14} {:>6} {:>16}",
+        "", "accuracy", "energy/inf.", "latency/inf.", "cores", "synaptic ops/inf."
+    );
+    let _ = writeln!(
+        s,
+        "  {:<16} {:>8.1}% {:>14} {:>14} {:>6} {:>16}",
+        "float reference",
+        100.0 * float,
+        "—",
+        "—",
+        "—",
+        "—"
+    );
+    let mut programs = Vec::new();
+    for name in DEMO_CHIPS {
+        bar.set_message(format!("compiling and emulating on {name}"));
+        let arch = Arch::preset(name)?;
+        let (program, r) = kws::evaluate(&net, &arch, &clips)?;
+        let _ = writeln!(
+            s,
+            "  {:<16} {:>8.1}% {:>14} {:>14} {:>6} {:>16.0}",
+            name,
+            100.0 * r.accuracy,
+            energy_str(r.energy_pj),
+            time_str(r.latency_ns),
+            r.cores,
+            r.synaptic_ops
+        );
+        program.save(&out.join(format!("kws_{name}.sfc")))?;
+        programs.push((name, program));
+        bar.inc(1);
+    }
+
+    // One clip through every stage, with pictures: cochleagram, and per chip
+    // the report, raster and energy breakdown.
+    bar.set_message("writing reports, plots and the FPGA export");
+    let first = &clips[0];
+    let (audio, _) = Audio::read_wav(&dir.join("test").join(&first.file))?;
+    let cochlea = Cochlea::new(enc.cochlea())?;
+    let encoded = cochlea.encode(&audio);
+    let points: Vec<(f64, usize, f64)> = encoded
+        .spikes
+        .events()
+        .iter()
+        .map(|e| {
+            let q = enc.levels as u32;
+            (
+                e.timestep as f64 * encoded.spikes.dt,
+                (e.channel / (2 * q)) as usize,
+                (e.channel % q) as f64 / (q.max(2) - 1) as f64,
+            )
+        })
+        .collect();
+    crate::write_text(
+        &out.join("cochleagram.svg"),
+        &crate::plots::cochleagram(
+            &points,
+            &cochlea.dictionary.centre_hz,
+            encoded.spikes.steps as f64 * encoded.spikes.dt,
+        )?,
+    )?;
+    let lat_steps = |p: &spikefab_chip::CoreProgram| p.provenance.output_latency_steps as usize;
+    for (name, program) in &programs {
+        let steps = (first.spikes.len() + lat_steps(program)) as u32;
         let input =
-            SpikeStream::new(features, steps, net.dt, events).map_err(anyhow::Error::msg)?;
-        let (result, _) = run_and_write(
-            &compiled.program,
+            SpikeStream::from_rows(&first.spikes, steps, net.dt).map_err(anyhow::Error::msg)?;
+        run_and_write(
+            program,
             &input,
             &RunOptions {
-                steps: Some(steps + lat),
+                steps: Some(steps),
                 threads,
-                out: out.join(format!("class{class}")),
+                out: out.join(name),
                 progress: false,
             },
         )?;
-        let mut counts = vec![0usize; classes as usize];
-        for e in result.spikes.events() {
-            counts[e.channel as usize] += 1;
-        }
-        // argmax, ties to the lowest class
-        let decided =
-            (0..classes as usize)
-                .fold(0, |best, k| if counts[k] > counts[best] { k } else { best });
-        correct += usize::from(decided == class as usize);
-        energy += result.report.energy.total_pj;
-        s.push_str(&format!(
-            "  input of class {class}: output spike counts {counts:?} → class {decided}\n"
-        ));
     }
-    s.push_str(&format!(
-        "  {correct}/{classes} classified as their class; {} per inference on loihi; wrote {}/\n",
-        crate::summary::energy_str(energy / classes as f64),
-        out.display()
-    ));
+    let (_, fpga) = programs
+        .iter()
+        .find(|(n, _)| *n == "fpga-small")
+        .expect("fpga-small is a demo chip");
+    let steps = (first.spikes.len() + lat_steps(fpga)) as u32;
+    let input = SpikeStream::from_rows(&first.spikes, steps, net.dt).map_err(anyhow::Error::msg)?;
+    let expected = spikefab_emulator::run(
+        fpga,
+        &input,
+        &spikefab_emulator::RunConfig { steps, threads: 1 },
+        &|_| {},
+    )?;
+    let hdl_dir = out.join("fpga");
+    let summary = spikefab_hdl::export(
+        fpga,
+        &hdl_dir,
+        spikefab_hdl::Formats::default(),
+        &spikefab_hdl::Testbench {
+            input: &input,
+            steps,
+            expected: &expected.spikes,
+        },
+    )?;
+    let _ = writeln!(
+        s,
+        "\nfpga-small HDL export: {} cores, {} memories, ~{} RAMB18 → {}/",
+        summary.cores,
+        summary.memories.len(),
+        summary.ramb18_total,
+        hdl_dir.display()
+    );
+    if spikefab_hdl::cosim::iverilog_available() {
+        let c = spikefab_hdl::cosim::run_iverilog(&hdl_dir)?;
+        if !c.equal() {
+            anyhow::bail!(
+                "co-simulation of the demo clip differs: {}",
+                c.first_difference().unwrap_or_default()
+            );
+        }
+        let _ = writeln!(
+            s,
+            "  Icarus Verilog co-simulation of '{}': PASS ({} output spikes equal the emulator's)",
+            first.file,
+            c.expected.len()
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "  (install iverilog to co-simulate the RTL against the emulator)"
+        );
+    }
+    bar.inc(1);
+    bar.finish_and_clear();
+    let _ = writeln!(
+        s,
+        "\nwrote {}/: kws_<chip>.sfc, <chip>/ (report.json, spikes, raster.svg, energy.svg, utilization.svg for '{}'), cochleagram.svg, fpga/",
+        out.display(),
+        first.file
+    );
     Ok(s)
 }

@@ -19,6 +19,7 @@ pub mod kws;
 pub mod plots;
 pub mod run;
 pub mod summary;
+pub mod sweep;
 
 /// Writes text atomically, with the path in any error.
 pub fn write_text(path: &std::path::Path, text: &str) -> anyhow::Result<()> {

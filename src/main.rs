@@ -159,6 +159,23 @@ enum Command {
         #[arg(long)]
         cosim: bool,
     },
+    /// Co-design sweep: compile and emulate the spoken-digit test set over a grid of chip and cochlea parameters.
+    Sweep {
+        /// A model folder like examples/kws (kws.nir, cochlea.txt, test/labels.csv).
+        #[arg(default_value_os_t = spikefab::kws::default_dir())]
+        model: PathBuf,
+        /// Base architecture (preset name or RON file).
+        #[arg(long, default_value = "loihi")]
+        arch: String,
+        /// A parameter and its values: KEY=LO..HI or KEY=A,B,C; keys: preset, weight_bits,
+        /// state_bits, threshold_bits, rate (cochlea spikes/s), neurons (per core). Repeatable.
+        #[arg(long, required = true)]
+        vary: Vec<String>,
+        #[arg(long, default_value_t = default_threads())]
+        threads: usize,
+        #[arg(long, default_value = "out/sweep")]
+        out: PathBuf,
+    },
     /// List or show the built-in architecture presets.
     Arch {
         #[command(subcommand)]
@@ -387,6 +404,22 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 cosim,
             };
             let text = spikefab::hdl::export_hdl(&job)?;
+            if !cli.quiet {
+                print!("{text}");
+            }
+        }
+        Command::Sweep {
+            model,
+            arch,
+            vary,
+            threads,
+            out,
+        } => {
+            let axes = vary
+                .iter()
+                .map(|v| spikefab::sweep::parse_axis(v))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let text = spikefab::sweep::sweep(&model, &arch, &axes, threads, &out)?;
             if !cli.quiet {
                 print!("{text}");
             }

@@ -86,6 +86,15 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
     };
     let even = f.mixed_sign_weights_even;
     let w_max = ((1i32 << (f.weight_bits - 1)) - 1) as f64 - if even { 1.0 } else { 0.0 };
+    if w_max < 1.0 {
+        return Err(err(
+            net.populations.first().map_or("", |p| p.name.as_str()),
+            format!(
+                "{}-bit weights leave no magnitude (mixed-sign weights are kept even)",
+                f.weight_bits
+            ),
+        ));
+    }
     let bias_max = ((1i64 << (f.bias_bits - 1)) - 1) as f64;
     let shift_gain = 2f64.powi(f.threshold_shift as i32 - f.activation_shift as i32);
     let by_source: Vec<Vec<Vec<(u32, f64)>>> = net
