@@ -115,9 +115,12 @@ struct Lowering<'g> {
 }
 
 fn invalid(g: &NirGraph, message: String) -> CompileError {
-    let _ = g;
     CompileError::Invalid {
-        network: "NIR graph".into(),
+        network: if g.version.is_empty() {
+            "NIR graph".into()
+        } else {
+            format!("NIR {} graph", g.version)
+        },
         message,
     }
 }
@@ -642,8 +645,7 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
         order: &mut Vec<&'a str>,
     ) {
         state.insert(n, 1);
-        for (a, b, _) in paths.iter().filter(|p| p.0 == n) {
-            let _ = a;
+        for (_, b, _) in paths.iter().filter(|p| p.0 == n) {
             if !state.contains_key(b.as_str()) {
                 visit(b.as_str(), paths, state, order);
             }
@@ -716,7 +718,6 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
         }
     }
     net.validate()?;
-    let _ = &lw.dt;
     Ok(net)
 }
 

@@ -104,7 +104,7 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
         .collect();
 
     let mut populations = Vec::with_capacity(net.populations.len());
-    for (q, pop) in net.populations.iter().enumerate() {
+    for pop in &net.populations {
         let dyns: Vec<_> = (0..pop.size).map(|i| pop.neuron.dynamics(i)).collect();
         let incoming: Vec<usize> = (0..net.projections.len())
             .filter(|&k| net.projections[k].to == pop.name)
@@ -212,7 +212,6 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
                     .map_or(0, |th| (th * k_gain).round().max(0.0) as u32),
             );
         }
-        let _ = q;
         populations.push(qp);
     }
 

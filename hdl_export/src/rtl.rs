@@ -132,7 +132,6 @@ endmodule
 
 /// `snn_top.v`: one core per program core, the router and the timestep barrier.
 pub fn top_v(p: &CoreProgram, tables: &[CoreTables]) -> String {
-    let n = p.cores.len();
     let mut s = String::new();
     let _ = write!(
         s,
@@ -306,7 +305,6 @@ module snn_top (
 endmodule
 "#
     );
-    let _ = n;
     s
 }
 
