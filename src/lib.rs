@@ -16,6 +16,7 @@ pub mod demo;
 pub mod hdl;
 pub mod inspect;
 pub mod kws;
+pub mod p16k;
 pub mod plots;
 pub mod run;
 pub mod summary;
