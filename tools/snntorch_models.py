@@ -16,7 +16,8 @@ tau = dt / (1 - beta), r = tau / dt) and written as `<model>.nir`, with
 `<model>_output.npy` (uint8 0/1, [samples, steps, classes]): snnTorch's own
 output spikes with its default semantics (subtract reset, applied one step
 after the threshold crossing). `<model>_labels.npy` holds the task labels.
-It also writes three broken files derived from `leaky_mlp.nir`
+It also writes two untrained models with snnTorch's spikes (`rsynaptic`:
+RSynaptic; `avgpool_conv`: Conv2d → Leaky → AvgPool2d → Linear), and three broken files derived from `leaky_mlp.nir`
 (`unsupported_node.nir`, `dangling_edge.nir`, `shape_mismatch.nir`) that the
 importer must reject with a clear error.
 """
@@ -153,9 +154,54 @@ def main(out: Path):
         print(f"{name}: accuracy {acc:.3f}, {int(spikes.sum())} output spikes")
 
 
-if __name__ == "__main__" and not (len(sys.argv) > 2 and sys.argv[2] == "--broken"):
+if __name__ == "__main__" and len(sys.argv) <= 2:
     main(Path(sys.argv[1] if len(sys.argv) > 1 else "compiler/tests/data"))
     broken_files(Path(sys.argv[1] if len(sys.argv) > 1 else "compiler/tests/data"))
+    extra_models(Path(sys.argv[1] if len(sys.argv) > 1 else "compiler/tests/data"))
+
+
+class RSynapticNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = torch.nn.Linear(10, 12)
+        self.rs = snn.RSynaptic(alpha=vec(0.6, 12), beta=vec(0.9, 12), threshold=vec(1.0, 12), linear_features=12, init_hidden=True)
+        self.fc2 = torch.nn.Linear(12, 4)
+        self.out = snn.Leaky(beta=vec(0.8, 4), threshold=vec(1.0, 4), init_hidden=True, output=True)
+
+    def forward(self, x):
+        return self.out(self.fc2(self.rs(self.fc(x))))
+
+
+class AvgPoolConvNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 4, 3, stride=1, padding=1)
+        self.l1 = snn.Leaky(beta=torch.full((4, 6, 6), 0.9), threshold=torch.ones(4, 6, 6), init_hidden=True)
+        self.pool = torch.nn.AvgPool2d(2)
+        self.flat = torch.nn.Flatten(start_dim=-3)
+        self.fc = torch.nn.Linear(4 * 3 * 3, 3)
+        self.l2 = snn.Leaky(beta=vec(0.8, 3), threshold=vec(1.0, 3), init_hidden=True, output=True)
+
+    def forward(self, x):
+        return self.l2(self.fc(self.flat(self.pool(self.l1(self.conv(x))))))
+
+
+def extra_models(out: Path):
+    """Untrained RSynaptic and Conv2d + AvgPool2d models (weights scaled ×4 so
+    they spike), exported with snnTorch's recorded spikes on 16 random inputs."""
+    torch.manual_seed(1)
+    for name, net, shape in [("rsynaptic", RSynapticNet(), (10,)), ("avgpool_conv", AvgPoolConvNet(), (2, 6, 6))]:
+        with torch.no_grad():
+            for p in net.parameters():
+                if p.dim() >= 2:
+                    p.mul_(4.0)
+        x = (torch.rand(16, 30, *shape) < 0.4).float()
+        with torch.no_grad():
+            spikes = run(net, x)
+        nir.write(out / f"{name}.nir", export_to_nir(net, x[0, 0]))
+        np.save(out / f"{name}_input.npy", x.numpy().astype(np.uint8))
+        np.save(out / f"{name}_output.npy", spikes.numpy().astype(np.uint8))
+        print(f"{name}: {int(spikes.sum())} output spikes")
 
 
 def broken_files(out: Path):
@@ -177,3 +223,5 @@ def broken_files(out: Path):
 
 if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[2] == "--broken":
     broken_files(Path(sys.argv[1]))
+if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[2] == "--extra":
+    extra_models(Path(sys.argv[1]))
