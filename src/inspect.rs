@@ -23,14 +23,28 @@ pub fn inspect(path: &Path) -> anyhow::Result<String> {
                 }
                 Err(program_err) => match Arch::from_ron_str(&text, path) {
                     Ok(a) => Ok(arch_summary(&a)),
-                    Err(arch_err) => anyhow::bail!(
-                        "{} is neither a core program nor an architecture:\n  as a program: {program_err}\n  as an architecture: {arch_err}",
-                        path.display()
-                    ),
+                    Err(arch_err) => match spikefab_compiler::Network::load(path) {
+                        Ok(net) => Ok(network_summary(&net)),
+                        Err(net_err) => anyhow::bail!(
+                            "{} is not a core program, an architecture or a network:\n  as a program: {program_err}\n  as an architecture: {arch_err}\n  as a network: {net_err}",
+                            path.display()
+                        ),
+                    },
                 },
             }
         }
         "aer" | "csv" | "npy" => Ok(spikes_summary(&SpikeStream::load(path)?)),
+        "nir" => nir_summary(path),
+        "wav" => {
+            let (a, notes) = spikefab_cochlea::Audio::read_wav(path)?;
+            Ok(format!(
+                "audio: {:.3} s at {} Hz, {} channel(s) (mixed to mono), peak {:.3}\n",
+                a.duration_s(),
+                a.rate,
+                notes.channels_mixed,
+                a.samples.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+            ))
+        }
         "json" => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             let report: Report = serde_json::from_str(&text)
@@ -38,9 +52,97 @@ pub fn inspect(path: &Path) -> anyhow::Result<String> {
             Ok(crate::summary::run_table(&report))
         }
         _ => anyhow::bail!(
-            "{}: spikefab reads .sfc and .ron (programs, architectures), .aer/.csv/.npy (spikes) and report .json files",
+            "{}: spikefab reads .sfc and .ron (programs, architectures, networks), .nir graphs, .wav audio, .aer/.csv/.npy (spikes) and report .json files",
             path.display()
         ),
+    }
+}
+
+/// A NIR graph: its nodes by type, and the network spikefab lowers it to.
+fn nir_summary(path: &Path) -> anyhow::Result<String> {
+    let g = spikefab_compiler::nir::NirGraph::load(path)?;
+    let mut kinds = std::collections::BTreeMap::new();
+    for n in g.nodes.values() {
+        *kinds.entry(n.kind.as_str()).or_insert(0usize) += 1;
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "NIR graph (version {}): {} nodes, {} edges",
+        if g.version.is_empty() {
+            "?"
+        } else {
+            &g.version
+        },
+        g.nodes.len(),
+        g.edges.len()
+    );
+    let _ = writeln!(
+        s,
+        "  node types: {}",
+        kinds
+            .iter()
+            .map(|(k, n)| format!("{k} ×{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    match spikefab_compiler::lower::lower(&g, "model", crate::compile::DEFAULT_NIR_DT) {
+        Ok(net) => {
+            let _ = writeln!(s, "  lowered at dt = {} s:", net.dt);
+            for p in &net.populations {
+                let _ = writeln!(
+                    s,
+                    "    population {:<16} {:>6} neurons  {}",
+                    p.name,
+                    p.size,
+                    neuron_kind(&p.neuron)
+                );
+            }
+            let _ = writeln!(
+                s,
+                "    {} inputs, {} synapses, outputs: {}",
+                net.inputs.iter().map(|i| i.size).sum::<usize>(),
+                net.num_synapses(),
+                net.outputs.join(", ")
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(s, "  cannot be lowered: {e}");
+        }
+    }
+    Ok(s)
+}
+
+pub fn network_summary(net: &spikefab_compiler::Network) -> String {
+    let mut s = format!("network '{}' (dt = {} s)\n", net.name, net.dt);
+    for p in &net.populations {
+        let _ = writeln!(
+            s,
+            "  population {:<16} {:>6} neurons  {}",
+            p.name,
+            p.size,
+            neuron_kind(&p.neuron)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  {} inputs, {} projections, {} synapses, outputs: {}",
+        net.inputs.iter().map(|i| i.size).sum::<usize>(),
+        net.projections.len(),
+        net.num_synapses(),
+        net.outputs.join(", ")
+    );
+    s
+}
+
+fn neuron_kind(n: &spikefab_compiler::Neuron) -> &'static str {
+    use spikefab_compiler::Neuron::*;
+    match n {
+        Lif { .. } => "LIF",
+        CubaLif { .. } => "CUBA LIF",
+        If { .. } => "IF",
+        Li { .. } => "LI (readout)",
+        CubaLi { .. } => "CUBA LI (readout)",
     }
 }
 

@@ -251,6 +251,26 @@ fn inspect_summarizes_programs_arches_spikes_and_reports() {
         text(&o.stdout)
     );
     assert_clean_failure(&spikefab(&["inspect", "Cargo.toml"]), "Cargo.toml");
+    let o = spikefab(&["inspect", repo("examples/kws/kws.nir").to_str().unwrap()]);
+    assert!(
+        text(&o.stdout).contains("LIF ×2") && text(&o.stdout).contains("outputs: lif2"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = spikefab(&[
+        "inspect",
+        repo("examples/networks/mlp.ron").to_str().unwrap(),
+    ]);
+    assert!(
+        text(&o.stdout).contains("network 'mlp-16-64-10'"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = spikefab(&[
+        "inspect",
+        repo("examples/audio/neuromorphic.wav").to_str().unwrap(),
+    ]);
+    assert!(text(&o.stdout).contains("16000 Hz"), "{}", text(&o.stdout));
 }
 
 #[test]
