@@ -44,6 +44,7 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
     let float = kws::float_accuracy(&net, &clips);
     bar.inc(1);
 
+    let model_path = dir.join("kws.nir");
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -54,7 +55,7 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
         enc.rate,
         enc.dt * 1e3,
         clips.first().map_or(0, |c| c.spikes[0].len()),
-        dir.join("kws.nir").strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&dir).display(),
+        model_path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&model_path).display(),
         net.populations.iter().map(|p| p.size).sum::<usize>(),
         net.num_synapses()
     );

@@ -11,9 +11,26 @@ use spikefab_cochlea::{Audio, Cochlea, CochleaConfig, Levels};
 use spikefab_compiler::{compile, lower::lower, nir::NirGraph, Network};
 use spikefab_emulator::{Emulator, RunConfig};
 
-/// The shipped model and test set.
+include!(concat!(env!("OUT_DIR"), "/kws_embedded.rs"));
+
+/// The shipped model and test set: examples/kws in the source tree, or, when
+/// the binary runs away from it, a copy unpacked from the binary.
 pub fn default_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kws")
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kws");
+    if source.join("kws.nir").exists() {
+        return source;
+    }
+    let dir = std::env::temp_dir().join(format!("spikefab-kws-{}", env!("CARGO_PKG_VERSION")));
+    for (name, bytes) in KWS_FILES {
+        let path = dir.join(name);
+        if !path.exists() {
+            if let Some(parent) = path.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            let _ = spikefab_chip::write_atomic(&path, bytes);
+        }
+    }
+    dir
 }
 
 /// How the model's inputs were made (`cochlea.txt`: `kernels= levels= rate= dt= steps=`).
