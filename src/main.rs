@@ -120,6 +120,12 @@ enum Command {
         /// Amplitude levels per sign (intensity-to-place).
         #[arg(long, default_value_t = 48)]
         levels: u16,
+        /// Model sample rate in Hz (other rates are resampled to it).
+        #[arg(long, default_value_t = 16000)]
+        fs: u32,
+        /// Lowest kernel centre frequency in Hz (the highest is fs/2).
+        #[arg(long, default_value_t = 50.0)]
+        f_lo: f64,
         /// Seconds per spike time step (default: one audio sample).
         #[arg(long)]
         dt: Option<f64>,
@@ -132,7 +138,8 @@ enum Command {
         /// Rebuild audio from the spikes alone and write it (WAV).
         #[arg(long)]
         reconstruct: Option<PathBuf>,
-        /// Write the dictionary as a float64 .npy of shape [kernels, length].
+        /// Write the dictionary (unit-norm gammatone impulse responses, low to high
+        /// frequency) as a float64 .npy of shape [kernels, length].
         #[arg(long)]
         kernels_out: Option<PathBuf>,
         /// Print the SNR vs rate and robustness tables (Markdown) instead of encoding once.
@@ -338,6 +345,8 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             mode,
             fixed_point,
             levels,
+            fs,
+            f_lo,
             dt,
             frame,
             plot,
@@ -345,8 +354,9 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             kernels_out,
             snr_table,
         } => {
-            let fs = 16000u32;
             let config = CochleaConfig {
+                fs,
+                f_lo,
                 mode: match mode {
                     CochleaMode::Spiketrum => Mode::Spiketrum,
                     CochleaMode::Filterbank => Mode::Filterbank,

@@ -662,3 +662,43 @@ fn export_hdl_writes_the_folder_and_cosimulates() {
     ]);
     assert_clean_failure(&o, "unknown memory format 'vhdl'");
 }
+
+#[test]
+fn kernels_out_matches_the_gammatone_package_at_other_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = dir.path().join("k.npy");
+    let o = spikefab(&[
+        "cochlea",
+        repo(WORD).to_str().unwrap(),
+        "--fs",
+        "8000",
+        "--kernels",
+        "16",
+        "--f-lo",
+        "100",
+        "--kernels-out",
+        k.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let read = |p: &Path| {
+        let b = std::fs::read(p).unwrap();
+        let npy = npyz::NpyFile::new(&b[..]).unwrap();
+        let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+        (shape, npy.into_vec::<f64>().unwrap())
+    };
+    let (shape, ours) = read(&k);
+    assert_eq!(shape, vec![16, 512]);
+    // the package's fixture: [16, 1 + 512], centre frequency first, high to low, not normalised
+    let (_, reference) = read(&repo("cochlea/tests/data/gammatone_8000_16_100_512.npy"));
+    for row in 0..16 {
+        let r = &reference[row * 513 + 1..(row + 1) * 513];
+        let norm = r.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let mine = &ours[(15 - row) * 512..(16 - row) * 512];
+        let err = mine
+            .iter()
+            .zip(r)
+            .map(|(a, b)| (a - b / norm).abs())
+            .fold(0.0, f64::max);
+        assert!(err < 1e-9, "kernel {row}: {err}");
+    }
+}
