@@ -370,7 +370,6 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 },
                 samples_per_step: dt.map_or(1, |dt| ((dt * fs as f64).round() as usize).max(1)),
                 frame_s: frame,
-                ..CochleaConfig::default()
             };
             let job = cochlea::CochleaJob {
                 input: input.clone(),
