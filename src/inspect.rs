@@ -89,15 +89,7 @@ fn nir_summary(path: &Path) -> anyhow::Result<String> {
     match spikefab_compiler::lower::lower(&g, "model", crate::compile::DEFAULT_NIR_DT) {
         Ok(net) => {
             let _ = writeln!(s, "  lowered at dt = {} s:", net.dt);
-            for p in &net.populations {
-                let _ = writeln!(
-                    s,
-                    "    population {:<16} {:>6} neurons  {}",
-                    p.name,
-                    p.size,
-                    neuron_kind(&p.neuron)
-                );
-            }
+            write_populations(&mut s, &net, "    ");
             let _ = writeln!(
                 s,
                 "    {} inputs, {} synapses, outputs: {}",
@@ -113,17 +105,22 @@ fn nir_summary(path: &Path) -> anyhow::Result<String> {
     Ok(s)
 }
 
-pub fn network_summary(net: &spikefab_compiler::Network) -> String {
-    let mut s = format!("network '{}' (dt = {} s)\n", net.name, net.dt);
+/// One line per population: name, size and neuron model.
+fn write_populations(s: &mut String, net: &spikefab_compiler::Network, indent: &str) {
     for p in &net.populations {
         let _ = writeln!(
             s,
-            "  population {:<16} {:>6} neurons  {}",
+            "{indent}population {:<16} {:>6} neurons  {}",
             p.name,
             p.size,
             neuron_kind(&p.neuron)
         );
     }
+}
+
+pub fn network_summary(net: &spikefab_compiler::Network) -> String {
+    let mut s = format!("network '{}' (dt = {} s)\n", net.name, net.dt);
+    write_populations(&mut s, net, "  ");
     let _ = writeln!(
         s,
         "  {} inputs, {} projections, {} synapses, outputs: {}",

@@ -86,6 +86,21 @@ impl NeuronGroup {
     pub fn is_empty(&self) -> bool {
         self.du.is_empty()
     }
+
+    /// Neurons `range` of this group as a group of their own, named `name`
+    /// (how the compiler splits a layer across cores).
+    pub fn slice(&self, range: std::ops::Range<usize>, name: String) -> NeuronGroup {
+        NeuronGroup {
+            name,
+            model: self.model,
+            weight_exp: self.weight_exp,
+            du: self.du[range.clone()].to_vec(),
+            dv: self.dv[range.clone()].to_vec(),
+            bias_mant: self.bias_mant[range.clone()].to_vec(),
+            bias_exp: self.bias_exp[range.clone()].to_vec(),
+            vth: self.vth[range].to_vec(),
+        }
+    }
 }
 
 /// Sparse synapse memory in CSR form: input axon `a` owns words

@@ -14,8 +14,8 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeSet, HashMap};
 
 use spikefab_chip::{
-    Arch, CoreConfig, CoreProgram, LayerScale, NeuronGroup, OutputPort, Provenance, Route,
-    RouteTable, SynapseTable, PROGRAM_FORMAT_VERSION,
+    Arch, CoreConfig, CoreProgram, LayerScale, OutputPort, Provenance, Route, RouteTable,
+    SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 
 use crate::error::{CompileError, Result};
@@ -301,19 +301,8 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, seed: u64) -> Resul
             let s = &slices[si];
             let qp = &q.populations[s.population];
             let r = s.start..s.end;
-            groups.push(NeuronGroup {
-                name: format!(
-                    "{}[{}..{}]",
-                    net.populations[s.population].name, s.start, s.end
-                ),
-                model: qp.model,
-                weight_exp: qp.weight_exp,
-                du: qp.du[r.clone()].to_vec(),
-                dv: qp.dv[r.clone()].to_vec(),
-                bias_mant: qp.bias_mant[r.clone()].to_vec(),
-                bias_exp: qp.bias_exp[r.clone()].to_vec(),
-                vth: qp.vth[r.clone()].to_vec(),
-            });
+            let name = format!("{}[{}..{}]", qp.group.name, s.start, s.end);
+            groups.push(qp.group.slice(r.clone(), name));
             for n in r {
                 routes.push(route_list((pop_off[s.population] + n) as u32));
             }
@@ -358,8 +347,8 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, seed: u64) -> Resul
         .zip(&q.populations)
         .map(|(p, qp)| LayerScale {
             name: p.name.clone(),
-            weight_scale: 2f64.powi(qp.weight_exp as i32) / qp.gain,
-            weight_exp: qp.weight_exp,
+            weight_scale: 2f64.powi(qp.group.weight_exp as i32) / qp.gain,
+            weight_exp: qp.group.weight_exp,
         })
         .collect();
     let out_latency = net

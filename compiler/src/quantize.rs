@@ -10,21 +10,16 @@
 //! `Shift`); biases become mantissa × 2^exponent.
 
 use spikefab_chip::neuron::SHIFT_NO_DECAY;
-use spikefab_chip::{Arch, DecayRule, NeuronModel};
+use spikefab_chip::{Arch, DecayRule, NeuronGroup, NeuronModel};
 
 use crate::error::{CompileError, Result};
 use crate::network::{Network, Source};
 
-/// One population in chip formats.
+/// One population in chip formats: the whole layer as one neuron group,
+/// which the mapper slices across cores.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QuantizedPopulation {
-    pub model: NeuronModel,
-    pub weight_exp: i8,
-    pub du: Vec<u16>,
-    pub dv: Vec<u16>,
-    pub bias_mant: Vec<i32>,
-    pub bias_exp: Vec<i8>,
-    pub vth: Vec<u32>,
+    pub group: NeuronGroup,
     /// Integer weight units per real weight before the exponent: w_int · 2^exp ≈ w · gain.
     pub gain: f64,
 }
@@ -172,7 +167,8 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
             (false, _) => NeuronModel::Li,
         };
         let v_unit = k_gain * 2f64.powi(f.threshold_shift as i32);
-        let mut qp = QuantizedPopulation {
+        let mut g = NeuronGroup {
+            name: pop.name.clone(),
             model,
             weight_exp,
             du: Vec::with_capacity(pop.size),
@@ -180,15 +176,14 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
             bias_mant: Vec::with_capacity(pop.size),
             bias_exp: Vec::with_capacity(pop.size),
             vth: Vec::with_capacity(pop.size),
-            gain,
         };
         for (d, &vb) in dyns.iter().zip(&v_bias) {
-            qp.du.push(if model == NeuronModel::If {
+            g.du.push(if model == NeuronModel::If {
                 0
             } else {
                 decay_code(f.decay, d.alpha, |c, _| c)
             });
-            qp.dv.push(if model == NeuronModel::If {
+            g.dv.push(if model == NeuronModel::If {
                 0
             } else {
                 decay_code(f.decay, d.beta, |_, v| v)
@@ -205,14 +200,14 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
                         ),
                     )
                 })?;
-            qp.bias_mant.push((b / 2f64.powi(exp)).round() as i32);
-            qp.bias_exp.push(exp as i8);
-            qp.vth.push(
+            g.bias_mant.push((b / 2f64.powi(exp)).round() as i32);
+            g.bias_exp.push(exp as i8);
+            g.vth.push(
                 d.threshold
                     .map_or(0, |th| (th * k_gain).round().max(0.0) as u32),
             );
         }
-        populations.push(qp);
+        populations.push(QuantizedPopulation { group: g, gain });
     }
 
     let mut projections = Vec::with_capacity(net.projections.len());
@@ -220,7 +215,7 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
         let src = net.source(&pr.from).expect("validated");
         let dst = net.population(&pr.to).expect("validated");
         let qp = &populations[dst];
-        let scale = qp.gain / 2f64.powi(qp.weight_exp as i32);
+        let scale = qp.gain / 2f64.powi(qp.group.weight_exp as i32);
         let mixed = {
             let ws = by_source[k].iter().flatten().map(|x| x.1);
             ws.clone().any(|w| w < 0.0) && ws.clone().any(|w| w > 0.0)

@@ -111,7 +111,7 @@ impl CompileReport {
                         name: pop.name.clone(),
                         neurons: pop.size,
                         cores: slices[i].len(),
-                        weight_exp: q.populations[i].weight_exp,
+                        weight_exp: q.populations[i].group.weight_exp,
                         weight_error: incoming.iter().copied().fold(0.0, f64::max),
                     }
                 })
