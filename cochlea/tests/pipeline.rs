@@ -1,15 +1,10 @@
 //! The cochlea as a user drives it: WAV at any rate in, spikes out, audio back.
 
+mod common;
+
+use common::word;
 use spikefab_cochlea::spiketrum::snr_db;
 use spikefab_cochlea::{Audio, Cochlea, CochleaConfig, Mode};
-
-fn word() -> Audio {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/audio/neuromorphic.wav"
-    );
-    Audio::read_wav(p.as_ref()).unwrap().0
-}
 
 #[test]
 fn speech_decodes_from_spikes_alone_at_1000_per_second() {

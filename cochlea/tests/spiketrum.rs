@@ -1,16 +1,10 @@
 //! Matching-pursuit invariants on speech and noise.
 
+mod common;
+
+use common::word;
 use spikefab_cochlea::gammatone::Dictionary;
 use spikefab_cochlea::spiketrum::{decode, snr_db, Encoder, Stop, StreamEncoder};
-use spikefab_cochlea::Audio;
-
-fn word() -> Audio {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/audio/neuromorphic.wav"
-    );
-    Audio::read_wav(p.as_ref()).unwrap().0
-}
 
 #[test]
 fn energy_identity_budget_and_reconstruction() {

@@ -4,7 +4,10 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use spikefab_chip::{Arch, Overflow, SpikeStream};
+mod common;
+
+use common::wide;
+use spikefab_chip::{Arch, SpikeStream};
 use spikefab_compiler::network::{Input, Network, Neuron, Param, Population, Projection, Weights};
 use spikefab_compiler::{compile, sim, CompileError};
 use spikefab_emulator::{run, RunConfig};
@@ -136,15 +139,6 @@ fn agreement(net: &Network, arch: &Arch, input: &[Vec<bool>]) -> (f64, usize) {
         }
     }
     (same as f64 / total as f64, fired)
-}
-
-fn wide() -> Arch {
-    let mut a = Arch::preset("loihi").unwrap();
-    a.name = "wide".into();
-    a.format.weight_bits = 16;
-    a.format.mixed_sign_weights_even = false;
-    a.format.current_overflow = Overflow::Saturate;
-    a
 }
 
 #[test]

@@ -2,7 +2,10 @@
 //! with snnTorch's semantics against snnTorch's own recorded spikes, and
 //! compiled for chips against the float reference and the recorded decisions.
 
-use spikefab_chip::{Arch, Overflow, SpikeStream};
+mod common;
+
+use common::wide;
+use spikefab_chip::{Arch, SpikeStream};
 use spikefab_compiler::nir::NirGraph;
 use spikefab_compiler::sim::{simulate_timed, simulate_with, Semantics, Timing};
 use spikefab_compiler::{compile, lower::lower, Network};
@@ -104,15 +107,6 @@ fn chip_run(net: &Network, arch: &Arch, x: &[Vec<bool>]) -> Vec<Vec<bool>> {
     (0..x.len())
         .map(|t| (0..n).map(|k| dense[(t + lat) * n + k] != 0).collect())
         .collect()
-}
-
-fn wide() -> Arch {
-    let mut a = Arch::preset("loihi").unwrap();
-    a.name = "wide".into();
-    a.format.weight_bits = 16;
-    a.format.mixed_sign_weights_even = false;
-    a.format.current_overflow = Overflow::Saturate;
-    a
 }
 
 #[test]

@@ -162,24 +162,31 @@ fn compiled_snntorch_models() {
     }
 }
 
+/// Exports `p` with a testbench whose "expected" spikes are just the input:
+/// for tests of the files themselves, which never run the testbench.
+fn export_without_expectations(
+    p: &CoreProgram,
+    dir: &std::path::Path,
+    input: &SpikeStream,
+    steps: u32,
+) -> Result<spikefab_hdl::ExportSummary, spikefab_hdl::ExportError> {
+    let tb = Testbench {
+        input,
+        steps,
+        expected: input,
+    };
+    export(p, dir, Formats::default(), &tb)
+}
+
 #[test]
 fn a_parameter_that_does_not_fit_its_field_is_an_error() {
     let mut p = synthetic("loihi", 1, 8, 0, 9);
     p.cores[0].groups[0].vth[5] = 1 << 17; // one past the 17-bit threshold field
     let input = poisson_input(8, 5, 0.2, p.dt, 1);
     let dir = tempfile::tempdir().unwrap();
-    let e = export(
-        &p,
-        dir.path(),
-        Formats::default(),
-        &Testbench {
-            input: &input,
-            steps: 5,
-            expected: &input,
-        },
-    )
-    .unwrap_err()
-    .to_string();
+    let e = export_without_expectations(&p, dir.path(), &input, 5)
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("core 0 neuron 5") && e.contains("'vth'") && e.contains("131072"),
         "{e}"
@@ -191,17 +198,7 @@ fn memory_files_have_the_syntax_the_tools_expect() {
     let p = synthetic("fpga-small", 2, 8, 2, 11);
     let input = poisson_input(8, 10, 0.2, p.dt, 1);
     let dir = tempfile::tempdir().unwrap();
-    let summary = export(
-        &p,
-        dir.path(),
-        Formats::default(),
-        &Testbench {
-            input: &input,
-            steps: 10,
-            expected: &input,
-        },
-    )
-    .unwrap();
+    let summary = export_without_expectations(&p, dir.path(), &input, 10).unwrap();
     let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
     for m in summary
         .memories
@@ -250,17 +247,7 @@ fn yosys_synthesizes_the_reference_rtl() {
     let p = synthetic("fpga-small", 1, 8, 0, 13);
     let input = poisson_input(8, 5, 0.2, p.dt, 1);
     let dir = tempfile::tempdir().unwrap();
-    let summary = export(
-        &p,
-        dir.path(),
-        Formats::default(),
-        &Testbench {
-            input: &input,
-            steps: 5,
-            expected: &input,
-        },
-    )
-    .unwrap();
+    let summary = export_without_expectations(&p, dir.path(), &input, 5).unwrap();
     let s = cosim::run_yosys(dir.path()).unwrap();
     eprintln!(
         "yosys: {} generic cells, {} Xilinx cells, {} RAMB18 + {} RAMB36 (README estimate: {} RAMB18)",
