@@ -30,7 +30,7 @@ fn main() -> anyhow::Result<()> {
     let emu = Emulator::new(&compiled.program)?;
     for t in threads {
         let started = Instant::now();
-        let out = emu.run(&input, &RunConfig { steps, threads: t }, &|_| {})?;
+        let out = emu.run(&input, &RunConfig::new(steps, t), &|_| {})?;
         let wall = started.elapsed().as_secs_f64();
         let spikes = out.report.totals.spikes;
         let events = spikes * p16k::FAN_OUT as u64; // recurrent events, as the peers count them

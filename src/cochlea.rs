@@ -50,7 +50,7 @@ pub fn run(config: CochleaConfig, job: &CochleaJob) -> anyhow::Result<String> {
         s.push_str(&spikefab_cochlea::pipeline::snr_table(&audio, &config)?);
         return Ok(s);
     }
-    let enc = cochlea.encode(&audio);
+    let enc = cochlea.encode(&audio)?;
     let n = enc.audio.samples.len();
     let _ = writeln!(
         s,
@@ -142,5 +142,5 @@ pub fn spikes_for_program(path: &Path, dt: f64) -> anyhow::Result<SpikeStream> {
         samples_per_step: ((dt * 16000.0).round() as usize).max(1),
         ..CochleaConfig::default()
     };
-    Ok(Cochlea::new(config)?.encode(&audio).spikes)
+    Ok(Cochlea::new(config)?.encode(&audio)?.spikes)
 }

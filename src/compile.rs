@@ -148,10 +148,7 @@ pub fn fidelity(
             .map_err(anyhow::Error::msg)?;
         let out = emulator.run(
             &stream,
-            &spikefab_emulator::RunConfig {
-                steps: (steps + lat) as u32,
-                threads: 1,
-            },
+            &spikefab_emulator::RunConfig::new((steps + lat) as u32, 1),
             &|_| {},
         )?;
         let n = program.outputs.len();

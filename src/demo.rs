@@ -100,7 +100,7 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
     let first = &clips[0];
     let (audio, _) = Audio::read_wav(&dir.join("test").join(&first.file))?;
     let cochlea = Cochlea::new(enc.cochlea())?;
-    let encoded = cochlea.encode(&audio);
+    let encoded = cochlea.encode(&audio)?;
     let points: Vec<(f64, usize, f64)> = encoded
         .spikes
         .events()
@@ -147,7 +147,7 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
     let expected = spikefab_emulator::run(
         fpga,
         &input,
-        &spikefab_emulator::RunConfig { steps, threads: 1 },
+        &spikefab_emulator::RunConfig::new(steps, 1),
         &|_| {},
     )?;
     let hdl_dir = out.join("fpga");

@@ -31,15 +31,7 @@ pub fn export_hdl(job: &ExportJob) -> anyhow::Result<String> {
         Some(path) => crate::run::load_input(path, &p)?,
         None => default_input(&p, job.steps),
     };
-    let out = run(
-        &p,
-        &input,
-        &RunConfig {
-            steps: job.steps,
-            threads: 1,
-        },
-        &|_| {},
-    )?;
+    let out = run(&p, &input, &RunConfig::new(job.steps, 1), &|_| {})?;
     std::fs::create_dir_all(&job.out).with_context(|| format!("creating {}", job.out.display()))?;
     let tb = Testbench {
         input: &input,

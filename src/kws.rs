@@ -108,7 +108,7 @@ pub fn load_test_set(dir: &Path, enc: &Encoding) -> anyhow::Result<Vec<Clip>> {
         clips.push(Clip {
             file: file.to_string(),
             digit,
-            spikes: rows(&cochlea.encode(&audio).spikes, enc.steps),
+            spikes: rows(&cochlea.encode(&audio)?.spikes, enc.steps),
         });
     }
     Ok(clips)
@@ -184,7 +184,7 @@ pub fn evaluate(
     for c in clips {
         let steps = (c.spikes.len() + lat) as u32;
         let input = SpikeStream::from_rows(&c.spikes, steps, net.dt).map_err(anyhow::Error::msg)?;
-        let out = emu.run(&input, &RunConfig { steps, threads: 1 }, &|_| {})?;
+        let out = emu.run(&input, &RunConfig::new(steps, 1), &|_| {})?;
         let mut counts = vec![0usize; program.outputs.len()];
         for e in out.spikes.events() {
             counts[e.channel as usize] += 1;

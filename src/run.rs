@@ -85,10 +85,7 @@ pub fn run_and_write(
     let out = spikefab_emulator::run(
         program,
         input,
-        &RunConfig {
-            steps,
-            threads: opts.threads,
-        },
+        &RunConfig::new(steps, opts.threads),
         &|done| bar.set_position(done as u64),
     )?;
     let wall_s = started.elapsed().as_secs_f64();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 use crate::error::{ChipError, Result};
+use crate::limits::MAX_CORES;
 
 /// A whole chip (or a board of tiled chips).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -206,6 +207,25 @@ pub struct EventCosts {
     pub learning_update: EventCost,
 }
 
+impl EventCosts {
+    /// Every event cost with its field name (for validation and reports).
+    pub fn named(&self) -> [(&'static str, EventCost); 11] {
+        [
+            ("axon_in", self.axon_in),
+            ("synapse_dense", self.synapse_dense),
+            ("synapse_sparse", self.synapse_sparse),
+            ("neuron_update_active", self.neuron_update_active),
+            ("neuron_update_idle", self.neuron_update_idle),
+            ("spike_out", self.spike_out),
+            ("axon_out", self.axon_out),
+            ("hop_east_west", self.hop_east_west),
+            ("hop_north_south", self.hop_north_south),
+            ("hop_chip", self.hop_chip),
+            ("learning_update", self.learning_update),
+        ]
+    }
+}
+
 /// The presets shipped in `examples/arch/`, embedded at build time.
 const PRESETS: &[(&str, &str)] = &[
     ("loihi", include_str!("../../examples/arch/loihi.ron")),
@@ -282,6 +302,13 @@ impl Arch {
                 message,
             })
         };
+        crate::text::check_name("name", &self.name).or_else(bad)?;
+        crate::text::check(
+            "description",
+            &self.description,
+            crate::text::MAX_TEXT_CHARS,
+        )
+        .or_else(bad)?;
         let t = &self.topology;
         if t.tiles_x == 0
             || t.tiles_y == 0
@@ -290,6 +317,15 @@ impl Arch {
             || t.chips_y == 0
         {
             return bad("every topology dimension must be at least 1".into());
+        }
+        let cores = [t.tiles_x, t.tiles_y, t.cores_per_tile, t.chips_x, t.chips_y]
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64));
+        if cores.is_none_or(|n| n > MAX_CORES as u64) {
+            return bad(format!(
+                "topology: tiles_x × tiles_y × chips_x × chips_y × cores_per_tile is {}, more than the {MAX_CORES} cores spikefab emulates",
+                cores.map_or("beyond 2^64".into(), |n| n.to_string())
+            ));
         }
         let f = &self.format;
         if !(2..=16).contains(&f.weight_bits) {
@@ -317,6 +353,31 @@ impl Arch {
         }
         if self.core.max_delay > 255 {
             return bad("max_delay must be at most 255".into());
+        }
+        let finite_non_negative = |field: String, x: f64| {
+            if x.is_finite() && x >= 0.0 {
+                Ok(())
+            } else {
+                bad(format!("{field} is {x}; it must be a finite number ≥ 0"))
+            }
+        };
+        for (event, c) in self.costs.named() {
+            finite_non_negative(format!("costs.{event}.energy_pj"), c.energy_pj)?;
+            finite_non_negative(format!("costs.{event}.latency_ns"), c.latency_ns)?;
+        }
+        finite_non_negative(
+            "timing.static_power_mw_per_core".into(),
+            self.timing.static_power_mw_per_core,
+        )?;
+        for (k, &(_, ns)) in self.timing.barrier_ns.iter().enumerate() {
+            finite_non_negative(format!("timing.barrier_ns[{k}]"), ns)?;
+        }
+        if let Some(hz) = self.timing.clock_hz {
+            if !(hz.is_finite() && hz > 0.0) {
+                return bad(format!(
+                    "timing.clock_hz is {hz}; it must be a positive number of Hz"
+                ));
+            }
         }
         if self.timing.barrier_ns.is_empty() {
             return bad("timing.barrier_ns needs at least one (tiles, ns) point".into());
@@ -390,6 +451,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("my.ron") && e.contains("max_neuronz"), "{e}");
+    }
+
+    #[test]
+    fn non_finite_or_negative_costs_and_huge_meshes_are_refused_by_name() {
+        let src = Arch::preset_source("loihi").unwrap();
+        for (from, to, field) in [
+            ("energy_pj: 35.5", "energy_pj: NaN", "energy_pj is NaN"),
+            ("energy_pj: 35.5", "energy_pj: -1.0", "energy_pj is -1"),
+            ("energy_pj: 35.5", "energy_pj: inf", "energy_pj is inf"),
+            ("tiles_x: 8", "tiles_x: 4000000000", "topology"),
+            ("name: \"loihi\"", "name: \"loihi\\n$finish;\"", "name"),
+        ] {
+            assert!(src.contains(from), "{from}");
+            let e = Arch::from_ron_str(&src.replacen(from, to, 1), Path::new("a.ron"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(field), "{field}: {e}");
+        }
     }
 
     #[test]

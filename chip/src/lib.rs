@@ -30,9 +30,12 @@
 
 pub mod arch;
 pub mod error;
+pub mod limits;
 pub mod neuron;
+pub mod npy;
 pub mod program;
 pub mod spikes;
+pub mod text;
 
 pub use arch::{
     Arch, CoreLimits, DecayRule, EventCost, EventCosts, NumberFormat, Overflow, TileCoord, Timing,
@@ -43,30 +46,29 @@ pub use program::{
     CoreConfig, CoreProgram, LayerScale, NeuronGroup, NeuronModel, OutputPort, Provenance, Route,
     RouteTable, SynapseTable, PROGRAM_FORMAT_VERSION,
 };
-pub use spikes::{Spike, SpikeStream};
+pub use spikes::{load_samples, Merged, Samples, Spike, SpikeStream};
 
 use std::io::Write;
 use std::path::Path;
 
 /// Writes `bytes` to `path` via a temporary file in the same folder and a
-/// rename, so that a crash never leaves a half-written file behind.
+/// rename, so that a crash never leaves a half-written file behind. The
+/// temporary file has a random name and is created exclusively (a link
+/// planted under a predictable name cannot redirect the write), and it is
+/// removed on every error path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let io = |e| ChipError::io(path, e);
-    let mut f = std::fs::File::create(&tmp).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ChipError::io(path, e)
-    })
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".spikefab-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
 }

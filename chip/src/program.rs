@@ -280,6 +280,28 @@ impl CoreProgram {
                 self.dt
             ));
         }
+        let pv = &self.provenance;
+        let text = |field: &str, v: &str| {
+            crate::text::check(field, v, crate::text::MAX_TEXT_CHARS)
+                .map_err(ChipError::InvalidProgram)
+        };
+        text("provenance.source", &pv.source)?;
+        text("provenance.producer", &pv.producer)?;
+        if let Some(h) = &pv.source_sha256 {
+            if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return invalid(format!(
+                    "provenance.source_sha256 \"{}\" is not 64 hex digits",
+                    crate::text::escape(h)
+                ));
+            }
+        }
+        for (k, l) in pv.layers.iter().enumerate() {
+            crate::text::check_name(&format!("provenance.layers[{k}].name"), &l.name)
+                .map_err(ChipError::InvalidProgram)?;
+        }
+        if self.cores.is_empty() {
+            return invalid("the program uses no cores (an empty network?)".into());
+        }
         let n_phys = arch.topology.num_cores();
         let mut seen = vec![false; n_phys];
         let f = &arch.format;
@@ -347,6 +369,8 @@ impl CoreProgram {
             )?;
 
             for g in &core.groups {
+                crate::text::check_name(&format!("core {ci} group name"), &g.name)
+                    .map_err(ChipError::InvalidProgram)?;
                 let len = g.len();
                 if [g.dv.len(), g.bias_mant.len(), g.bias_exp.len(), g.vth.len()]
                     .iter()

@@ -9,14 +9,22 @@
 //!   (u32 timestep, u32 channel) pairs. All little-endian.
 //! - `.csv`: a `timestep,channel` header line then one event per line; the
 //!   channel count and length are the largest seen plus one.
-//! - `.npy`: a dense `[T, N]` array of 0/1 (bool, any int or float dtype),
-//!   C order. Written as `uint8`.
+//! - `.npy`: a dense `[T, N]` array of 0/1 (bool, any int or float dtype,
+//!   C or Fortran order). Written as `uint8`.
+//!
+//! A stream is a *set*: a channel fires at most once per timestep, as a
+//! binary spike channel (and a dense `.npy` array) can. Files that list an
+//! event twice are refused; encoders whose codes can coincide within one
+//! timestep build their stream with [`SpikeStream::merging`].
+//! Sizes are bounded by [`crate::limits`].
 
 use npyz::WriterBuilder;
 use std::io::Write;
 use std::path::Path;
 
 use crate::error::{ChipError, Result};
+use crate::limits::{MAX_CHANNELS, MAX_DENSE_CELLS, MAX_STEPS};
+use crate::npy::NumericArray;
 use crate::program::ext;
 
 const AER_MAGIC: &[u8; 6] = b"SFAER\0";
@@ -40,14 +48,123 @@ pub struct SpikeStream {
     events: Vec<Spike>,
 }
 
+/// A stream built from events that may coincide ([`SpikeStream::merging`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Merged {
+    pub stream: SpikeStream,
+    /// Events dropped because their `(timestep, channel)` was already listed.
+    pub merged: usize,
+    /// The first such event.
+    pub first_duplicate: Option<Spike>,
+}
+
+/// Checks a stream's declared size against [`crate::limits`].
+fn check_size(channels: u32, steps: u32) -> std::result::Result<(), String> {
+    if channels > MAX_CHANNELS {
+        return Err(format!(
+            "{channels} channels is more than the {MAX_CHANNELS} a spike stream may have"
+        ));
+    }
+    if steps > MAX_STEPS {
+        return Err(format!(
+            "{steps} timesteps is more than the {MAX_STEPS} a spike stream may have"
+        ));
+    }
+    Ok(())
+}
+
+/// Many spike trains of one length, `[sample][step][channel]`: sample inputs
+/// for `compile --inputs` and `simulate`, or recorded outputs.
+pub type Samples = Vec<Vec<Vec<bool>>>;
+
+/// Reads sample spike trains: a `.npy` of shape `[samples, steps, channels…]`
+/// (trailing dimensions flattened in C order) or, for any spike file, the one
+/// stream it holds. Values must be 0 or 1.
+pub fn load_samples(path: &Path) -> Result<Samples> {
+    let bad = |message: String| ChipError::SpikeFile {
+        path: path.to_path_buf(),
+        message,
+    };
+    if ext(path).as_deref() == Some("npy") {
+        let bytes = std::fs::read(path).map_err(|e| ChipError::io(path, e))?;
+        let a = NumericArray::from_npy(&bytes).map_err(bad)?;
+        if a.shape.len() >= 3 {
+            return samples_from_array(&a).map_err(bad);
+        }
+        let s = SpikeStream::from_array(&a).map_err(bad)?;
+        return Ok(vec![s.to_rows().map_err(bad)?]);
+    }
+    let s = SpikeStream::load(path)?;
+    Ok(vec![s.to_rows().map_err(bad)?])
+}
+
+fn samples_from_array(a: &NumericArray) -> std::result::Result<Samples, String> {
+    let (samples, steps) = (a.shape[0], a.shape[1]);
+    let channels: u64 = a.shape[2..].iter().product();
+    if samples == 0 || steps == 0 || channels == 0 {
+        return Err(format!(
+            "shape {:?} holds no spikes: expected [samples ≥ 1, steps ≥ 1, channels ≥ 1…]",
+            a.shape
+        ));
+    }
+    check_size(
+        channels.min(u32::MAX as u64 + 1) as u32,
+        steps.min(u32::MAX as u64 + 1) as u32,
+    )
+    .map_err(|e| format!("shape {:?}: {e}", a.shape))?;
+    if a.values.len() as u64 > MAX_DENSE_CELLS {
+        return Err(format!(
+            "shape {:?} has more than the {MAX_DENSE_CELLS} cells a dense spike matrix may hold",
+            a.shape
+        ));
+    }
+    a.check_binary()?;
+    let (steps, channels) = (steps as usize, channels as usize);
+    Ok(a.values
+        .chunks_exact(steps * channels)
+        .map(|sample| {
+            sample
+                .chunks_exact(channels)
+                .map(|row| row.iter().map(|&v| v == 1.0).collect())
+                .collect()
+        })
+        .collect())
+}
+
 impl SpikeStream {
-    /// Builds a stream; events are sorted and checked against `channels` and `steps`.
+    /// Builds a stream; events are sorted and checked against `channels` and
+    /// `steps` (and those against [`crate::limits`]). An event listed twice is an error.
     pub fn new(
         channels: u32,
         steps: u32,
         dt: f64,
-        mut events: Vec<Spike>,
+        events: Vec<Spike>,
     ) -> std::result::Result<Self, String> {
+        let s = Self::merging(channels, steps, dt, events)?;
+        if s.merged > 0 {
+            let dup = s.first_duplicate.expect("a merge has a first duplicate");
+            return Err(format!(
+                "event (t={}, channel={}) is listed more than once ({} duplicate events in all); a channel fires at most once per timestep",
+                dup.timestep, dup.channel, s.merged
+            ));
+        }
+        Ok(s.stream)
+    }
+
+    /// Builds a stream from events that may coincide, keeping one spike per
+    /// `(timestep, channel)`; says how many were merged.
+    pub fn merging(
+        channels: u32,
+        steps: u32,
+        dt: f64,
+        mut events: Vec<Spike>,
+    ) -> std::result::Result<Merged, String> {
+        check_size(channels, steps)?;
+        if !(dt.is_finite() && dt >= 0.0) {
+            return Err(format!(
+                "dt is {dt}, expected a non-negative number of seconds"
+            ));
+        }
         events.sort_unstable();
         if let Some(e) = events
             .iter()
@@ -58,11 +175,18 @@ impl SpikeStream {
                 e.timestep, e.channel
             ));
         }
-        Ok(SpikeStream {
-            channels,
-            steps,
-            dt,
-            events,
+        let before = events.len();
+        let first_duplicate = events.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]);
+        events.dedup();
+        Ok(Merged {
+            merged: before - events.len(),
+            first_duplicate,
+            stream: SpikeStream {
+                channels,
+                steps,
+                dt,
+                events,
+            },
         })
     }
 
@@ -106,19 +230,46 @@ impl SpikeStream {
         self.events.is_empty()
     }
 
-    /// `offsets[t] .. offsets[t + 1]` indexes the events of timestep `t`.
-    pub fn step_offsets(&self) -> Vec<usize> {
-        let mut off = vec![0usize; self.steps as usize + 1];
-        for e in &self.events {
-            off[e.timestep as usize + 1] += 1;
+    /// The events of timestep `t`, found from `*cursor` onward, which it
+    /// advances: walking the steps in order costs O(events) in all and no
+    /// memory per step (a file's step count alone never decides an allocation).
+    pub fn events_at(&self, t: u32, cursor: &mut usize) -> &[Spike] {
+        let ev = &self.events;
+        while *cursor < ev.len() && ev[*cursor].timestep < t {
+            *cursor += 1;
         }
-        for t in 0..self.steps as usize {
-            off[t + 1] += off[t];
+        let start = *cursor;
+        let mut end = start;
+        while end < ev.len() && ev[end].timestep == t {
+            end += 1;
         }
-        off
+        &ev[start..end]
     }
 
-    /// Dense `[steps][channels]` 0/1 matrix, row-major.
+    /// Cells of the dense matrix, checked against [`MAX_DENSE_CELLS`].
+    pub fn dense_cells(&self) -> std::result::Result<u64, String> {
+        let cells = self.steps as u64 * self.channels as u64;
+        if cells > MAX_DENSE_CELLS {
+            return Err(format!(
+                "{} steps × {} channels is {cells} cells, more than the {MAX_DENSE_CELLS} a dense spike matrix may hold",
+                self.steps, self.channels
+            ));
+        }
+        Ok(cells)
+    }
+
+    /// Dense `[steps][channels]` rows (for the float reference), bounded by [`MAX_DENSE_CELLS`].
+    pub fn to_rows(&self) -> std::result::Result<Vec<Vec<bool>>, String> {
+        self.dense_cells()?;
+        let mut rows = vec![vec![false; self.channels as usize]; self.steps as usize];
+        for e in &self.events {
+            rows[e.timestep as usize][e.channel as usize] = true;
+        }
+        Ok(rows)
+    }
+
+    /// Dense `[steps][channels]` 0/1 matrix, row-major. For streams this
+    /// program made (outputs); check [`Self::dense_cells`] first for others.
     pub fn to_dense(&self) -> Vec<u8> {
         let mut m = vec![0u8; self.steps as usize * self.channels as usize];
         for e in &self.events {
@@ -212,6 +363,7 @@ impl SpikeStream {
                 "dt at byte 16 is {dt}, expected a non-negative number of seconds"
             ));
         }
+        check_size(channels, steps).map_err(|e| format!("header at byte 8: {e}"))?;
         let mut events = Vec::with_capacity(count as usize);
         for (k, chunk) in body.chunks_exact(8).enumerate() {
             let e = Spike {
@@ -261,7 +413,15 @@ impl SpikeStream {
             let parse = |s: Option<&str>| s.and_then(|s| s.trim().parse::<u32>().ok());
             let mut f = line.split(',');
             match (parse(f.next()), parse(f.next()), f.next()) {
-                (Some(timestep), Some(channel), None) => events.push(Spike { timestep, channel }),
+                (Some(timestep), Some(channel), None) => {
+                    if timestep >= MAX_STEPS || channel >= MAX_CHANNELS {
+                        return Err(format!(
+                            "line {}: (t={timestep}, channel={channel}) lies beyond the {MAX_STEPS} steps × {MAX_CHANNELS} channels a spike stream may have",
+                            i + 1
+                        ));
+                    }
+                    events.push(Spike { timestep, channel })
+                }
                 _ => {
                     return Err(format!(
                     "line {}: '{line}' is not 'timestep,channel' with two non-negative integers",
@@ -292,94 +452,36 @@ impl SpikeStream {
     }
 
     pub fn from_npy(b: &[u8]) -> std::result::Result<Self, String> {
-        use npyz::{DType, TypeChar};
-        let npy = npyz::NpyFile::new(b).map_err(|e| format!("not a valid .npy file: {e}"))?;
-        let shape = npy.shape().to_vec();
+        Self::from_array(&NumericArray::from_npy(b)?)
+    }
+
+    /// A `[timesteps, channels]` array of 0/1 as a stream.
+    fn from_array(a: &NumericArray) -> std::result::Result<Self, String> {
+        let shape = &a.shape;
         if shape.len() != 2 {
             return Err(format!(
                 "array has shape {shape:?}; expected 2 dimensions [timesteps, channels]"
             ));
         }
-        if npy.order() != npyz::Order::C {
-            return Err("array is in Fortran order; save it with numpy.ascontiguousarray".into());
-        }
         let (steps, channels) = (shape[0], shape[1]);
-        if steps > u32::MAX as u64 || channels > u32::MAX as u64 {
-            return Err(format!("shape {shape:?} is too large"));
-        }
-        let expected = steps.saturating_mul(channels);
-        let available = b.len() as u64;
-        let DType::Plain(ts) = npy.dtype() else {
-            return Err("structured dtypes are not spike arrays; use bool, int or float".into());
-        };
-        let size = ts.size_field();
-        if available < expected.saturating_mul(size) {
+        if steps > MAX_STEPS as u64 || channels > MAX_CHANNELS as u64 {
             return Err(format!(
-                "truncated: shape {shape:?} of {size}-byte values needs {} data bytes, the file has {available} in all",
-                expected.saturating_mul(size)
+                "shape {shape:?} is beyond the {MAX_STEPS} steps × {MAX_CHANNELS} channels a spike stream may have"
             ));
         }
-        let truncated = |e: std::io::Error| format!("could not read the array data: {e}");
-        let values: Vec<f64> = match (ts.type_char(), size) {
-            (TypeChar::Bool, 1) => npy
-                .into_vec::<bool>()
-                .map_err(truncated)?
-                .into_iter()
-                .map(|x| x as u8 as f64)
-                .collect(),
-            (TypeChar::Uint, 1) => to_f64(npy.into_vec::<u8>().map_err(truncated)?),
-            (TypeChar::Uint, 2) => to_f64(npy.into_vec::<u16>().map_err(truncated)?),
-            (TypeChar::Uint, 4) => to_f64(npy.into_vec::<u32>().map_err(truncated)?),
-            (TypeChar::Uint, 8) => npy
-                .into_vec::<u64>()
-                .map_err(truncated)?
-                .into_iter()
-                .map(|x| x as f64)
-                .collect(),
-            (TypeChar::Int, 1) => to_f64(npy.into_vec::<i8>().map_err(truncated)?),
-            (TypeChar::Int, 2) => to_f64(npy.into_vec::<i16>().map_err(truncated)?),
-            (TypeChar::Int, 4) => to_f64(npy.into_vec::<i32>().map_err(truncated)?),
-            (TypeChar::Int, 8) => npy
-                .into_vec::<i64>()
-                .map_err(truncated)?
-                .into_iter()
-                .map(|x| x as f64)
-                .collect(),
-            (TypeChar::Float, 4) => to_f64(npy.into_vec::<f32>().map_err(truncated)?),
-            (TypeChar::Float, 8) => npy.into_vec::<f64>().map_err(truncated)?,
-            (c, s) => {
-                return Err(format!(
-                    "dtype {c:?} of {s} bytes is not a spike array; use bool, int or float"
-                ))
-            }
-        };
-        if values.len() as u64 != expected {
-            return Err(format!(
-                "array has {} values, its shape {shape:?} needs {expected}",
-                values.len()
-            ));
-        }
-        let mut events = Vec::new();
-        for (k, &x) in values.iter().enumerate() {
-            if x == 1.0 {
-                events.push(Spike {
-                    timestep: (k as u64 / channels) as u32,
-                    channel: (k as u64 % channels) as u32,
-                });
-            } else if x != 0.0 {
-                return Err(format!(
-                    "value {x} at [{}, {}] is not 0 or 1: spike arrays hold one spike per (timestep, channel) at most",
-                    k as u64 / channels,
-                    k as u64 % channels
-                ));
-            }
-        }
+        a.check_binary()?;
+        let events = a
+            .values
+            .iter()
+            .enumerate()
+            .filter(|(_, &x)| x == 1.0)
+            .map(|(k, _)| Spike {
+                timestep: (k as u64 / channels) as u32,
+                channel: (k as u64 % channels) as u32,
+            })
+            .collect();
         Self::new(channels as u32, steps as u32, 0.0, events)
     }
-}
-
-fn to_f64<T: Into<f64>>(v: Vec<T>) -> Vec<f64> {
-    v.into_iter().map(Into::into).collect()
 }
 
 #[cfg(test)]

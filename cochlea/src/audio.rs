@@ -4,6 +4,12 @@ use std::path::Path;
 
 use crate::error::{CochleaError, Result};
 
+/// Sample rates a WAV file may declare.
+pub const WAV_RATES: std::ops::RangeInclusive<u32> = 1000..=768_000;
+/// Frames (samples per channel) of one WAV file read whole: 2^28 (about
+/// 4.7 hours at 16 kHz; 2 GiB as f64).
+pub const MAX_WAV_FRAMES: u64 = 1 << 28;
+
 /// Mono audio in [−1, 1].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Audio {
@@ -30,12 +36,33 @@ impl Audio {
             path: path.to_path_buf(),
             message,
         };
+        let file_len = std::fs::metadata(path)
+            .map_err(|e| bad(e.to_string()))?
+            .len();
         let reader = hound::WavReader::open(path).map_err(|e| bad(e.to_string()))?;
         let spec = reader.spec();
-        if spec.channels == 0 || spec.sample_rate == 0 {
+        if spec.channels == 0 || !WAV_RATES.contains(&spec.sample_rate) {
             return Err(bad(format!(
-                "header declares {} channels at {} Hz",
-                spec.channels, spec.sample_rate
+                "header declares {} channels at {} Hz; spikefab reads 1 or more channels at {}..={} Hz",
+                spec.channels,
+                spec.sample_rate,
+                WAV_RATES.start(),
+                WAV_RATES.end()
+            )));
+        }
+        // The header's sample count decides the allocation: hold it to the file and a bound.
+        let declared = reader.len() as u64;
+        let bytes_per_sample = (spec.bits_per_sample as u64).div_ceil(8).max(1);
+        if declared.saturating_mul(bytes_per_sample) > file_len {
+            return Err(bad(format!(
+                "header declares {declared} samples ({} bytes), but the file has {file_len} bytes",
+                declared.saturating_mul(bytes_per_sample)
+            )));
+        }
+        if declared / spec.channels as u64 > MAX_WAV_FRAMES {
+            return Err(bad(format!(
+                "{} frames is more than the {MAX_WAV_FRAMES} spikefab reads at once",
+                declared / spec.channels as u64
             )));
         }
         let interleaved: Vec<f64> = match spec.sample_format {

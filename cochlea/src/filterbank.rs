@@ -81,7 +81,9 @@ impl Cochleagram {
                 channel: k as u32,
             })
         });
-        SpikeStream::new(self.channels.len() as u32, steps, dt, events)
+        // A channel fires once per step at most: with coarse steps its spikes merge.
+        SpikeStream::merging(self.channels.len() as u32, steps, dt, events)
             .expect("spikes lie within the audio")
+            .stream
     }
 }

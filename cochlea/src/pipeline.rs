@@ -55,6 +55,82 @@ impl Default for CochleaConfig {
     }
 }
 
+/// Bounds on a cochlea's settings (see `docs/reliability.md`).
+pub const MAX_KERNELS: usize = 128;
+pub const MAX_LEVELS: u16 = 1024;
+pub const FS_RANGE: std::ops::RangeInclusive<u32> = 1000..=192_000;
+/// Kernels × samples of one whole-clip encoding (its correlation table holds
+/// that many f64s); longer clips are encoded in frames (`frame_s`).
+pub const MAX_KERNEL_SAMPLES: u64 = 1 << 28;
+
+impl CochleaConfig {
+    /// Checks every setting against its range; errors name the setting.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(CochleaError::Config(m));
+        if !FS_RANGE.contains(&self.fs) {
+            return bad(format!(
+                "fs is {} Hz; the model rate must lie in {}..={} Hz",
+                self.fs,
+                FS_RANGE.start(),
+                FS_RANGE.end()
+            ));
+        }
+        let fs = self.fs as f64;
+        if !(1..=MAX_KERNELS).contains(&self.kernels) {
+            return bad(format!(
+                "kernels is {}; it must lie in 1..={MAX_KERNELS}",
+                self.kernels
+            ));
+        }
+        if !(1..=MAX_LEVELS).contains(&self.levels.count) {
+            return bad(format!(
+                "levels is {}; it must lie in 1..={MAX_LEVELS}",
+                self.levels.count
+            ));
+        }
+        let l = &self.levels;
+        if !(l.top.is_finite() && l.top > 0.0 && l.range_db.is_finite() && l.range_db > 0.0) {
+            return bad(format!(
+                "levels: top {} and range_db {} must be positive numbers",
+                l.top, l.range_db
+            ));
+        }
+        if !(self.rate.is_finite() && (0.0..=fs).contains(&self.rate)) {
+            return bad(format!(
+                "rate is {} spikes/s; it must lie in 0..={fs} (at most one spike per sample at {} Hz)",
+                self.rate, self.fs
+            ));
+        }
+        if !(self.f_lo.is_finite() && self.f_lo > 0.0 && self.f_lo < fs / 2.0) {
+            return bad(format!(
+                "f_lo is {} Hz; the lowest centre frequency must lie in (0, fs/2 = {} Hz)",
+                self.f_lo,
+                fs / 2.0
+            ));
+        }
+        if self.samples_per_step == 0 || self.samples_per_step > 60 * self.fs as usize {
+            return bad(format!(
+                "a time step of {} samples is outside 1 sample ..= 60 s",
+                self.samples_per_step
+            ));
+        }
+        if let Some(f) = self.frame_s {
+            if !(f.is_finite() && f * fs >= 1.0 && f <= 3600.0) {
+                return bad(format!(
+                    "frame is {f} s; it must be at least one sample (1/fs) and at most 3600 s"
+                ));
+            }
+            if (self.kernels as f64 * f * fs) > MAX_KERNEL_SAMPLES as f64 {
+                return bad(format!(
+                    "frame {f} s × {} kernels exceeds {MAX_KERNEL_SAMPLES} kernel-samples; use shorter frames",
+                    self.kernels
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A configured cochlea, its dictionary built once.
 pub struct Cochlea {
     pub config: CochleaConfig,
@@ -72,23 +148,7 @@ pub struct Encoded {
 
 impl Cochlea {
     pub fn new(config: CochleaConfig) -> Result<Self> {
-        if config.kernels == 0
-            || config.fs < 1000
-            || !config.rate.is_finite()
-            || config.rate < 0.0
-            || config.levels.count == 0
-        {
-            return Err(CochleaError::Config(format!(
-                "need ≥ 1 kernel, ≥ 1 level, a sample rate ≥ 1 kHz and a non-negative rate; got {} kernels, {} levels, {} Hz, {} spikes/s",
-                config.kernels, config.levels.count, config.fs, config.rate
-            )));
-        }
-        if config.f_lo <= 0.0 || config.f_lo >= config.fs as f64 / 2.0 {
-            return Err(CochleaError::Config(format!(
-                "the lowest centre frequency {} Hz must lie in (0, fs/2)",
-                config.f_lo
-            )));
-        }
+        config.validate()?;
         let fs = config.fs as f64;
         let dictionary = Dictionary::gammatone(
             fs,
@@ -116,8 +176,36 @@ impl Cochlea {
         }
     }
 
+    /// Checks that `audio` is not too long to encode in one piece (see
+    /// [`MAX_KERNEL_SAMPLES`]; streaming with `frame_s` has no such bound
+    /// beyond holding the audio).
+    pub fn check_length(&self, audio: &Audio) -> Result<()> {
+        let samples = audio.samples.len() as f64 * self.config.fs as f64 / audio.rate.max(1) as f64;
+        let cells = samples * self.config.kernels as f64;
+        if samples > crate::audio::MAX_WAV_FRAMES as f64 {
+            return Err(CochleaError::Config(format!(
+                "{:.1} s of audio is {samples:.0} samples at {} Hz, more than the {} spikefab holds at once",
+                audio.duration_s(),
+                self.config.fs,
+                crate::audio::MAX_WAV_FRAMES
+            )));
+        }
+        let streamed = self.config.frame_s.is_some()
+            && !self.config.fixed_point
+            && self.config.mode == Mode::Spiketrum;
+        if !streamed && cells > MAX_KERNEL_SAMPLES as f64 {
+            return Err(CochleaError::Config(format!(
+                "{:.1} s of audio × {} kernels is {cells:.0} kernel-samples, more than the {MAX_KERNEL_SAMPLES} one encoding may hold; encode it in frames (--frame)",
+                audio.duration_s(),
+                self.config.kernels
+            )));
+        }
+        Ok(())
+    }
+
     /// Resamples to the model rate and encodes.
-    pub fn encode(&self, audio: &Audio) -> Encoded {
+    pub fn encode(&self, audio: &Audio) -> Result<Encoded> {
+        self.check_length(audio)?;
         let audio = audio.resampled(self.config.fs);
         let n = audio.samples.len();
         let budget = (self.config.rate * audio.duration_s()).round() as usize;
@@ -130,11 +218,11 @@ impl Cochlea {
                     self.config.f_lo,
                 );
                 let spikes = cg.spikes(budget, self.config.samples_per_step);
-                Encoded {
+                Ok(Encoded {
                     audio,
                     spikes,
                     codes: Vec::new(),
-                }
+                })
             }
             Mode::Spiketrum => {
                 let codes = if self.config.fixed_point {
@@ -154,11 +242,11 @@ impl Cochlea {
                     }
                 };
                 let spikes = self.place_code().to_spikes(&codes, n);
-                Encoded {
+                Ok(Encoded {
                     audio,
                     spikes,
                     codes,
-                }
+                })
             }
         }
     }
@@ -206,11 +294,11 @@ pub fn snr_table(audio: &Audio, base: &CochleaConfig) -> Result<String> {
             fixed_point: true,
             ..base.clone()
         })?;
-        let e = float.encode(audio);
+        let e = float.encode(audio)?;
         let n = e.audio.samples.len();
         let from_codes = snr_db(&e.audio.samples, &decode(&e.codes, &float.dictionary, n));
         let from_spikes = snr_db(&e.audio.samples, &float.decode(&e.spikes, n).samples);
-        let f = fixed.encode(audio);
+        let f = fixed.encode(audio)?;
         let fixed_spikes = snr_db(&f.audio.samples, &fixed.decode(&f.spikes, n).samples);
         let _ = writeln!(
             s,
@@ -218,7 +306,7 @@ pub fn snr_table(audio: &Audio, base: &CochleaConfig) -> Result<String> {
         );
     }
     let cochlea = Cochlea::new(base.clone())?;
-    let e = cochlea.encode(audio);
+    let e = cochlea.encode(audio)?;
     let _ = writeln!(
         s,
         "\nAt {:.0} spikes/s, decoded from the spike stream:\n",

@@ -90,7 +90,9 @@ impl PlaceCode {
             + self.levels.level(c.amplitude.abs()) as u32
     }
 
-    /// One spike per code; `samples` is the audio length.
+    /// One spike per code; `samples` is the audio length. Codes that land on
+    /// the same channel in the same step (possible only with coarse steps)
+    /// merge into one spike: a channel fires at most once per step.
     pub fn to_spikes(&self, codes: &[Code], samples: usize) -> SpikeStream {
         let sps = self.samples_per_step.max(1);
         let steps = samples.div_ceil(sps) as u32;
@@ -101,8 +103,9 @@ impl PlaceCode {
                 channel: self.channel(c),
             })
             .collect();
-        SpikeStream::new(self.channels(), steps, self.dt(), events)
+        SpikeStream::merging(self.channels(), steps, self.dt(), events)
             .expect("codes lie within the audio")
+            .stream
     }
 
     /// The codes a spike stream stands for (quantized amplitudes; with coarse

@@ -10,7 +10,7 @@ use spikefab_cochlea::{Audio, Cochlea, CochleaConfig, Mode};
 fn speech_decodes_from_spikes_alone_at_1000_per_second() {
     let a = word();
     let c = Cochlea::new(CochleaConfig::default()).unwrap();
-    let e = c.encode(&a);
+    let e = c.encode(&a).unwrap();
     assert_eq!(e.spikes.len(), (1000.0 * a.duration_s()).round() as usize);
     assert_eq!(e.spikes.channels, 40 * 2 * 48);
     let y = c.decode(&e.spikes, a.samples.len());
@@ -27,7 +27,7 @@ fn other_sample_rates_are_resampled_and_keep_the_exact_budget() {
         ..CochleaConfig::default()
     })
     .unwrap();
-    let e = c.encode(&a);
+    let e = c.encode(&a).unwrap();
     assert_eq!(e.audio.rate, 16000);
     assert_eq!(
         e.spikes.len(),
@@ -52,7 +52,7 @@ fn streaming_frames_cost_little_snr() {
         ..CochleaConfig::default()
     })
     .unwrap();
-    let (ew, ef) = (whole.encode(&a), framed.encode(&a));
+    let (ew, ef) = (whole.encode(&a).unwrap(), framed.encode(&a).unwrap());
     assert_eq!(ew.spikes.len(), ef.spikes.len());
     let n = a.samples.len();
     let sw = snr_db(&a.samples, &whole.decode(&ew.spikes, n).samples);
@@ -73,7 +73,7 @@ fn filterbank_mode_hits_the_rate_and_favours_loud_bands() {
         ..CochleaConfig::default()
     })
     .unwrap();
-    let e = c.encode(&a);
+    let e = c.encode(&a).unwrap();
     let target = 2000.0 * a.duration_s();
     assert!(
         (e.spikes.len() as f64 - target).abs() <= 0.02 * target,
@@ -88,7 +88,7 @@ fn filterbank_mode_hits_the_rate_and_favours_loud_bands() {
             .collect(),
         rate: 16000,
     };
-    let e = c.encode(&tone);
+    let e = c.encode(&tone).unwrap();
     let mut per = vec![0usize; 32];
     for s in e.spikes.events() {
         per[s.channel as usize] += 1;

@@ -110,10 +110,7 @@ fn agreement(net: &Network, arch: &Arch, input: &[Vec<bool>]) -> (f64, usize) {
     let chip = run(
         p,
         &stream,
-        &RunConfig {
-            steps: (steps + lat) as u32,
-            threads: 2,
-        },
+        &RunConfig::new((steps + lat) as u32, 2),
         &|_| {},
     )
     .unwrap();

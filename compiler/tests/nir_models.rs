@@ -92,16 +92,7 @@ fn chip_run(net: &Network, arch: &Arch, x: &[Vec<bool>]) -> Vec<Vec<bool>> {
     let lat = p.provenance.output_latency_steps as usize;
     let steps = x.len() + lat;
     let stream = SpikeStream::from_rows(x, steps as u32, net.dt).unwrap();
-    let out = run(
-        p,
-        &stream,
-        &RunConfig {
-            steps: steps as u32,
-            threads: 1,
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let out = run(p, &stream, &RunConfig::new(steps as u32, 1), &|_| {}).unwrap();
     let dense = out.spikes.to_dense();
     let n = p.outputs.len();
     (0..x.len())

@@ -20,14 +20,7 @@ fn emulate(c: &mut Criterion) {
     // Validation happens once, as for a user who runs one program on many inputs.
     let emulator = Emulator::new(&program).expect("the benchmark program is valid");
     let probe = emulator
-        .run(
-            &input,
-            &RunConfig {
-                steps: STEPS,
-                threads: 1,
-            },
-            &|_| {},
-        )
+        .run(&input, &RunConfig::new(STEPS, 1), &|_| {})
         .expect("benchmark program runs");
     let events = probe.report.totals.synaptic_ops;
     eprintln!(
@@ -48,14 +41,7 @@ fn emulate(c: &mut Criterion) {
             |b, &threads| {
                 b.iter(|| {
                     emulator
-                        .run(
-                            &input,
-                            &RunConfig {
-                                steps: STEPS,
-                                threads,
-                            },
-                            &|_| {},
-                        )
+                        .run(&input, &RunConfig::new(STEPS, threads), &|_| {})
                         .expect("runs")
                 })
             },

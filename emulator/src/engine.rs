@@ -17,7 +17,6 @@
 //! single explicit point where cores communicate — the place an MPI backend
 //! would exchange spikes between processes.
 
-use bitvec::prelude::*;
 use std::sync::{Barrier, Mutex};
 
 use spikefab_chip::neuron::Fixed;
@@ -26,7 +25,7 @@ use spikefab_chip::{CoreProgram, Spike, SpikeStream};
 use crate::core::{Arrival, CoreState};
 use crate::counters::Counters;
 use crate::noc::Mesh;
-use crate::report::{Report, StepRecord};
+use crate::report::{Report, StepRecord, StepTotals};
 use crate::EmulatorError;
 
 /// How to run a program.
@@ -36,6 +35,20 @@ pub struct RunConfig {
     pub steps: u32,
     /// Worker threads (capped at the number of cores; 0 means 1).
     pub threads: usize,
+    /// Keep one [`StepRecord`] per step in the report (memory and report size
+    /// grow with the run; the totals never need them).
+    pub record_steps: bool,
+}
+
+impl RunConfig {
+    /// `steps` steps on `threads` workers, without per-step records.
+    pub fn new(steps: u32, threads: usize) -> Self {
+        RunConfig {
+            steps,
+            threads,
+            record_steps: false,
+        }
+    }
 }
 
 /// What a run produces.
@@ -82,8 +95,8 @@ struct Shared<'p> {
     /// Program core → output channel of each neuron (u32::MAX: not an output).
     out_channel: Vec<Vec<u32>>,
     input: &'p SpikeStream,
-    input_offsets: Vec<usize>,
     steps: u32,
+    record_steps: bool,
     n_outputs: usize,
     barrier_ns: f64,
 }
@@ -93,8 +106,13 @@ struct Worker<'p> {
     cores: Vec<CoreState<'p>>,
     outboxes: Vec<Vec<Message>>,
     link_load: Vec<u32>,
-    outputs: BitVec,
-    /// Worker 0 only: the per-step records and a scratch link-load sum.
+    /// Output-port spikes of this worker's cores, in step order.
+    outputs: Vec<Spike>,
+    /// Where this worker is in the input's (time-sorted) events.
+    input_cursor: usize,
+    /// Worker 0 only: latency totals, the per-step records if asked for, and a
+    /// scratch link-load sum.
+    step_totals: StepTotals,
     records: Vec<StepRecord>,
     link_sum: Vec<u32>,
 }
@@ -139,6 +157,13 @@ fn run_validated(
     cfg: &RunConfig,
     progress: &(dyn Fn(u32) + Sync),
 ) -> Result<RunOutput, EmulatorError> {
+    if cfg.steps > spikefab_chip::limits::MAX_STEPS {
+        return Err(EmulatorError::Input(format!(
+            "{} steps is more than the {} a run may have",
+            cfg.steps,
+            spikefab_chip::limits::MAX_STEPS
+        )));
+    }
     if input.channels as usize > program.num_input_channels() {
         return Err(EmulatorError::Input(format!(
             "the input has {} channels, but the program has {} input ports",
@@ -186,8 +211,8 @@ fn run_validated(
         local,
         out_channel,
         input,
-        input_offsets: input.step_offsets(),
         steps: cfg.steps,
+        record_steps: cfg.record_steps,
         n_outputs: program.outputs.len(),
         barrier_ns: arch.barrier_ns(active_tiles.len()),
         mesh,
@@ -221,8 +246,10 @@ fn run_validated(
             cores: Vec::new(),
             outboxes: make_outboxes(id),
             link_load: vec![0; n_links],
-            outputs: bitvec![0; cfg.steps as usize * shared.n_outputs],
-            records: Vec::with_capacity(if id == 0 {
+            outputs: Vec::new(),
+            input_cursor: 0,
+            step_totals: StepTotals::default(),
+            records: Vec::with_capacity(if id == 0 && cfg.record_steps {
                 cfg.steps.max(1) as usize
             } else {
                 0
@@ -296,8 +323,10 @@ impl<'p> Worker<'p> {
                 for &n in &core.spiked {
                     let ch = out[n as usize];
                     if ch != u32::MAX {
-                        self.outputs
-                            .set(t as usize * sh.n_outputs + ch as usize, true);
+                        self.outputs.push(Spike {
+                            timestep: t,
+                            channel: ch,
+                        });
                     }
                     for r in core.cfg.routes.of(n as usize) {
                         c.messages_out += 1;
@@ -339,11 +368,7 @@ impl<'p> Worker<'p> {
                 }
             }
             // Input events of step t; an input shorter than the run simply ends.
-            let events = match sh.input_offsets.get(t as usize + 1) {
-                Some(&end) => &sh.input.events()[sh.input_offsets[t as usize]..end],
-                None => &[],
-            };
-            for e in events {
+            for e in sh.input.events_at(t, &mut self.input_cursor) {
                 for r in sh.program.inputs.of(e.channel as usize) {
                     if sh.owner[r.core as usize] == self.id {
                         self.cores[sh.local[r.core as usize]].inbox.push(Arrival {
@@ -380,14 +405,18 @@ impl<'p> Worker<'p> {
         } else {
             0.0
         };
-        self.records.push(StepRecord {
+        let record = StepRecord {
             counters: total.counters,
             max_link_load: self.link_sum.iter().copied().max().unwrap_or(0),
             core_ns: total.max_core_ns,
             noc_ns,
             barrier_ns: sh.barrier_ns,
             latency_ns: total.max_core_ns + noc_ns + sh.barrier_ns,
-        });
+        };
+        self.step_totals.add(&record);
+        if sh.record_steps {
+            self.records.push(record);
+        }
     }
 }
 
@@ -417,25 +446,20 @@ fn assemble(
     mut workers: Vec<Worker>,
     cfg: &RunConfig,
 ) -> RunOutput {
-    let mut outputs = bitvec![0; cfg.steps as usize * sh.n_outputs];
-    for w in &workers {
-        outputs |= &w.outputs;
-    }
-    let events: Vec<Spike> = outputs
-        .iter_ones()
-        .map(|k| Spike {
-            timestep: (k / sh.n_outputs) as u32,
-            channel: (k % sh.n_outputs) as u32,
-        })
+    let events: Vec<Spike> = workers
+        .iter_mut()
+        .flat_map(|w| std::mem::take(&mut w.outputs))
         .collect();
+    // A neuron is one output port at most and fires once per step: no duplicates.
     let spikes = SpikeStream::new(sh.n_outputs as u32, cfg.steps, program.dt, events)
         .expect("output spikes lie within the run");
     let records = std::mem::take(&mut workers[0].records);
+    let totals = workers[0].step_totals;
     let cores: Vec<_> = workers
         .iter()
         .flat_map(|w| w.cores.iter())
         .map(|c| (c.totals, c.busy_ns))
         .collect();
-    let report = Report::new(program, cfg.steps, records, &cores);
+    let report = Report::new(program, cfg.steps, totals, records, &cores);
     RunOutput { spikes, report }
 }

@@ -24,7 +24,7 @@
 //! net.input_fanout = 8;
 //! let program = net.build();
 //! let input = poisson_input(8, 50, 0.1, program.dt, 1);
-//! let out = run(&program, &input, &RunConfig { steps: 50, threads: 2 }, &|_| {}).unwrap();
+//! let out = run(&program, &input, &RunConfig::new(50, 2), &|_| {}).unwrap();
 //! assert!(out.report.totals.spikes > 0);
 //! assert!(out.report.energy.total_pj > 0.0 && out.report.latency.total_ns > 0.0);
 //! ```

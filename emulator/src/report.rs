@@ -25,7 +25,30 @@ pub struct Report {
     pub latency: Latency,
     pub neurobench: NeuroBench,
     pub cores: Vec<CoreReport>,
+    /// One record per step when the run asked for them (`RunConfig::record_steps`,
+    /// `spikefab run --per-step`); empty otherwise.
     pub per_step: Vec<StepRecord>,
+}
+
+/// The latency parts summed over a run's steps, kept as it goes so that no
+/// per-step record is needed for the totals.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StepTotals {
+    pub latency_ns: f64,
+    pub max_step_ns: f64,
+    pub core_ns: f64,
+    pub noc_ns: f64,
+    pub barrier_ns: f64,
+}
+
+impl StepTotals {
+    pub fn add(&mut self, r: &StepRecord) {
+        self.latency_ns += r.latency_ns;
+        self.max_step_ns = self.max_step_ns.max(r.latency_ns);
+        self.core_ns += r.core_ns;
+        self.noc_ns += r.noc_ns;
+        self.barrier_ns += r.barrier_ns;
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -121,6 +144,7 @@ impl Report {
     pub(crate) fn new(
         p: &CoreProgram,
         steps: u32,
+        step_totals: StepTotals,
         per_step: Vec<StepRecord>,
         cores: &[(Counters, f64)],
     ) -> Report {
@@ -129,7 +153,7 @@ impl Report {
         for (c, _) in cores {
             totals += *c;
         }
-        let total_ns: f64 = per_step.iter().map(|s| s.latency_ns).sum();
+        let total_ns = step_totals.latency_ns;
         let static_per_core_pj = arch.timing.static_power_mw_per_core * total_ns; // mW · ns = pJ
         let mut energy = totals.energy(&arch.costs);
         energy.static_pj = static_per_core_pj * cores.len() as f64;
@@ -203,10 +227,10 @@ impl Report {
                 } else {
                     0.0
                 },
-                max_step_ns: per_step.iter().map(|s| s.latency_ns).fold(0.0, f64::max),
-                core_ns: per_step.iter().map(|s| s.core_ns).sum(),
-                noc_ns: per_step.iter().map(|s| s.noc_ns).sum(),
-                barrier_ns: per_step.iter().map(|s| s.barrier_ns).sum(),
+                max_step_ns: step_totals.max_step_ns,
+                core_ns: step_totals.core_ns,
+                noc_ns: step_totals.noc_ns,
+                barrier_ns: step_totals.barrier_ns,
                 steps_per_s: if total_ns > 0.0 {
                     steps as f64 / (total_ns * 1e-9)
                 } else {

@@ -40,7 +40,7 @@ fn allocations(steps: u32, threads: usize) -> u64 {
     // Inputs cover the longest run so both runs read the same stream.
     let input = poisson_input(8, 400, 0.2, p.dt, 1);
     let before = ALLOCS.load(Ordering::Relaxed);
-    let out = run(&p, &input, &RunConfig { steps, threads }, &|_| {}).unwrap();
+    let out = run(&p, &input, &RunConfig::new(steps, threads), &|_| {}).unwrap();
     let after = ALLOCS.load(Ordering::Relaxed);
     assert!(steps == 0 || out.report.totals.spikes > 0);
     after - before

@@ -32,8 +32,8 @@ proptest! {
     ) {
         let p = small(seed, cores, delay, arch).build();
         let input = poisson_input(6, 60, 0.2, p.dt, seed + 1);
-        let one = run(&p, &input, &RunConfig { steps: 60, threads: 1 }, &|_| {}).unwrap();
-        let many = run(&p, &input, &RunConfig { steps: 60, threads }, &|_| {}).unwrap();
+        let one = run(&p, &input, &RunConfig::new(60, 1), &|_| {}).unwrap();
+        let many = run(&p, &input, &RunConfig::new(60, threads), &|_| {}).unwrap();
         prop_assert_eq!(&one.spikes, &many.spikes);
         prop_assert_eq!(one.report.to_json(), many.report.to_json());
     }
@@ -47,7 +47,7 @@ fn counters_match_an_independent_recount() {
     let p = small(7, 6, 2, "loihi").build();
     let steps = 80;
     let input = poisson_input(6, steps, 0.3, p.dt, 3);
-    let out = run(&p, &input, &RunConfig { steps, threads: 3 }, &|_| {}).unwrap();
+    let out = run(&p, &input, &RunConfig::new(steps, 3), &|_| {}).unwrap();
     let topo = &p.arch.topology;
     let row_len = |core: u32, axon: u32| {
         let s = &p.cores[core as usize].synapses;
@@ -96,37 +96,10 @@ fn counters_match_an_independent_recount() {
 fn runs_longer_or_shorter_than_the_input() {
     let p = small(3, 3, 1, "loihi").build();
     let input = poisson_input(6, 40, 0.3, p.dt, 9);
-    let long = run(
-        &p,
-        &input,
-        &RunConfig {
-            steps: 120,
-            threads: 2,
-        },
-        &|_| {},
-    )
-    .unwrap();
-    let short = run(
-        &p,
-        &input,
-        &RunConfig {
-            steps: 25,
-            threads: 2,
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let long = run(&p, &input, &RunConfig::new(120, 2), &|_| {}).unwrap();
+    let short = run(&p, &input, &RunConfig::new(25, 2), &|_| {}).unwrap();
     let empty = SpikeStream::empty(0, 0, p.dt);
-    let none = run(
-        &p,
-        &empty,
-        &RunConfig {
-            steps: 30,
-            threads: 1,
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let none = run(&p, &empty, &RunConfig::new(30, 1), &|_| {}).unwrap();
     assert_eq!(long.report.steps, 120);
     // The first 25 steps of the long run are the short run.
     let head: Vec<_> = long
@@ -146,10 +119,7 @@ fn benchmark_workload_fires_about_five_percent() {
     let out = run(
         &p,
         &SpikeStream::empty(0, 300, p.dt),
-        &RunConfig {
-            steps: 300,
-            threads: 2,
-        },
+        &RunConfig::new(300, 2),
         &|_| {},
     )
     .unwrap();

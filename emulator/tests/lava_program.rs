@@ -77,16 +77,7 @@ fn emulator_reproduces_lava_spikes() {
             })
             .collect();
         let input = SpikeStream::new(c.n_in as u32, c.steps as u32, p.dt, events).unwrap();
-        let out = run(
-            &p,
-            &input,
-            &RunConfig {
-                steps: c.steps as u32,
-                threads: 1,
-            },
-            &|_| {},
-        )
-        .unwrap();
+        let out = run(&p, &input, &RunConfig::new(c.steps as u32, 1), &|_| {}).unwrap();
         let dense = out.spikes.to_dense();
         let expected: Vec<u8> = c.spikes.iter().flatten().copied().collect();
         assert_eq!(dense, expected, "case {}", c.name);

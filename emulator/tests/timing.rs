@@ -76,7 +76,7 @@ fn delays_routes_and_models_fire_exactly_when_expected() {
     )
     .unwrap();
     for threads in [1, 2] {
-        let out = run(&program, &input, &RunConfig { steps: 20, threads }, &|_| {}).unwrap();
+        let out = run(&program, &input, &RunConfig::new(20, threads), &|_| {}).unwrap();
         let fired: Vec<(u32, u32)> = out
             .spikes
             .events()

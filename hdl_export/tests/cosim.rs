@@ -8,7 +8,7 @@ use spikefab_emulator::{run, RunConfig};
 use spikefab_hdl::{cosim, export, Formats, Testbench};
 
 fn cosim_program(name: &str, p: &CoreProgram, input: &SpikeStream, steps: u32) -> usize {
-    let out = run(p, input, &RunConfig { steps, threads: 1 }, &|_| {}).unwrap();
+    let out = run(p, input, &RunConfig::new(steps, 1), &|_| {}).unwrap();
     let dir = tempfile::tempdir().unwrap();
     export(
         p,
@@ -98,10 +98,7 @@ fn saturating_and_wrapping_inputs() {
     let out = run(
         &p,
         &poisson_input(8, 40, 0.6, p.dt, 8),
-        &RunConfig {
-            steps: 40,
-            threads: 1,
-        },
+        &RunConfig::new(40, 1),
         &|_| {},
     )
     .unwrap();
@@ -264,16 +261,7 @@ fn verilator_agrees_too() {
     }
     let p = synthetic("fpga-small", 4, 16, 3, 3);
     let input = poisson_input(8, 60, 0.2, p.dt, 4);
-    let out = run(
-        &p,
-        &input,
-        &RunConfig {
-            steps: 60,
-            threads: 1,
-        },
-        &|_| {},
-    )
-    .unwrap();
+    let out = run(&p, &input, &RunConfig::new(60, 1), &|_| {}).unwrap();
     let dir = tempfile::tempdir().unwrap();
     export(
         &p,
