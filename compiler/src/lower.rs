@@ -16,7 +16,10 @@
 //! Input gains fold into the incoming weights (per target neuron), leaks into
 //! biases; spikes when `v > v_threshold`, reset to 0 (`v_reset` must be 0).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use spikefab_chip::limits::MAX_LAYER;
+use spikefab_chip::text::escape;
 
 use crate::error::{CompileError, Result};
 use crate::network::{Input, Network, Neuron, Param, Population, Projection, Weights};
@@ -47,6 +50,12 @@ pub const SUPPORTED: &[&str] = &[
 
 const NEURONS: &[&str] = &["Threshold", "I", "IF", "LI", "LIF", "CubaLI", "CubaLIF"];
 
+/// Entries of one composed linear map (and multiply-adds to compute it): a
+/// NIR file of a few kilobytes can describe a convolution over a huge input.
+pub const MAX_SYNAPSES: usize = 1 << 27;
+/// Distinct delays on the paths from one source through one node.
+pub const MAX_DELAYS_PER_NODE: usize = 256;
+
 /// A sparse linear map `rows × cols`, by row.
 #[derive(Clone, Debug)]
 struct Sparse {
@@ -62,9 +71,24 @@ impl Sparse {
         }
     }
 
-    /// `self · m` (self: a × b, m: b × c).
-    fn compose(&self, m: &Sparse) -> Sparse {
+    fn nonzeros(&self) -> usize {
+        self.rows.iter().map(Vec::len).sum()
+    }
+
+    /// `self · m` (self: a × b, m: b × c), or `None` when the work or the
+    /// result would exceed [`MAX_SYNAPSES`] (multiply-adds or entries).
+    fn compose(&self, m: &Sparse) -> Option<Sparse> {
+        let mut work = 0usize;
+        for row in &self.rows {
+            for &(k, _) in row {
+                work += m.rows[k as usize].len();
+            }
+            if work > MAX_SYNAPSES {
+                return None;
+            }
+        }
         let mut acc = vec![0.0; m.cols];
+        let mut hit = vec![false; m.cols];
         let mut touched: Vec<u32> = Vec::new();
         let rows = self
             .rows
@@ -72,7 +96,7 @@ impl Sparse {
             .map(|row| {
                 for &(k, a) in row {
                     for &(c, b) in &m.rows[k as usize] {
-                        if acc[c as usize] == 0.0 {
+                        if !std::mem::replace(&mut hit[c as usize], true) {
                             touched.push(c);
                         }
                         acc[c as usize] += a * b;
@@ -81,14 +105,52 @@ impl Sparse {
                 touched.sort_unstable();
                 let out = touched
                     .iter()
-                    .map(|&c| (c, std::mem::take(&mut acc[c as usize])))
+                    .map(|&c| {
+                        hit[c as usize] = false;
+                        (c, std::mem::take(&mut acc[c as usize]))
+                    })
                     .filter(|x| x.1 != 0.0)
                     .collect();
                 touched.clear();
                 out
             })
             .collect();
-        Sparse { cols: m.cols, rows }
+        Some(Sparse { cols: m.cols, rows })
+    }
+
+    /// `self + m` (same shape): parallel paths with the same delay sum.
+    fn add(&mut self, m: &Sparse) {
+        for (a, b) in self.rows.iter_mut().zip(&m.rows) {
+            if b.is_empty() {
+                continue;
+            }
+            let mut merged = Vec::with_capacity(a.len() + b.len());
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() || j < b.len() {
+                match (a.get(i), b.get(j)) {
+                    (Some(x), Some(y)) if x.0 == y.0 => {
+                        merged.push((x.0, x.1 + y.1));
+                        i += 1;
+                        j += 1;
+                    }
+                    (Some(x), Some(y)) if x.0 < y.0 => {
+                        merged.push(*x);
+                        i += 1;
+                    }
+                    (Some(x), None) => {
+                        merged.push(*x);
+                        i += 1;
+                    }
+                    (_, Some(y)) => {
+                        merged.push(*y);
+                        j += 1;
+                    }
+                    (None, None) => unreachable!(),
+                }
+            }
+            merged.retain(|x| x.1 != 0.0);
+            *a = merged;
+        }
     }
 
     fn apply(&self, v: &[f64]) -> Vec<f64> {
@@ -146,39 +208,83 @@ impl<'g> Lowering<'g> {
         })
     }
 
-    fn scalar_or(&self, name: &str, p: &str, default: f64) -> f64 {
-        self.node(name)
-            .params
-            .get(p)
-            .and_then(|a| a.data.first().copied())
-            .unwrap_or(default)
+    /// An integer parameter (stride, dilation, kernel size, padding, groups…)
+    /// as `count` values: absent → `default`, one value → repeated. Every
+    /// value must be a whole number in `min..=MAX_LAYER`.
+    fn ints(
+        &self,
+        name: &str,
+        p: &str,
+        default: usize,
+        count: usize,
+        min: usize,
+    ) -> Result<Vec<usize>> {
+        let node = self.node(name);
+        let bad = |m: String| {
+            invalid(
+                self.g,
+                format!("node '{name}' ({}): '{p}' {m}", escape(&node.kind)),
+            )
+        };
+        let raw: Vec<f64> = match node.params.get(p) {
+            None => return Ok(vec![default; count]),
+            Some(a) if a.data.len() == count => a.data.clone(),
+            Some(a) if a.data.len() == 1 => vec![a.data[0]; count],
+            Some(a) => {
+                return Err(bad(format!(
+                    "has {} values, expected 1 or {count}",
+                    a.data.len()
+                )))
+            }
+        };
+        raw.iter()
+            .map(|&v| {
+                if v.fract() == 0.0 && v >= min as f64 && v <= MAX_LAYER as f64 {
+                    Ok(v as usize)
+                } else {
+                    Err(bad(format!(
+                        "is {v}; expected a whole number in {min}..={MAX_LAYER}"
+                    )))
+                }
+            })
+            .collect()
     }
 
-    fn pair(&self, name: &str, p: &str, default: usize) -> Vec<usize> {
-        match self.node(name).params.get(p) {
-            Some(a) if a.data.len() >= 2 => a.data.iter().map(|&v| v as usize).collect(),
-            Some(a) if a.data.len() == 1 => vec![a.data[0] as usize; 2],
-            _ => vec![default; 2],
+    fn int(&self, name: &str, p: &str, default: usize, min: usize) -> Result<usize> {
+        Ok(self.ints(name, p, default, 1, min)?[0])
+    }
+
+    /// A weight array's shape, which must have `dims` dimensions of at least 1.
+    fn weight(&self, name: &str, dims: usize) -> Result<&'g Array> {
+        let w = self.param(name, "weight")?;
+        if w.shape.len() != dims || w.shape.contains(&0) {
+            return Err(invalid(
+                self.g,
+                format!(
+                    "node '{name}' ({}): weight has shape {:?}, expected {dims} dimensions of at least 1",
+                    escape(&self.node(name).kind),
+                    w.shape
+                ),
+            ));
         }
+        Ok(w)
     }
 
-    /// Output shape of a node from its input shape.
+    /// Output shape of a node from its input shape; every size is checked
+    /// (whole, positive, the product at most `MAX_LAYER`).
     fn out_shape(&self, name: &str, input: &[usize]) -> Result<Vec<usize>> {
         let n = self.node(name);
-        let bad = |m: String| invalid(self.g, format!("node '{name}' ({}): {m}", n.kind));
-        Ok(match n.kind.as_str() {
-            "Input" | "Output" if is_top(name) => self
-                .param(name, "shape")
-                .map(|a| a.data.iter().map(|&v| v as usize).collect())
-                .unwrap_or_else(|_| input.to_vec()),
-            "Affine" | "Linear" => {
-                let w = self.param(name, "weight")?;
-                if w.shape.len() != 2 {
-                    return Err(bad(format!(
-                        "weight has shape {:?}, expected 2 dimensions",
-                        w.shape
-                    )));
+        let bad = |m: String| invalid(self.g, format!("node '{name}' ({}): {m}", escape(&n.kind)));
+        let shape = match n.kind.as_str() {
+            "Input" | "Output" if is_top(name) => match n.params.get("shape") {
+                Some(a) => {
+                    let dims = a.data.len().max(1);
+                    self.ints(name, "shape", 1, dims, 1)?
                 }
+                None => input.to_vec(),
+            },
+            "Affine" | "Linear" => {
+                let w = self.weight(name, 2)?;
                 if input.iter().product::<usize>() != w.shape[1] {
                     return Err(bad(format!(
                         "weight expects {} inputs, the incoming layer has shape {input:?}",
@@ -194,23 +300,11 @@ impl<'g> Lowering<'g> {
                         "expects a (channels, height, width) input, got {input:?}"
                     )));
                 }
-                let (k, c_out) = if n.kind == "Conv2d" {
-                    let w = self.param(name, "weight")?;
-                    (vec![w.shape[2], w.shape[3]], w.shape[0])
-                } else {
-                    (self.pair(name, "kernel_size", 1), input[0])
-                };
-                let s = self.pair(name, "stride", 1);
-                let d = if n.kind == "Conv2d" {
-                    self.pair(name, "dilation", 1)
-                } else {
-                    vec![1, 1]
-                };
-                let p = self.padding(name, &k, &d)?;
+                let (k, s, d, p, c_out) = self.conv2d_geometry(name, input[0])?;
                 let o = |i: usize| -> Result<usize> {
                     let span = input[i + 1] + 2 * p[i];
                     let need = d[i] * (k[i] - 1) + 1;
-                    if span < need || s[i] == 0 {
+                    if span < need {
                         return Err(bad(format!(
                             "kernel {k:?} does not fit the input {input:?}"
                         )));
@@ -225,19 +319,210 @@ impl<'g> Lowering<'g> {
                         "expects a (channels, length) input, got {input:?}"
                     )));
                 }
-                let w = self.param(name, "weight")?;
-                let k = w.shape[2];
-                let s = self.scalar_or(name, "stride", 1.0) as usize;
-                let d = self.scalar_or(name, "dilation", 1.0) as usize;
-                let p = self.padding(name, &[k], &[d])?[0];
+                let (k, s, d, p, c_out) = self.conv1d_geometry(name)?;
                 let need = d * (k - 1) + 1;
-                if input[1] + 2 * p < need || s == 0 {
+                if input[1] + 2 * p < need {
                     return Err(bad(format!("kernel {k} does not fit the input {input:?}")));
                 }
-                vec![w.shape[0], (input[1] + 2 * p - need) / s + 1]
+                vec![c_out, (input[1] + 2 * p - need) / s + 1]
             }
             _ => input.to_vec(),
-        })
+        };
+        let size = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if size.is_none_or(|n| n > MAX_LAYER) {
+            return Err(bad(format!(
+                "output shape {shape:?} has more than the {MAX_LAYER} values a layer may have"
+            )));
+        }
+        Ok(shape)
+    }
+
+    /// Kernel, stride, dilation, padding (per spatial dimension) and output
+    /// channels of a Conv2d or 2-D pooling node.
+    #[allow(clippy::type_complexity)]
+    fn conv2d_geometry(
+        &self,
+        name: &str,
+        c_in: usize,
+    ) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>, usize)> {
+        let conv = self.node(name).kind == "Conv2d";
+        let (k, c_out) = if conv {
+            let w = self.weight(name, 4)?;
+            (vec![w.shape[2], w.shape[3]], w.shape[0])
+        } else {
+            (self.ints(name, "kernel_size", 1, 2, 1)?, c_in)
+        };
+        let s = self.ints(name, "stride", 1, 2, 1)?;
+        let d = if conv {
+            self.ints(name, "dilation", 1, 2, 1)?
+        } else {
+            vec![1, 1]
+        };
+        let p = self.padding(name, &k, &d)?;
+        Ok((k, s, d, p, c_out))
+    }
+
+    /// Kernel, stride, dilation, padding and output channels of a Conv1d node.
+    fn conv1d_geometry(&self, name: &str) -> Result<(usize, usize, usize, usize, usize)> {
+        let w = self.weight(name, 3)?;
+        let k = w.shape[2];
+        let s = self.int(name, "stride", 1, 1)?;
+        let d = self.int(name, "dilation", 1, 1)?;
+        let p = self.padding(name, &[k], &[d])?[0];
+        Ok((k, s, d, p, w.shape[0]))
+    }
+
+    /// Adds the transforms from source `s` to every neuron node it reaches
+    /// through linear nodes (one per distinct delay), and marks `s` as an
+    /// output if it feeds a top-level Output directly.
+    fn paths_from(
+        &self,
+        s: &str,
+        is_neuron: &dyn Fn(&str) -> bool,
+        paths: &mut Vec<(String, String, Path)>,
+        outputs: &mut BTreeSet<String>,
+    ) -> Result<()> {
+        let g = self.g;
+        let succ = |at: &str| self.succ.get(at).map(Vec::as_slice).unwrap_or(&[]);
+        let passes = |n: &str| !is_neuron(n) && !(g.nodes[n].kind == "Output" && is_top(n));
+        // The linear nodes reachable from s, and their in-degree within that set.
+        let mut reach: Vec<&str> = Vec::new();
+        let mut indeg: HashMap<&str, usize> = HashMap::new();
+        let mut stack = vec![s];
+        let mut seen: HashSet<&str> = HashSet::new();
+        while let Some(at) = stack.pop() {
+            for &next in succ(at) {
+                if passes(next) {
+                    *indeg.entry(next).or_default() += 1;
+                    if seen.insert(next) {
+                        reach.push(next);
+                        stack.push(next);
+                    }
+                }
+            }
+        }
+        // (transform, whether a node on the way changed the values), by delay.
+        type ByDelay = BTreeMap<u64, (Path, bool)>;
+        let mut arriving: HashMap<&str, ByDelay> = HashMap::new();
+        let n = self.shapes[s].iter().product();
+        let start = Path {
+            m: Sparse::identity(n),
+            bias: vec![0.0; n],
+            delay_s: 0.0,
+        };
+        // Kahn's order: s first, then each linear node once all its inputs are in.
+        let mut ready: Vec<(&str, ByDelay)> = vec![(s, BTreeMap::from([(0u64, (start, false))]))];
+        let mut done = 0usize;
+        while let Some((at, here)) = ready.pop() {
+            for &next in succ(at) {
+                let kind = g.nodes[next].kind.as_str();
+                if is_neuron(next) {
+                    for (path, _) in here.values() {
+                        paths.push((s.to_string(), next.to_string(), path.clone()));
+                    }
+                    continue;
+                }
+                if kind == "Output" && is_top(next) {
+                    if here.values().any(|(_, transformed)| *transformed) || !is_neuron(s) {
+                        return Err(invalid(
+                            g,
+                            format!(
+                                "output '{}' is fed through non-neuron nodes from '{}'; spikefab reads spikes out of neuron layers",
+                                escape(next),
+                                escape(s)
+                            ),
+                        ));
+                    }
+                    outputs.insert(s.to_string());
+                    continue;
+                }
+                let in_shape = self.shapes.get(at).cloned().unwrap_or_default();
+                let (m, b, d) = self.linear(next, &in_shape)?;
+                // Nested graphs' Input/Output nodes only pass values through.
+                let identity = matches!(kind, "Input" | "Output" | "NIRGraph");
+                let slot = arriving.entry(next).or_default();
+                for (path, transformed) in here.values() {
+                    let composed = Path {
+                        bias: {
+                            let mut v = m.apply(&path.bias);
+                            v.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                            v
+                        },
+                        m: m.compose(&path.m).ok_or_else(|| {
+                            invalid(
+                                g,
+                                format!(
+                                    "the map from '{}' through '{}' would hold more than {MAX_SYNAPSES} synapses",
+                                    escape(s),
+                                    escape(next)
+                                ),
+                            )
+                        })?,
+                        delay_s: path.delay_s + d,
+                    };
+                    let t = transformed | !identity;
+                    match slot.get_mut(&composed.delay_s.to_bits()) {
+                        Some((p, tr)) => {
+                            p.m.add(&composed.m);
+                            p.bias
+                                .iter_mut()
+                                .zip(&composed.bias)
+                                .for_each(|(x, y)| *x += y);
+                            *tr |= t;
+                        }
+                        None => {
+                            slot.insert(composed.delay_s.to_bits(), (composed, t));
+                        }
+                    }
+                    if slot.len() > MAX_DELAYS_PER_NODE {
+                        return Err(invalid(
+                            g,
+                            format!(
+                                "more than {MAX_DELAYS_PER_NODE} different delays reach '{}' from '{}'",
+                                escape(next),
+                                escape(s)
+                            ),
+                        ));
+                    }
+                }
+                let k = indeg.get_mut(next).expect("reachable");
+                *k -= 1;
+                if *k == 0 {
+                    let paths_here = arriving.remove(next).unwrap_or_default();
+                    ready.push((next, paths_here));
+                    done += 1;
+                }
+            }
+        }
+        if done < reach.len() {
+            let stuck = reach
+                .iter()
+                .find(|n| indeg.get(*n).is_some_and(|&k| k > 0))
+                .expect("some node is left");
+            return Err(invalid(
+                g,
+                format!(
+                    "a loop of non-neuron nodes runs through '{}'",
+                    escape(stuck)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a node whose synapses (the product of `factors`) would exceed [`MAX_SYNAPSES`].
+    fn budget(&self, name: &str, factors: &[usize]) -> Result<()> {
+        let n = factors.iter().try_fold(1usize, |a, &f| a.checked_mul(f));
+        if n.is_none_or(|n| n > MAX_SYNAPSES) {
+            return Err(invalid(
+                self.g,
+                format!(
+                    "node '{name}' ({}) would make more than {MAX_SYNAPSES} synapses",
+                    escape(&self.node(name).kind)
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Symmetric padding per spatial dimension ('same' for stride 1, 'valid' = 0).
@@ -249,17 +534,22 @@ impl<'g> Lowering<'g> {
                 "same" => Ok(k.iter().zip(d).map(|(&k, &d)| d * (k - 1) / 2).collect()),
                 other => Err(invalid(
                     self.g,
-                    format!("node '{name}': padding '{other}' is not 'same', 'valid' or a number"),
+                    format!(
+                        "node '{name}': padding '{}' is not 'same', 'valid' or a number",
+                        escape(other)
+                    ),
                 )),
             };
         }
-        Ok(match n.params.get("padding") {
-            Some(a) if a.data.len() >= k.len() => {
-                a.data.iter().take(k.len()).map(|&v| v as usize).collect()
+        // NIR writes (pad_h, pad_w) or one value; a 2·k-long list (per side) keeps its first k.
+        match n.params.get("padding") {
+            Some(a) if a.data.len() > k.len() && a.data.len() == 2 * k.len() => {
+                let mut v = self.ints(name, "padding", 0, a.data.len(), 0)?;
+                v.truncate(k.len());
+                Ok(v)
             }
-            Some(a) if !a.data.is_empty() => vec![a.data[0] as usize; k.len()],
-            _ => vec![0; k.len()],
-        })
+            _ => self.ints(name, "padding", 0, k.len(), 0),
+        }
     }
 
     /// The linear map of a non-neuron node from `input` shape.
@@ -272,7 +562,7 @@ impl<'g> Lowering<'g> {
         let zeros = vec![0.0; len_out];
         Ok(match n.kind.as_str() {
             "Affine" | "Linear" => {
-                let w = self.param(name, "weight")?;
+                let w = self.weight(name, 2)?;
                 let rows = (0..w.shape[0])
                     .map(|r| {
                         (0..w.shape[1])
@@ -323,6 +613,9 @@ impl<'g> Lowering<'g> {
             "Delay" => {
                 let d = self.param(name, "delay")?;
                 let first = d.data.first().copied().unwrap_or(0.0);
+                if first < 0.0 {
+                    return Err(bad(format!("delay {first} s is negative")));
+                }
                 if d.data.iter().any(|&x| (x - first).abs() > 1e-12) {
                     return Err(bad(
                         "per-neuron delays differ; spikefab needs one delay per projection".into(),
@@ -334,29 +627,20 @@ impl<'g> Lowering<'g> {
                 let (c_in, h, w) = (input[0], input[1], input[2]);
                 let (c_out, ho, wo) = (out[0], out[1], out[2]);
                 let conv = n.kind == "Conv2d";
-                let (k, weight, groups) = if conv {
-                    let wt = self.param(name, "weight")?;
-                    (
-                        vec![wt.shape[2], wt.shape[3]],
-                        Some(wt),
-                        self.scalar_or(name, "groups", 1.0) as usize,
-                    )
+                let (k, s, d, p, _) = self.conv2d_geometry(name, c_in)?;
+                let (weight, groups) = if conv {
+                    (Some(self.weight(name, 4)?), self.int(name, "groups", 1, 1)?)
                 } else {
-                    (self.pair(name, "kernel_size", 1), None, c_in)
+                    (None, c_in)
                 };
-                let s = self.pair(name, "stride", 1);
-                let d = if conv {
-                    self.pair(name, "dilation", 1)
-                } else {
-                    vec![1, 1]
-                };
-                let p = self.padding(name, &k, &d)?;
-                if groups == 0 || c_in % groups != 0 || c_out % groups != 0 {
+                if c_in % groups != 0 || c_out % groups != 0 {
                     return Err(bad(format!(
                         "groups {groups} must divide {c_in} input and {c_out} output channels"
                     )));
                 }
                 let (cin_g, cout_g) = (c_in / groups, c_out / groups);
+                let taps = if conv { cin_g } else { 1 };
+                self.budget(name, &[c_out, ho, wo, taps, k[0], k[1]])?;
                 if let Some(wt) = weight {
                     if wt.shape[1] != cin_g {
                         return Err(bad(format!(
@@ -421,25 +705,19 @@ impl<'g> Lowering<'g> {
                 (Sparse { cols: len_in, rows }, bias, 0.0)
             }
             "Conv1d" => {
-                let wt = self.param(name, "weight")?;
+                let wt = self.weight(name, 3)?;
                 let (c_in, l) = (input[0], input[1]);
                 let (c_out, lo) = (out[0], out[1]);
-                let k = wt.shape[2];
-                let s = self.scalar_or(name, "stride", 1.0) as usize;
-                let d = self.scalar_or(name, "dilation", 1.0) as usize;
-                let groups = self.scalar_or(name, "groups", 1.0) as usize;
-                let p = self.padding(name, &[k], &[d])?[0];
-                if groups == 0
-                    || c_in % groups != 0
-                    || c_out % groups != 0
-                    || wt.shape[1] != c_in / groups
-                {
+                let (k, s, d, p, _) = self.conv1d_geometry(name)?;
+                let groups = self.int(name, "groups", 1, 1)?;
+                if c_in % groups != 0 || c_out % groups != 0 || wt.shape[1] != c_in / groups {
                     return Err(bad(format!(
                         "groups {groups} do not fit {c_in} → {c_out} channels with weight {:?}",
                         wt.shape
                     )));
                 }
                 let (cin_g, cout_g) = (c_in / groups, c_out / groups);
+                self.budget(name, &[c_out, lo, cin_g, k])?;
                 let mut rows = Vec::with_capacity(len_out);
                 for co in 0..c_out {
                     let g = co / cout_g;
@@ -539,17 +817,17 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
         let s = lw.out_shape(i, &[])?;
         lw.shapes.insert(i.to_string(), s);
     }
-    for _ in 0..=g.nodes.len() {
-        let mut changed = false;
-        for (a, b) in &edges {
-            if let (Some(sa), false) = (lw.shapes.get(a).cloned(), lw.shapes.contains_key(b)) {
+    // Breadth-first, each node once: linear in nodes + edges.
+    let mut queue: std::collections::VecDeque<String> =
+        top_inputs.iter().map(|s| s.to_string()).collect();
+    while let Some(a) = queue.pop_front() {
+        let sa = lw.shapes[&a].clone();
+        for &b in lw.succ.get(a.as_str()).map(Vec::as_slice).unwrap_or(&[]) {
+            if !lw.shapes.contains_key(b) {
                 let s = lw.out_shape(b, &sa)?;
-                lw.shapes.insert(b.clone(), s);
-                changed = true;
+                lw.shapes.insert(b.to_string(), s);
+                queue.push_back(b.to_string());
             }
-        }
-        if !changed {
-            break;
         }
     }
     // Neuron nodes take their size from their parameters where the graph gives none.
@@ -572,7 +850,12 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
         }
     }
 
-    // Paths from every source (input or neuron node) through linear nodes.
+    // Transforms from every source (input or neuron node) through the linear
+    // nodes to the neurons it feeds. Each source's linear subgraph is walked
+    // in topological order, summing the maps of parallel branches that arrive
+    // with the same delay, so the work grows with nodes × edges × delays —
+    // never with the number of paths (which a ladder of branches makes
+    // exponential).
     let sources: Vec<&str> = top_inputs
         .iter()
         .copied()
@@ -581,50 +864,18 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
     let mut paths: Vec<(String, String, Path)> = Vec::new();
     let mut outputs: BTreeSet<String> = BTreeSet::new();
     for &s in &sources {
-        let n = lw.shapes[s].iter().product();
-        // (node, transform so far, nodes passed, whether any of them changed the values)
-        let start = Path {
-            m: Sparse::identity(n),
-            bias: vec![0.0; n],
-            delay_s: 0.0,
-        };
-        let mut stack = vec![(s, start, 0usize, false)];
-        while let Some((at, path, depth, transformed)) = stack.pop() {
-            if depth > g.nodes.len() {
-                return Err(invalid(
-                    g,
-                    format!("a loop of non-neuron nodes runs through '{at}'"),
-                ));
-            }
-            for &next in lw.succ.get(at).map(Vec::as_slice).unwrap_or(&[]) {
-                let kind = g.nodes[next].kind.as_str();
-                if is_neuron(next) {
-                    paths.push((s.to_string(), next.to_string(), path.clone()));
-                } else if kind == "Output" && is_top(next) {
-                    if transformed || !is_neuron(s) {
-                        return Err(invalid(
-                            g,
-                            format!("output '{next}' is fed through non-neuron nodes from '{s}'; spikefab reads spikes out of neuron layers"),
-                        ));
-                    }
-                    outputs.insert(s.to_string());
-                } else {
-                    let in_shape = lw.shapes.get(at).cloned().unwrap_or_default();
-                    let (m, b, d) = lw.linear(next, &in_shape)?;
-                    // Nested graphs' Input/Output nodes only pass values through.
-                    let identity = matches!(kind, "Input" | "Output" | "NIRGraph");
-                    let composed = Path {
-                        bias: {
-                            let mut v = m.apply(&path.bias);
-                            v.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                            v
-                        },
-                        m: m.compose(&path.m),
-                        delay_s: path.delay_s + d,
-                    };
-                    stack.push((next, composed, depth + 1, transformed || !identity));
-                }
-            }
+        lw.paths_from(s, &is_neuron, &mut paths, &mut outputs)?;
+    }
+    for (s, t, path) in &paths {
+        if path.m.nonzeros() == 0 {
+            return Err(invalid(
+                g,
+                format!(
+                    "every weight from '{}' to '{}' is zero: the lowered network would drop the connection silently",
+                    escape(s),
+                    escape(t)
+                ),
+            ));
         }
     }
 
@@ -635,26 +886,31 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
         ));
     }
 
-    // Population order: depth-first from the inputs; edges back to a node on the stack are recurrent.
+    // Population order: depth-first from the inputs (post-order, reversed);
+    // edges back to a node on the stack are recurrent. Iterative, so a deep
+    // chain of layers cannot overflow the stack.
+    let mut next: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (a, b, _) in &paths {
+        next.entry(a.as_str()).or_default().push(b.as_str());
+    }
     let mut order: Vec<&str> = Vec::new();
-    let mut state: HashMap<&str, u8> = HashMap::new(); // 1 = on stack, 2 = done
-    fn visit<'a>(
-        n: &'a str,
-        paths: &'a [(String, String, Path)],
-        state: &mut HashMap<&'a str, u8>,
-        order: &mut Vec<&'a str>,
-    ) {
-        state.insert(n, 1);
-        for (_, b, _) in paths.iter().filter(|p| p.0 == n) {
-            if !state.contains_key(b.as_str()) {
-                visit(b.as_str(), paths, state, order);
+    let mut seen: HashSet<&str> = HashSet::new();
+    for &i in &top_inputs {
+        if !seen.insert(i) {
+            continue;
+        }
+        let mut stack: Vec<(&str, usize)> = vec![(i, 0)];
+        while let Some((n, k)) = stack.pop() {
+            match next.get(n).and_then(|v| v.get(k)) {
+                Some(&b) => {
+                    stack.push((n, k + 1));
+                    if seen.insert(b) {
+                        stack.push((b, 0));
+                    }
+                }
+                None => order.push(n),
             }
         }
-        state.insert(n, 2);
-        order.push(n);
-    }
-    for &i in &top_inputs {
-        visit(i, &paths, &mut state, &mut order);
     }
     order.reverse();
     let pop_order: Vec<&str> = order.into_iter().filter(|n| is_neuron(n)).collect();

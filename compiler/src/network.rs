@@ -357,12 +357,77 @@ impl Network {
         }
     }
 
-    /// Checks names, shapes, parameters and timing; errors name the layer.
+    /// Checks names, sizes, shapes, parameters and timing against each other
+    /// and against [`spikefab_chip::limits`]; errors name the layer and field.
     pub fn validate(&self) -> Result<()> {
+        use spikefab_chip::limits::{MAX_DELAY, MAX_LAYER, MAX_LAYERS, MAX_NEURONS, MAX_SYNAPSES};
+        use spikefab_chip::text::check_name;
+        // The name goes into messages: check it before using it there.
+        if let Err(m) = check_name("the network's name", &self.name) {
+            return Err(CompileError::Invalid {
+                network: spikefab_chip::text::escape(&self.name),
+                message: m,
+            });
+        }
         if !(self.dt.is_finite() && self.dt > 0.0) {
             return Err(self.invalid(format!(
                 "dt must be a positive number of seconds, found {}",
                 self.dt
+            )));
+        }
+        if self.populations.is_empty() || self.outputs.is_empty() {
+            return Err(self.invalid(
+                "the network has no populations or no outputs: there is nothing to compile".into(),
+            ));
+        }
+        let layers = self.inputs.len() + self.populations.len();
+        if layers > MAX_LAYERS || self.projections.len() > 16 * MAX_LAYERS {
+            return Err(self.invalid(format!(
+                "{layers} layers and {} projections; at most {MAX_LAYERS} layers and {} projections are allowed",
+                self.projections.len(),
+                16 * MAX_LAYERS
+            )));
+        }
+        let mut neurons = 0usize;
+        for (what, name, size) in self
+            .inputs
+            .iter()
+            .map(|i| ("input", &i.name, i.size))
+            .chain(
+                self.populations
+                    .iter()
+                    .map(|p| ("population", &p.name, p.size)),
+            )
+        {
+            check_name(&format!("{what} name"), name).map_err(|m| self.invalid(m))?;
+            if size == 0 || size > MAX_LAYER {
+                return Err(self.invalid(format!(
+                    "{what} '{name}': size {size} is outside 1..={MAX_LAYER}"
+                )));
+            }
+            neurons += size;
+        }
+        if neurons > MAX_NEURONS {
+            return Err(self.invalid(format!(
+                "{neurons} inputs and neurons in all, more than the {MAX_NEURONS} allowed"
+            )));
+        }
+        let mut synapses = 0usize;
+        for (k, pr) in self.projections.iter().enumerate() {
+            if pr.delay > MAX_DELAY {
+                return Err(self.invalid(format!(
+                    "projection {k} ('{}' → '{}'): delay {} steps is more than {MAX_DELAY}",
+                    pr.from, pr.to, pr.delay
+                )));
+            }
+            synapses += match &pr.weights {
+                Weights::Dense(rows) => rows.iter().map(Vec::len).sum(),
+                Weights::Sparse { synapses, .. } => synapses.len(),
+            };
+        }
+        if synapses > MAX_SYNAPSES {
+            return Err(self.invalid(format!(
+                "{synapses} synapses, more than the {MAX_SYNAPSES} allowed"
             )));
         }
         let mut seen = HashMap::new();
@@ -386,16 +451,24 @@ impl Network {
                     .map_err(|m| self.invalid(format!("population '{}': {m}", p.name)))?;
             }
         }
+        let index = self.index();
         for (k, pr) in self.projections.iter().enumerate() {
-            let here = format!("projection {k} ('{}' → '{}')", pr.from, pr.to);
-            let Some(src) = self.source(&pr.from) else {
+            let here = format!(
+                "projection {k} ('{}' → '{}')",
+                spikefab_chip::text::escape(&pr.from),
+                spikefab_chip::text::escape(&pr.to)
+            );
+            let Some(&src) = index.get(pr.from.as_str()) else {
                 return Err(self.invalid(format!(
                     "{here}: no input or population is called '{}'",
-                    pr.from
+                    spikefab_chip::text::escape(&pr.from)
                 )));
             };
-            let Some(dst) = self.population(&pr.to) else {
-                return Err(self.invalid(format!("{here}: no population is called '{}'", pr.to)));
+            let Some(&Source::Population(dst)) = index.get(pr.to.as_str()) else {
+                return Err(self.invalid(format!(
+                    "{here}: no population is called '{}'",
+                    spikefab_chip::text::escape(&pr.to)
+                )));
             };
             let (t, s) = pr.weights.shape();
             let want = (self.populations[dst].size, self.source_size(src));
@@ -428,8 +501,11 @@ impl Network {
             }
         }
         for o in &self.outputs {
-            if self.population(o).is_none() {
-                return Err(self.invalid(format!("output '{o}' is not a population")));
+            if !matches!(index.get(o.as_str()), Some(Source::Population(_))) {
+                return Err(self.invalid(format!(
+                    "output '{}' is not a population",
+                    spikefab_chip::text::escape(o)
+                )));
             }
         }
         self.depths().map(|_| ())
@@ -447,40 +523,59 @@ impl Network {
     /// Pipeline depth of every population on a chip, where each hop costs one
     /// step: 1 + the deepest feed-forward source (inputs have depth 0).
     pub fn depths(&self) -> Result<Vec<u32>> {
-        let mut d = vec![1u32; self.populations.len()];
-        for (q, pop) in self.populations.iter().enumerate() {
-            for pr in self
-                .projections
-                .iter()
-                .filter(|pr| pr.to == pop.name && self.is_feed_forward(pr))
-            {
-                if let Some(Source::Population(p)) = self.source(&pr.from) {
-                    d[q] = d[q].max(d[p] + 1);
+        let index = self.index();
+        let resolve = |pr: &Projection| {
+            (
+                index.get(pr.from.as_str()).copied(),
+                index.get(pr.to.as_str()).copied(),
+            )
+        };
+        // Feed-forward projections, by target, so that one pass in population order settles every depth.
+        let mut into: Vec<Vec<usize>> = vec![Vec::new(); self.populations.len()];
+        let mut recurrent = Vec::new();
+        for pr in &self.projections {
+            match resolve(pr) {
+                (Some(Source::Population(p)), Some(Source::Population(q))) if p < q => {
+                    into[q].push(p)
                 }
+                (Some(Source::Population(p)), Some(Source::Population(q))) => {
+                    recurrent.push((p, q, pr))
+                }
+                _ => {}
+            }
+        }
+        let mut d = vec![1u32; self.populations.len()];
+        for q in 0..d.len() {
+            for &p in &into[q] {
+                d[q] = d[q].max(d[p] + 1);
             }
         }
         // A recurrent projection p → q delivers the previous step's spikes; on a
         // chip that takes d_q − d_p + delay extra steps, which must not be negative.
-        for pr in self
-            .projections
-            .iter()
-            .filter(|pr| !self.is_feed_forward(pr))
-        {
-            if let (Some(Source::Population(p)), Some(q)) =
-                (self.source(&pr.from), self.population(&pr.to))
-            {
-                if d[q] + pr.delay < d[p] {
-                    return Err(self.invalid(format!(
-                        "the recurrent projection '{}' → '{}' reaches {} layers back; a chip can only deliver it with a delay of at least {} steps",
-                        pr.from,
-                        pr.to,
-                        d[p] - d[q],
-                        d[p] - d[q]
-                    )));
-                }
+        for (p, q, pr) in recurrent {
+            if d[q] + pr.delay < d[p] {
+                return Err(self.invalid(format!(
+                    "the recurrent projection '{}' → '{}' reaches {} layers back; a chip can only deliver it with a delay of at least {} steps",
+                    pr.from,
+                    pr.to,
+                    d[p] - d[q],
+                    d[p] - d[q]
+                )));
             }
         }
         Ok(d)
+    }
+
+    /// Every input and population by name.
+    fn index(&self) -> HashMap<&str, Source> {
+        let mut m = HashMap::with_capacity(self.inputs.len() + self.populations.len());
+        for (i, x) in self.inputs.iter().enumerate() {
+            m.insert(x.name.as_str(), Source::Input(i));
+        }
+        for (p, x) in self.populations.iter().enumerate() {
+            m.insert(x.name.as_str(), Source::Population(p));
+        }
+        m
     }
 
     /// The network as a chip with membrane-only biases runs it: a constant

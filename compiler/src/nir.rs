@@ -70,23 +70,51 @@ impl NirGraph {
         let root = file
             .group("node")
             .map_err(|e| err(format!("no '/node' group, so not a NIR file: {e}")))?;
+        spikefab_chip::text::check("the NIR version", &version, 64).map_err(err)?;
         let mut g = NirGraph {
             version,
             nodes: BTreeMap::new(),
             edges: Vec::new(),
         };
-        read_graph(&root, "", &mut g, path)?;
+        // Nested graphs are read with an explicit stack (no recursion), at most
+        // MAX_DEPTH deep and MAX_NODES nodes in all.
+        let mut pending = vec![(root, String::new(), 0usize)];
+        while let Some((group, prefix, depth)) = pending.pop() {
+            if depth > MAX_DEPTH {
+                return Err(err(format!(
+                    "node '{}': graphs are nested more than {MAX_DEPTH} deep",
+                    prefix.trim_end_matches('.')
+                )));
+            }
+            for (child, name) in read_graph(&group, &prefix, &mut g, path)? {
+                pending.push((child, format!("{name}."), depth + 1));
+            }
+            if g.nodes.len() > MAX_NODES || g.edges.len() > MAX_EDGES {
+                return Err(err(format!(
+                    "more than {MAX_NODES} nodes or {MAX_EDGES} edges"
+                )));
+            }
+        }
         Ok(g)
     }
 }
 
+/// How deep graphs may nest.
+pub const MAX_DEPTH: usize = 32;
+/// Nodes (all nesting levels together) and edges of one NIR file.
+pub const MAX_NODES: usize = 1 << 16;
+pub const MAX_EDGES: usize = 1 << 18;
+
+/// Reads one graph level into `g`; returns its nested graphs (group, full name)
+/// for the caller to read next.
 fn read_graph(
     group: &hdf5_reader::group::Group,
     prefix: &str,
     g: &mut NirGraph,
     path: &Path,
-) -> Result<()> {
+) -> Result<Vec<(hdf5_reader::group::Group, String)>> {
     let err = |m: String| read_err(path, m);
+    let mut nested = Vec::new();
     let where_ = if prefix.is_empty() {
         "/node".to_string()
     } else {
@@ -111,6 +139,10 @@ fn read_graph(
             .read_strings()
             .map_err(|e| err(format!("{where_}: edges are not strings: {e}")))?
     };
+    for n in &names {
+        spikefab_chip::text::check_name(&format!("{where_}: an edge's node name"), n)
+            .map_err(err)?;
+    }
     if names.len() % 2 != 0 {
         return Err(err(format!(
             "{where_}: edges must be (source, target) pairs, found {} names",
@@ -130,13 +162,17 @@ fn read_graph(
         .members()
         .map_err(|e| err(format!("{where_}: unreadable nodes: {e}")))?;
     for child in children {
+        spikefab_chip::text::check_name(&format!("{where_}: a node name"), child.name())
+            .map_err(err)?;
         let name = format!("{prefix}{}", child.name());
         let ckind = child
             .dataset("type")
             .and_then(|d| d.read_string())
             .map_err(|e| err(format!("node '{name}': no readable 'type': {e}")))?;
+        spikefab_chip::text::check_name(&format!("node '{name}': its type"), &ckind)
+            .map_err(err)?;
         if ckind == "NIRGraph" {
-            read_graph(&child, &format!("{name}."), g, path)?;
+            nested.push((child.clone(), name.clone()));
             // The nested graph itself stays as a node so edges to `name` can resolve.
             g.nodes.insert(
                 name,
@@ -226,9 +262,16 @@ fn read_graph(
             if data.iter().any(|v| !v.is_finite()) {
                 return Err(e("holds a non-finite value".into()));
             }
+            let count = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+            if count != Some(data.len()) {
+                return Err(e(format!(
+                    "shape {shape:?} does not match its {} values",
+                    data.len()
+                )));
+            }
             node.params.insert(pname, Array { shape, data });
         }
         g.nodes.insert(name, node);
     }
-    Ok(())
+    Ok(nested)
 }
