@@ -54,7 +54,7 @@ pub fn run(config: CochleaConfig, job: &CochleaJob) -> anyhow::Result<String> {
     let n = enc.audio.samples.len();
     let _ = writeln!(
         s,
-        "{}: {:.3} s at {} Hz{} → {} spikes on {} channels ({:.1} spikes/s), dt = {:.3} ms",
+        "{}: {:.3} s at {} Hz{} → {} spikes on {} channels ({:.1} spikes/s{}), dt = {:.3} ms",
         job.input.display(),
         audio.duration_s(),
         audio.rate,
@@ -66,6 +66,15 @@ pub fn run(config: CochleaConfig, job: &CochleaJob) -> anyhow::Result<String> {
         enc.spikes.len(),
         enc.spikes.channels,
         enc.spikes.len() as f64 / enc.audio.duration_s().max(1e-12),
+        if enc.codes.len() > enc.spikes.len() {
+            format!(
+                "; {} codes, {} of them merged into the spike of an atom picked before",
+                enc.codes.len(),
+                enc.codes.len() - enc.spikes.len()
+            )
+        } else {
+            String::new()
+        },
         enc.spikes.dt * 1e3
     );
     let rebuilt = match config.mode {
@@ -135,12 +144,31 @@ fn cochleagram(cochlea: &Cochlea, spikes: &SpikeStream) -> anyhow::Result<String
     )
 }
 
+/// Audio samples per time step of `dt` seconds at `fs` Hz: a whole number
+/// of samples (to 1 ppm), at least one — anything else would silently
+/// encode at another time step than the one asked for.
+pub fn samples_per_step(dt: f64, fs: u32) -> anyhow::Result<usize> {
+    let n = dt * fs as f64;
+    if !(dt.is_finite() && n >= 1.0 - 1e-6 && n <= 60.0 * fs as f64) {
+        anyhow::bail!("a time step of {dt} s is not between one sample (1/{fs} s) and 60 s");
+    }
+    let k = n.round();
+    if (n - k).abs() > 1e-6 * k {
+        anyhow::bail!(
+            "a time step of {dt} s is {n} samples at {fs} Hz; it must be a whole number of samples"
+        );
+    }
+    Ok(k as usize)
+}
+
 /// Spikes for `spikefab run`'s audio input: the default cochlea, one time step per program `dt`.
 pub fn spikes_for_program(path: &Path, dt: f64) -> anyhow::Result<SpikeStream> {
     let audio = read_audio(path)?;
+    let base = CochleaConfig::default();
     let config = CochleaConfig {
-        samples_per_step: ((dt * 16000.0).round() as usize).max(1),
-        ..CochleaConfig::default()
+        samples_per_step: samples_per_step(dt, base.fs)
+            .context("the program's dt as the cochlea's time step")?,
+        ..base
     };
     Ok(Cochlea::new(config)?.encode(&audio)?.spikes)
 }

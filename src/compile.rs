@@ -3,7 +3,7 @@
 use anyhow::Context;
 use std::path::Path;
 
-use spikefab_chip::Arch;
+use spikefab_chip::{Arch, Samples};
 use spikefab_compiler::nir::NirGraph;
 use spikefab_compiler::{compile, lower::lower, Compiled, Network};
 
@@ -50,72 +50,49 @@ pub fn compile_file(
         .with_context(|| format!("compiling {} for '{}'", model.display(), arch.name))
 }
 
-/// Sample spike trains: `[sample][step][channel]`. A `.npy` of shape
-/// `[samples, steps, ...]` (any 0/1 dtype) holds many; any spike file holds one.
-pub fn load_samples(path: &Path) -> anyhow::Result<Vec<Vec<Vec<bool>>>> {
-    let is_npy = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("npy"));
-    if is_npy {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let npy = npyz::NpyFile::new(&bytes[..])
-            .with_context(|| format!("{}: not a valid .npy file", path.display()))?;
-        let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
-        if shape.len() >= 3 {
-            let per_step: usize = shape[2..].iter().product();
-            let values = npy_values(npy).with_context(|| format!("reading {}", path.display()))?;
-            if values.len() != shape.iter().product::<usize>() {
-                anyhow::bail!("{}: truncated array", path.display());
-            }
-            return Ok((0..shape[0])
-                .map(|s| {
-                    (0..shape[1])
-                        .map(|t| {
-                            values[(s * shape[1] + t) * per_step..][..per_step]
-                                .iter()
-                                .map(|&v| v != 0.0)
-                                .collect()
-                        })
-                        .collect()
-                })
-                .collect());
-        }
-    }
-    let stream = spikefab_chip::SpikeStream::load(path)?;
-    let dense = stream.to_dense();
-    let ch = stream.channels as usize;
-    Ok(vec![(0..stream.steps as usize)
-        .map(|t| {
-            dense[t * ch..(t + 1) * ch]
-                .iter()
-                .map(|&v| v != 0)
-                .collect()
-        })
-        .collect()])
+/// Sample inputs for `net`: a `.npy` `[samples, steps, channels…]` of 0/1 or
+/// one spike file, whose channels must be the network's inputs.
+pub fn load_samples_for(path: &Path, net: &Network) -> anyhow::Result<Samples> {
+    let samples = spikefab_chip::load_samples(path)?;
+    let want: usize = net.inputs.iter().map(|i| i.size).sum();
+    check_channels(path, &samples, want, "input channels of the network")?;
+    Ok(samples)
 }
 
-fn npy_values(npy: npyz::NpyFile<&[u8]>) -> anyhow::Result<Vec<f64>> {
-    use npyz::{DType, TypeChar};
-    let DType::Plain(ts) = npy.dtype() else {
-        anyhow::bail!("structured arrays are not spike arrays")
-    };
-    Ok(match (ts.type_char(), ts.size_field()) {
-        (TypeChar::Bool, 1) => npy
-            .into_vec::<bool>()?
-            .into_iter()
-            .map(|b| b as u8 as f64)
-            .collect(),
-        (TypeChar::Uint, 1) => npy.into_vec::<u8>()?.into_iter().map(f64::from).collect(),
-        (TypeChar::Int, 8) => npy
-            .into_vec::<i64>()?
-            .into_iter()
-            .map(|v| v as f64)
-            .collect(),
-        (TypeChar::Int, 4) => npy.into_vec::<i32>()?.into_iter().map(f64::from).collect(),
-        (TypeChar::Float, 4) => npy.into_vec::<f32>()?.into_iter().map(f64::from).collect(),
-        (TypeChar::Float, 8) => npy.into_vec::<f64>()?,
-        (c, s) => anyhow::bail!("dtype {c:?} of {s} bytes is not a spike array"),
-    })
+/// An exporter's recorded outputs for `inputs`: `[samples, steps, outputs]`,
+/// as many samples and steps as the inputs, one channel per output neuron.
+pub fn load_recorded_for(path: &Path, net: &Network, inputs: &Samples) -> anyhow::Result<Samples> {
+    let rec = spikefab_chip::load_samples(path)?;
+    let want: usize = net
+        .outputs
+        .iter()
+        .filter_map(|o| net.population(o))
+        .map(|p| net.populations[p].size)
+        .sum();
+    check_channels(path, &rec, want, "output neurons of the network")?;
+    let steps = |s: &Samples| s.first().map_or(0, Vec::len);
+    if rec.len() != inputs.len() || steps(&rec) != steps(inputs) {
+        anyhow::bail!(
+            "{}: holds {} samples of {} steps, the inputs {} samples of {} steps",
+            path.display(),
+            rec.len(),
+            steps(&rec),
+            inputs.len(),
+            steps(inputs)
+        );
+    }
+    Ok(rec)
+}
+
+fn check_channels(path: &Path, s: &Samples, want: usize, what: &str) -> anyhow::Result<()> {
+    let got = s.first().and_then(|x| x.first()).map_or(0, Vec::len);
+    if got != want {
+        anyhow::bail!(
+            "{}: has {got} channels per step, but there are {want} {what}",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// The decision of a sample: the output neuron with the most spikes (ties to the lowest).

@@ -7,8 +7,6 @@
 //! reference. The fpga-small program is exported as HDL and, when Icarus
 //! Verilog is installed, co-simulated on one clip.
 
-use anyhow::Context;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -16,35 +14,41 @@ use spikefab_chip::{Arch, SpikeStream};
 use spikefab_cochlea::{Audio, Cochlea};
 
 use crate::kws;
+use crate::output::{Previous, Staged};
+use crate::progress::{Mode, Progress};
 use crate::run::{run_and_write, RunOptions};
 use crate::summary::{energy_str, time_str};
 
 /// The chips the demo compares.
 pub const DEMO_CHIPS: [&str; 3] = ["loihi", "xylo", "fpga-small"];
 
-pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String> {
-    let dir = kws::default_dir();
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let bar = if progress {
-        ProgressBar::with_draw_target(Some(6), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
+/// Runs the demo and writes `target` as a whole (a previous demo output there is replaced).
+pub fn demo(target: &Path, threads: usize, progress: Mode) -> anyhow::Result<String> {
+    let staged = Staged::begin(target, "demo", Previous::Replace)?;
+    let text = demo_into(staged.path(), target, threads, progress)?;
+    staged.commit()?;
+    Ok(text)
+}
+
+fn demo_into(out: &Path, shown: &Path, threads: usize, progress: Mode) -> anyhow::Result<String> {
+    let src = kws::ModelSource::shipped();
+    let bar = Progress::new(progress, 6, "demo", "stages");
+    let mut stage = 0u64;
+    let mut next_stage = || {
+        stage += 1;
+        bar.set(stage);
     };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
-            .expect("valid template"),
-    );
 
     bar.set_message("encoding the held-out clips with the cochlea");
-    let enc = kws::Encoding::load(&dir)?;
-    let clips = kws::load_test_set(&dir, &enc)?;
-    let net = kws::load_model(&dir)?;
-    bar.inc(1);
+    let enc = kws::Encoding::load(&src)?;
+    let clips = kws::load_test_set(&src, &enc)?;
+    let net = kws::load_model(&src)?;
+    next_stage();
     bar.set_message("float reference");
     let float = kws::float_accuracy(&net, &clips);
-    bar.inc(1);
+    next_stage();
 
-    let model_path = dir.join("kws.nir");
+    let model_path = src.path("kws.nir");
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -76,7 +80,7 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
     );
     let mut programs = Vec::new();
     for name in DEMO_CHIPS {
-        bar.set_message(format!("compiling and emulating on {name}"));
+        bar.set_message(&format!("compiling and emulating on {name}"));
         let arch = Arch::preset(name)?;
         let (program, r) = kws::evaluate(&net, &arch, &clips)?;
         let _ = writeln!(
@@ -91,14 +95,15 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
         );
         program.save(&out.join(format!("kws_{name}.sfc")))?;
         programs.push((name, program));
-        bar.inc(1);
+        next_stage();
     }
 
     // One clip through every stage, with pictures: cochleagram, and per chip
     // the report, raster and energy breakdown.
     bar.set_message("writing reports, plots and the FPGA export");
     let first = &clips[0];
-    let (audio, _) = Audio::read_wav(&dir.join("test").join(&first.file))?;
+    let rel = format!("test/{}", first.file);
+    let (audio, _) = Audio::from_wav_bytes(&src.read(&rel)?, &src.path(&rel))?;
     let cochlea = Cochlea::new(enc.cochlea())?;
     let encoded = cochlea.encode(&audio)?;
     let points: Vec<(f64, usize, f64)> = encoded
@@ -134,7 +139,8 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
                 steps: Some(steps),
                 threads,
                 out: out.join(name),
-                progress: false,
+                progress: Mode::Off,
+                per_step: false,
             },
         )?;
     }
@@ -151,6 +157,7 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
         &|_| {},
     )?;
     let hdl_dir = out.join("fpga");
+    let hdl_shown = shown.join("fpga");
     let summary = spikefab_hdl::export(
         fpga,
         &hdl_dir,
@@ -167,7 +174,7 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
         summary.cores,
         summary.memories.len(),
         summary.ramb18_total,
-        hdl_dir.display()
+        hdl_shown.display()
     );
     if spikefab_hdl::cosim::iverilog_available() {
         let c = spikefab_hdl::cosim::run_iverilog(&hdl_dir)?;
@@ -189,12 +196,12 @@ pub fn demo(out: &Path, threads: usize, progress: bool) -> anyhow::Result<String
             "  (install iverilog to co-simulate the RTL against the emulator)"
         );
     }
-    bar.inc(1);
-    bar.finish_and_clear();
+    next_stage();
+    bar.finish();
     let _ = writeln!(
         s,
         "\nwrote {}/: kws_<chip>.sfc, <chip>/ (report.json, spikes, raster.svg, energy.svg, utilization.svg for '{}'), cochleagram.svg, fpga/",
-        out.display(),
+        shown.display(),
         first.file
     );
     Ok(s)

@@ -9,6 +9,8 @@ use spikefab_chip::{CoreProgram, SpikeStream};
 use spikefab_emulator::{run, RunConfig};
 use spikefab_hdl::{cosim, export, Formats, Testbench};
 
+use crate::output::{Previous, Staged};
+
 pub struct ExportJob {
     pub program: PathBuf,
     pub out: PathBuf,
@@ -16,6 +18,8 @@ pub struct ExportJob {
     pub input: Option<PathBuf>,
     pub steps: u32,
     pub cosim: bool,
+    /// Replace a previous export in `out`.
+    pub force: bool,
 }
 
 /// The testbench input when none is given: seeded Bernoulli spikes (p = 0.1)
@@ -32,13 +36,20 @@ pub fn export_hdl(job: &ExportJob) -> anyhow::Result<String> {
         None => default_input(&p, job.steps),
     };
     let out = run(&p, &input, &RunConfig::new(job.steps, 1), &|_| {})?;
-    std::fs::create_dir_all(&job.out).with_context(|| format!("creating {}", job.out.display()))?;
+    let previous = if job.force {
+        Previous::Replace
+    } else {
+        Previous::Refuse { flag: "--force" }
+    };
+    // The folder is written (and co-simulated) in staging, then moved into place whole.
+    let staged = Staged::begin(&job.out, "export-hdl", previous)?;
+    let dir = staged.path();
     let tb = Testbench {
         input: &input,
         steps: job.steps,
         expected: &out.spikes,
     };
-    let summary = export(&p, &job.out, job.formats, &tb)
+    let summary = export(&p, dir, job.formats, &tb)
         .with_context(|| format!("exporting {}", job.program.display()))?;
     let mut s = String::new();
     let _ = writeln!(
@@ -76,8 +87,11 @@ pub fn export_hdl(job: &ExportJob) -> anyhow::Result<String> {
         job.steps,
         out.spikes.len()
     );
-    if job.cosim {
-        s.push_str(&cosimulate(&job.out)?);
+    // A failed co-simulation still leaves the export (and the RTL's spikes) to look at.
+    let cosim = job.cosim.then(|| cosimulate(dir));
+    staged.commit()?;
+    if let Some(c) = cosim {
+        s.push_str(&c?);
     }
     Ok(s)
 }

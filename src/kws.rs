@@ -3,6 +3,7 @@
 //! chip and emulated, against the float reference.
 
 use anyhow::Context;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -13,24 +14,56 @@ use spikefab_emulator::{Emulator, RunConfig};
 
 include!(concat!(env!("OUT_DIR"), "/kws_embedded.rs"));
 
-/// The shipped model and test set: examples/kws in the source tree, or, when
-/// the binary runs away from it, a copy unpacked from the binary.
-pub fn default_dir() -> PathBuf {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kws");
-    if source.join("kws.nir").exists() {
-        return source;
-    }
-    let dir = std::env::temp_dir().join(format!("spikefab-kws-{}", env!("CARGO_PKG_VERSION")));
-    for (name, bytes) in KWS_FILES {
-        let path = dir.join(name);
-        if !path.exists() {
-            if let Some(parent) = path.parent() {
-                let _ = std::fs::create_dir_all(parent);
-            }
-            let _ = spikefab_chip::write_atomic(&path, bytes);
+/// Where the spoken-digit model and test set are read from: a folder like
+/// `examples/kws`, or the copy built into the binary. The built-in copy is
+/// read from memory — never unpacked to disk, so no shared temporary folder
+/// is written, followed or trusted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelSource {
+    Dir(PathBuf),
+    Embedded,
+}
+
+impl ModelSource {
+    /// `examples/kws` of the source tree when it is there, else the built-in copy.
+    pub fn shipped() -> ModelSource {
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kws");
+        if source.join("kws.nir").is_file() {
+            ModelSource::Dir(source)
+        } else {
+            ModelSource::Embedded
         }
     }
-    dir
+
+    /// A path for messages (the built-in copy says so).
+    pub fn path(&self, file: &str) -> PathBuf {
+        match self {
+            ModelSource::Dir(d) => d.join(file),
+            ModelSource::Embedded => Path::new("<built-in examples/kws>").join(file),
+        }
+    }
+
+    /// The bytes of `file` (a path inside the model folder).
+    pub fn read(&self, file: &str) -> anyhow::Result<Cow<'static, [u8]>> {
+        match self {
+            ModelSource::Dir(d) => {
+                let p = d.join(file);
+                Ok(Cow::Owned(
+                    std::fs::read(&p).with_context(|| format!("reading {}", p.display()))?,
+                ))
+            }
+            ModelSource::Embedded => KWS_FILES
+                .iter()
+                .find(|(name, _)| *name == file)
+                .map(|(_, bytes)| Cow::Borrowed(*bytes))
+                .ok_or_else(|| anyhow::anyhow!("the built-in model has no file {file}")),
+        }
+    }
+
+    fn read_text(&self, file: &str) -> anyhow::Result<String> {
+        String::from_utf8(self.read(file)?.into_owned())
+            .with_context(|| format!("{} is not UTF-8 text", self.path(file).display()))
+    }
 }
 
 /// How the model's inputs were made (`cochlea.txt`: `kernels= levels= rate= dt= steps=`).
@@ -44,10 +77,9 @@ pub struct Encoding {
 }
 
 impl Encoding {
-    pub fn load(dir: &Path) -> anyhow::Result<Encoding> {
-        let path = dir.join("cochlea.txt");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+    pub fn load(src: &ModelSource) -> anyhow::Result<Encoding> {
+        let path = src.path("cochlea.txt");
+        let text = src.read_text("cochlea.txt")?;
         let kv: BTreeMap<&str, &str> = text
             .split_whitespace()
             .filter_map(|p| p.split_once('='))
@@ -58,13 +90,36 @@ impl Encoding {
                 .parse()
                 .with_context(|| format!("{}: '{k}' is not a number", path.display()))
         };
-        Ok(Encoding {
-            kernels: get("kernels")? as usize,
-            levels: get("levels")? as u16,
+        let whole = |k: &str, max: f64| -> anyhow::Result<f64> {
+            let v = get(k)?;
+            if v.fract() != 0.0 || !(1.0..=max).contains(&v) {
+                anyhow::bail!(
+                    "{}: '{k}' is {v}, expected a whole number in 1..={max}",
+                    path.display()
+                );
+            }
+            Ok(v)
+        };
+        let enc = Encoding {
+            kernels: whole("kernels", 1024.0)? as usize,
+            levels: whole("levels", u16::MAX as f64)? as u16,
             rate: get("rate")?,
             dt: get("dt")?,
-            steps: get("steps")? as usize,
-        })
+            steps: whole("steps", 1e7)? as usize,
+        };
+        if !(enc.dt.is_finite() && enc.dt > 0.0) {
+            anyhow::bail!(
+                "{}: 'dt' is {}, expected a positive number of seconds",
+                path.display(),
+                enc.dt
+            );
+        }
+        crate::cochlea::samples_per_step(enc.dt, 16000)
+            .with_context(|| format!("{}: 'dt'", path.display()))?;
+        enc.cochlea()
+            .validate()
+            .with_context(|| format!("{}", path.display()))?;
+        Ok(enc)
     }
 
     pub fn cochlea(&self) -> CochleaConfig {
@@ -75,7 +130,7 @@ impl Encoding {
                 ..Levels::default()
             },
             rate: self.rate,
-            samples_per_step: (self.dt * 16000.0).round() as usize,
+            samples_per_step: (self.dt * 16000.0).round().max(1.0) as usize,
             ..CochleaConfig::default()
         }
     }
@@ -90,10 +145,9 @@ pub struct Clip {
 }
 
 /// Reads `test/labels.csv` and encodes every clip with `enc`.
-pub fn load_test_set(dir: &Path, enc: &Encoding) -> anyhow::Result<Vec<Clip>> {
-    let labels = dir.join("test/labels.csv");
-    let text = std::fs::read_to_string(&labels)
-        .with_context(|| format!("reading {}", labels.display()))?;
+pub fn load_test_set(src: &ModelSource, enc: &Encoding) -> anyhow::Result<Vec<Clip>> {
+    let labels = src.path("test/labels.csv");
+    let text = src.read_text("test/labels.csv")?;
     let cochlea = Cochlea::new(enc.cochlea())?;
     let mut clips = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
@@ -104,7 +158,21 @@ pub fn load_test_set(dir: &Path, enc: &Encoding) -> anyhow::Result<Vec<Clip>> {
             .trim()
             .parse()
             .with_context(|| format!("{} line {}", labels.display(), i + 1))?;
-        let (audio, _) = Audio::read_wav(&dir.join("test").join(file))?;
+        // A clip is a plain file name in test/: no folders, no way out of the model folder.
+        let plain = !file.is_empty()
+            && !file.contains(['/', '\\'])
+            && file != ".."
+            && spikefab_chip::text::check_name("clip", file).is_ok();
+        if !plain {
+            anyhow::bail!(
+                "{} line {}: '{}' is not a plain file name in test/",
+                labels.display(),
+                i + 1,
+                spikefab_chip::text::escape(file)
+            );
+        }
+        let rel = format!("test/{file}");
+        let (audio, _) = Audio::from_wav_bytes(&src.read(&rel)?, &src.path(&rel))?;
         clips.push(Clip {
             file: file.to_string(),
             digit,
@@ -133,9 +201,8 @@ pub fn rows(s: &SpikeStream, steps: usize) -> Vec<Vec<bool>> {
 }
 
 /// The model, lowered from NIR at snnTorch's export timestep.
-pub fn load_model(dir: &Path) -> anyhow::Result<Network> {
-    let path = dir.join("kws.nir");
-    let g = NirGraph::load(&path)?;
+pub fn load_model(src: &ModelSource) -> anyhow::Result<Network> {
+    let g = NirGraph::from_bytes(&src.read("kws.nir")?, &src.path("kws.nir"))?;
     Ok(lower(&g, "kws", crate::compile::DEFAULT_NIR_DT)?)
 }
 
@@ -159,7 +226,7 @@ pub fn float_accuracy(net: &Network, clips: &[Clip]) -> f64 {
 }
 
 /// A chip's results on the test set.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChipResult {
     pub arch: String,
     pub accuracy: f64,

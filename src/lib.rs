@@ -16,11 +16,33 @@ pub mod demo;
 pub mod hdl;
 pub mod inspect;
 pub mod kws;
+pub mod output;
 pub mod p16k;
 pub mod plots;
+pub mod progress;
 pub mod run;
 pub mod summary;
 pub mod sweep;
+
+/// Text from files (names, sources) made safe for a terminal: control
+/// characters other than newline and tab, and bidirectional overrides, are
+/// shown as `\u{..}` instead of being sent (an escape sequence in a network's
+/// name must not drive the user's terminal).
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c != '\n' && c != '\t' && spikefab_chip::text::is_forbidden(c);
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        if bad(c) {
+            s.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            s.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(s)
+}
 
 /// Writes text atomically, with the path in any error.
 pub fn write_text(path: &std::path::Path, text: &str) -> anyhow::Result<()> {

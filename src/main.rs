@@ -2,11 +2,13 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use spikefab::{cochlea, inspect, run, summary};
+use spikefab::output::{check_distinct, Previous, Staged};
+use spikefab::progress::Mode as ProgressMode;
+use spikefab::{cochlea, inspect, run, summary, terminal_safe};
 use spikefab_chip::{Arch, CoreProgram};
 use spikefab_cochlea::place::Levels;
 use spikefab_cochlea::{CochleaConfig, Mode};
@@ -98,6 +100,9 @@ enum Command {
         /// Print report.json to stdout instead of the summary table.
         #[arg(long)]
         json: bool,
+        /// Keep one record per step in report.json (its size grows with the run).
+        #[arg(long)]
+        per_step: bool,
     },
     /// Encode audio (WAV) as spikes: spiketrum (default) or a filterbank cochleagram.
     Cochlea {
@@ -165,12 +170,15 @@ enum Command {
         /// Run the testbench in Icarus Verilog and compare with the emulator.
         #[arg(long)]
         cosim: bool,
+        /// Replace a previous export in the output folder.
+        #[arg(long)]
+        force: bool,
     },
     /// Co-design sweep: compile and emulate the spoken-digit test set over a grid of chip and cochlea parameters.
     Sweep {
-        /// A model folder like examples/kws (kws.nir, cochlea.txt, test/labels.csv).
-        #[arg(default_value_os_t = spikefab::kws::default_dir())]
-        model: PathBuf,
+        /// A model folder like examples/kws (kws.nir, cochlea.txt, test/labels.csv);
+        /// default: the shipped spoken-digit model.
+        model: Option<PathBuf>,
         /// Base architecture (preset name or RON file).
         #[arg(long, default_value = "loihi")]
         arch: String,
@@ -191,6 +199,10 @@ enum Command {
     /// Summarize any file spikefab reads or writes.
     Inspect { file: PathBuf },
 }
+
+/// The longest testbench `export-hdl` writes (its stimulus and expected
+/// spikes are text files that grow with it).
+const MAX_TESTBENCH_STEPS: u32 = 1_000_000;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum SemanticsArg {
@@ -220,23 +232,47 @@ fn default_threads() -> usize {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    spikefab::output::install_signal_cleanup();
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                terminal_safe(&format!("{e:#}"))
+            );
             ExitCode::FAILURE
         }
     }
 }
 
+/// A reader that stopped reading (`spikefab … | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Prints text for the user: terminal-safe, and a closed pipe is not a panic.
+fn emit(quiet: bool, text: &str) -> anyhow::Result<()> {
+    if quiet {
+        return Ok(());
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(terminal_safe(text).as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
 fn execute(cli: Cli) -> anyhow::Result<()> {
-    let progress = !cli.quiet && std::io::stderr().is_terminal();
+    let progress = ProgressMode::detect(cli.quiet);
+    let quiet = cli.quiet;
     match cli.command {
         Command::Demo { out, threads } => {
             let text = spikefab::demo::demo(&out, threads, progress)?;
-            if !cli.quiet {
-                print!("{text}");
-            }
+            emit(quiet, &text)?;
         }
         Command::Compile {
             model,
@@ -248,15 +284,22 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             inputs,
             recorded,
         } => {
+            let mut ins: Vec<&Path> = vec![&model];
+            ins.extend(inputs.as_deref());
+            ins.extend(recorded.as_deref());
+            ins.push(Path::new(&arch));
+            let mut outs: Vec<&Path> = vec![&out];
+            outs.extend(report.as_deref());
+            check_distinct(&ins, &outs)?;
             let arch = Arch::resolve(&arch)?;
             let net = spikefab::compile::load_network(&model, dt)?;
             let mut compiled = spikefab_compiler::compile(&net, &arch, seed)
                 .with_context(|| format!("compiling {} for '{}'", model.display(), arch.name))?;
             if let Some(inputs) = &inputs {
-                let samples = spikefab::compile::load_samples(inputs)?;
+                let samples = spikefab::compile::load_samples_for(inputs, &net)?;
                 let rec = recorded
                     .as_deref()
-                    .map(spikefab::compile::load_samples)
+                    .map(|r| spikefab::compile::load_recorded_for(r, &net, &samples))
                     .transpose()?;
                 compiled.report.fidelity = Some(spikefab::compile::fidelity(
                     &net,
@@ -272,10 +315,10 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             if let Some(r) = &report {
                 spikefab::write_text(r, &serde_json::to_string_pretty(&compiled.report)?)?;
             }
-            if !cli.quiet {
-                print!("{}", compiled.report.table());
-                println!("wrote {}", out.display());
-            }
+            emit(
+                quiet,
+                &format!("{}wrote {}\n", compiled.report.table(), out.display()),
+            )?;
         }
         Command::Simulate {
             model,
@@ -284,23 +327,25 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             semantics,
             out,
         } => {
+            check_distinct(&[&model, &inputs], &[&out])?;
             let net = spikefab::compile::load_network(&model, dt)?;
-            let samples = spikefab::compile::load_samples(&inputs)?;
+            let samples = spikefab::compile::load_samples_for(&inputs, &net)?;
             let semantics = match semantics {
                 SemanticsArg::Nir => spikefab_compiler::sim::Semantics::Nir,
                 SemanticsArg::Snntorch => spikefab_compiler::sim::Semantics::SnnTorch,
             };
             let runs = spikefab::compile::simulate_file(&net, &samples, semantics);
             spikefab::compile::save_samples(&out, &runs)?;
-            if !cli.quiet {
-                let spikes: usize = runs.iter().flatten().flatten().filter(|&&s| s).count();
-                println!(
-                    "simulated {} sample(s) of {}: {spikes} output spikes; wrote {}",
+            let spikes: usize = runs.iter().flatten().flatten().filter(|&&s| s).count();
+            emit(
+                quiet,
+                &format!(
+                    "simulated {} sample(s) of {}: {spikes} output spikes; wrote {}\n",
                     runs.len(),
                     model.display(),
                     out.display()
-                );
-            }
+                ),
+            )?;
         }
         Command::Run {
             program,
@@ -309,32 +354,40 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             threads,
             out,
             json,
+            per_step,
         } => {
+            check_distinct(&[&program, &input], &[&out])?;
             let prog = CoreProgram::load(&program)
                 .with_context(|| format!("loading the program {}", program.display()))?;
             let spikes = run::load_input(&input, &prog)
                 .with_context(|| format!("loading the input {}", input.display()))?;
+            let staged = Staged::begin(&out, "run", Previous::Replace)?;
             let opts = run::RunOptions {
                 steps,
                 threads,
-                out: out.clone(),
+                out: staged.path().to_path_buf(),
                 progress,
+                per_step,
             };
             let (result, host) = run::run_and_write(&prog, &spikes, &opts)
                 .with_context(|| format!("running {} on {}", program.display(), input.display()))?;
+            staged.commit()?;
             if json {
-                println!("{}", result.report.to_json());
-            } else if !cli.quiet {
-                print!("{}", summary::run_table(&result.report));
-                println!(
-                    "emulated {} steps in {:.3} s on {} thread(s) ({:.1} M synaptic events/s); wrote {}/: {}",
-                    host.steps,
-                    host.wall_s,
-                    host.threads,
-                    host.synaptic_events_per_s / 1e6,
-                    out.display(),
-                    run::RUN_FILES.join(" ")
-                );
+                emit(false, &format!("{}\n", result.report.to_json()))?;
+            } else {
+                emit(
+                    quiet,
+                    &format!(
+                        "{}emulated {} steps in {:.3} s on {} thread(s) ({:.1} M synaptic events/s); wrote {}/: {}\n",
+                        summary::run_table(&result.report),
+                        host.steps,
+                        host.wall_s,
+                        host.threads,
+                        host.synaptic_events_per_s / 1e6,
+                        out.display(),
+                        run::RUN_FILES.join(" ")
+                    ),
+                )?;
             }
         }
         Command::Cochlea {
@@ -354,6 +407,15 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             kernels_out,
             snr_table,
         } => {
+            let outs: Vec<&Path> = [&out, &plot, &reconstruct, &kernels_out]
+                .into_iter()
+                .filter_map(|p| p.as_deref())
+                .collect();
+            check_distinct(&[&input], &outs)?;
+            let samples_per_step = match dt {
+                None => 1,
+                Some(dt) => cochlea::samples_per_step(dt, fs)?,
+            };
             let config = CochleaConfig {
                 fs,
                 f_lo,
@@ -368,7 +430,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                     count: levels,
                     ..Levels::default()
                 },
-                samples_per_step: dt.map_or(1, |dt| ((dt * fs as f64).round() as usize).max(1)),
+                samples_per_step,
                 frame_s: frame,
             };
             let job = cochlea::CochleaJob {
@@ -381,9 +443,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             };
             let text = cochlea::run(config, &job)
                 .with_context(|| format!("encoding {}", input.display()))?;
-            if !cli.quiet {
-                print!("{text}");
-            }
+            emit(quiet, &text)?;
         }
         Command::ExportHdl {
             program,
@@ -392,7 +452,11 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             input,
             steps,
             cosim,
+            force,
         } => {
+            let mut ins: Vec<&Path> = vec![&program];
+            ins.extend(input.as_deref());
+            check_distinct(&ins, &[&out])?;
             let wanted: Vec<&str> = formats
                 .split(',')
                 .map(str::trim)
@@ -400,6 +464,11 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 .collect();
             if let Some(bad) = wanted.iter().find(|f| !["mem", "coe", "mif"].contains(f)) {
                 anyhow::bail!("unknown memory format '{bad}': use mem, coe and/or mif");
+            }
+            if steps == 0 || steps > MAX_TESTBENCH_STEPS {
+                anyhow::bail!(
+                    "--steps is {steps}; a testbench runs 1..={MAX_TESTBENCH_STEPS} steps"
+                );
             }
             let job = spikefab::hdl::ExportJob {
                 program,
@@ -411,11 +480,10 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 input,
                 steps,
                 cosim,
+                force,
             };
             let text = spikefab::hdl::export_hdl(&job)?;
-            if !cli.quiet {
-                print!("{text}");
-            }
+            emit(quiet, &text)?;
         }
         Command::Sweep {
             model,
@@ -428,28 +496,31 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 .iter()
                 .map(|v| spikefab::sweep::parse_axis(v))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let text = spikefab::sweep::sweep(&model, &arch, &axes, threads, &out)?;
-            if !cli.quiet {
-                print!("{text}");
-            }
+            let src = model.map_or_else(spikefab::kws::ModelSource::shipped, |d| {
+                spikefab::kws::ModelSource::Dir(d)
+            });
+            let text = spikefab::sweep::sweep(&src, &arch, &axes, threads, &out, progress)?;
+            emit(quiet, &text)?;
         }
         Command::Arch { action } => match action {
             ArchAction::List => {
+                let mut text = String::new();
                 for name in Arch::preset_names() {
                     let a = Arch::preset(name)?;
-                    println!(
-                        "{name:<12} {:>5} cores  {}",
+                    text.push_str(&format!(
+                        "{name:<12} {:>5} cores  {}\n",
                         a.topology.num_cores(),
                         a.description
-                    );
+                    ));
                 }
+                emit(false, &text)?;
             }
             ArchAction::Show { name } => match Arch::preset_source(&name) {
-                Some(text) => print!("{text}"),
-                None => print!("{}", inspect::arch_summary(&Arch::resolve(&name)?)),
+                Some(text) => emit(false, text)?,
+                None => emit(false, &inspect::arch_summary(&Arch::resolve(&name)?))?,
             },
         },
-        Command::Inspect { file } => print!("{}", inspect::inspect(&file)?),
+        Command::Inspect { file } => emit(false, &inspect::inspect(&file)?)?,
     }
     Ok(())
 }

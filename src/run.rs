@@ -1,7 +1,6 @@
 //! `spikefab run`: emulate a program on an input and write everything a user looks at.
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -9,6 +8,7 @@ use std::time::Instant;
 use spikefab_chip::{CoreProgram, SpikeStream};
 use spikefab_emulator::{RunConfig, RunOutput};
 
+use crate::progress::{Mode, Progress};
 use crate::{plots, write_text};
 
 /// What `run` needs besides the program and input.
@@ -16,9 +16,11 @@ use crate::{plots, write_text};
 pub struct RunOptions {
     pub steps: Option<u32>,
     pub threads: usize,
+    /// The folder to write into (callers stage it: see [`crate::output`]).
     pub out: PathBuf,
-    /// Show a progress bar (only drawn when stderr is a terminal).
-    pub progress: bool,
+    pub progress: Mode,
+    /// Keep one record per step in report.json (it grows with the run).
+    pub per_step: bool,
 }
 
 /// Host-side measurements, kept out of report.json so that it stays byte-identical across runs.
@@ -69,27 +71,19 @@ pub fn run_and_write(
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("creating the output folder {}", opts.out.display()))?;
 
-    let bar = if opts.progress {
-        ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr())
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} emulating [{bar:40}] {pos}/{len} steps ({per_sec}, eta {eta})",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
+    let bar = Progress::new(opts.progress, steps as u64, "emulating", "steps");
     let started = Instant::now();
     let out = spikefab_emulator::run(
         program,
         input,
-        &RunConfig::new(steps, opts.threads),
-        &|done| bar.set_position(done as u64),
+        &RunConfig {
+            record_steps: opts.per_step,
+            ..RunConfig::new(steps, opts.threads)
+        },
+        &|done| bar.set(done as u64),
     )?;
     let wall_s = started.elapsed().as_secs_f64();
-    bar.finish_and_clear();
+    bar.finish();
 
     let host = HostStats {
         spikefab_version: env!("CARGO_PKG_VERSION"),

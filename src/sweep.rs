@@ -13,6 +13,108 @@ use std::sync::Mutex;
 use spikefab_chip::Arch;
 
 use crate::kws;
+use crate::progress::{Mode, Progress};
+
+/// Most grid points one sweep may have.
+pub const MAX_POINTS: usize = 100_000;
+/// The sweep's journal: one JSON line per finished point, flushed as it finishes.
+pub const JOURNAL: &str = "points.jsonl";
+
+/// What identifies a sweep, so that a resumed run only reuses its own points.
+fn sweep_id(src: &kws::ModelSource, base_arch: &str, axes: &[Axis]) -> String {
+    let axes: Vec<String> = axes
+        .iter()
+        .map(|a| format!("{}={}", a.key, a.values.join(",")))
+        .collect();
+    format!(
+        "model={} arch={} {}",
+        src.path("kws.nir").display(),
+        base_arch,
+        axes.join(" ")
+    )
+}
+
+/// The append-only record of finished points in the output folder.
+struct Journal {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JournalLine {
+    settings: Vec<(String, String)>,
+    outcome: Result<kws::ChipResult, String>,
+}
+
+impl Journal {
+    /// Opens (creating) `out` for the sweep `id`: a new folder, an empty one,
+    /// or one holding this same sweep's journal; anything else is refused.
+    fn open(out: &Path, id: &str) -> anyhow::Result<Journal> {
+        use std::io::Write as _;
+        let marker = out.join(crate::output::MARKER);
+        let path = out.join(JOURNAL);
+        let header = format!("spikefab sweep\n{id}\n");
+        if out.exists() {
+            let mine = std::fs::read_to_string(&marker).unwrap_or_default();
+            let empty = std::fs::read_dir(out)
+                .with_context(|| format!("reading {}", out.display()))?
+                .next()
+                .is_none();
+            if !empty && !mine.starts_with("spikefab sweep\n") {
+                anyhow::bail!(
+                    "{} is not empty and is not a spikefab sweep folder: choose another --out",
+                    out.display()
+                );
+            }
+            if !empty && mine != header {
+                anyhow::bail!(
+                    "{} holds a different sweep ({}); choose another --out to keep it, or remove it",
+                    out.display(),
+                    mine.lines().nth(1).unwrap_or("?")
+                );
+            }
+        }
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        crate::write_text(&marker, &header)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        let mut j = Journal { path, file };
+        j.file.flush()?;
+        Ok(j)
+    }
+
+    /// The points already finished (a torn last line from a kill is skipped).
+    fn finished(
+        &self,
+    ) -> anyhow::Result<HashMap<Vec<(String, String)>, Result<kws::ChipResult, String>>> {
+        let text = std::fs::read_to_string(&self.path)
+            .with_context(|| format!("reading {}", self.path.display()))?;
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<JournalLine>(l).ok())
+            .map(|l| (l.settings, l.outcome))
+            .collect())
+    }
+
+    fn append(
+        &mut self,
+        settings: &[(String, String)],
+        outcome: &Result<kws::ChipResult, String>,
+    ) -> anyhow::Result<()> {
+        use std::io::Write as _;
+        let line = serde_json::to_string(&JournalLine {
+            settings: settings.to_vec(),
+            outcome: outcome.clone(),
+        })?;
+        self.file
+            .write_all(format!("{line}\n").as_bytes())
+            .and_then(|_| self.file.sync_data())
+            .with_context(|| format!("appending to {}", self.path.display()))
+    }
+}
 
 /// One swept parameter and its values.
 #[derive(Clone, Debug, PartialEq)]
@@ -57,6 +159,24 @@ pub fn parse_axis(spec: &str) -> anyhow::Result<Axis> {
     if values.is_empty() {
         anyhow::bail!("--vary '{spec}': no values");
     }
+    for v in &values {
+        let ok = match key {
+            "preset" => spikefab_chip::text::check_name("preset", v).is_ok(),
+            "rate" => v.parse::<f64>().is_ok_and(|r| r.is_finite() && r >= 0.0),
+            "neurons" => v.parse::<u32>().is_ok(),
+            _ => v.parse::<u8>().is_ok(),
+        };
+        if !ok {
+            anyhow::bail!(
+                "--vary '{}': '{}' is not a valid {key}",
+                spikefab_chip::text::escape(spec),
+                spikefab_chip::text::escape(v)
+            );
+        }
+    }
+    if values.len() > 4096 {
+        anyhow::bail!("--vary '{spec}': more than 4096 values");
+    }
     Ok(Axis {
         key: key.to_string(),
         values,
@@ -77,17 +197,21 @@ fn arch_for(base: &str, settings: &[(String, String)]) -> anyhow::Result<Arch> {
         .find(|(k, _)| k == "preset")
         .map_or(base, |(_, v)| v.as_str());
     let mut arch = Arch::resolve(preset)?;
+    // Bit widths are u8 fields: a value that does not fit is an error, never wrapped.
+    let bits = |k: &str, v: &str| -> anyhow::Result<u8> {
+        v.parse::<u8>()
+            .with_context(|| format!("{k}={v}: expected a whole number of bits, 0..=255"))
+    };
     for (k, v) in settings {
-        let n: u32 = if k == "preset" || k == "rate" {
-            0
-        } else {
-            v.parse().with_context(|| format!("{k}={v}"))?
-        };
         match k.as_str() {
-            "weight_bits" => arch.format.weight_bits = n as u8,
-            "state_bits" => arch.format.state_bits = n as u8,
-            "threshold_bits" => arch.format.threshold_bits = n as u8,
-            "neurons" => arch.core.max_neurons = n,
+            "weight_bits" => arch.format.weight_bits = bits(k, v)?,
+            "state_bits" => arch.format.state_bits = bits(k, v)?,
+            "threshold_bits" => arch.format.threshold_bits = bits(k, v)?,
+            "neurons" => {
+                arch.core.max_neurons = v
+                    .parse()
+                    .with_context(|| format!("{k}={v}: expected a whole number of neurons"))?
+            }
             _ => {}
         }
     }
@@ -97,14 +221,19 @@ fn arch_for(base: &str, settings: &[(String, String)]) -> anyhow::Result<Arch> {
 
 /// Runs the grid on `threads` workers and writes `sweep.csv` and `pareto.svg` into `out`.
 pub fn sweep(
-    dir: &Path,
+    src: &kws::ModelSource,
     base_arch: &str,
     axes: &[Axis],
     threads: usize,
     out: &Path,
+    progress: Mode,
 ) -> anyhow::Result<String> {
-    let enc = kws::Encoding::load(dir)?;
-    let net = kws::load_model(dir)?;
+    let points: usize = axes.iter().map(|a| a.values.len()).product();
+    if points > MAX_POINTS {
+        anyhow::bail!("the grid has {points} points, more than the {MAX_POINTS} a sweep may have");
+    }
+    let enc = kws::Encoding::load(src)?;
+    let net = kws::load_model(src)?;
     // the grid, as lists of (key, value)
     let mut grid: Vec<Vec<(String, String)>> = vec![Vec::new()];
     for a in axes {
@@ -117,9 +246,13 @@ pub fn sweep(
             })
             .collect();
     }
+    // Points finished by an earlier, interrupted run of the same sweep are kept.
+    let journal = Journal::open(out, &sweep_id(src, base_arch, axes))?;
+    let done: HashMap<Vec<(String, String)>, Result<kws::ChipResult, String>> =
+        journal.finished()?;
     // the test set once per cochlea rate
     let mut sets: HashMap<String, Vec<kws::Clip>> = HashMap::new();
-    for p in &grid {
+    for p in grid.iter().filter(|p| !done.contains_key(*p)) {
         let rate = p
             .iter()
             .find(|(k, _)| k == "rate")
@@ -129,10 +262,24 @@ pub fn sweep(
                 rate: rate.parse().with_context(|| format!("rate={rate}"))?,
                 ..enc.clone()
             };
-            sets.insert(rate.clone(), kws::load_test_set(dir, &e)?);
+            sets.insert(rate.clone(), kws::load_test_set(src, &e)?);
         }
     }
-    let results: Mutex<Vec<Option<Point>>> = Mutex::new(vec![None; grid.len()]);
+    let results: Mutex<Vec<Option<Point>>> = Mutex::new(
+        grid.iter()
+            .map(|p| {
+                done.get(p).map(|o| Point {
+                    settings: p.clone(),
+                    outcome: o.clone(),
+                    pareto: false,
+                })
+            })
+            .collect(),
+    );
+    let bar = Progress::new(progress, grid.len() as u64, "sweeping", "points");
+    let finished = std::sync::atomic::AtomicUsize::new(done.len());
+    bar.set(done.len() as u64);
+    let journal = Mutex::new(journal);
     let next = Mutex::new(0usize);
     crossbeam::thread::scope(|s| {
         for _ in 0..threads.clamp(1, grid.len().max(1)) {
@@ -144,6 +291,9 @@ pub fn sweep(
                     i
                 };
                 let Some(settings) = grid.get(i) else { break };
+                if done.contains_key(settings) {
+                    continue;
+                }
                 let rate = settings
                     .iter()
                     .find(|(k, _)| k == "rate")
@@ -151,15 +301,25 @@ pub fn sweep(
                 let outcome = arch_for(base_arch, settings)
                     .and_then(|arch| kws::evaluate(&net, &arch, &sets[&rate]).map(|(_, r)| r))
                     .map_err(|e| format!("{e:#}"));
+                let logged = journal
+                    .lock()
+                    .expect("sweep journal")
+                    .append(settings, &outcome);
                 results.lock().expect("sweep results")[i] = Some(Point {
                     settings: settings.clone(),
                     outcome,
                     pareto: false,
                 });
+                if let Err(e) = logged {
+                    eprintln!("warning: {}", crate::terminal_safe(&format!("{e:#}")));
+                }
+                let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                bar.set(n as u64);
             });
         }
     })
     .map_err(|_| anyhow::anyhow!("a sweep worker panicked"))?;
+    bar.finish();
     let mut points: Vec<Point> = results
         .into_inner()
         .expect("sweep results")
@@ -184,7 +344,6 @@ pub fn sweep(
         });
         points[*i].pareto = !dominated;
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let keys: Vec<&str> = axes.iter().map(|a| a.key.as_str()).collect();
     let mut csv = format!(
         "{},accuracy,energy_pj,latency_ns,cores,synaptic_ops,pareto,error\n",
@@ -249,9 +408,10 @@ pub fn sweep(
     }
     let _ = writeln!(
         s,
-        "wrote {}/sweep.csv and pareto.svg ({} points)",
+        "wrote {}/sweep.csv and pareto.svg ({} points, {} resumed from {JOURNAL})",
         out.display(),
-        points.len()
+        points.len(),
+        done.len()
     );
     Ok(s)
 }

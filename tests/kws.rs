@@ -6,7 +6,7 @@ use spikefab_chip::Arch;
 
 #[test]
 fn spoken_digits_float_and_loihi_accuracy() {
-    let dir = kws::default_dir();
+    let dir = kws::ModelSource::shipped();
     let enc = kws::Encoding::load(&dir).unwrap();
     let clips = kws::load_test_set(&dir, &enc).unwrap();
     assert!(clips.len() >= 100, "{} clips", clips.len());

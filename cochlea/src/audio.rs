@@ -32,14 +32,22 @@ impl Audio {
     /// Reads 8/16/24/32-bit integer or 32-bit float WAV, any rate, mixing
     /// several channels down to mono by averaging.
     pub fn read_wav(path: &Path) -> Result<(Audio, ReadNotes)> {
+        let bytes = std::fs::read(path).map_err(|e| CochleaError::Wav {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Self::from_wav_bytes(&bytes, path)
+    }
+
+    /// Reads a WAV file's bytes; `path` names it in errors.
+    pub fn from_wav_bytes(bytes: &[u8], path: &Path) -> Result<(Audio, ReadNotes)> {
         let bad = |message: String| CochleaError::Wav {
             path: path.to_path_buf(),
             message,
         };
-        let file_len = std::fs::metadata(path)
-            .map_err(|e| bad(e.to_string()))?
-            .len();
-        let reader = hound::WavReader::open(path).map_err(|e| bad(e.to_string()))?;
+        let file_len = bytes.len() as u64;
+        let reader =
+            hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
         let spec = reader.spec();
         if spec.channels == 0 || !WAV_RATES.contains(&spec.sample_rate) {
             return Err(bad(format!(

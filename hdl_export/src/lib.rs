@@ -65,6 +65,8 @@ pub enum ExportError {
     },
     #[error("co-simulation: {0}")]
     Cosim(String),
+    #[error(transparent)]
+    Program(#[from] spikefab_chip::ChipError),
 }
 
 /// Which memory formats to write besides the `.mem` files the RTL reads.
@@ -121,6 +123,24 @@ pub struct ExportSummary {
     pub files: Vec<FileEntry>,
 }
 
+/// Text from the program (its source, its arch's name) as it may appear in a
+/// generated Verilog `//` comment or README line: printable ASCII only, every
+/// other character shown as `?`. Programs are validated before export (no
+/// control characters), so this is a second line of defence: nothing a file
+/// says can end the comment and become code.
+pub fn comment_text(s: &str) -> String {
+    s.chars()
+        .take(spikefab_chip::text::MAX_TEXT_CHARS)
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
 /// Features the reference RTL implements; anything else is listed as unsupported.
 fn rtl_gaps(p: &CoreProgram) -> Vec<String> {
     let mut gaps = Vec::new();
@@ -140,6 +160,8 @@ pub fn export(
     formats: Formats,
     tb: &Testbench,
 ) -> Result<ExportSummary, ExportError> {
+    // Everything below trusts the program's sizes and strings: check them first.
+    p.validate()?;
     let l = Layouts::for_program(p);
     let tables = tables::core_tables(p, &l)?;
     let stim = tables::stimulus(p, &l, tb.input)?;

@@ -13,7 +13,8 @@ pub fn readme(p: &CoreProgram, l: &Layouts, s: &ExportSummary) -> String {
     let _ = writeln!(
         r,
         "# FPGA export of '{}' for '{}'\n",
-        p.provenance.source, p.arch.name
+        crate::comment_text(&p.provenance.source).replace('`', "'"),
+        crate::comment_text(&p.arch.name).replace('`', "'")
     );
     let _ = writeln!(
         r,

@@ -177,8 +177,8 @@ module snn_top (
     snn_router router (.clk(clk), .rst(rst), .swap(swap), .push(push), .push_msg(push_msg),
                        .read_index(read_index), .read_msg(read_msg), .count(msg_count));
 "#,
-        source = p.provenance.source,
-        arch = p.arch.name
+        source = crate::comment_text(&p.provenance.source),
+        arch = crate::comment_text(&p.arch.name)
     );
     for (k, tb) in tables.iter().enumerate() {
         let core = &p.cores[k];
