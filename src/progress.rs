@@ -16,8 +16,16 @@ pub enum Mode {
     Off,
 }
 
-/// Seconds between two log lines.
+/// Time between two log lines; `SPIKEFAB_PROGRESS_EVERY` (seconds) overrides it.
 pub const LOG_EVERY: Duration = Duration::from_secs(10);
+
+fn log_every() -> Duration {
+    std::env::var("SPIKEFAB_PROGRESS_EVERY")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0 && *s <= 86_400.0)
+        .map_or(LOG_EVERY, Duration::from_secs_f64)
+}
 
 impl Mode {
     /// `--quiet` → off; a terminal on stderr → bar; otherwise log lines.
@@ -44,6 +52,7 @@ pub struct Progress {
 struct LogState {
     started: Instant,
     last: Instant,
+    every: Duration,
 }
 
 impl Progress {
@@ -64,6 +73,7 @@ impl Progress {
             Mutex::new(LogState {
                 started: now,
                 last: now,
+                every: log_every(),
             })
         });
         Progress {
@@ -88,7 +98,7 @@ impl Progress {
         if let Some(log) = &self.log {
             let Ok(mut s) = log.lock() else { return };
             let now = Instant::now();
-            if now.duration_since(s.last) >= LOG_EVERY {
+            if now.duration_since(s.last) >= s.every {
                 s.last = now;
                 let pct = 100.0 * done as f64 / self.len.max(1) as f64;
                 eprintln!(

@@ -34,6 +34,10 @@ fn sweep_id(src: &kws::ModelSource, base_arch: &str, axes: &[Axis]) -> String {
     )
 }
 
+/// A grid point's settings, `(key, value)` in axis order.
+type Settings = Vec<(String, String)>;
+type Outcome = Result<kws::ChipResult, String>;
+
 /// The append-only record of finished points in the output folder.
 struct Journal {
     path: std::path::PathBuf,
@@ -42,8 +46,8 @@ struct Journal {
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct JournalLine {
-    settings: Vec<(String, String)>,
-    outcome: Result<kws::ChipResult, String>,
+    settings: Settings,
+    outcome: Outcome,
 }
 
 impl Journal {
@@ -87,9 +91,7 @@ impl Journal {
     }
 
     /// The points already finished (a torn last line from a kill is skipped).
-    fn finished(
-        &self,
-    ) -> anyhow::Result<HashMap<Vec<(String, String)>, Result<kws::ChipResult, String>>> {
+    fn finished(&self) -> anyhow::Result<HashMap<Settings, Outcome>> {
         let text = std::fs::read_to_string(&self.path)
             .with_context(|| format!("reading {}", self.path.display()))?;
         Ok(text
@@ -99,11 +101,7 @@ impl Journal {
             .collect())
     }
 
-    fn append(
-        &mut self,
-        settings: &[(String, String)],
-        outcome: &Result<kws::ChipResult, String>,
-    ) -> anyhow::Result<()> {
+    fn append(&mut self, settings: &[(String, String)], outcome: &Outcome) -> anyhow::Result<()> {
         use std::io::Write as _;
         let line = serde_json::to_string(&JournalLine {
             settings: settings.to_vec(),
@@ -248,8 +246,7 @@ pub fn sweep(
     }
     // Points finished by an earlier, interrupted run of the same sweep are kept.
     let journal = Journal::open(out, &sweep_id(src, base_arch, axes))?;
-    let done: HashMap<Vec<(String, String)>, Result<kws::ChipResult, String>> =
-        journal.finished()?;
+    let done: HashMap<Settings, Outcome> = journal.finished()?;
     // the test set once per cochlea rate
     let mut sets: HashMap<String, Vec<kws::Clip>> = HashMap::new();
     for p in grid.iter().filter(|p| !done.contains_key(*p)) {

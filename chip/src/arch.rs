@@ -298,7 +298,7 @@ impl Arch {
     pub fn validate(&self) -> Result<()> {
         let bad = |message: String| {
             Err(ChipError::InvalidArch {
-                arch: self.name.clone(),
+                arch: crate::text::escape(&self.name),
                 message,
             })
         };

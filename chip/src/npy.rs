@@ -23,7 +23,7 @@ impl NumericArray {
         let DType::Plain(ts) = npy.dtype() else {
             return Err("structured dtypes are not supported; use bool, int or float".into());
         };
-        let size = ts.size_field() as u64;
+        let size = ts.size_field();
         let count = shape
             .iter()
             .try_fold(1u64, |acc, &d| acc.checked_mul(d))

@@ -384,7 +384,8 @@ impl<'g> Lowering<'g> {
     ) -> Result<()> {
         let g = self.g;
         let succ = |at: &str| self.succ.get(at).map(Vec::as_slice).unwrap_or(&[]);
-        let passes = |n: &str| !is_neuron(n) && !(g.nodes[n].kind == "Output" && is_top(n));
+        let is_top_output = |n: &str| g.nodes[n].kind == "Output" && is_top(n);
+        let passes = |n: &str| !(is_neuron(n) || is_top_output(n));
         // The linear nodes reachable from s, and their in-degree within that set.
         let mut reach: Vec<&str> = Vec::new();
         let mut indeg: HashMap<&str, usize> = HashMap::new();

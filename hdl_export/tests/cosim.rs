@@ -184,8 +184,13 @@ fn a_parameter_that_does_not_fit_its_field_is_an_error() {
     let e = export_without_expectations(&p, dir.path(), &input, 5)
         .unwrap_err()
         .to_string();
+    // The program is validated before export: the error names the neuron,
+    // the value and the field's width.
     assert!(
-        e.contains("core 0 neuron 5") && e.contains("'vth'") && e.contains("131072"),
+        e.contains("core 0")
+            && e.contains("neuron 5")
+            && e.contains("131072")
+            && e.contains("17 bits"),
         "{e}"
     );
 }
