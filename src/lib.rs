@@ -20,6 +20,7 @@ pub mod output;
 pub mod p16k;
 pub mod plots;
 pub mod progress;
+pub mod readers;
 pub mod run;
 pub mod summary;
 pub mod sweep;

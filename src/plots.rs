@@ -7,6 +7,9 @@ use plotters::prelude::*;
 use spikefab_chip::SpikeStream;
 use spikefab_emulator::Report;
 
+/// Most mesh cells the utilization plot draws.
+const MAX_DRAWN_TILES: u64 = 16_384;
+
 /// Most spikes drawn in a raster; beyond this the picture says how many it skipped.
 const MAX_RASTER_POINTS: usize = 60_000;
 
@@ -116,7 +119,28 @@ pub fn energy(report: &Report) -> anyhow::Result<String> {
 
 /// Per-core utilization (busy time over run latency) on the mesh, one cell per used core.
 pub fn utilization(report: &Report) -> anyhow::Result<String> {
-    let (w, h) = report.program.mesh_tiles;
+    // A large mesh is drawn from its first tile to the last one in use, at
+    // most MAX_DRAWN_TILES cells (a million idle tiles help nobody).
+    let (mw, mh) = report.program.mesh_tiles;
+    let (w, h) = if mw as u64 * mh as u64 > MAX_DRAWN_TILES {
+        let ux = report.cores.iter().map(|c| c.tile.0 + 1).max().unwrap_or(1);
+        let uy = report.cores.iter().map(|c| c.tile.1 + 1).max().unwrap_or(1);
+        (ux.min(mw), uy.min(mh))
+    } else {
+        (mw, mh)
+    };
+    if w as u64 * h as u64 > MAX_DRAWN_TILES {
+        let note = format!(
+            "Core utilization not drawn: the cores in use span {w} × {h} tiles (at most {MAX_DRAWN_TILES} are drawn); see report.json"
+        );
+        return svg(
+            |root| {
+                root.draw(&Text::new(note, (20, 240), ("sans-serif", 16)))
+                    .map_err(|e| anyhow::anyhow!("drawing failed: {e}"))
+            },
+            (800, 500),
+        );
+    }
     let mut per_tile_count = std::collections::HashMap::new();
     for c in &report.cores {
         *per_tile_count.entry(c.tile).or_insert(0u32) += 1;

@@ -68,6 +68,15 @@ pub fn run_and_write(
         (None, s) if s > 0 => s,
         _ => anyhow::bail!("the input holds no timesteps; pass --steps N"),
     };
+    // spikes.npy is dense: refuse a run whose output would not fit it, before running.
+    let cells = steps as u64 * program.outputs.len() as u64;
+    if cells > spikefab_chip::limits::MAX_DENSE_CELLS {
+        anyhow::bail!(
+            "{steps} steps × {} outputs is {cells} cells, more than the {} spikes.npy may hold; run fewer steps",
+            program.outputs.len(),
+            spikefab_chip::limits::MAX_DENSE_CELLS
+        );
+    }
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("creating the output folder {}", opts.out.display()))?;
 

@@ -46,7 +46,7 @@ pub use program::{
     CoreConfig, CoreProgram, LayerScale, NeuronGroup, NeuronModel, OutputPort, Provenance, Route,
     RouteTable, SynapseTable, PROGRAM_FORMAT_VERSION,
 };
-pub use spikes::{load_samples, Merged, Samples, Spike, SpikeStream};
+pub use spikes::{load_samples, samples_from_npy, Merged, Samples, Spike, SpikeStream};
 
 use std::io::Write;
 use std::path::Path;

@@ -13,8 +13,9 @@ pub const MAX_CORES: usize = 1 << 20;
 pub const MAX_CHANNELS: u32 = 1 << 24;
 /// Timesteps of a spike stream or a run.
 pub const MAX_STEPS: u32 = 1 << 30;
-/// Cells (steps × channels, summed over samples) of a dense spike matrix held in memory.
-pub const MAX_DENSE_CELLS: u64 = 1 << 32;
+/// Cells (steps × channels, summed over samples) of a dense spike matrix
+/// held in memory or written as `.npy` (one byte each).
+pub const MAX_DENSE_CELLS: u64 = 1 << 30;
 /// Neurons (or inputs) of one layer.
 pub const MAX_LAYER: usize = 1 << 24;
 /// Neurons of a whole network.

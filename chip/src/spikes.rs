@@ -87,15 +87,20 @@ pub fn load_samples(path: &Path) -> Result<Samples> {
     };
     if ext(path).as_deref() == Some("npy") {
         let bytes = std::fs::read(path).map_err(|e| ChipError::io(path, e))?;
-        let a = NumericArray::from_npy(&bytes).map_err(bad)?;
-        if a.shape.len() >= 3 {
-            return samples_from_array(&a).map_err(bad);
-        }
-        let s = SpikeStream::from_array(&a).map_err(bad)?;
-        return Ok(vec![s.to_rows().map_err(bad)?]);
+        return samples_from_npy(&bytes).map_err(bad);
     }
     let s = SpikeStream::load(path)?;
     Ok(vec![s.to_rows().map_err(bad)?])
+}
+
+/// Sample spike trains from the bytes of a `.npy` (3 or more dimensions:
+/// `[samples, steps, channels…]`; 2 dimensions: one sample).
+pub fn samples_from_npy(bytes: &[u8]) -> std::result::Result<Samples, String> {
+    let a = NumericArray::from_npy(bytes)?;
+    if a.shape.len() >= 3 {
+        return samples_from_array(&a);
+    }
+    Ok(vec![SpikeStream::from_array(&a)?.to_rows()?])
 }
 
 fn samples_from_array(a: &NumericArray) -> std::result::Result<Samples, String> {

@@ -313,8 +313,13 @@ impl Network {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
-        let net: Network = ron::from_str(&text).map_err(|e| CompileError::Ron {
-            path: path.to_path_buf(),
+        Self::from_ron_str(&text, path)
+    }
+
+    /// Parses and validates a network's RON text; `origin` names it in errors.
+    pub fn from_ron_str(text: &str, origin: &Path) -> Result<Network> {
+        let net: Network = ron::from_str(text).map_err(|e| CompileError::Ron {
+            path: origin.to_path_buf(),
             message: e.to_string(),
         })?;
         net.validate()?;
