@@ -68,7 +68,7 @@ pub fn run(config: CochleaConfig, job: &CochleaJob) -> anyhow::Result<String> {
         enc.spikes.len() as f64 / enc.audio.duration_s().max(1e-12),
         if enc.codes.len() > enc.spikes.len() {
             format!(
-                "; {} codes, {} of them merged into the spike of an atom picked before",
+                "; {} codes, {} of them on a channel that already fired in their step",
                 enc.codes.len(),
                 enc.codes.len() - enc.spikes.len()
             )

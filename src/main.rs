@@ -33,7 +33,7 @@ enum Command {
     Demo {
         #[arg(long, default_value = "out/demo")]
         out: PathBuf,
-        #[arg(long, default_value_t = default_threads())]
+        #[arg(long, default_value_t = default_threads(), value_parser = threads_parser())]
         threads: usize,
     },
     /// Compile a network (NIR or spikefab RON) into a core program for a chip.
@@ -92,7 +92,7 @@ enum Command {
         #[arg(long)]
         steps: Option<u32>,
         /// Worker threads; results do not depend on it.
-        #[arg(long, default_value_t = default_threads())]
+        #[arg(long, default_value_t = default_threads(), value_parser = threads_parser())]
         threads: usize,
         /// Output folder.
         #[arg(long)]
@@ -186,7 +186,7 @@ enum Command {
         /// state_bits, threshold_bits, rate (cochlea spikes/s), neurons (per core). Repeatable.
         #[arg(long, required = true)]
         vary: Vec<String>,
-        #[arg(long, default_value_t = default_threads())]
+        #[arg(long, default_value_t = default_threads(), value_parser = threads_parser())]
         threads: usize,
         #[arg(long, default_value = "out/sweep")]
         out: PathBuf,
@@ -222,6 +222,13 @@ enum ArchAction {
     List,
     /// A preset's (or an .ron file's) full description, with the sources of its numbers.
     Show { name: String },
+}
+
+/// Worker threads a command may start.
+const MAX_THREADS: u64 = 1024;
+
+fn threads_parser() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS)
 }
 
 fn default_threads() -> usize {

@@ -104,6 +104,12 @@ impl Staged {
         };
         let path = staging.keep();
         forget(&path);
+        // The staging folder was private (0700); the output is an ordinary folder.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        }
         std::fs::rename(&path, &self.target)
             .with_context(|| format!("moving the new output into {}", self.target.display()))?;
         if let Some(old) = old {

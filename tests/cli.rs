@@ -366,8 +366,7 @@ fn cochlea_encodes_reconstructs_and_feeds_run() {
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    assert!(out.contains("1165 spikes on 3840 channels"), "{out}");
-    assert!(out.contains("1171 codes, 6 of them merged"), "{out}");
+    assert!(out.contains("1171 spikes on 3840 channels"), "{out}");
     let snr: f64 = out
         .split("spikes alone: ")
         .nth(1)
@@ -383,7 +382,7 @@ fn cochlea_encodes_reconstructs_and_feeds_run() {
     }
     let o = spikefab(&["inspect", &d("w.npy")]);
     assert!(
-        text(&o.stdout).contains("1165 events, 3840 channels"),
+        text(&o.stdout).contains("1171 events, 3840 channels"),
         "{}",
         text(&o.stdout)
     );

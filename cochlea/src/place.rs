@@ -90,28 +90,15 @@ impl PlaceCode {
             + self.levels.level(c.amplitude.abs()) as u32
     }
 
-    /// One spike per code; `samples` is the audio length.
-    ///
-    /// A channel fires at most once per step, so codes that coincide merge:
-    /// matching pursuit can pick the same atom (kernel and sample) twice, and
-    /// those codes are summed before quantization (exact, since atoms add
-    /// linearly); with coarse steps, distinct codes may still land on one
-    /// channel in one step and become one spike.
+    /// One spike per code; `samples` is the audio length. A channel fires at
+    /// most once per step, so codes that land on the same channel in the same
+    /// step merge into one spike: matching pursuit can pick an atom it picked
+    /// before, and with coarse steps distinct codes can share a step.
     pub fn to_spikes(&self, codes: &[Code], samples: usize) -> SpikeStream {
         let sps = self.samples_per_step.max(1);
         let steps = samples.div_ceil(sps) as u32;
-        let mut atoms: Vec<Code> = codes.to_vec();
-        atoms.sort_by_key(|c| (c.time, c.kernel));
-        let mut merged: Vec<Code> = Vec::with_capacity(atoms.len());
-        for c in atoms {
-            match merged.last_mut() {
-                Some(m) if m.time == c.time && m.kernel == c.kernel => m.amplitude += c.amplitude,
-                _ => merged.push(c),
-            }
-        }
-        let events = merged
+        let events = codes
             .iter()
-            .filter(|c| c.amplitude != 0.0)
             .map(|c| Spike {
                 timestep: (c.time as usize / sps) as u32,
                 channel: self.channel(c),
