@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod common;
+use common::npy_with_header;
+
 fn spikefab(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_spikefab"))
         .args(args)
@@ -107,19 +110,6 @@ fn json_flag_prints_the_report() {
             .unwrap()
             > 0
     );
-}
-
-fn npy_with_header(header: &str, body: &[u8]) -> Vec<u8> {
-    let mut h = header.to_string();
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
-    b.extend_from_slice(h.as_bytes());
-    b.extend_from_slice(body);
-    b
 }
 
 #[test]

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+mod common;
+use common::npy_with_header;
+
 /// Address space a command may use: far above what these small inputs need
 /// (the emulator's threads and the allocator reserve some), far below what a
 /// size read from a hostile header would ask for.
@@ -62,6 +65,13 @@ fn refused(o: &Output, needle: &str) {
             .any(|c| c == '\u{1b}' || (c.is_control() && c != '\n')),
         "control characters reached the terminal: {err:?}"
     );
+}
+
+/// Writes `bytes` to `dir/name` and returns the path.
+fn write_in(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
 }
 
 const DEMO: &str = "examples/programs/demo.ron";
@@ -164,19 +174,6 @@ fn the_built_in_model_is_read_from_memory_not_a_temp_folder() {
 
 // ---- 3. small files, huge allocations ----
 
-fn npy(header: &str, body: &[u8]) -> Vec<u8> {
-    let mut h = header.to_string();
-    while (10 + h.len() + 1) % 64 != 0 {
-        h.push(' ');
-    }
-    h.push('\n');
-    let mut b = b"\x93NUMPY\x01\x00".to_vec();
-    b.extend_from_slice(&(h.len() as u16).to_le_bytes());
-    b.extend_from_slice(h.as_bytes());
-    b.extend_from_slice(body);
-    b
-}
-
 fn aer_header(channels: u32, steps: u32, count: u64) -> Vec<u8> {
     let mut b = b"SFAER\0".to_vec();
     b.extend_from_slice(&1u16.to_le_bytes());
@@ -190,11 +187,7 @@ fn aer_header(channels: u32, steps: u32, count: u64) -> Vec<u8> {
 #[test]
 fn small_files_that_declare_huge_sizes_are_refused_before_allocating() {
     let dir = tempfile::tempdir().unwrap();
-    let put = |name: &str, bytes: &[u8]| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
-    };
+    let put = |name: &str, bytes: &[u8]| write_in(dir.path(), name, bytes);
     let out = dir.path().join("run");
     let run = |input: &Path, extra: &[&str]| {
         let mut a = vec!["run", DEMO, "--input", s(input), "--out", s(&out)];
@@ -212,7 +205,7 @@ fn small_files_that_declare_huge_sizes_are_refused_before_allocating() {
     // .npy shapes
     let p = put(
         "wide.npy",
-        &npy(
+        &npy_with_header(
             "{'descr': '|u1', 'fortran_order': False, 'shape': (4294967295, 0), }",
             &[],
         ),
@@ -220,7 +213,7 @@ fn small_files_that_declare_huge_sizes_are_refused_before_allocating() {
     refused(&run(&p, &[]), "4294967295");
     let p = put(
         "tall.npy",
-        &npy(
+        &npy_with_header(
             "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967295, 4294967295), }",
             &[0; 64],
         ),
@@ -229,7 +222,7 @@ fn small_files_that_declare_huge_sizes_are_refused_before_allocating() {
     // a 3-D sample file for compile --inputs
     let p = put(
         "samples.npy",
-        &npy(
+        &npy_with_header(
             "{'descr': '|u1', 'fortran_order': False, 'shape': (4294967295, 1, 0), }",
             &[],
         ),
@@ -366,7 +359,7 @@ fn fortran_npy(shape: &[usize], values: &[u8]) -> Vec<u8> {
             idx[k] = 0;
         }
     }
-    npy(
+    npy_with_header(
         &format!(
             "{{'descr': '|u1', 'fortran_order': True, 'shape': ({},), }}",
             dims.join(", ")
@@ -411,16 +404,12 @@ fn fortran_order_samples_give_the_same_fidelity_as_c_order() {
 #[test]
 fn wrong_shapes_values_and_numbers_are_errors_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
-    let put = |name: &str, bytes: &[u8]| {
-        let p = dir.path().join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
-    };
+    let put = |name: &str, bytes: &[u8]| write_in(dir.path(), name, bytes);
     let o = dir.path().join("o.npy");
     // samples: wrong channel count, non-binary values, NaN
     let three = put(
         "ch.npy",
-        &npy(
+        &npy_with_header(
             "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2, 3), }",
             &[0; 6],
         ),
@@ -433,7 +422,7 @@ fn wrong_shapes_values_and_numbers_are_errors_naming_the_field() {
     body[5] = 2;
     let two = put(
         "two.npy",
-        &npy(
+        &npy_with_header(
             "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2, 16), }",
             &body,
         ),
@@ -448,7 +437,7 @@ fn wrong_shapes_values_and_numbers_are_errors_naming_the_field() {
     }
     let nan = put(
         "nan.npy",
-        &npy(
+        &npy_with_header(
             "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2, 16), }",
             &nan,
         ),
@@ -460,14 +449,14 @@ fn wrong_shapes_values_and_numbers_are_errors_naming_the_field() {
     // recorded outputs of the wrong shape
     let ok = put(
         "ok.npy",
-        &npy(
+        &npy_with_header(
             "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2, 16), }",
             &[0; 32],
         ),
     );
     let rec = put(
         "rec.npy",
-        &npy(
+        &npy_with_header(
             "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2, 3), }",
             &[0; 6],
         ),
@@ -641,6 +630,44 @@ fn a_killed_run_leaves_the_previous_output_whole_and_no_temp_files() {
         }
         assert_eq!(tree(dir.path()), vec!["run".to_string()], "{signal}");
     }
+}
+
+#[test]
+fn a_failed_write_leaves_no_partial_or_temporary_files() {
+    // A disk that fills up mid-run, made with a file-size limit (and SIGXFSZ
+    // ignored, so the write fails with an error as on a full disk).
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 16; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_spikefab"))
+        .args(["run", DEMO, "--input", INPUT, "--out", s(&out)])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    refused(&o, "File too large");
+    assert_eq!(
+        tree(dir.path()),
+        Vec::<String>::new(),
+        "nothing is left behind"
+    );
+    // the same for a single file
+    let sfc = dir.path().join("p.sfc");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_spikefab"))
+        .args(["compile", MLP, "--arch", "loihi", "-o", s(&sfc)])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    refused(&o, "File too large");
+    assert_eq!(
+        tree(dir.path()),
+        Vec::<String>::new(),
+        "nothing is left behind"
+    );
 }
 
 #[test]

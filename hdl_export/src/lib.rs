@@ -328,3 +328,17 @@ pub fn export(
         .map_err(|source| ExportError::Write { path, source })?;
     Ok(summary)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::comment_text;
+
+    #[test]
+    fn comment_text_cannot_end_a_comment_line() {
+        let evil = "net\n$display(\"DONE\"); $finish;\r\u{2028}//\u{1b}[2J é";
+        let c = comment_text(evil);
+        assert!(!c.contains(['\n', '\r', '\u{2028}', '\u{1b}']), "{c:?}");
+        assert!(c.chars().all(|ch| ch == ' ' || ch.is_ascii_graphic()));
+        assert_eq!(comment_text("kws on fpga-small"), "kws on fpga-small");
+    }
+}
