@@ -1,7 +1,8 @@
 //! The fuzzing smoke test CI runs: every reader of `spikefab::readers` gets
 //! its seed files and a few hundred deterministic mutations of them (bit
 //! flips, boundary values, truncations, duplicated and inserted chunks, huge
-//! numbers in text) in a child process limited in memory and time. The real
+//! numbers in text) in a child process limited in memory and time, and every
+//! input a fuzzer once broke a reader with (`tests/fuzz_regressions/`). The real
 //! coverage-guided campaigns are `tools/fuzz.sh` (cargo-fuzz, nightly); their
 //! record is in docs/reliability.md.
 
@@ -137,6 +138,14 @@ fn inner_mutation_smoke() {
             continue;
         }
         let seeds: Vec<Vec<u8>> = r.seeds.iter().flat_map(|e| seeds(e)).collect();
+        // Inputs the fuzzers once broke a reader with, kept as regressions.
+        for f in std::fs::read_dir(repo(&format!("tests/fuzz_regressions/{}", r.name)))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            (r.read)(&std::fs::read(f.path()).unwrap());
+        }
         let mut rng = ChaCha8Rng::seed_from_u64(0x5eed ^ r.name.len() as u64);
         let started = std::time::Instant::now();
         for s in &seeds {

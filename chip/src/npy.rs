@@ -17,6 +17,7 @@ pub struct NumericArray {
 impl NumericArray {
     /// Parses a `.npy` file of bool, integer or float values.
     pub fn from_npy(b: &[u8]) -> Result<NumericArray, String> {
+        check_header(b)?;
         let npy = NpyFile::new(b).map_err(|e| format!("not a valid .npy file: {e}"))?;
         let shape = npy.shape().to_vec();
         let order = npy.order();
@@ -92,6 +93,49 @@ impl NumericArray {
             )),
         }
     }
+}
+
+/// Longest header dict accepted, and how deep brackets may nest in it (a
+/// real header is a dict holding one shape tuple: depth 2).
+const MAX_HEADER_LEN: usize = 4096;
+const MAX_HEADER_DEPTH: usize = 4;
+
+/// Checks the header's framing before the header parser sees it: the parser
+/// npyz uses takes exponential time on deeply nested brackets (a 126-byte
+/// header of `{{{{…(` stalled it for minutes; found by fuzzing).
+fn check_header(b: &[u8]) -> Result<(), String> {
+    if b.len() < 10 || &b[..6] != b"\x93NUMPY" {
+        return Err("not a valid .npy file: no '\\x93NUMPY' magic".into());
+    }
+    let (len, start) = match b[6] {
+        1 => (u16::from_le_bytes([b[8], b[9]]) as usize, 10),
+        2 | 3 if b.len() >= 12 => (u32::from_le_bytes([b[8], b[9], b[10], b[11]]) as usize, 12),
+        v => return Err(format!("not a valid .npy file: format version {v}")),
+    };
+    if len > MAX_HEADER_LEN {
+        return Err(format!(
+            "not a valid .npy file: a {len}-byte header (at most {MAX_HEADER_LEN})"
+        ));
+    }
+    let header = b
+        .get(start..start + len)
+        .ok_or("not a valid .npy file: truncated header")?;
+    let mut depth = 0usize;
+    for &c in header {
+        match c {
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > MAX_HEADER_DEPTH {
+                    return Err(format!(
+                        "not a valid .npy file: brackets nest more than {MAX_HEADER_DEPTH} deep in the header"
+                    ));
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn cast<T>(v: Vec<T>, f: impl Fn(T) -> f64) -> Vec<f64> {
@@ -181,6 +225,16 @@ mod tests {
         b.extend_from_slice(&(dict.len() as u16).to_le_bytes());
         b.extend_from_slice(dict.as_bytes());
         b
+    }
+
+    /// Found by fuzzing: the header parser is exponential in bracket depth.
+    #[test]
+    fn deeply_nested_headers_are_refused_quickly() {
+        let started = std::time::Instant::now();
+        let e = NumericArray::from_npy(&header_only("|u2", &format!("{}(", "{".repeat(30)), false))
+            .unwrap_err();
+        assert!(e.contains("nest"), "{e}");
+        assert!(started.elapsed().as_secs_f64() < 1.0);
     }
 
     #[test]

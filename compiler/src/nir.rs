@@ -101,6 +101,14 @@ impl NirGraph {
 
 /// How deep graphs may nest.
 pub const MAX_DEPTH: usize = 32;
+/// Values of one parameter array (weights of a large conv layer fit easily).
+pub const MAX_PARAM_VALUES: usize = 1 << 26;
+
+/// The number of values of an HDF5 shape, `None` on overflow.
+fn values(shape: &[u64]) -> Option<u64> {
+    shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d))
+}
+
 /// Nodes (all nesting levels together) and edges of one NIR file.
 pub const MAX_NODES: usize = 1 << 16;
 pub const MAX_EDGES: usize = 1 << 18;
@@ -126,13 +134,21 @@ fn read_graph(
         .map_err(|e| err(format!("{where_}: no readable 'type': {e}")))?;
     if kind != "NIRGraph" {
         return Err(err(format!(
-            "{where_} has type '{kind}', expected 'NIRGraph'"
+            "{where_} has type '{}', expected 'NIRGraph'",
+            spikefab_chip::text::escape(&kind)
         )));
     }
     let edges = group
         .dataset("edges")
         .map_err(|e| err(format!("{where_}: no 'edges' dataset: {e}")))?;
-    let names = if edges.shape().iter().product::<u64>() == 0 {
+    let edge_names = values(edges.shape());
+    if edge_names.is_none_or(|n| n > 2 * MAX_EDGES as u64) {
+        return Err(err(format!(
+            "{where_}: 'edges' has shape {:?}, more than {MAX_EDGES} edges",
+            edges.shape()
+        )));
+    }
+    let names = if edge_names == Some(0) {
         Vec::new()
     } else {
         edges
@@ -197,8 +213,16 @@ fn read_graph(
             if pname == "type" {
                 continue;
             }
-            let shape: Vec<usize> = d.shape().iter().map(|&s| s as usize).collect();
             let e = |m: String| err(format!("node '{name}' parameter '{pname}': {m}"));
+            // The declared shape decides the allocation: bound it before reading.
+            if values(d.shape()).is_none_or(|n| n > MAX_PARAM_VALUES as u64) {
+                return Err(e(format!(
+                    "shape {:?} has more than the {MAX_PARAM_VALUES} values a parameter may have",
+                    d.shape()
+                )));
+            }
+            spikefab_chip::text::check_name("the parameter name", &pname).map_err(&e)?;
+            let shape: Vec<usize> = d.shape().iter().map(|&s| s as usize).collect();
             let data: Vec<f64> = match d.dtype() {
                 Datatype::FloatingPoint { size: 4, .. } => d
                     .read_array::<f32>()
