@@ -208,9 +208,9 @@ fn placement_is_deterministic_and_beats_in_order() {
 fn ron_network_files_round_trip() {
     let net = mlp(4, 8, 16, 3);
     let text = net.to_ron();
-    let dir = std::env::temp_dir().join(format!("spikefab-net-{}.ron", std::process::id()));
-    std::fs::write(&dir, &text).unwrap();
-    let back = Network::load(&dir).unwrap();
-    std::fs::remove_file(&dir).ok();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.ron");
+    std::fs::write(&path, &text).unwrap();
+    let back = Network::load(&path).unwrap();
     assert_eq!(back, net);
 }

@@ -206,10 +206,10 @@ fn the_same_network_as_nir_and_as_ron_compiles_to_the_same_program() {
     let arch = Arch::preset("loihi").unwrap();
     for name in MODELS {
         let from_nir = model(name);
-        let path = std::env::temp_dir().join(format!("spikefab-{name}-{}.ron", std::process::id()));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{name}.ron"));
         std::fs::write(&path, from_nir.to_ron()).unwrap();
         let from_ron = Network::load(&path).unwrap();
-        std::fs::remove_file(&path).ok();
         assert_eq!(from_ron, from_nir, "{name}: RON round trip");
         let a = compile(&from_nir, &arch, 3).unwrap().program;
         let b = compile(&from_ron, &arch, 3).unwrap().program;
