@@ -342,6 +342,13 @@ impl Arch {
         {
             return bad("threshold_bits + threshold_shift must be 1..=31".into());
         }
+        // a_in << activation_shift is computed in 64 bits from a 32-bit sum.
+        if f.activation_shift > 31 {
+            return bad(format!(
+                "activation_shift must be 0..=31, found {}",
+                f.activation_shift
+            ));
+        }
         if !(2..=16).contains(&f.bias_bits) {
             return bad(format!("bias_bits must be 2..=16, found {}", f.bias_bits));
         }
@@ -461,6 +468,12 @@ mod tests {
             ("energy_pj: 35.5", "energy_pj: -1.0", "energy_pj is -1"),
             ("energy_pj: 35.5", "energy_pj: inf", "energy_pj is inf"),
             ("tiles_x: 8", "tiles_x: 4000000000", "topology"),
+            // found by fuzzing: a shift of 64 overflowed the neuron step
+            (
+                "activation_shift: 6,",
+                "activation_shift: 64,",
+                "activation_shift must be 0..=31",
+            ),
             ("name: \"loihi\"", "name: \"loihi\\n$finish;\"", "name"),
         ] {
             assert!(src.contains(from), "{from}");
