@@ -74,6 +74,11 @@ fn write_in(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
+/// `spikefab compile MODEL --arch ARCH -o OUT`, limited.
+fn compile_to(model: &str, arch: &str, out: &str) -> Output {
+    limited(&["compile", model, "--arch", arch, "-o", out])
+}
+
 const DEMO: &str = "examples/programs/demo.ron";
 const INPUT: &str = "examples/spikes/demo_input.aer";
 const MLP: &str = "examples/networks/mlp.ron";
@@ -115,14 +120,11 @@ fn file_strings_never_reach_generated_verilog_or_the_terminal() {
         refused(&limited(&["inspect", s(&p)]), "U+");
     }
     // A NIR node name carrying Verilog is refused where the file is read.
-    let o = limited(&[
-        "compile",
+    let o = compile_to(
         s(&repo("compiler/tests/data/hostile/verilog_name.nir")),
-        "--arch",
         "fpga-small",
-        "-o",
         s(&dir.path().join("x.sfc")),
-    ]);
+    );
     refused(&o, "control character U+000A");
     // A network whose name holds an escape sequence is refused, and the
     // message shows it escaped.
@@ -133,14 +135,7 @@ fn file_strings_never_reach_generated_verilog_or_the_terminal() {
     );
     let p = dir.path().join("net.ron");
     std::fs::write(&p, net).unwrap();
-    let o = limited(&[
-        "compile",
-        s(&p),
-        "--arch",
-        "loihi",
-        "-o",
-        s(&dir.path().join("n.sfc")),
-    ]);
+    let o = compile_to(s(&p), "loihi", s(&dir.path().join("n.sfc")));
     refused(&o, "\\u{1b}");
 }
 
@@ -274,14 +269,7 @@ fn small_files_that_declare_huge_sizes_are_refused_before_allocating() {
         .replacen("tiles_x: 8", "tiles_x: 1000000000", 1);
     let a = put("big.ron", arch.as_bytes());
     refused(
-        &limited(&[
-            "compile",
-            MLP,
-            "--arch",
-            s(&a),
-            "-o",
-            s(&dir.path().join("x.sfc")),
-        ]),
+        &compile_to(MLP, s(&a), s(&dir.path().join("x.sfc"))),
         "topology",
     );
     let mlp = std::fs::read_to_string(repo(MLP)).unwrap();
@@ -291,14 +279,7 @@ fn small_files_that_declare_huge_sizes_are_refused_before_allocating() {
     ] {
         let n = put("n.ron", mlp.replacen(from, to, 1).as_bytes());
         refused(
-            &limited(&[
-                "compile",
-                s(&n),
-                "--arch",
-                "loihi",
-                "-o",
-                s(&dir.path().join("x.sfc")),
-            ]),
+            &compile_to(s(&n), "loihi", s(&dir.path().join("x.sfc"))),
             needle,
         );
     }
@@ -311,7 +292,7 @@ fn nested_branching_and_malformed_nir_is_refused_or_lowered_in_linear_time() {
     let dir = tempfile::tempdir().unwrap();
     let x = dir.path().join("x.sfc");
     let nir = |f: &str| repo(&format!("compiler/tests/data/hostile/{f}"));
-    let compile = |f: &str| limited(&["compile", s(&nir(f)), "--arch", "loihi", "-o", s(&x)]);
+    let compile = |f: &str| compile_to(s(&nir(f)), "loihi", s(&x));
     refused(&compile("deep.nir"), "nested more than 32 deep");
     refused(&compile("conv_weight_2d.nir"), "expected 4 dimensions");
     refused(&compile("huge_input.nir"), "'shape' is 1000000000");
@@ -485,14 +466,7 @@ fn wrong_shapes_values_and_numbers_are_errors_naming_the_field() {
     ] {
         let a = put("a.ron", loihi.replacen("energy_pj: 35.5", to, 1).as_bytes());
         refused(
-            &limited(&[
-                "compile",
-                MLP,
-                "--arch",
-                s(&a),
-                "-o",
-                s(&dir.path().join("x.sfc")),
-            ]),
+            &compile_to(MLP, s(&a), s(&dir.path().join("x.sfc"))),
             needle,
         );
     }
@@ -524,14 +498,7 @@ fn wrong_shapes_values_and_numbers_are_errors_naming_the_field() {
         b"(name: \"empty\", dt: 0.001, inputs: [(name: \"in\", size: 2)], populations: [], projections: [], outputs: [])",
     );
     refused(
-        &limited(&[
-            "compile",
-            s(&empty),
-            "--arch",
-            "fpga-small",
-            "-o",
-            s(&dir.path().join("e.sfc")),
-        ]),
+        &compile_to(s(&empty), "fpga-small", s(&dir.path().join("e.sfc"))),
         "nothing to compile",
     );
     // a spike file that lists an event twice
@@ -739,7 +706,7 @@ fn an_output_that_is_an_input_is_refused_and_the_input_kept() {
     std::fs::copy(repo(MLP), &net).unwrap();
     let before = std::fs::read(&net).unwrap();
     refused(
-        &limited(&["compile", s(&net), "--arch", "loihi", "-o", s(&net)]),
+        &compile_to(s(&net), "loihi", s(&net)),
         "would overwrite the input",
     );
     assert_eq!(std::fs::read(&net).unwrap(), before);
