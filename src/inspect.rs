@@ -231,14 +231,31 @@ pub fn arch_summary(a: &Arch) -> String {
     let c = &a.costs;
     let _ = writeln!(
         s,
-        "  synaptic op {} pJ / {} ns (sparse), neuron update {} pJ, spike {} pJ, message {} pJ, hop {}/{} pJ",
+        "  synaptic op {} pJ / {} ns (sparse), neuron update {} pJ idle / {} pJ active, spike {} pJ, message {} pJ, hop {}/{} pJ",
         c.synapse_sparse.energy_pj,
         c.synapse_sparse.latency_ns,
-        c.neuron_update_active.energy_pj,
+        c.neuron.idle_and_active().0.energy_pj,
+        c.neuron.idle_and_active().1.energy_pj,
         c.spike_out.energy_pj,
         c.axon_out.energy_pj,
         c.hop_east_west.energy_pj,
         c.hop_north_south.energy_pj
+    );
+    let t = &a.timing;
+    let _ = writeln!(
+        s,
+        "  cost model: neurons {}, inputs {:?}, core timing {:?}, barrier {:?}{}",
+        match c.neuron {
+            spikefab_chip::NeuronCharging::AccessPlusUpdate { .. } => "access + update",
+            spikefab_chip::NeuronCharging::ActiveOrIdle { .. } => "active or idle",
+        },
+        c.inputs,
+        t.core_timing,
+        t.barrier_lookup,
+        a.accuracy.as_ref().map_or(String::new(), |x| format!(
+            "; vs silicon: energy ±{}%, latency ±{}%",
+            x.energy_pct, x.latency_pct
+        ))
     );
     s
 }

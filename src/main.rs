@@ -56,6 +56,10 @@ enum Command {
         /// Placement seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Put each population (and input) on the cores this RON file names
+        /// instead of partitioning and placing automatically (docs/formats.md).
+        #[arg(long, conflicts_with = "seed")]
+        placement: Option<PathBuf>,
         /// Sample inputs (.npy [samples, steps, channels...], or one spike file):
         /// the report then states spike and decision agreement with the float reference.
         #[arg(long)]
@@ -288,10 +292,12 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             out,
             report,
             seed,
+            placement,
             inputs,
             recorded,
         } => {
             let mut ins: Vec<&Path> = vec![&model];
+            ins.extend(placement.as_deref());
             ins.extend(inputs.as_deref());
             ins.extend(recorded.as_deref());
             ins.push(Path::new(&arch));
@@ -300,7 +306,15 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             check_distinct(&ins, &outs)?;
             let arch = Arch::resolve(&arch)?;
             let net = spikefab::compile::load_network(&model, dt)?;
-            let mut compiled = spikefab_compiler::compile(&net, &arch, seed)
+            let compiled = match &placement {
+                None => spikefab_compiler::compile(&net, &arch, seed),
+                Some(p) => spikefab_compiler::compile_placed(
+                    &net,
+                    &arch,
+                    &spikefab_compiler::Placement::load(p)?,
+                ),
+            };
+            let mut compiled = compiled
                 .with_context(|| format!("compiling {} for '{}'", model.display(), arch.name))?;
             if let Some(inputs) = &inputs {
                 let samples = spikefab::compile::load_samples_for(inputs, &net)?;

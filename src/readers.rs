@@ -89,6 +89,27 @@ pub fn all() -> &'static [Reader] {
             },
         },
         Reader {
+            name: "placement_ron",
+            seeds: &["placement.ron"],
+            read: |d| {
+                if let Some(p) = text(d).and_then(|t| {
+                    spikefab_compiler::Placement::from_ron_str(t, Path::new(ORIGIN)).ok()
+                }) {
+                    // The shipped network it was written for, on the chip it names.
+                    let net = Network::from_ron_str(
+                        include_str!("../examples/networks/mlp.ron"),
+                        Path::new("mlp.ron"),
+                    )
+                    .expect("the shipped network is valid");
+                    if let Ok(arch) = Arch::preset("fpga-small") {
+                        if let Ok(c) = spikefab_compiler::compile_placed(&net, &arch, &p) {
+                            run_briefly(&c.program);
+                        }
+                    }
+                }
+            },
+        },
+        Reader {
             name: "nir",
             seeds: &["nir"],
             read: |d| {

@@ -68,17 +68,34 @@ pub fn run_table(r: &Report) -> String {
         r.steps,
         p.dt_s * 1e3
     );
-    let _ = writeln!(s, "  energy / inference    {:>14}", energy_str(e.total_pj));
+    // The arch's published error bars against silicon, where it has them.
+    let (e_err, l_err) = match &r.accuracy {
+        Some(a) => (
+            format!(" ± {}%", a.energy_pct),
+            format!(" ± {}%", a.latency_pct),
+        ),
+        None => (String::new(), String::new()),
+    };
     let _ = writeln!(
         s,
-        "      synaptic {:.0}%, neuron {:.0}%, spike+axon {:.0}%, NoC {:.0}%, static {:.0}%",
+        "  energy / inference    {:>14}{e_err}",
+        energy_str(e.total_pj)
+    );
+    let _ = writeln!(
+        s,
+        "      synaptic {:.0}%, neuron {:.0}%, spike+axon {:.0}%, inputs {:.0}%, NoC {:.0}%, static {:.0}%",
         pct(e.synaptic_pj, e.total_pj),
         pct(e.neuron_pj, e.total_pj),
         pct(e.spike_out_pj + e.axon_out_pj + e.axon_in_pj, e.total_pj),
+        pct(e.input_pj, e.total_pj),
         pct(e.noc_pj, e.total_pj),
         pct(e.static_pj, e.total_pj)
     );
-    let _ = writeln!(s, "  latency / inference   {:>14}", time_str(l.total_ns));
+    let _ = writeln!(
+        s,
+        "  latency / inference   {:>14}{l_err}",
+        time_str(l.total_ns)
+    );
     let _ = writeln!(
         s,
         "      per step {} (core {}, NoC {}, barrier {}), {:.1}x real time",
@@ -105,6 +122,9 @@ pub fn run_table(r: &Report) -> String {
         t.hops_east_west + t.hops_north_south + t.hops_chip
     );
     let _ = writeln!(s, "  saturations           {:>14}", t.saturations);
+    if let Some(a) = &r.accuracy {
+        let _ = writeln!(s, "  error bars: {}", a.source);
+    }
     let _ = writeln!(
         s,
         "  per core:  core  phys  tile     neurons  synapses   syn.ops     spikes   util"

@@ -26,6 +26,7 @@ fn seeds(ending: &str) -> Vec<Vec<u8>> {
         "program.ron" => (&["examples/programs"], "ron"),
         "arch.ron" => (&["examples/arch"], "ron"),
         "network.ron" => (&["examples/networks"], "ron"),
+        "placement.ron" => (&["examples/placements"], "ron"),
         "nir" => (
             &["compiler/tests/data", "compiler/tests/data/hostile"],
             "nir",

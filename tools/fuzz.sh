@@ -34,6 +34,7 @@ for t in $targets; do
     program_ron) seed $t examples/programs/*.ron ;;
     arch_ron) seed $t examples/arch/*.ron ;;
     network_ron) seed $t examples/networks/*.ron ;;
+    placement_ron) seed $t examples/placements/*.ron ;;
     nir) seed $t compiler/tests/data/*.nir compiler/tests/data/hostile/*.nir ;;
     wav) seed $t examples/audio/*.wav ;;
     *) echo "unknown target $t" >&2; exit 2 ;;

@@ -23,6 +23,22 @@ pub struct Arch {
     pub format: NumberFormat,
     pub timing: Timing,
     pub costs: EventCosts,
+    /// How far this arch's estimates are known to lie from silicon, where a
+    /// published comparison supports a figure; printed with every estimate.
+    #[serde(default)]
+    pub accuracy: Option<Accuracy>,
+}
+
+/// Published error bars of a cost model against measured silicon.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accuracy {
+    /// Largest relative energy error reported, in percent.
+    pub energy_pct: f64,
+    /// Largest relative latency error reported, in percent.
+    pub latency_pct: f64,
+    /// Where the figures come from.
+    pub source: String,
 }
 
 /// A 2-D mesh of tiles, each holding `cores_per_tile` cores; a board tiles
@@ -166,9 +182,50 @@ pub struct Timing {
     /// Barrier latency by number of active tiles, as `(tiles, ns)` points,
     /// linearly interpolated and held constant beyond the last point.
     pub barrier_ns: Vec<(u32, f64)>,
+    /// How `barrier_ns` is read between its points.
+    #[serde(default)]
+    pub barrier_lookup: BarrierLookup,
     /// Static (leakage) power of one core in mW, charged for every core the
     /// program uses for the whole modelled run time.
     pub static_power_mw_per_core: f64,
+    /// How a core's work within a step turns into time.
+    #[serde(default)]
+    pub core_timing: CoreTiming,
+}
+
+/// Reading the barrier table between its points.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BarrierLookup {
+    /// Linear interpolation between points, constant beyond the last.
+    #[default]
+    Linear,
+    /// The value of the largest point at or below the tile count (SANA-FE's
+    /// `latency_sync` table); the first point's value below it.
+    Step,
+}
+
+/// How a core's work in one timestep becomes the step's latency.
+///
+/// A step's work on a core is: update every neuron and send the fired
+/// neurons' messages (the *send* side), and process every message that
+/// arrives (the *receive* side: axon lookup and synaptic operations).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CoreTiming {
+    /// Send and receive work run one after the other; a step lasts the
+    /// slowest core's sum, plus the NoC drain time, plus the barrier.
+    #[default]
+    Serial,
+    /// Send and receive overlap (separate units, as on Loihi); a step lasts
+    /// the slowest core's larger side, plus the NoC drain, plus the barrier
+    /// (SANA-FE's `simple` timing model without the drain).
+    Overlapped,
+    /// A message-level schedule: each message leaves its core when its
+    /// neuron has been updated and its earlier messages sent, arrives after
+    /// its hops, and is processed by the receiving core in send order as soon
+    /// as that core is free. A step lasts until the last core finishes, plus
+    /// the barrier (SANA-FE's `detailed` timing model without its congestion
+    /// estimate; see docs/model.md).
+    Scheduled,
 }
 
 /// Energy and latency of one event.
@@ -177,6 +234,72 @@ pub struct Timing {
 pub struct EventCost {
     pub energy_pj: f64,
     pub latency_ns: f64,
+}
+
+/// How a core's neuron updates are charged each step.
+///
+/// A neuron is *active* in a step when it received input, holds non-zero
+/// state or has a non-zero bias (its state must be written back); otherwise
+/// it is *idle*. Every neuron of a used core is visited every step.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum NeuronCharging {
+    /// Every neuron pays `access` every step and an active one pays `update`
+    /// on top (SANA-FE's soma model: `energy_access_neuron` +
+    /// `energy_update_neuron`).
+    AccessPlusUpdate {
+        access: EventCost,
+        update: EventCost,
+    },
+    /// A neuron pays `active` or `idle`, never both (a reading of Davies et
+    /// al. 2018's "52 pJ active / 21 pJ inactive update" figures).
+    ActiveOrIdle { active: EventCost, idle: EventCost },
+}
+
+impl NeuronCharging {
+    /// What one idle neuron and one active neuron cost in a step.
+    pub fn idle_and_active(&self) -> (EventCost, EventCost) {
+        match *self {
+            NeuronCharging::AccessPlusUpdate { access, update } => (
+                access,
+                EventCost {
+                    energy_pj: access.energy_pj + update.energy_pj,
+                    latency_ns: access.latency_ns + update.latency_ns,
+                },
+            ),
+            NeuronCharging::ActiveOrIdle { active, idle } => (idle, active),
+        }
+    }
+
+    fn named(&self) -> [(&'static str, EventCost); 2] {
+        match *self {
+            NeuronCharging::AccessPlusUpdate { access, update } => [
+                ("neuron.AccessPlusUpdate.access", access),
+                ("neuron.AccessPlusUpdate.update", update),
+            ],
+            NeuronCharging::ActiveOrIdle { active, idle } => [
+                ("neuron.ActiveOrIdle.active", active),
+                ("neuron.ActiveOrIdle.idle", idle),
+            ],
+        }
+    }
+}
+
+/// What an external input spike costs before it reaches its target cores'
+/// axon tables (where it pays `axon_in` like any message).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum InputCost {
+    /// Nothing: an idealised host writes input spikes straight into the
+    /// cores' axon tables.
+    #[default]
+    Free,
+    /// Each input port is a spike source on a core of the mesh (placed by the
+    /// compiler, or by a placement file): its spikes are sent like a neuron's,
+    /// paying `axon_out` per message, its hops and its time on the sending
+    /// core (SANA-FE's input neurons).
+    OnCore,
+    /// Input spikes arrive over an off-chip link, each message paying `link`
+    /// and no mesh hops.
+    OffChip { link: EventCost },
 }
 
 /// Per-event costs of the core pipeline and the network-on-chip.
@@ -189,10 +312,8 @@ pub struct EventCosts {
     pub synapse_dense: EventCost,
     /// One synaptic operation read from a sparse (CSR) table.
     pub synapse_sparse: EventCost,
-    /// Updating a neuron that received input or holds non-zero state.
-    pub neuron_update_active: EventCost,
-    /// Updating a neuron at rest with no input.
-    pub neuron_update_idle: EventCost,
+    /// Neuron updates, every neuron of a used core every step.
+    pub neuron: NeuronCharging,
     /// A neuron firing (spike generation).
     pub spike_out: EventCost,
     /// One message leaving a core (one per routing-table entry of a spiking neuron).
@@ -205,24 +326,32 @@ pub struct EventCosts {
     pub hop_chip: EventCost,
     /// One plastic-synapse weight update.
     pub learning_update: EventCost,
+    /// What external input spikes cost on their way in.
+    #[serde(default)]
+    pub inputs: InputCost,
 }
 
 impl EventCosts {
     /// Every event cost with its field name (for validation and reports).
-    pub fn named(&self) -> [(&'static str, EventCost); 11] {
-        [
+    pub fn named(&self) -> Vec<(&'static str, EventCost)> {
+        let mut v = vec![
             ("axon_in", self.axon_in),
             ("synapse_dense", self.synapse_dense),
             ("synapse_sparse", self.synapse_sparse),
-            ("neuron_update_active", self.neuron_update_active),
-            ("neuron_update_idle", self.neuron_update_idle),
+        ];
+        v.extend(self.neuron.named());
+        v.extend([
             ("spike_out", self.spike_out),
             ("axon_out", self.axon_out),
             ("hop_east_west", self.hop_east_west),
             ("hop_north_south", self.hop_north_south),
             ("hop_chip", self.hop_chip),
             ("learning_update", self.learning_update),
-        ]
+        ]);
+        if let InputCost::OffChip { link } = self.inputs {
+            v.push(("inputs.OffChip.link", link));
+        }
+        v
     }
 }
 
@@ -372,6 +501,12 @@ impl Arch {
             finite_non_negative(format!("costs.{event}.energy_pj"), c.energy_pj)?;
             finite_non_negative(format!("costs.{event}.latency_ns"), c.latency_ns)?;
         }
+        if let Some(a) = &self.accuracy {
+            finite_non_negative("accuracy.energy_pct".into(), a.energy_pct)?;
+            finite_non_negative("accuracy.latency_pct".into(), a.latency_pct)?;
+            crate::text::check("accuracy.source", &a.source, crate::text::MAX_TEXT_CHARS)
+                .or_else(bad)?;
+        }
         finite_non_negative(
             "timing.static_power_mw_per_core".into(),
             self.timing.static_power_mw_per_core,
@@ -397,12 +532,20 @@ impl Arch {
         Ok(())
     }
 
-    /// Barrier latency for a number of active tiles (linear interpolation of the table).
+    /// Barrier latency for a number of active tiles, read from the table as
+    /// `timing.barrier_lookup` says.
     pub fn barrier_ns(&self, active_tiles: usize) -> f64 {
         let pts = &self.timing.barrier_ns;
         let x = active_tiles as f64;
         if x <= pts[0].0 as f64 {
             return pts[0].1;
+        }
+        if self.timing.barrier_lookup == BarrierLookup::Step {
+            return pts
+                .iter()
+                .rev()
+                .find(|p| p.0 as f64 <= x)
+                .map_or(pts[0].1, |p| p.1);
         }
         for w in pts.windows(2) {
             let (x0, y0) = (w[0].0 as f64, w[0].1);
@@ -439,8 +582,14 @@ mod tests {
         assert_eq!(a.costs.axon_out.energy_pj, 111.0);
         assert_eq!(a.barrier_ns(1), 600.0);
         assert_eq!(a.barrier_ns(29), 1800.0);
-        assert_eq!(a.barrier_ns(3), 1200.0);
+        // SANA-FE reads its table as a step function: 3 tiles cost what 2 do.
+        assert_eq!(a.barrier_ns(3), 1000.0);
+        assert_eq!(a.barrier_ns(28), 1400.0);
         assert_eq!(a.barrier_ns(32), 1800.0);
+        let mut linear = a.clone();
+        linear.timing.barrier_lookup = BarrierLookup::Linear;
+        assert_eq!(linear.barrier_ns(3), 1200.0);
+        assert_eq!(linear.barrier_ns(32), 1800.0);
     }
 
     #[test]

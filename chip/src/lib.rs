@@ -38,8 +38,8 @@ pub mod spikes;
 pub mod text;
 
 pub use arch::{
-    Arch, CoreLimits, DecayRule, EventCost, EventCosts, NumberFormat, Overflow, TileCoord, Timing,
-    Topology,
+    Accuracy, Arch, BarrierLookup, CoreLimits, CoreTiming, DecayRule, EventCost, EventCosts,
+    InputCost, NeuronCharging, NumberFormat, Overflow, TileCoord, Timing, Topology,
 };
 pub use error::{ChipError, Result};
 pub use program::{

@@ -16,7 +16,7 @@ use crate::error::{ChipError, Result};
 use crate::neuron::SHIFT_NO_DECAY;
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
-pub const PROGRAM_FORMAT_VERSION: u32 = 2;
+pub const PROGRAM_FORMAT_VERSION: u32 = 3;
 const SFC_MAGIC: &[u8; 4] = b"SFC\0";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +31,11 @@ pub struct CoreProgram {
     pub cores: Vec<CoreConfig>,
     /// External input channel `c` → the `(core, axon)` entries it feeds.
     pub inputs: RouteTable,
+    /// The physical core each input channel's spikes are sent from when the
+    /// arch charges inputs as on-core spike sources (`InputCost::OnCore`).
+    /// Empty: each channel sends from the core of its first target.
+    #[serde(default)]
+    pub input_cores: Vec<u32>,
     /// The neurons read out, in output-channel order.
     pub outputs: Vec<OutputPort>,
     pub provenance: Provenance,
@@ -262,6 +267,17 @@ impl CoreProgram {
         self.inputs.num_sources()
     }
 
+    /// The physical core input channel `channel` sends from: `input_cores`
+    /// if given, else the core of the channel's first target (core 0 of the
+    /// program for a channel that feeds nothing).
+    pub fn input_core(&self, channel: usize) -> u32 {
+        if let Some(&c) = self.input_cores.get(channel) {
+            return c;
+        }
+        let first = self.inputs.of(channel).first().map_or(0, |r| r.core);
+        self.cores[first as usize].core_id
+    }
+
     /// Checks structure (CSR consistency, indices in range, parameter field ranges)
     /// and every capacity of the arch. Errors name the core and the resource.
     pub fn validate(&self) -> Result<()> {
@@ -462,6 +478,24 @@ impl CoreProgram {
             check_routes(&core.routes, n, &format!("core {ci} routing table"), self)?;
         }
         check_routes(&self.inputs, self.inputs.num_sources(), "input ports", self)?;
+        if !self.input_cores.is_empty() && self.input_cores.len() != self.inputs.num_sources() {
+            return invalid(format!(
+                "input_cores names {} cores for {} input channels",
+                self.input_cores.len(),
+                self.inputs.num_sources()
+            ));
+        }
+        if let Some((k, &c)) = self
+            .input_cores
+            .iter()
+            .enumerate()
+            .find(|(_, &c)| c as usize >= n_phys)
+        {
+            return invalid(format!(
+                "input channel {k} is sent from physical core {c}, but '{}' has only {n_phys} cores",
+                arch.name
+            ));
+        }
         for (k, o) in self.outputs.iter().enumerate() {
             let ok = self
                 .cores

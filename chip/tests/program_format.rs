@@ -102,6 +102,7 @@ fn program() -> impl Strategy<Value = CoreProgram> {
                 outputs: vec![OutputPort { core: 0, neuron: 0 }],
                 cores: cfgs,
                 inputs: mk(&ins),
+                input_cores: Vec::new(),
                 provenance: Provenance {
                     source: "proptest \"quoted\" ✓".into(),
                     source_sha256: Some("ab".repeat(32)),

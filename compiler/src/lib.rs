@@ -42,12 +42,14 @@ pub mod lower;
 pub mod map;
 pub mod network;
 pub mod nir;
+pub mod placement;
 pub mod quantize;
 pub mod report;
 pub mod sim;
 
 pub use error::{CompileError, Result};
 pub use network::{Input, Network, Neuron, Param, Population, Projection, Weights};
+pub use placement::Placement;
 pub use report::{CompileReport, Fidelity};
 
 use spikefab_chip::{Arch, CoreProgram};
@@ -60,9 +62,18 @@ pub struct Compiled {
 
 /// Compiles `net` for `arch`; `seed` makes placement reproducible.
 pub fn compile(net: &Network, arch: &Arch, seed: u64) -> Result<Compiled> {
+    compile_with(net, arch, map::Placing::Anneal { seed })
+}
+
+/// Compiles `net` for `arch` with its neurons on the cores `placement` names.
+pub fn compile_placed(net: &Network, arch: &Arch, placement: &Placement) -> Result<Compiled> {
+    compile_with(net, arch, map::Placing::Forced(placement))
+}
+
+fn compile_with(net: &Network, arch: &Arch, placing: map::Placing) -> Result<Compiled> {
     net.validate()?;
     let q = quantize::quantize(net, arch)?;
-    let mapped = map::map(net, &q, arch, seed)?;
+    let mapped = map::map(net, &q, arch, placing)?;
     mapped.program.validate()?;
     let report = CompileReport::new(net, &q, &mapped.program, &mapped.slices, &mapped.placement);
     Ok(Compiled {

@@ -20,6 +20,7 @@ use spikefab_chip::{
 
 use crate::error::{CompileError, Result};
 use crate::network::{Network, Source};
+use crate::placement::{Placement, Resolved};
 use crate::quantize::QuantizedNetwork;
 
 /// A contiguous range of one population's neurons on one core.
@@ -58,8 +59,22 @@ fn global_offsets(net: &Network) -> (Vec<usize>, Vec<usize>) {
     (inputs, pops)
 }
 
-pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, seed: u64) -> Result<Mapped> {
+/// How program cores find their physical cores.
+#[derive(Clone, Copy, Debug)]
+pub enum Placing<'a> {
+    /// The compiler's own partition, packing and annealed placement.
+    Anneal { seed: u64 },
+    /// Exactly as a placement file says.
+    Forced(&'a Placement),
+}
+
+pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -> Result<Mapped> {
     let lim = arch.core;
+    let too_big = |layer: &str, message: String| CompileError::DoesNotFit {
+        layer: layer.to_string(),
+        arch: arch.name.clone(),
+        message,
+    };
     let (in_off, pop_off) = global_offsets(net);
     let gid = |s: Source, i: usize| -> u32 {
         (match s {
@@ -84,6 +99,251 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, seed: u64) -> Resul
         }
     }
 
+    let resolved = match placing {
+        Placing::Anneal { .. } => None,
+        Placing::Forced(p) => Some(p.resolve(net, arch.topology.num_cores())?),
+    };
+    let (slices, per_pop, cores, forced_ids) = match &resolved {
+        None => {
+            let (slices, per_pop, cores) = partition_and_pack(net, arch, &fan_in, &sources)?;
+            (slices, per_pop, cores, None)
+        }
+        Some(r) => {
+            let (slices, per_pop, cores, ids) = forced(net, arch, r)?;
+            (slices, per_pop, cores, Some(ids))
+        }
+    };
+
+    // where each neuron lives: (core, local id)
+    let mut home: Vec<Vec<(u32, u32)>> = net
+        .populations
+        .iter()
+        .map(|p| vec![(0, 0); p.size])
+        .collect();
+    for (c, members) in cores.iter().enumerate() {
+        let mut local = 0u32;
+        for &si in members {
+            let s = &slices[si];
+            for h in &mut home[s.population][s.start..s.end] {
+                *h = (c as u32, local);
+                local += 1;
+            }
+        }
+    }
+
+    // axons per core: sorted distinct sources
+    let mut core_axons: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); cores.len()];
+    for pr in &q.projections {
+        for (s, row) in pr.by_source.iter().enumerate() {
+            for &(t, _) in row {
+                core_axons[home[pr.dst][t as usize].0 as usize].insert(gid(pr.src, s));
+            }
+        }
+    }
+    let axon_index: Vec<HashMap<u32, u32>> = core_axons
+        .iter()
+        .map(|set| {
+            set.iter()
+                .enumerate()
+                .map(|(i, &g)| (g, i as u32))
+                .collect()
+        })
+        .collect();
+    let mut rows: Vec<Vec<Vec<(u16, i16, u8)>>> = core_axons
+        .iter()
+        .map(|s| vec![Vec::new(); s.len()])
+        .collect();
+    for pr in &q.projections {
+        let delay = u8::try_from(pr.chip_delay).map_err(|_| {
+            too_big(
+                &net.populations[pr.dst].name,
+                format!("needs a delay of {} steps", pr.chip_delay),
+            )
+        })?;
+        for (s, row) in pr.by_source.iter().enumerate() {
+            let g = gid(pr.src, s);
+            for &(t, w) in row {
+                let (c, local) = home[pr.dst][t as usize];
+                let a = axon_index[c as usize][&g];
+                rows[c as usize][a as usize].push((local as u16, w, delay));
+            }
+        }
+    }
+
+    // 4. routes: one entry per (source, core it feeds)
+    let mut dests: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
+    for (c, set) in core_axons.iter().enumerate() {
+        for (&g, a) in set.iter().zip(0u32..) {
+            dests.entry(g).or_default().push((c as u32, a));
+        }
+    }
+    let route_list = |g: u32| -> Vec<Route> {
+        dests
+            .get(&g)
+            .map(|v| {
+                v.iter()
+                    .map(|&(core, axon)| Route {
+                        core,
+                        axon,
+                        delay: 0,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+
+    // 3. place
+    let mut traffic: HashMap<(usize, usize), u64> = HashMap::new();
+    for (p, homes) in home.iter().enumerate() {
+        for (n, &(from, _)) in homes.iter().enumerate() {
+            let from = from as usize;
+            for &(to, _) in dests
+                .get(&((pop_off[p] + n) as u32))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+            {
+                *traffic.entry((from, to as usize)).or_default() += 1;
+            }
+        }
+    }
+    let traffic: Vec<((usize, usize), u64)> = {
+        let mut t: Vec<_> = traffic.into_iter().filter(|((a, b), _)| a != b).collect();
+        t.sort_unstable();
+        t
+    };
+    let (placement, cost) = match (placing, &forced_ids) {
+        (_, Some(ids)) => {
+            let pl: Vec<usize> = ids.iter().map(|&c| c as usize).collect();
+            let c = placement_cost(arch, &traffic, &pl);
+            (
+                pl,
+                PlacementCost {
+                    in_order: c,
+                    optimized: c,
+                },
+            )
+        }
+        (Placing::Anneal { seed }, None) => place(arch, cores.len(), &traffic, seed),
+        (Placing::Forced(_), None) => unreachable!("a forced placement resolves to core ids"),
+    };
+
+    // emit
+    let mut core_cfgs = Vec::with_capacity(cores.len());
+    for (c, members) in cores.iter().enumerate() {
+        let mut groups = Vec::new();
+        let mut routes = Vec::new();
+        for &si in members {
+            let s = &slices[si];
+            let qp = &q.populations[s.population];
+            let r = s.start..s.end;
+            let name = format!("{}[{}..{}]", qp.group.name, s.start, s.end);
+            groups.push(qp.group.slice(r.clone(), name));
+            for n in r {
+                routes.push(route_list((pop_off[s.population] + n) as u32));
+            }
+        }
+        if routes.iter().map(Vec::len).sum::<usize>() > lim.max_routes as usize {
+            let name = &net.populations[slices[members[0]].population].name;
+            return Err(too_big(
+                name,
+                format!(
+                    "its core needs more than {} routing entries",
+                    lim.max_routes
+                ),
+            ));
+        }
+        core_cfgs.push(CoreConfig {
+            core_id: placement[c] as u32,
+            groups,
+            synapses: SynapseTable::from_rows(&rows[c]),
+            routes: RouteTable::from_lists(&routes),
+        });
+    }
+    let inputs: Vec<Vec<Route>> = net
+        .inputs
+        .iter()
+        .enumerate()
+        .flat_map(|(k, i)| (0..i.size).map(move |n| (k, n)))
+        .map(|(k, n)| route_list((in_off[k] + n) as u32))
+        .collect();
+    // Where input spikes are sent from: as placed, else from the first target's core.
+    let input_cores: Vec<u32> = match &resolved {
+        Some(r) if r.inputs.iter().any(|b| !b.is_empty()) => net
+            .inputs
+            .iter()
+            .enumerate()
+            .flat_map(|(k, i)| (0..i.size).map(move |n| (k, n)))
+            .zip(&inputs)
+            .map(|((k, n), routes)| {
+                r.inputs[k]
+                    .iter()
+                    .find(|&&(_, a, b)| (a..b).contains(&n))
+                    .map(|&(phys, _, _)| phys)
+                    .or_else(|| routes.first().map(|r| placement[r.core as usize] as u32))
+                    .unwrap_or(placement[0] as u32)
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let outputs = net
+        .outputs
+        .iter()
+        .flat_map(|o| {
+            let p = net.population(o).expect("validated");
+            home[p]
+                .iter()
+                .map(|&(core, neuron)| OutputPort { core, neuron })
+        })
+        .collect();
+    let layers = net
+        .populations
+        .iter()
+        .zip(&q.populations)
+        .map(|(p, qp)| LayerScale {
+            name: p.name.clone(),
+            weight_scale: 2f64.powi(qp.group.weight_exp as i32) / qp.gain,
+            weight_exp: qp.group.weight_exp,
+        })
+        .collect();
+    let out_latency = net
+        .outputs
+        .iter()
+        .filter_map(|o| net.population(o))
+        .map(|p| q.depths[p])
+        .max()
+        .unwrap_or(0);
+    let program = CoreProgram {
+        format_version: PROGRAM_FORMAT_VERSION,
+        arch: arch.clone(),
+        dt: net.dt,
+        cores: core_cfgs,
+        inputs: RouteTable::from_lists(&inputs),
+        input_cores,
+        outputs,
+        provenance: Provenance {
+            source: net.name.clone(),
+            source_sha256: None,
+            producer: concat!("spikefab-compiler ", env!("CARGO_PKG_VERSION")).into(),
+            layers,
+            output_latency_steps: out_latency,
+        },
+    };
+    Ok(Mapped {
+        program,
+        slices: per_pop,
+        placement: cost,
+    })
+}
+
+/// Steps 1 and 2: slices that fit a core, packed next-fit into cores.
+#[allow(clippy::type_complexity)]
+fn partition_and_pack(
+    net: &Network,
+    arch: &Arch,
+    fan_in: &[Vec<u32>],
+    sources: &[Vec<Vec<u32>>],
+) -> Result<(Vec<Slice>, Vec<Vec<Slice>>, Vec<Vec<usize>>)> {
+    let lim = arch.core;
     // 1. partition
     let too_big = |layer: &str, message: String| CompileError::DoesNotFit {
         layer: layer.to_string(),
@@ -193,191 +453,69 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, seed: u64) -> Resul
         });
     }
 
-    // where each neuron lives: (core, local id)
-    let mut home: Vec<Vec<(u32, u32)>> = net
-        .populations
-        .iter()
-        .map(|p| vec![(0, 0); p.size])
-        .collect();
-    for (c, members) in cores.iter().enumerate() {
-        let mut local = 0u32;
-        for &si in members {
-            let s = &slices[si];
-            for h in &mut home[s.population][s.start..s.end] {
-                *h = (c as u32, local);
-                local += 1;
-            }
-        }
-    }
+    Ok((slices, per_pop, cores))
+}
 
-    // axons per core: sorted distinct sources
-    let mut core_axons: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); cores.len()];
-    for pr in &q.projections {
-        for (s, row) in pr.by_source.iter().enumerate() {
-            for &(t, _) in row {
-                core_axons[home[pr.dst][t as usize].0 as usize].insert(gid(pr.src, s));
+/// Slices and cores as a placement file says; program core `c` is physical
+/// core `ids[c]`, in order of first mention.
+#[allow(clippy::type_complexity)]
+fn forced(
+    net: &Network,
+    arch: &Arch,
+    r: &Resolved,
+) -> Result<(Vec<Slice>, Vec<Vec<Slice>>, Vec<Vec<usize>>, Vec<u32>)> {
+    let mut slices = Vec::new();
+    let mut per_pop = Vec::new();
+    let mut cores: Vec<Vec<usize>> = Vec::new();
+    let mut ids: Vec<u32> = Vec::new();
+    let mut index: HashMap<u32, usize> = HashMap::new();
+    let mut neurons: Vec<usize> = Vec::new();
+    for (p, blocks) in r.populations.iter().enumerate() {
+        let mut mine = Vec::with_capacity(blocks.len());
+        for &(phys, start, end) in blocks {
+            let s = Slice {
+                population: p,
+                start,
+                end,
+            };
+            let c = *index.entry(phys).or_insert_with(|| {
+                cores.push(Vec::new());
+                ids.push(phys);
+                neurons.push(0);
+                cores.len() - 1
+            });
+            neurons[c] += end - start;
+            if neurons[c] > arch.core.max_neurons as usize {
+                return Err(CompileError::DoesNotFit {
+                    layer: net.populations[p].name.clone(),
+                    arch: arch.name.clone(),
+                    message: format!(
+                        "the placement puts {} neurons on core {phys}, which holds {}",
+                        neurons[c], arch.core.max_neurons
+                    ),
+                });
             }
+            cores[c].push(slices.len());
+            slices.push(s.clone());
+            mine.push(s);
         }
+        per_pop.push(mine);
     }
-    let axon_index: Vec<HashMap<u32, u32>> = core_axons
-        .iter()
-        .map(|set| {
-            set.iter()
-                .enumerate()
-                .map(|(i, &g)| (g, i as u32))
-                .collect()
-        })
-        .collect();
-    let mut rows: Vec<Vec<Vec<(u16, i16, u8)>>> = core_axons
-        .iter()
-        .map(|s| vec![Vec::new(); s.len()])
-        .collect();
-    for pr in &q.projections {
-        let delay = u8::try_from(pr.chip_delay).map_err(|_| {
-            too_big(
-                &net.populations[pr.dst].name,
-                format!("needs a delay of {} steps", pr.chip_delay),
-            )
-        })?;
-        for (s, row) in pr.by_source.iter().enumerate() {
-            let g = gid(pr.src, s);
-            for &(t, w) in row {
-                let (c, local) = home[pr.dst][t as usize];
-                let a = axon_index[c as usize][&g];
-                rows[c as usize][a as usize].push((local as u16, w, delay));
-            }
-        }
-    }
+    Ok((slices, per_pop, cores, ids))
+}
 
-    // 4. routes: one entry per (source, core it feeds)
-    let mut dests: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
-    for (c, set) in core_axons.iter().enumerate() {
-        for (&g, a) in set.iter().zip(0u32..) {
-            dests.entry(g).or_default().push((c as u32, a));
-        }
-    }
-    let route_list = |g: u32| -> Vec<Route> {
-        dests
-            .get(&g)
-            .map(|v| {
-                v.iter()
-                    .map(|&(core, axon)| Route {
-                        core,
-                        axon,
-                        delay: 0,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+/// Mesh hops between two physical cores.
+fn hops(arch: &Arch, a: usize, b: usize) -> u64 {
+    let (ta, tb) = (arch.topology.tile_of(a), arch.topology.tile_of(b));
+    (ta.x.abs_diff(tb.x) + ta.y.abs_diff(tb.y)) as u64
+}
 
-    // 3. place
-    let mut traffic: HashMap<(usize, usize), u64> = HashMap::new();
-    for (p, homes) in home.iter().enumerate() {
-        for (n, &(from, _)) in homes.iter().enumerate() {
-            let from = from as usize;
-            for &(to, _) in dests
-                .get(&((pop_off[p] + n) as u32))
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
-                *traffic.entry((from, to as usize)).or_default() += 1;
-            }
-        }
-    }
-    let traffic: Vec<((usize, usize), u64)> = {
-        let mut t: Vec<_> = traffic.into_iter().filter(|((a, b), _)| a != b).collect();
-        t.sort_unstable();
-        t
-    };
-    let (placement, cost) = place(arch, cores.len(), &traffic, seed);
-
-    // emit
-    let mut core_cfgs = Vec::with_capacity(cores.len());
-    for (c, members) in cores.iter().enumerate() {
-        let mut groups = Vec::new();
-        let mut routes = Vec::new();
-        for &si in members {
-            let s = &slices[si];
-            let qp = &q.populations[s.population];
-            let r = s.start..s.end;
-            let name = format!("{}[{}..{}]", qp.group.name, s.start, s.end);
-            groups.push(qp.group.slice(r.clone(), name));
-            for n in r {
-                routes.push(route_list((pop_off[s.population] + n) as u32));
-            }
-        }
-        if routes.iter().map(Vec::len).sum::<usize>() > lim.max_routes as usize {
-            let name = &net.populations[slices[members[0]].population].name;
-            return Err(too_big(
-                name,
-                format!(
-                    "its core needs more than {} routing entries",
-                    lim.max_routes
-                ),
-            ));
-        }
-        core_cfgs.push(CoreConfig {
-            core_id: placement[c] as u32,
-            groups,
-            synapses: SynapseTable::from_rows(&rows[c]),
-            routes: RouteTable::from_lists(&routes),
-        });
-    }
-    let inputs: Vec<Vec<Route>> = net
-        .inputs
+/// Messages × hops of one all-neurons-fire step under placement `pl`.
+fn placement_cost(arch: &Arch, traffic: &[((usize, usize), u64)], pl: &[usize]) -> u64 {
+    traffic
         .iter()
-        .enumerate()
-        .flat_map(|(k, i)| (0..i.size).map(move |n| (k, n)))
-        .map(|(k, n)| route_list((in_off[k] + n) as u32))
-        .collect();
-    let outputs = net
-        .outputs
-        .iter()
-        .flat_map(|o| {
-            let p = net.population(o).expect("validated");
-            home[p]
-                .iter()
-                .map(|&(core, neuron)| OutputPort { core, neuron })
-        })
-        .collect();
-    let layers = net
-        .populations
-        .iter()
-        .zip(&q.populations)
-        .map(|(p, qp)| LayerScale {
-            name: p.name.clone(),
-            weight_scale: 2f64.powi(qp.group.weight_exp as i32) / qp.gain,
-            weight_exp: qp.group.weight_exp,
-        })
-        .collect();
-    let out_latency = net
-        .outputs
-        .iter()
-        .filter_map(|o| net.population(o))
-        .map(|p| q.depths[p])
-        .max()
-        .unwrap_or(0);
-    let program = CoreProgram {
-        format_version: PROGRAM_FORMAT_VERSION,
-        arch: arch.clone(),
-        dt: net.dt,
-        cores: core_cfgs,
-        inputs: RouteTable::from_lists(&inputs),
-        outputs,
-        provenance: Provenance {
-            source: net.name.clone(),
-            source_sha256: None,
-            producer: concat!("spikefab-compiler ", env!("CARGO_PKG_VERSION")).into(),
-            layers,
-            output_latency_steps: out_latency,
-        },
-    };
-    Ok(Mapped {
-        program,
-        slices: per_pop,
-        placement: cost,
-    })
+        .map(|&((a, b), w)| w * hops(arch, pl[a], pl[b]))
+        .sum()
 }
 
 /// Physical core for every program core, and the cost before and after.
@@ -389,16 +527,8 @@ fn place(
 ) -> (Vec<usize>, PlacementCost) {
     let topo = &arch.topology;
     let slots = topo.num_cores();
-    let dist = |a: usize, b: usize| -> u64 {
-        let (ta, tb) = (topo.tile_of(a), topo.tile_of(b));
-        (ta.x.abs_diff(tb.x) + ta.y.abs_diff(tb.y)) as u64
-    };
-    let cost = |pl: &[usize]| -> u64 {
-        traffic
-            .iter()
-            .map(|&((a, b), w)| w * dist(pl[a], pl[b]))
-            .sum()
-    };
+    let dist = |a: usize, b: usize| hops(arch, a, b);
+    let cost = |pl: &[usize]| placement_cost(arch, traffic, pl);
     let in_order: Vec<usize> = (0..n).collect();
     let base = cost(&in_order);
     if n < 2 || traffic.is_empty() {

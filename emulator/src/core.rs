@@ -8,7 +8,7 @@ use spikefab_chip::neuron::{
     activation, cuba_lif_step, effective_bias, if_step, CubaLif, Decay, Fixed, Mul12, ShiftDecay,
     Step,
 };
-use spikefab_chip::{CoreConfig, DecayRule, NeuronGroup, NeuronModel, TileCoord};
+use spikefab_chip::{CoreConfig, DecayRule, EventCosts, NeuronGroup, NeuronModel, TileCoord};
 
 use crate::counters::Counters;
 
@@ -18,6 +18,11 @@ pub(crate) struct Arrival {
     pub axon: u32,
     /// Axonal delay carried by the route.
     pub delay: u8,
+    /// When it left its core, in ns from the start of the step (the
+    /// `Scheduled` timing model orders and times arrivals by it).
+    pub sent_ns: f64,
+    /// Its head latency through the mesh, in ns.
+    pub hop_ns: f64,
 }
 
 pub(crate) struct CoreState<'p> {
@@ -36,8 +41,13 @@ pub(crate) struct CoreState<'p> {
     slot_mask: u32,
     pub inbox: Vec<Arrival>,
     pub spiked: Vec<u32>,
+    /// For each neuron in `spiked`: the active neurons up to and including
+    /// it in this step (when its messages leave, in the `Scheduled` model).
+    pub active_before: Vec<u32>,
     pub totals: Counters,
     pub busy_ns: f64,
+    /// This step's send-side time (neuron updates, spikes, messages out).
+    pub send_ns: f64,
 }
 
 impl<'p> CoreState<'p> {
@@ -73,18 +83,50 @@ impl<'p> CoreState<'p> {
             slot_mask: slots - 1,
             inbox: Vec::with_capacity(inbox_capacity),
             spiked: Vec::with_capacity(n),
+            active_before: Vec::with_capacity(n),
             totals: Counters::default(),
             busy_ns: 0.0,
+            send_ns: 0.0,
         }
     }
 
-    /// Phase 1: synaptic operations for every message that arrived, into the
-    /// accumulator slot of the step it takes effect (now + axonal + synaptic delay).
-    pub fn deliver(&mut self, t: u32, c: &mut Counters) {
+    /// The receive side of step `t`: synaptic operations for every message
+    /// sent in this step, into the accumulator slot of the step it takes
+    /// effect (`t + 1 +` axonal + synaptic delay). Returns the core's receive
+    /// time: the sum of the messages' processing times, or under the
+    /// `Scheduled` model the time the last one is processed when each starts
+    /// once it has arrived and the core is free, taken in send order.
+    pub fn deliver(
+        &mut self,
+        t: u32,
+        c: &mut Counters,
+        costs: &EventCosts,
+        scheduled: bool,
+    ) -> f64 {
+        if scheduled {
+            // In send order. Messages equal in every field are interchangeable,
+            // so the order (and the result) does not depend on which worker
+            // delivered what first; unstable sorting does not allocate.
+            self.inbox.sort_unstable_by(|a, b| {
+                a.sent_ns
+                    .total_cmp(&b.sent_ns)
+                    .then(a.hop_ns.total_cmp(&b.hop_ns))
+                    .then(a.axon.cmp(&b.axon))
+                    .then(a.delay.cmp(&b.delay))
+            });
+        }
         let s = &self.cfg.synapses;
         let n = self.n;
         let mask = self.slot_mask;
+        let next = t.wrapping_add(1);
         let mut ops = 0u64;
+        let mut busy_until = 0.0f64;
+        let axon_in_ns = costs.axon_in.latency_ns;
+        let synapse_ns = if s.dense {
+            costs.synapse_dense.latency_ns
+        } else {
+            costs.synapse_sparse.latency_ns
+        };
         for (k, a) in self.inbox.iter().enumerate() {
             // The rows of later messages are far apart in memory: ask for the
             // one a few messages ahead while this one is accumulated.
@@ -93,6 +135,10 @@ impl<'p> CoreState<'p> {
             }
             let row = s.row(a.axon as usize);
             ops += row.len() as u64;
+            if scheduled {
+                let work = axon_in_ns + row.len() as f64 * synapse_ns;
+                busy_until = busy_until.max(a.sent_ns + a.hop_ns) + work;
+            }
             let words = &s.synapses[row.clone()];
             if mask == 0 {
                 let ring = &mut self.ring[..n];
@@ -101,7 +147,7 @@ impl<'p> CoreState<'p> {
                     *acc = acc.wrapping_add(w.weight as i32);
                 }
             } else {
-                let base = t.wrapping_add(a.delay as u32);
+                let base = next.wrapping_add(a.delay as u32);
                 for (w, &d) in words.iter().zip(&s.delay[row]) {
                     let slot = (base.wrapping_add(d as u32) & mask) as usize;
                     let acc = &mut self.ring[slot * n + w.target as usize];
@@ -109,17 +155,24 @@ impl<'p> CoreState<'p> {
                 }
             }
         }
-        c.messages_in += self.inbox.len() as u64;
+        let messages = self.inbox.len() as u64;
+        c.messages_in += messages;
         self.inbox.clear();
         c.synaptic_ops += ops;
         if s.dense {
             c.dense_synaptic_ops += ops;
+        }
+        if scheduled {
+            busy_until
+        } else {
+            messages as f64 * axon_in_ns + ops as f64 * synapse_ns
         }
     }
 
     /// Phase 2: update every neuron with this step's accumulated input.
     pub fn update(&mut self, t: u32, fx: &Fixed, rule: DecayRule, c: &mut Counters) {
         self.spiked.clear();
+        self.active_before.clear();
         let n = self.n;
         let slot = (t & self.slot_mask) as usize * n;
         let mut base = 0;
@@ -134,6 +187,7 @@ impl<'p> CoreState<'p> {
                 vth: &self.vth[r],
                 first_id: base as u32,
                 spiked: &mut self.spiked,
+                active_before: &mut self.active_before,
                 counters: c,
             };
             match (g.model, rule) {
@@ -200,26 +254,31 @@ struct Lanes<'a> {
     vth: &'a [i32],
     first_id: u32,
     spiked: &'a mut Vec<u32>,
+    active_before: &'a mut Vec<u32>,
     counters: &'a mut Counters,
 }
 
 impl Lanes<'_> {
     /// The loop every model shares: take the accumulated input, apply `step`
     /// to (neuron, a_in, u, v), store the state, count, collect spikes.
+    /// A neuron is active when it has input, non-zero state or a bias: its
+    /// state must be read, changed and written back.
     #[inline(always)]
     fn integrate(&mut self, weight_exp: i8, step: impl Fn(usize, i32, i32, i32) -> Step) {
+        let active_base = self.counters.active_neuron_updates;
         let mut active = 0u64;
         let mut saturations = 0u64;
         for i in 0..self.acc.len() {
             let sum = std::mem::take(&mut self.acc[i]);
             let (u, v) = (self.u[i], self.v[i]);
-            active += (sum != 0 || u != 0 || v != 0) as u64;
+            active += (sum != 0 || u != 0 || v != 0 || self.bias[i] != 0) as u64;
             let s = step(i, activation(sum, weight_exp), u, v);
             self.u[i] = s.u;
             self.v[i] = s.v;
             saturations += s.saturated as u64;
             if s.spike {
                 self.spiked.push(self.first_id + i as u32);
+                self.active_before.push((active_base + active) as u32);
             }
         }
         self.counters.active_neuron_updates += active;

@@ -3,13 +3,17 @@
 use serde::{Deserialize, Serialize};
 use std::ops::AddAssign;
 
-use spikefab_chip::EventCosts;
+use spikefab_chip::{EventCosts, InputCost};
 
 /// Events counted per core and per timestep.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     /// Spike messages arriving at a core's axon table (from the NoC or an input port).
     pub messages_in: u64,
+    /// Of those, messages from external input ports (their sending cost
+    /// depends on the arch's `costs.inputs`).
+    #[serde(default)]
+    pub input_messages: u64,
     /// Synaptic operations: synapse words read and accumulated.
     pub synaptic_ops: u64,
     /// Of those, the ones read from dense (crossbar) tables.
@@ -35,6 +39,7 @@ pub struct Counters {
 impl AddAssign for Counters {
     fn add_assign(&mut self, o: Self) {
         self.messages_in += o.messages_in;
+        self.input_messages += o.input_messages;
         self.synaptic_ops += o.synaptic_ops;
         self.dense_synaptic_ops += o.dense_synaptic_ops;
         self.neuron_updates += o.neuron_updates;
@@ -57,6 +62,9 @@ pub struct EnergyBreakdown {
     pub neuron_pj: f64,
     pub spike_out_pj: f64,
     pub axon_out_pj: f64,
+    /// Sending external input spikes (`costs.inputs`); their hops are in `noc_pj`.
+    #[serde(default)]
+    pub input_pj: f64,
     pub noc_pj: f64,
     pub learning_pj: f64,
     pub static_pj: f64,
@@ -72,14 +80,14 @@ impl Counters {
         self.synaptic_ops - self.dense_synaptic_ops
     }
 
-    /// Time one core spends on these events, in ns: the core pipeline is serial,
-    /// so its unit latencies add up (SANA-FE's per-core model).
-    pub fn core_time_ns(&self, c: &EventCosts) -> f64 {
-        self.messages_in as f64 * c.axon_in.latency_ns
-            + self.dense_synaptic_ops as f64 * c.synapse_dense.latency_ns
-            + self.sparse_synaptic_ops() as f64 * c.synapse_sparse.latency_ns
-            + self.active_neuron_updates as f64 * c.neuron_update_active.latency_ns
-            + self.idle_neuron_updates() as f64 * c.neuron_update_idle.latency_ns
+    /// Time one core's send side spends on these events, in ns: updating its
+    /// neurons, firing, sending messages and learning, one after another.
+    /// (The receive side — axon lookups and synaptic operations — is timed
+    /// by the core as it processes its messages.)
+    pub fn send_time_ns(&self, c: &EventCosts) -> f64 {
+        let (idle, active) = c.neuron.idle_and_active();
+        self.active_neuron_updates as f64 * active.latency_ns
+            + self.idle_neuron_updates() as f64 * idle.latency_ns
             + self.spikes as f64 * c.spike_out.latency_ns
             + self.messages_out as f64 * c.axon_out.latency_ns
             + self.learning_updates as f64 * c.learning_update.latency_ns
@@ -88,14 +96,21 @@ impl Counters {
     /// Dynamic energy of these events (static energy is added by the caller).
     /// Computed from integer counts only, so it is the same for any thread count.
     pub fn energy(&self, c: &EventCosts) -> EnergyBreakdown {
+        let (idle, active) = c.neuron.idle_and_active();
+        let input_message_pj = match c.inputs {
+            InputCost::Free => 0.0,
+            InputCost::OnCore => c.axon_out.energy_pj,
+            InputCost::OffChip { link } => link.energy_pj,
+        };
         let mut e = EnergyBreakdown {
             axon_in_pj: self.messages_in as f64 * c.axon_in.energy_pj,
             synaptic_pj: self.dense_synaptic_ops as f64 * c.synapse_dense.energy_pj
                 + self.sparse_synaptic_ops() as f64 * c.synapse_sparse.energy_pj,
-            neuron_pj: self.active_neuron_updates as f64 * c.neuron_update_active.energy_pj
-                + self.idle_neuron_updates() as f64 * c.neuron_update_idle.energy_pj,
+            neuron_pj: self.active_neuron_updates as f64 * active.energy_pj
+                + self.idle_neuron_updates() as f64 * idle.energy_pj,
             spike_out_pj: self.spikes as f64 * c.spike_out.energy_pj,
             axon_out_pj: self.messages_out as f64 * c.axon_out.energy_pj,
+            input_pj: self.input_messages as f64 * input_message_pj,
             noc_pj: self.hops_east_west as f64 * c.hop_east_west.energy_pj
                 + self.hops_north_south as f64 * c.hop_north_south.energy_pj
                 + self.hops_chip as f64 * c.hop_chip.energy_pj,
@@ -115,6 +130,7 @@ impl EnergyBreakdown {
             + self.neuron_pj
             + self.spike_out_pj
             + self.axon_out_pj
+            + self.input_pj
             + self.noc_pj
             + self.learning_pj
     }
@@ -127,6 +143,7 @@ impl AddAssign for EnergyBreakdown {
         self.neuron_pj += o.neuron_pj;
         self.spike_out_pj += o.spike_out_pj;
         self.axon_out_pj += o.axon_out_pj;
+        self.input_pj += o.input_pj;
         self.noc_pj += o.noc_pj;
         self.learning_pj += o.learning_pj;
         self.static_pj += o.static_pj;

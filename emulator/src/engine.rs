@@ -3,24 +3,29 @@
 //! Cores are split into contiguous ranges, one per worker thread. Each
 //! timestep has two phases separated by barriers:
 //!
-//! - **compute** (parallel, lock-free): every worker runs its cores —
-//!   deliver, update, emit — writing messages into its own outboxes (one per
-//!   destination worker) and its own link-load array;
-//! - **exchange**: every worker moves the messages addressed to its cores into
-//!   their inboxes, visiting source workers in a fixed order, and injects the
-//!   external input of the step; worker 0 also reduces the step's counters and
-//!   link loads into the step's latency.
+//! - **send** (parallel, lock-free): every worker updates its cores' neurons
+//!   and emits the fired neurons' messages into its own outboxes (one per
+//!   destination worker) and its own link-load array; worker 0 also sends the
+//!   step's external input spikes from their input ports;
+//! - **receive**: every worker moves the messages addressed to its cores into
+//!   their inboxes, visiting source workers in a fixed order, and performs
+//!   their synaptic operations into the accumulators of the steps they take
+//!   effect. Every event is thus counted in the step the hardware spends its
+//!   energy on it, so a run's totals do not depend on where it stops.
+//!   Worker 0 then reduces the step's counters, core times and link loads
+//!   into the step's latency.
 //!
 //! A core's result depends only on the set of messages it receives (integer
-//! accumulation commutes) and all energy comes from integer counts, so spikes,
-//! energy and latency are identical for any thread count. The exchange is the
-//! single explicit point where cores communicate — the place an MPI backend
-//! would exchange spikes between processes.
+//! accumulation commutes), messages reach an inbox in an order fixed by
+//! program core (not by worker), and all energy comes from integer counts, so
+//! spikes, energy and latency are identical for any thread count. The
+//! exchange is the single explicit point where cores communicate — the place
+//! an MPI backend would exchange spikes between processes.
 
 use std::sync::{Barrier, Mutex};
 
 use spikefab_chip::neuron::Fixed;
-use spikefab_chip::{CoreProgram, Spike, SpikeStream};
+use spikefab_chip::{CoreProgram, CoreTiming, InputCost, Spike, SpikeStream, TileCoord};
 
 use crate::core::{Arrival, CoreState};
 use crate::counters::Counters;
@@ -66,17 +71,23 @@ struct Message {
     arrival: Arrival,
 }
 
-/// What one worker hands over at the end of its compute phase.
+/// What one worker hands over: its send phase's messages, link loads and
+/// summary (read during the receive phase), and its receive phase's summary
+/// (read after it, in a slot by step parity so the next step cannot overwrite
+/// it before worker 0 has read it).
 #[derive(Default)]
 struct Exchange {
     outboxes: Vec<Vec<Message>>,
     link_load: Vec<u32>,
-    summary: StepSummary,
+    sent: StepSummary,
+    received: [StepSummary; 2],
 }
 
 #[derive(Clone, Copy, Default)]
 struct StepSummary {
     counters: Counters,
+    /// Send phase: the busiest input port's sending time. Receive phase: the
+    /// slowest core's time in the step (send and receive sides combined).
     max_core_ns: f64,
     max_head_ns: f64,
 }
@@ -95,6 +106,10 @@ struct Shared<'p> {
     /// Program core → output channel of each neuron (u32::MAX: not an output).
     out_channel: Vec<Vec<u32>>,
     input: &'p SpikeStream,
+    /// Input channel → its input port (a distinct sending core), and each
+    /// port's tile.
+    input_port: Vec<usize>,
+    port_tiles: Vec<TileCoord>,
     steps: u32,
     record_steps: bool,
     n_outputs: usize,
@@ -108,13 +123,24 @@ struct Worker<'p> {
     link_load: Vec<u32>,
     /// Output-port spikes of this worker's cores, in step order.
     outputs: Vec<Spike>,
-    /// Where this worker is in the input's (time-sorted) events.
+    /// Worker 0 only: where it is in the input's (time-sorted) events, and
+    /// each input port's sending time in the current step.
     input_cursor: usize,
-    /// Worker 0 only: latency totals, the per-step records if asked for, and a
-    /// scratch link-load sum.
+    port_ns: Vec<f64>,
+    /// Worker 0 only: latency totals, the per-step records if asked for, a
+    /// scratch link-load sum and the step being reduced.
     step_totals: StepTotals,
     records: Vec<StepRecord>,
     link_sum: Vec<u32>,
+    pending: PendingStep,
+}
+
+/// Worker 0's reduction of a step's send phase, completed after its receive phase.
+#[derive(Clone, Copy, Default)]
+struct PendingStep {
+    sent: StepSummary,
+    max_link_load: u32,
+    noc_ns: f64,
 }
 
 /// Runs `program` for `cfg.steps` timesteps on `input`; `progress` is called by
@@ -189,7 +215,27 @@ fn run_validated(
         .iter()
         .map(|c| arch.topology.tile_of(c.core_id as usize))
         .collect();
+    // Input ports: one per distinct sending core (`InputCost::OnCore`).
+    let mut port_cores: Vec<u32> = (0..program.num_input_channels())
+        .map(|ch| program.input_core(ch))
+        .collect();
+    port_cores.sort_unstable();
+    port_cores.dedup();
+    let input_port: Vec<usize> = (0..program.num_input_channels())
+        .map(|ch| {
+            port_cores
+                .binary_search(&program.input_core(ch))
+                .expect("every channel's core is listed")
+        })
+        .collect();
+    let port_tiles: Vec<TileCoord> = port_cores
+        .iter()
+        .map(|&c| arch.topology.tile_of(c as usize))
+        .collect();
     let mut active_tiles: Vec<_> = tiles.iter().map(|t| arch.topology.tile_index(*t)).collect();
+    if arch.costs.inputs == InputCost::OnCore {
+        active_tiles.extend(port_tiles.iter().map(|t| arch.topology.tile_index(*t)));
+    }
     active_tiles.sort_unstable();
     active_tiles.dedup();
 
@@ -211,6 +257,8 @@ fn run_validated(
         local,
         out_channel,
         input,
+        input_port,
+        port_tiles,
         steps: cfg.steps,
         record_steps: cfg.record_steps,
         n_outputs: program.outputs.len(),
@@ -231,6 +279,7 @@ fn run_validated(
     }
     for r in &program.inputs.entries {
         inbox_cap[r.core as usize] += 1;
+        outbox_cap[0][shared.owner[r.core as usize]] += 1;
         max_route_delay[r.core as usize] = max_route_delay[r.core as usize].max(r.delay);
     }
 
@@ -248,6 +297,7 @@ fn run_validated(
             link_load: vec![0; n_links],
             outputs: Vec::new(),
             input_cursor: 0,
+            port_ns: vec![0.0; if id == 0 { shared.port_tiles.len() } else { 0 }],
             step_totals: StepTotals::default(),
             records: Vec::with_capacity(if id == 0 && cfg.record_steps {
                 cfg.steps.max(1) as usize
@@ -255,6 +305,7 @@ fn run_validated(
                 0
             }),
             link_sum: vec![0; if id == 0 { n_links } else { 0 }],
+            pending: PendingStep::default(),
         })
         .collect();
     let slots: Vec<Mutex<Exchange>> = (0..workers)
@@ -262,7 +313,8 @@ fn run_validated(
             Mutex::new(Exchange {
                 outboxes: make_outboxes(w),
                 link_load: vec![0; n_links],
-                summary: StepSummary::default(),
+                sent: StepSummary::default(),
+                received: [StepSummary::default(); 2],
             })
         })
         .collect();
@@ -312,15 +364,22 @@ impl<'p> Worker<'p> {
     ) -> Self {
         let rule = sh.program.arch.format.decay;
         let costs = &sh.program.arch.costs;
+        let timing = sh.program.arch.timing.core_timing;
+        let scheduled = timing == CoreTiming::Scheduled;
+        let (idle, active) = costs.neuron.idle_and_active();
         for t in 0..sh.steps {
-            // ---- compute ----
+            // ---- send ----
             let mut summary = StepSummary::default();
+            if self.id == 0 {
+                self.send_inputs(sh, t, &mut summary);
+            }
             for core in &mut self.cores {
                 let mut c = Counters::default();
-                core.deliver(t, &mut c);
                 core.update(t, &sh.fx, rule, &mut c);
                 let out = &sh.out_channel[core.index];
-                for &n in &core.spiked {
+                for (k, (&n, &active_so_far)) in
+                    core.spiked.iter().zip(&core.active_before).enumerate()
+                {
                     let ch = out[n as usize];
                     if ch != u32::MAX {
                         self.outputs.push(Spike {
@@ -328,6 +387,11 @@ impl<'p> Worker<'p> {
                             channel: ch,
                         });
                     }
+                    // When this neuron is done: every neuron up to it updated,
+                    // its own and the earlier spikes generated.
+                    let updated_ns = (n as f64 + 1.0) * idle.latency_ns
+                        + active_so_far as f64 * (active.latency_ns - idle.latency_ns)
+                        + (k + 1) as f64 * costs.spike_out.latency_ns;
                     for r in core.cfg.routes.of(n as usize) {
                         c.messages_out += 1;
                         let head = sh.mesh.route(
@@ -342,76 +406,158 @@ impl<'p> Worker<'p> {
                             arrival: Arrival {
                                 axon: r.axon,
                                 delay: r.delay,
+                                // ... and every message so far sent.
+                                sent_ns: updated_ns
+                                    + c.messages_out as f64 * costs.axon_out.latency_ns,
+                                hop_ns: head,
                             },
                         });
                     }
                 }
-                let ns = c.core_time_ns(costs);
-                core.busy_ns += ns;
+                core.send_ns = c.send_time_ns(costs);
                 core.totals += c;
                 summary.counters += c;
-                summary.max_core_ns = summary.max_core_ns.max(ns);
             }
             {
                 let mut slot = slots[self.id].lock().expect("exchange slot poisoned");
                 std::mem::swap(&mut slot.outboxes, &mut self.outboxes);
                 std::mem::swap(&mut slot.link_load, &mut self.link_load);
-                slot.summary = summary;
+                slot.sent = summary;
             }
             barrier.wait();
 
-            // ---- exchange ----
+            // ---- receive ----
             for slot in slots {
                 let mut slot = slot.lock().expect("exchange slot poisoned");
                 for m in slot.outboxes[self.id].drain(..) {
                     self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
                 }
             }
-            // Input events of step t; an input shorter than the run simply ends.
-            for e in sh.input.events_at(t, &mut self.input_cursor) {
-                for r in sh.program.inputs.of(e.channel as usize) {
-                    if sh.owner[r.core as usize] == self.id {
-                        self.cores[sh.local[r.core as usize]].inbox.push(Arrival {
-                            axon: r.axon,
-                            delay: r.delay,
-                        });
-                    }
-                }
-            }
             if self.id == 0 {
-                self.record_step(sh, slots);
+                self.reduce_send_phase(sh, slots);
+            }
+            let mut received = StepSummary::default();
+            for core in &mut self.cores {
+                let mut c = Counters::default();
+                let receive_ns = core.deliver(t, &mut c, costs, scheduled);
+                let ns = match timing {
+                    CoreTiming::Serial => core.send_ns + receive_ns,
+                    // Scheduled: `receive_ns` is when the last message was
+                    // processed, which already waited for its arrival.
+                    CoreTiming::Overlapped | CoreTiming::Scheduled => core.send_ns.max(receive_ns),
+                };
+                core.busy_ns += ns;
+                core.totals += c;
+                received.counters += c;
+                received.max_core_ns = received.max_core_ns.max(ns);
+            }
+            slots[self.id]
+                .lock()
+                .expect("exchange slot poisoned")
+                .received[(t & 1) as usize] = received;
+            barrier.wait();
+            if self.id == 0 {
+                self.record_step(sh, slots, t);
                 progress(t + 1);
             }
-            barrier.wait();
         }
         self
     }
 
-    /// Worker 0: reduce all workers' summaries and link loads into the step's record.
-    fn record_step(&mut self, sh: &Shared, slots: &[Mutex<Exchange>]) {
-        let mut total = StepSummary::default();
+    /// Worker 0: the step's external input spikes leave their input ports.
+    /// A port sends its messages one after another; under `OnCore` they pay
+    /// the axon-out time and cross the mesh like a neuron's, under `OffChip`
+    /// they queue on the one link, under `Free` they are simply there.
+    fn send_inputs(&mut self, sh: &Shared<'p>, t: u32, summary: &mut StepSummary) {
+        let costs = &sh.program.arch.costs;
+        self.port_ns.fill(0.0);
+        let mut link_ns = 0.0;
+        let mut c = Counters::default();
+        for e in sh.input.events_at(t, &mut self.input_cursor) {
+            let port = sh.input_port[e.channel as usize];
+            for r in sh.program.inputs.of(e.channel as usize) {
+                c.input_messages += 1;
+                let (sent_ns, hop_ns) = match costs.inputs {
+                    InputCost::Free => (0.0, 0.0),
+                    InputCost::OnCore => {
+                        self.port_ns[port] += costs.axon_out.latency_ns;
+                        let head = sh.mesh.route(
+                            sh.port_tiles[port],
+                            sh.tiles[r.core as usize],
+                            &mut c,
+                            &mut self.link_load,
+                        );
+                        summary.max_head_ns = summary.max_head_ns.max(head);
+                        (self.port_ns[port], head)
+                    }
+                    InputCost::OffChip { link } => {
+                        link_ns += link.latency_ns;
+                        (link_ns, 0.0)
+                    }
+                };
+                self.outboxes[sh.owner[r.core as usize]].push(Message {
+                    core: r.core,
+                    arrival: Arrival {
+                        axon: r.axon,
+                        delay: r.delay,
+                        sent_ns,
+                        hop_ns,
+                    },
+                });
+            }
+        }
+        let busiest_port = self.port_ns.iter().copied().fold(link_ns, f64::max);
+        summary.max_core_ns = summary.max_core_ns.max(busiest_port);
+        summary.counters += c;
+        self.step_totals.input_ports += c;
+    }
+
+    /// Worker 0, during the receive phase: reduce every worker's send-phase
+    /// summary and link loads (the next send phase overwrites them).
+    fn reduce_send_phase(&mut self, sh: &Shared, slots: &[Mutex<Exchange>]) {
+        let mut sent = StepSummary::default();
         self.link_sum.fill(0);
         for slot in slots {
             let mut slot = slot.lock().expect("exchange slot poisoned");
-            total.counters += slot.summary.counters;
-            total.max_core_ns = total.max_core_ns.max(slot.summary.max_core_ns);
-            total.max_head_ns = total.max_head_ns.max(slot.summary.max_head_ns);
+            sent.counters += slot.sent.counters;
+            sent.max_core_ns = sent.max_core_ns.max(slot.sent.max_core_ns);
+            sent.max_head_ns = sent.max_head_ns.max(slot.sent.max_head_ns);
             for (s, l) in self.link_sum.iter_mut().zip(slot.link_load.iter_mut()) {
                 *s += std::mem::take(l);
             }
         }
-        let noc_ns = if total.counters.messages_out > 0 {
-            sh.mesh.drain_ns(total.max_head_ns, &self.link_sum)
+        let messages = sent.counters.messages_out + sent.counters.input_messages;
+        let scheduled = sh.program.arch.timing.core_timing == CoreTiming::Scheduled;
+        // Under `Scheduled` every message's trip is already in the schedule.
+        let noc_ns = if messages > 0 && !scheduled {
+            sh.mesh.drain_ns(sent.max_head_ns, &self.link_sum)
         } else {
             0.0
         };
-        let record = StepRecord {
-            counters: total.counters,
+        self.pending = PendingStep {
+            sent,
             max_link_load: self.link_sum.iter().copied().max().unwrap_or(0),
-            core_ns: total.max_core_ns,
             noc_ns,
+        };
+    }
+
+    /// Worker 0, after the receive phase: the step's record.
+    fn record_step(&mut self, sh: &Shared, slots: &[Mutex<Exchange>], t: u32) {
+        let p = self.pending;
+        let mut counters = p.sent.counters;
+        let mut core_ns = p.sent.max_core_ns;
+        for slot in slots {
+            let r = slot.lock().expect("exchange slot poisoned").received[(t & 1) as usize];
+            counters += r.counters;
+            core_ns = core_ns.max(r.max_core_ns);
+        }
+        let record = StepRecord {
+            counters,
+            max_link_load: p.max_link_load,
+            core_ns,
+            noc_ns: p.noc_ns,
             barrier_ns: sh.barrier_ns,
-            latency_ns: total.max_core_ns + noc_ns + sh.barrier_ns,
+            latency_ns: core_ns + p.noc_ns + sh.barrier_ns,
         };
         self.step_totals.add(&record);
         if sh.record_steps {

@@ -11,12 +11,15 @@ use spikefab_chip::CoreProgram;
 use crate::counters::{Counters, EnergyBreakdown};
 
 /// Version of the report layout.
-pub const REPORT_FORMAT_VERSION: u32 = 1;
+pub const REPORT_FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub format_version: u32,
     pub arch: String,
+    /// The arch's published error bars against silicon, if it has any: the
+    /// estimates below are good to ± these percentages at best.
+    pub accuracy: Option<spikefab_chip::Accuracy>,
     pub program: ProgramSummary,
     /// Timesteps emulated; one run is one inference.
     pub steps: u32,
@@ -39,6 +42,8 @@ pub struct StepTotals {
     pub core_ns: f64,
     pub noc_ns: f64,
     pub barrier_ns: f64,
+    /// Events of the input ports, which belong to no program core.
+    pub input_ports: Counters,
 }
 
 impl StepTotals {
@@ -149,7 +154,7 @@ impl Report {
         cores: &[(Counters, f64)],
     ) -> Report {
         let arch = &p.arch;
-        let mut totals = Counters::default();
+        let mut totals = step_totals.input_ports;
         for (c, _) in cores {
             totals += *c;
         }
@@ -206,6 +211,7 @@ impl Report {
         Report {
             format_version: REPORT_FORMAT_VERSION,
             arch: arch.name.clone(),
+            accuracy: arch.accuracy.clone(),
             program: ProgramSummary {
                 source: p.provenance.source.clone(),
                 cores_used: p.cores.len(),

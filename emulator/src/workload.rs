@@ -187,6 +187,7 @@ impl Synthetic {
             dt: 1e-3,
             cores: core_cfgs,
             inputs: RouteTable::from_lists(&input_routes),
+            input_cores: Vec::new(),
             outputs,
             provenance: Provenance {
                 source: format!(

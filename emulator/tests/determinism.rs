@@ -41,7 +41,8 @@ proptest! {
 
 /// With every neuron an output, recount from the output spikes alone: each
 /// spike sends one message per route and costs one synaptic op per word in the
-/// target axon rows; each input event likewise; hops are Manhattan distances.
+/// target axon rows, in the step it is sent; each input event likewise, sent
+/// from its input port's core; hops are Manhattan distances.
 #[test]
 fn counters_match_an_independent_recount() {
     let p = small(7, 6, 2, "loihi").build();
@@ -59,20 +60,23 @@ fn counters_match_an_independent_recount() {
         let o = &p.outputs[e.channel as usize];
         for r in p.cores[o.core as usize].routes.of(o.neuron as usize) {
             msgs += 1;
-            // Messages sent in the last step are never delivered.
-            if e.timestep + 1 < steps {
-                ops += row_len(r.core, r.axon);
-                messages_in += 1;
-            }
+            ops += row_len(r.core, r.axon);
+            messages_in += 1;
             let a = topo.tile_of(p.cores[o.core as usize].core_id as usize);
             let b = topo.tile_of(p.cores[r.core as usize].core_id as usize);
             hops += (a.x.abs_diff(b.x) + a.y.abs_diff(b.y)) as u64;
         }
     }
-    for e in input.events().iter().filter(|e| e.timestep + 1 < steps) {
+    assert_eq!(p.arch.costs.inputs, spikefab_chip::InputCost::OnCore);
+    let mut input_messages = 0u64;
+    for e in input.events() {
         for r in p.inputs.of(e.channel as usize) {
             ops += row_len(r.core, r.axon);
             messages_in += 1;
+            input_messages += 1;
+            let a = topo.tile_of(p.input_core(e.channel as usize) as usize);
+            let b = topo.tile_of(p.cores[r.core as usize].core_id as usize);
+            hops += (a.x.abs_diff(b.x) + a.y.abs_diff(b.y)) as u64;
         }
     }
     let t = &out.report.totals;
@@ -81,6 +85,7 @@ fn counters_match_an_independent_recount() {
     assert_eq!(t.messages_out, msgs);
     assert_eq!(t.synaptic_ops, ops);
     assert_eq!(t.messages_in, messages_in);
+    assert_eq!(t.input_messages, input_messages);
     assert_eq!(t.hops_east_west + t.hops_north_south + t.hops_chip, hops);
     assert_eq!(t.neuron_updates, p.num_neurons() as u64 * steps as u64);
     // Energy is the dot product of counts and per-event costs.

@@ -51,6 +51,7 @@ fn program(c: &Case) -> CoreProgram {
             routes: RouteTable::from_lists(&vec![Vec::new(); c.n_out]),
         }],
         inputs: RouteTable::from_lists(&inputs),
+        input_cores: Vec::new(),
         outputs: (0..c.n_out)
             .map(|n| OutputPort {
                 core: 0,

@@ -53,6 +53,7 @@ fn delays_routes_and_models_fire_exactly_when_expected() {
         dt: 1e-3,
         cores: vec![core0, core1],
         inputs: RouteTable::from_lists(&[vec![route(0, 0, 0)], vec![route(0, 1, 2)]]),
+        input_cores: Vec::new(),
         outputs: (0..5)
             .map(|n| OutputPort { core: 0, neuron: n })
             .chain([OutputPort { core: 1, neuron: 0 }])
