@@ -40,6 +40,11 @@ pub(crate) struct CoreState<'p> {
     ring: Vec<i32>,
     slot_mask: u32,
     pub inbox: Vec<Arrival>,
+    /// `Scheduled` timing: (sent, arrival, processing time) of this step's
+    /// messages, and the scratch space that orders them without allocating.
+    schedule: Vec<Timed>,
+    scratch: Vec<Timed>,
+    runs: Vec<usize>,
     pub spiked: Vec<u32>,
     /// For each neuron in `spiked`: the active neurons up to and including
     /// it in this step (when its messages leave, in the `Scheduled` model).
@@ -82,6 +87,9 @@ impl<'p> CoreState<'p> {
             ring: vec![0; slots as usize * n],
             slot_mask: slots - 1,
             inbox: Vec::with_capacity(inbox_capacity),
+            schedule: Vec::with_capacity(inbox_capacity),
+            scratch: Vec::with_capacity(inbox_capacity),
+            runs: Vec::with_capacity(inbox_capacity + 1),
             spiked: Vec::with_capacity(n),
             active_before: Vec::with_capacity(n),
             totals: Counters::default(),
@@ -103,24 +111,12 @@ impl<'p> CoreState<'p> {
         costs: &EventCosts,
         scheduled: bool,
     ) -> f64 {
-        if scheduled {
-            // In send order. Messages equal in every field are interchangeable,
-            // so the order (and the result) does not depend on which worker
-            // delivered what first; unstable sorting does not allocate.
-            self.inbox.sort_unstable_by(|a, b| {
-                a.sent_ns
-                    .total_cmp(&b.sent_ns)
-                    .then(a.hop_ns.total_cmp(&b.hop_ns))
-                    .then(a.axon.cmp(&b.axon))
-                    .then(a.delay.cmp(&b.delay))
-            });
-        }
         let s = &self.cfg.synapses;
         let n = self.n;
         let mask = self.slot_mask;
         let next = t.wrapping_add(1);
         let mut ops = 0u64;
-        let mut busy_until = 0.0f64;
+        self.schedule.clear();
         let axon_in_ns = costs.axon_in.latency_ns;
         let synapse_ns = if s.dense {
             costs.synapse_dense.latency_ns
@@ -137,7 +133,7 @@ impl<'p> CoreState<'p> {
             ops += row.len() as u64;
             if scheduled {
                 let work = axon_in_ns + row.len() as f64 * synapse_ns;
-                busy_until = busy_until.max(a.sent_ns + a.hop_ns) + work;
+                self.schedule.push((a.sent_ns, a.sent_ns + a.hop_ns, work));
             }
             let words = &s.synapses[row.clone()];
             if mask == 0 {
@@ -163,10 +159,25 @@ impl<'p> CoreState<'p> {
             c.dense_synaptic_ops += ops;
         }
         if scheduled {
-            busy_until
+            self.finish_of_schedule()
         } else {
             messages as f64 * axon_in_ns + ops as f64 * synapse_ns
         }
+    }
+
+    /// The `Scheduled` receive side: messages taken in send order, each
+    /// starting once it has arrived and the core is free. Synaptic work
+    /// itself ran in arrival-table order (memory order of the rows, which is
+    /// faster); only this timing needs the send order. Entries equal in every
+    /// field are interchangeable, so the result does not depend on which
+    /// worker delivered what first; unstable sorting does not allocate.
+    fn finish_of_schedule(&mut self) -> f64 {
+        merge_sort_runs(&mut self.schedule, &mut self.scratch, &mut self.runs);
+        self.schedule
+            .iter()
+            .fold(0.0f64, |free_at, &(_, arrives, work)| {
+                free_at.max(arrives) + work
+            })
     }
 
     /// Phase 2: update every neuron with this step's accumulated input.
@@ -215,6 +226,60 @@ impl<'p> CoreState<'p> {
         }
         c.neuron_updates += n as u64;
         c.spikes += self.spiked.len() as u64;
+    }
+}
+
+/// One message of the `Scheduled` receive side: (sent, arrival, processing time).
+type Timed = (f64, f64, f64);
+
+/// The total order of `Timed` entries: by send time, then arrival, then
+/// work. Entries equal in all three are interchangeable.
+fn before(a: &Timed, b: &Timed) -> bool {
+    a.0.total_cmp(&b.0)
+        .then(a.1.total_cmp(&b.1))
+        .then(a.2.total_cmp(&b.2))
+        .is_lt()
+}
+
+/// Sorts `v` by [`before`] with a bottom-up merge of its ascending runs.
+/// An inbox is a concatenation of per-source-core runs already in send order
+/// (a few runs of many messages), so this takes a few linear passes where a
+/// general sort would pay `m log m` comparisons; `scratch` and `runs` have
+/// the capacity of the largest inbox, so nothing allocates.
+fn merge_sort_runs(v: &mut Vec<Timed>, scratch: &mut Vec<Timed>, runs: &mut Vec<usize>) {
+    runs.clear();
+    runs.push(0);
+    for i in 1..v.len() {
+        if before(&v[i], &v[i - 1]) {
+            runs.push(i);
+        }
+    }
+    runs.push(v.len());
+    while runs.len() > 2 {
+        scratch.clear();
+        let mut merged = 1; // runs[..merged] are the new boundaries
+        let mut k = 0;
+        while k + 1 < runs.len() {
+            let (lo, mid) = (runs[k], runs[k + 1]);
+            let hi = runs.get(k + 2).copied().unwrap_or(mid);
+            let (mut i, mut j) = (lo, mid);
+            while i < mid && j < hi {
+                if before(&v[j], &v[i]) {
+                    scratch.push(v[j]);
+                    j += 1;
+                } else {
+                    scratch.push(v[i]);
+                    i += 1;
+                }
+            }
+            scratch.extend_from_slice(&v[i..mid]);
+            scratch.extend_from_slice(&v[j..hi]);
+            runs[merged] = hi;
+            merged += 1;
+            k += 2;
+        }
+        runs.truncate(merged);
+        std::mem::swap(v, scratch);
     }
 }
 
@@ -306,5 +371,36 @@ impl Lanes<'_> {
         self.integrate(g.weight_exp, |i, a_in, _u, v| {
             if_step(fx, bias[i], vth[i], v, a_in)
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The run merge sorts like the standard sort, whatever the runs.
+    #[test]
+    fn merging_runs_sorts() {
+        let mut rng = 12345u64;
+        let mut next = || {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (rng >> 33) % 50
+        };
+        for len in [0, 1, 2, 3, 7, 64, 301] {
+            let mut v: Vec<Timed> = (0..len)
+                .map(|_| (next() as f64, next() as f64, (next() % 3) as f64))
+                .collect();
+            let mut expect = v.clone();
+            expect.sort_by(|a, b| {
+                a.0.total_cmp(&b.0)
+                    .then(a.1.total_cmp(&b.1))
+                    .then(a.2.total_cmp(&b.2))
+            });
+            let (mut scratch, mut runs) = (Vec::new(), Vec::new());
+            merge_sort_runs(&mut v, &mut scratch, &mut runs);
+            assert_eq!(v, expect, "len {len}");
+        }
     }
 }

@@ -3,17 +3,21 @@
 //! Cores are split into contiguous ranges, one per worker thread. Each
 //! timestep has two phases separated by barriers:
 //!
-//! - **send** (parallel, lock-free): every worker updates its cores' neurons
-//!   and emits the fired neurons' messages into its own outboxes (one per
-//!   destination worker) and its own link-load array; worker 0 also sends the
-//!   step's external input spikes from their input ports;
-//! - **receive**: every worker moves the messages addressed to its cores into
-//!   their inboxes, visiting source workers in a fixed order, and performs
-//!   their synaptic operations into the accumulators of the steps they take
-//!   effect. Every event is thus counted in the step the hardware spends its
-//!   energy on it, so a run's totals do not depend on where it stops.
-//!   Worker 0 then reduces the step's counters, core times and link loads
-//!   into the step's latency.
+//! - **compute** (parallel, lock-free): every worker runs its cores —
+//!   receive the previous step's messages (synaptic operations into the
+//!   accumulators of the steps they take effect), update every neuron, emit
+//!   the fired neurons' messages into its own outboxes (one per destination
+//!   worker) and its own link-load array; worker 0 also sends the step's
+//!   external input spikes from their input ports;
+//! - **exchange**: every worker moves the messages addressed to its cores into
+//!   their inboxes, visiting source workers in a fixed order; worker 0
+//!   records the previous step and reduces this step's send side.
+//!
+//! Receiving right before updating keeps a core's accumulators in cache, but
+//! the receive work is *accounted* to the step that sent the messages — the
+//! step the hardware spends that energy in — so a run's totals are the sum of
+//! its steps wherever it stops; one last receive-only pass after the final
+//! step counts that step's messages.
 //!
 //! A core's result depends only on the set of messages it receives (integer
 //! accumulation commutes), messages reach an inbox in an order fixed by
@@ -71,16 +75,15 @@ struct Message {
     arrival: Arrival,
 }
 
-/// What one worker hands over: its send phase's messages, link loads and
-/// summary (read during the receive phase), and its receive phase's summary
-/// (read after it, in a slot by step parity so the next step cannot overwrite
-/// it before worker 0 has read it).
+/// What one worker hands over at the end of a pass's compute phase: the
+/// messages, link loads and summary of the step it sent, and the summary of
+/// the (previous) step whose messages it received.
 #[derive(Default)]
 struct Exchange {
     outboxes: Vec<Vec<Message>>,
     link_load: Vec<u32>,
     sent: StepSummary,
-    received: [StepSummary; 2],
+    received: StepSummary,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -135,7 +138,7 @@ struct Worker<'p> {
     pending: PendingStep,
 }
 
-/// Worker 0's reduction of a step's send phase, completed after its receive phase.
+/// Worker 0's reduction of a step's send side, completed once its messages are received.
 #[derive(Clone, Copy, Default)]
 struct PendingStep {
     sent: StepSummary,
@@ -314,7 +317,7 @@ fn run_validated(
                 outboxes: make_outboxes(w),
                 link_load: vec![0; n_links],
                 sent: StepSummary::default(),
-                received: [StepSummary::default(); 2],
+                received: StepSummary::default(),
             })
         })
         .collect();
@@ -367,13 +370,36 @@ impl<'p> Worker<'p> {
         let timing = sh.program.arch.timing.core_timing;
         let scheduled = timing == CoreTiming::Scheduled;
         let (idle, active) = costs.neuron.idle_and_active();
-        for t in 0..sh.steps {
-            // ---- send ----
-            let mut summary = StepSummary::default();
-            if self.id == 0 {
-                self.send_inputs(sh, t, &mut summary);
+        // Pass `t` receives step t − 1's messages and sends step t's; the
+        // extra pass t = steps only receives.
+        for t in 0..=sh.steps {
+            let sending = t < sh.steps;
+            // ---- compute ----
+            let mut sent = StepSummary::default();
+            let mut received = StepSummary::default();
+            if self.id == 0 && sending {
+                self.send_inputs(sh, t, &mut sent);
             }
             for core in &mut self.cores {
+                if t > 0 {
+                    let mut c = Counters::default();
+                    let receive_ns = core.deliver(t - 1, &mut c, costs, scheduled);
+                    let ns = match timing {
+                        CoreTiming::Serial => core.send_ns + receive_ns,
+                        // Scheduled: `receive_ns` is when the last message was
+                        // processed, which already waited for its arrival.
+                        CoreTiming::Overlapped | CoreTiming::Scheduled => {
+                            core.send_ns.max(receive_ns)
+                        }
+                    };
+                    core.busy_ns += ns;
+                    core.totals += c;
+                    received.counters += c;
+                    received.max_core_ns = received.max_core_ns.max(ns);
+                }
+                if !sending {
+                    continue;
+                }
                 let mut c = Counters::default();
                 core.update(t, &sh.fx, rule, &mut c);
                 let out = &sh.out_channel[core.index];
@@ -400,7 +426,7 @@ impl<'p> Worker<'p> {
                             &mut c,
                             &mut self.link_load,
                         );
-                        summary.max_head_ns = summary.max_head_ns.max(head);
+                        sent.max_head_ns = sent.max_head_ns.max(head);
                         self.outboxes[sh.owner[r.core as usize]].push(Message {
                             core: r.core,
                             arrival: Arrival {
@@ -416,50 +442,38 @@ impl<'p> Worker<'p> {
                 }
                 core.send_ns = c.send_time_ns(costs);
                 core.totals += c;
-                summary.counters += c;
+                sent.counters += c;
             }
             {
                 let mut slot = slots[self.id].lock().expect("exchange slot poisoned");
-                std::mem::swap(&mut slot.outboxes, &mut self.outboxes);
-                std::mem::swap(&mut slot.link_load, &mut self.link_load);
-                slot.sent = summary;
+                slot.received = received;
+                if sending {
+                    std::mem::swap(&mut slot.outboxes, &mut self.outboxes);
+                    std::mem::swap(&mut slot.link_load, &mut self.link_load);
+                    slot.sent = sent;
+                }
             }
             barrier.wait();
 
-            // ---- receive ----
-            for slot in slots {
-                let mut slot = slot.lock().expect("exchange slot poisoned");
-                for m in slot.outboxes[self.id].drain(..) {
-                    self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
+            // ---- exchange ----
+            if sending {
+                for slot in slots {
+                    let mut slot = slot.lock().expect("exchange slot poisoned");
+                    for m in slot.outboxes[self.id].drain(..) {
+                        self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
+                    }
                 }
             }
             if self.id == 0 {
-                self.reduce_send_phase(sh, slots);
+                if t > 0 {
+                    self.record_step(sh, slots);
+                    progress(t);
+                }
+                if sending {
+                    self.reduce_send_phase(sh, slots);
+                }
             }
-            let mut received = StepSummary::default();
-            for core in &mut self.cores {
-                let mut c = Counters::default();
-                let receive_ns = core.deliver(t, &mut c, costs, scheduled);
-                let ns = match timing {
-                    CoreTiming::Serial => core.send_ns + receive_ns,
-                    // Scheduled: `receive_ns` is when the last message was
-                    // processed, which already waited for its arrival.
-                    CoreTiming::Overlapped | CoreTiming::Scheduled => core.send_ns.max(receive_ns),
-                };
-                core.busy_ns += ns;
-                core.totals += c;
-                received.counters += c;
-                received.max_core_ns = received.max_core_ns.max(ns);
-            }
-            slots[self.id]
-                .lock()
-                .expect("exchange slot poisoned")
-                .received[(t & 1) as usize] = received;
             barrier.wait();
-            if self.id == 0 {
-                self.record_step(sh, slots, t);
-                progress(t + 1);
-            }
         }
         self
     }
@@ -512,8 +526,8 @@ impl<'p> Worker<'p> {
         self.step_totals.input_ports += c;
     }
 
-    /// Worker 0, during the receive phase: reduce every worker's send-phase
-    /// summary and link loads (the next send phase overwrites them).
+    /// Worker 0, during the exchange: reduce every worker's send summary and
+    /// link loads (the next pass overwrites them) into the pending step.
     fn reduce_send_phase(&mut self, sh: &Shared, slots: &[Mutex<Exchange>]) {
         let mut sent = StepSummary::default();
         self.link_sum.fill(0);
@@ -541,13 +555,14 @@ impl<'p> Worker<'p> {
         };
     }
 
-    /// Worker 0, after the receive phase: the step's record.
-    fn record_step(&mut self, sh: &Shared, slots: &[Mutex<Exchange>], t: u32) {
+    /// Worker 0, once the step's messages have been received (during the
+    /// next pass): the step's record.
+    fn record_step(&mut self, sh: &Shared, slots: &[Mutex<Exchange>]) {
         let p = self.pending;
         let mut counters = p.sent.counters;
         let mut core_ns = p.sent.max_core_ns;
         for slot in slots {
-            let r = slot.lock().expect("exchange slot poisoned").received[(t & 1) as usize];
+            let r = slot.lock().expect("exchange slot poisoned").received;
             counters += r.counters;
             core_ns = core_ns.max(r.max_core_ns);
         }
