@@ -57,13 +57,16 @@ pub struct Block {
     pub neurons: u32,
 }
 
+/// `(physical core, start, end)`: neurons `start..end` on one core.
+pub(crate) type Blocks = Vec<(u32, usize, usize)>;
+
 /// A placement checked against one network and one arch: per population
-/// (and per input), the `(physical core, start..end)` blocks.
+/// (and per input), its blocks.
 #[derive(Clone, Debug)]
 pub(crate) struct Resolved {
-    pub populations: Vec<Vec<(u32, usize, usize)>>,
+    pub populations: Vec<Blocks>,
     /// Per input: its blocks, or empty when the file does not place it.
-    pub inputs: Vec<Vec<(u32, usize, usize)>>,
+    pub inputs: Vec<Blocks>,
 }
 
 impl Placement {
@@ -98,10 +101,7 @@ impl Placement {
             network: spikefab_chip::text::escape(&net.name),
             message: format!("placement: {message}"),
         };
-        let blocks = |what: &str,
-                      a: &Assignment,
-                      size: usize|
-         -> Result<Vec<(u32, usize, usize)>> {
+        let blocks = |what: &str, a: &Assignment, size: usize| -> Result<Blocks> {
             let name = spikefab_chip::text::escape(&a.name);
             if a.cores.is_empty() || a.cores.len() > MAX_CORES {
                 return Err(bad(format!(
@@ -137,51 +137,46 @@ impl Placement {
             }
             Ok(out)
         };
-        let mut populations = vec![None; net.populations.len()];
-        for a in &self.populations {
-            let p = net
-                .populations
-                .iter()
-                .position(|p| p.name == a.name)
-                .ok_or_else(|| {
+        // Each assignment's blocks, indexed like `sizes` (None: not placed).
+        let resolve_all = |what: &str,
+                           list: &[Assignment],
+                           names: Vec<&str>,
+                           sizes: Vec<usize>|
+         -> Result<Vec<Option<Blocks>>> {
+            let mut out = vec![None; names.len()];
+            for a in list {
+                let k = names.iter().position(|n| *n == a.name).ok_or_else(|| {
                     bad(format!(
-                        "no population is named '{}'",
+                        "no {what} is named '{}'",
                         spikefab_chip::text::escape(&a.name)
                     ))
                 })?;
-            if populations[p].is_some() {
-                return Err(bad(format!(
-                    "population '{}' is placed twice",
-                    net.populations[p].name
-                )));
+                if out[k].is_some() {
+                    return Err(bad(format!("{what} '{}' is placed twice", names[k])));
+                }
+                out[k] = Some(blocks(what, a, sizes[k])?);
             }
-            populations[p] = Some(blocks("population", a, net.populations[p].size)?);
-        }
-        let populations = populations
-            .into_iter()
-            .zip(&net.populations)
-            .map(|(b, p)| b.ok_or_else(|| bad(format!("population '{}' is not placed", p.name))))
-            .collect::<Result<Vec<_>>>()?;
-        let mut inputs = vec![Vec::new(); net.inputs.len()];
-        for a in &self.inputs {
-            let i = net
-                .inputs
-                .iter()
-                .position(|i| i.name == a.name)
-                .ok_or_else(|| {
-                    bad(format!(
-                        "no input is named '{}'",
-                        spikefab_chip::text::escape(&a.name)
-                    ))
-                })?;
-            if !inputs[i].is_empty() {
-                return Err(bad(format!(
-                    "input '{}' is placed twice",
-                    net.inputs[i].name
-                )));
-            }
-            inputs[i] = blocks("input", a, net.inputs[i].size)?;
-        }
+            Ok(out)
+        };
+        let populations = resolve_all(
+            "population",
+            &self.populations,
+            net.populations.iter().map(|p| p.name.as_str()).collect(),
+            net.populations.iter().map(|p| p.size).collect(),
+        )?
+        .into_iter()
+        .zip(&net.populations)
+        .map(|(b, p)| b.ok_or_else(|| bad(format!("population '{}' is not placed", p.name))))
+        .collect::<Result<Vec<_>>>()?;
+        let inputs = resolve_all(
+            "input",
+            &self.inputs,
+            net.inputs.iter().map(|i| i.name.as_str()).collect(),
+            net.inputs.iter().map(|i| i.size).collect(),
+        )?
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
         Ok(Resolved {
             populations,
             inputs,
