@@ -213,7 +213,7 @@ fn small_files_that_declare_huge_sizes_are_refused_before_allocating() {
             &[0; 64],
         ),
     );
-    refused(&run(&p, &[]), "truncated");
+    refused(&run(&p, &[]), "more than the file's");
     // a 3-D sample file for compile --inputs
     let p = put(
         "samples.npy",
