@@ -266,19 +266,27 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         .flat_map(|(k, i)| (0..i.size).map(move |n| (k, n)))
         .map(|(k, n)| route_list((in_off[k] + n) as u32))
         .collect();
-    // Where input spikes are sent from: as placed, else from the first target's core.
+    // Where input spikes are sent from: as placed (blocks are consecutive,
+    // so expanding them is linear in the channels), else from the first
+    // target's core.
     let input_cores: Vec<u32> = match &resolved {
         Some(r) if r.inputs.iter().any(|b| !b.is_empty()) => net
             .inputs
             .iter()
-            .enumerate()
-            .flat_map(|(k, i)| (0..i.size).map(move |n| (k, n)))
-            .zip(&inputs)
-            .map(|((k, n), routes)| {
-                r.inputs[k]
+            .zip(&r.inputs)
+            .flat_map(|(i, blocks)| {
+                let placed = blocks
                     .iter()
-                    .find(|&&(_, a, b)| (a..b).contains(&n))
-                    .map(|&(phys, _, _)| phys)
+                    .flat_map(|&(phys, a, b)| std::iter::repeat_n(Some(phys), b - a));
+                // An input the file does not place has no blocks.
+                placed.chain(std::iter::repeat_n(
+                    None,
+                    if blocks.is_empty() { i.size } else { 0 },
+                ))
+            })
+            .zip(&inputs)
+            .map(|(placed, routes)| {
+                placed
                     .or_else(|| routes.first().map(|r| placement[r.core as usize] as u32))
                     .unwrap_or(placement[0] as u32)
             })
