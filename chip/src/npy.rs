@@ -173,8 +173,8 @@ fn check_shape(header: &[u8], file_len: usize) -> Result<(), String> {
     }
     // Every value takes at least one byte of the file.
     if count > file_len as u64 {
-        return bad(&format!(
-            "has {count} values, more than the file's {file_len} bytes can hold"
+        return Err(format!(
+            "truncated: the header's shape has {count} values, more than the file's {file_len} bytes can hold"
         ));
     }
     Ok(())
