@@ -163,9 +163,14 @@ fn demo_into(out: &Path, shown: &Path, threads: usize, progress: Mode) -> anyhow
         &hdl_dir,
         spikefab_hdl::Formats::default(),
         &spikefab_hdl::Testbench {
-            input: &input,
             steps,
-            expected: &expected.spikes,
+            runs: vec![
+                spikefab_hdl::TbRun {
+                    input: &input,
+                    expected: &expected.spikes,
+                };
+                2
+            ],
         },
     )?;
     let _ = writeln!(
@@ -186,7 +191,7 @@ fn demo_into(out: &Path, shown: &Path, threads: usize, progress: Mode) -> anyhow
         }
         let _ = writeln!(
             s,
-            "  Icarus Verilog co-simulation of '{}': PASS ({} output spikes equal the emulator's)",
+            "  Icarus Verilog co-simulation of '{}', twice on one bitstream: PASS ({} output spikes equal the emulator's)",
             first.file,
             c.expected.len()
         );

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use spikefab_chip::{CoreProgram, SpikeStream};
 use spikefab_emulator::{run, RunConfig};
-use spikefab_hdl::{cosim, export, Formats, Testbench};
+use spikefab_hdl::{cosim, export, Formats, TbRun, Testbench};
 
 use crate::output::{Previous, Staged};
 
@@ -44,10 +44,15 @@ pub fn export_hdl(job: &ExportJob) -> anyhow::Result<String> {
     // The folder is written (and co-simulated) in staging, then moved into place whole.
     let staged = Staged::begin(&job.out, "export-hdl", previous)?;
     let dir = staged.path();
-    let tb = Testbench {
+    // The same clip twice: the second inference (after `start`) must not see
+    // the first one's state.
+    let once = TbRun {
         input: &input,
-        steps: job.steps,
         expected: &out.spikes,
+    };
+    let tb = Testbench {
+        steps: job.steps,
+        runs: vec![once, once],
     };
     let summary = export(&p, dir, job.formats, &tb)
         .with_context(|| format!("exporting {}", job.program.display()))?;
@@ -83,7 +88,7 @@ pub fn export_hdl(job: &ExportJob) -> anyhow::Result<String> {
     }
     let _ = writeln!(
         s,
-        "  testbench: {} steps, {} expected output spikes (the emulator's)",
+        "  testbench: 2 inferences (the second after `start`) of {} steps, {} expected output spikes each (the emulator's)",
         job.steps,
         out.spikes.len()
     );
@@ -105,8 +110,15 @@ fn cosimulate(dir: &Path) -> anyhow::Result<String> {
     }
     let c = cosim::run_iverilog(dir)?;
     if c.equal() {
+        let mut per_step: Vec<u64> = c.cycles.iter().flatten().copied().collect();
+        per_step.sort_unstable();
+        let (lo, mid, hi) = match per_step.as_slice() {
+            [] => (0, 0, 0),
+            v => (v[0], v[v.len() / 2], v[v.len() - 1]),
+        };
         Ok(format!(
-            "  co-simulation (Icarus Verilog): PASS, {} output spikes equal the emulator's\n",
+            "  co-simulation (Icarus Verilog): PASS, {} output spikes equal the emulator's\n  \
+             RTL clock cycles per step: min {lo}, median {mid}, max {hi}\n",
             c.expected.len()
         ))
     } else {

@@ -1,236 +1,521 @@
-// snn_core.v — spikefab reference neuromorphic core (Verilog-2005).
+// snn_core.v — one spikefab neuromorphic core (Verilog-2005).
 //
-// One core of a compiled CoreProgram: neuron parameter ROM, CSR synapse ROM
-// with per-input-axon {base,len} pointers, routing ROM with per-neuron
-// {base,len} pointers, neuron state RAM (u, v; zero at reset) and a ring of
-// dendritic accumulators (SLOTS delay slots × N_NEURONS).
+// Every table is a synchronous block RAM (snn_ram): neuron parameters, CSR
+// synapse rows with per-axon {base, len} pointers, routing entries with
+// per-neuron pointers, the output-port map, neuron state {v, u}, the ring of
+// dendritic accumulators (SLOTS delay slots x 2^NW neurons), the list of
+// neurons that fired and the inbox of messages for this step. The parameter
+// tables start from the export's mem/*.mem and can be rewritten through the
+// programming port while the core is idle.
 //
-// Sequential and simple on purpose: it is the bit-exact reference the
-// emulator is checked against, not a fast implementation.
-//   deliver: one message {axon, delay} at a time; every synapse word of the
-//            axon's row adds its weight into slot (t + delay + syn_delay).
-//   update:  every neuron in turn integrates slot t, fires, and streams one
-//            message per routing entry when it spikes.
-// The arithmetic is spikefab-chip's `neuron.rs`, field for field; the number
-// formats come from snn_params.vh (written by spikefab export-hdl).
+// The top level runs one command at a time on every core (snn_top.v):
+//   CLEAR    zero state and accumulators: 2^NW x SLOTS cycles.
+//   UPDATE   one neuron per cycle through a 5-stage pipeline (read, decode +
+//            multiply, decay, current, voltage + fire + write back):
+//            N_NEURONS + 5 cycles. Fired neurons go to the spike list.
+//   SEND     (one core at a time: it owns the message bus) per fired neuron,
+//            3 cycles (list, pointers, output port) + 1 per routing entry;
+//            an output-port neuron also offers its channel on the output
+//            stream and waits for it to be taken.
+//   DELIVER  per inbox message, 3 cycles (inbox, axon pointer, row) + 1 per
+//            synapse word; each word is a read-modify-write of one
+//            accumulator, pipelined with one-entry forwarding, + 2 cycles of
+//            drain.
+// The arithmetic is spikefab-chip's neuron step, field for field; the widths
+// and number formats come from snn_params.vh (written by export-hdl).
 `include "snn_params.vh"
+`default_nettype none
 
 module snn_core #(
+    parameter CORE_ID = 0,
     parameter N_NEURONS = 1,
     parameter N_AXONS = 1,
     parameter N_SYN = 1,
     parameter N_ROUTES = 1,
-    parameter SLOTS = 1,
+    parameter SLOTS = 1,        // a power of two > the largest total delay
+    parameter INBOX_DEPTH = 1,  // most messages the core can receive in one step
     parameter NEURON_FILE = "",
     parameter SYN_FILE = "",
     parameter AXON_FILE = "",
     parameter RPTR_FILE = "",
-    parameter ROUTE_FILE = ""
+    parameter ROUTE_FILE = "",
+    parameter OUTMAP_FILE = ""
 ) (
-    input clk,
-    input rst,
-    input [31:0] t,
-    // deliver one message
-    input dlv_valid,
-    input [`SNN_ROUTES_AXON_W-1:0] dlv_axon,
-    input [`SNN_ROUTES_DELAY_W-1:0] dlv_delay,
-    output reg dlv_done,
-    // update every neuron
-    input upd_start,
-    output reg upd_done,
-    output reg spk_valid,
-    output reg [31:0] spk_neuron,
+    input wire clk,
+    input wire rst,
+    input wire [31:0] t,
+    input wire [2:0] cmd,          // one-cycle command, see CMD_*
+    output wire busy,
+    // programming port, already decoded to this core
+    input wire prog_we,
+    input wire [3:0] prog_table,
+    /* verilator lint_off UNUSEDSIGNAL */  // each table uses the address bits it needs
+    input wire [19:0] prog_addr,
+    /* verilator lint_on UNUSEDSIGNAL */
+    input wire [`SNN_PROG_W-1:0] prog_data,
+    // the message bus: a message for this core goes into its inbox
+    input wire bus_valid,
+    input wire [`SNN_ROUTES_W-1:0] bus_msg,
+    // what this core puts on the bus while it sends
     output reg msg_valid,
-    output reg [`SNN_ROUTES_CORE_W-1:0] msg_core,
-    output reg [`SNN_ROUTES_AXON_W-1:0] msg_axon,
-    output reg [`SNN_ROUTES_DELAY_W-1:0] msg_delay
+    output wire [`SNN_ROUTES_W-1:0] msg,
+    // output-port spikes while it sends
+    output wire out_valid,
+    output wire [`SNN_OUTMAP_CHANNEL_W-1:0] out_channel,
+    input wire out_ready
 );
-    // ---- memories ----
-    reg [`SNN_NEURONS_W-1:0] nrn [0:N_NEURONS-1];
-    reg [`SNN_SYNAPSES_W-1:0] syn [0:N_SYN-1];
-    reg [`SNN_AXON_PTR_W-1:0] aptr [0:N_AXONS-1];
-    reg [`SNN_ROUTE_PTR_W-1:0] rptr [0:N_NEURONS-1];
-    reg [`SNN_ROUTES_W-1:0] rte [0:N_ROUTES-1];
-    reg signed [31:0] u [0:N_NEURONS-1];
-    reg signed [31:0] v [0:N_NEURONS-1];
-    reg signed [31:0] acc [0:SLOTS*N_NEURONS-1];
+    localparam CMD_CLEAR = 3'd1, CMD_UPDATE = 3'd2, CMD_SEND = 3'd3, CMD_DELIVER = 3'd4;
+    localparam [3:0] T_NEURONS = 4'd0, T_SYNAPSES = 4'd1, T_AXON_PTR = 4'd2,
+                     T_ROUTE_PTR = 4'd3, T_ROUTES = 4'd4, T_OUTMAP = 4'd5;
 
-    // State and accumulators start at zero (an initial block: FPGA RAMs load
-    // it as their init value, and simulators accept it; loops of delayed
-    // assignments in the reset branch are something Verilator rejects).
-    integer i;
-    initial begin
-        for (i = 0; i < N_NEURONS; i = i + 1) begin
-            u[i] = 32'sd0;
-            v[i] = 32'sd0;
-        end
-        for (i = 0; i < SLOTS * N_NEURONS; i = i + 1) acc[i] = 32'sd0;
-        $readmemh(NEURON_FILE, nrn);
-        $readmemh(SYN_FILE, syn);
-        $readmemh(AXON_FILE, aptr);
-        $readmemh(RPTR_FILE, rptr);
-        $readmemh(ROUTE_FILE, rte);
-    end
+    // ---- sizes ----
+    localparam NW = (N_NEURONS > 1) ? $clog2(N_NEURONS) : 1;   // neuron index bits
+    localparam SB = (SLOTS > 1) ? $clog2(SLOTS) : 1;           // slot index bits
+    localparam ACC_AW = NW + SB;                                // accumulator {slot, neuron}
+    localparam SYN_AW = (N_SYN > 1) ? $clog2(N_SYN) : 1;
+    localparam AX_AW = (N_AXONS > 1) ? $clog2(N_AXONS) : 1;
+    localparam RT_AW = (N_ROUTES > 1) ? $clog2(N_ROUTES) : 1;
+    localparam IB_AW = (INBOX_DEPTH > 1) ? $clog2(INBOX_DEPTH) : 1;
+    localparam XB = `SNN_STATE_BITS;                            // stored width of u and v
+    localparam WIDE = 34 + `SNN_ACT_SHIFT;                      // holds any v + (a_in << ACT) + bias
+    localparam IBW = `SNN_ROUTES_AXON_W + `SNN_ROUTES_DELAY_W;  // inbox word {axon, delay}
 
-    // ---- arithmetic (spikefab-chip neuron.rs) ----
-    localparam signed [63:0] HR = 64'sd1 <<< (`SNN_STATE_BITS - 1);   // 2^(bits-1)
-    localparam signed [63:0] VMAX = HR - 64'sd1;
+    // ---- phases ----
+    localparam [2:0] P_IDLE = 3'd0, P_CLEAR = 3'd1, P_UPDATE = 3'd2, P_SEND = 3'd3, P_DELIVER = 3'd4;
+    reg [2:0] phase;
+    assign busy = (phase != P_IDLE);
 
-    // Decay by code d (offset already added): Mul12 rounds toward zero; Shift floors.
-    function signed [31:0] decay;
-        input signed [31:0] x;
-        input [13:0] d;
-        reg signed [15:0] f;
-        reg signed [63:0] p;
-        reg signed [63:0] q;
-        begin
-            if (`SNN_DECAY_MUL12) begin
-                f = 16'sd4096 - $signed({2'b00, d});
-                p = x * f;
-                q = (p < 0) ? -p : p;
-                q = q >>> 12;
-                decay = (p < 0) ? -q[31:0] : q[31:0];
-            end else if (d >= 14'd32) begin
-                decay = x;
-            end else begin
-                decay = x - (x >>> d[4:0]);
-            end
-        end
-    endfunction
+    // ---- tables ----
+    wire [`SNN_NEURONS_W-1:0] nrn_q;
+    /* verilator lint_off UNUSEDSIGNAL */  // fields are as wide as the arch allows, addresses as the tables need
+    wire [`SNN_SYNAPSES_W-1:0] syn_q;
+    wire [`SNN_AXON_PTR_W-1:0] aptr_q;
+    wire [`SNN_ROUTE_PTR_W-1:0] rptr_q;
+    wire [`SNN_OUTMAP_W-1:0] outm_q;
+    wire [XB+31:0] state_q;          // {v (XB bits), u (32: Lava's wrap keeps any value)}
+    wire [31:0] acc_q;
+    wire [NW-1:0] spk_q;
+    wire [IBW-1:0] inbox_q;
+    /* verilator lint_on UNUSEDSIGNAL */
 
-    function signed [63:0] clamp;
-        input signed [63:0] x;
+    reg [NW-1:0] nrn_ra, rptr_ra;
+    reg [SYN_AW-1:0] syn_ra;
+    reg [AX_AW-1:0] aptr_ra;
+    reg [RT_AW-1:0] rte_ra;
+    reg [ACC_AW-1:0] acc_ra, acc_wa;
+    reg [31:0] acc_wd;
+    reg acc_we;
+    reg [NW-1:0] state_wa;
+    reg [XB+31:0] state_wd;
+    reg state_we;
+    reg [NW-1:0] spk_ra;
+    reg [IB_AW-1:0] inbox_ra;
+
+    wire prog_nrn = prog_we && prog_table == T_NEURONS;
+    wire prog_syn = prog_we && prog_table == T_SYNAPSES;
+    wire prog_aptr = prog_we && prog_table == T_AXON_PTR;
+    wire prog_rptr = prog_we && prog_table == T_ROUTE_PTR;
+    wire prog_rte = prog_we && prog_table == T_ROUTES;
+    wire prog_outm = prog_we && prog_table == T_OUTMAP;
+
+    snn_ram #(.WIDTH(`SNN_NEURONS_W), .DEPTH(N_NEURONS), .AW(NW), .INIT_FILE(NEURON_FILE)) nrn_ram (
+        .clk(clk), .we(prog_nrn), .waddr(prog_addr[NW-1:0]), .wdata(prog_data[`SNN_NEURONS_W-1:0]),
+        .raddr(nrn_ra), .rdata(nrn_q));
+    snn_ram #(.WIDTH(`SNN_SYNAPSES_W), .DEPTH(N_SYN), .AW(SYN_AW), .INIT_FILE(SYN_FILE)) syn_ram (
+        .clk(clk), .we(prog_syn), .waddr(prog_addr[SYN_AW-1:0]), .wdata(prog_data[`SNN_SYNAPSES_W-1:0]),
+        .raddr(syn_ra), .rdata(syn_q));
+    snn_ram #(.WIDTH(`SNN_AXON_PTR_W), .DEPTH(N_AXONS), .AW(AX_AW), .INIT_FILE(AXON_FILE)) aptr_ram (
+        .clk(clk), .we(prog_aptr), .waddr(prog_addr[AX_AW-1:0]), .wdata(prog_data[`SNN_AXON_PTR_W-1:0]),
+        .raddr(aptr_ra), .rdata(aptr_q));
+    snn_ram #(.WIDTH(`SNN_ROUTE_PTR_W), .DEPTH(N_NEURONS), .AW(NW), .INIT_FILE(RPTR_FILE)) rptr_ram (
+        .clk(clk), .we(prog_rptr), .waddr(prog_addr[NW-1:0]), .wdata(prog_data[`SNN_ROUTE_PTR_W-1:0]),
+        .raddr(rptr_ra), .rdata(rptr_q));
+    snn_ram #(.WIDTH(`SNN_ROUTES_W), .DEPTH(N_ROUTES), .AW(RT_AW), .INIT_FILE(ROUTE_FILE)) rte_ram (
+        .clk(clk), .we(prog_rte), .waddr(prog_addr[RT_AW-1:0]), .wdata(prog_data[`SNN_ROUTES_W-1:0]),
+        .raddr(rte_ra), .rdata(msg));
+    snn_ram #(.WIDTH(`SNN_OUTMAP_W), .DEPTH(N_NEURONS), .AW(NW), .INIT_FILE(OUTMAP_FILE)) outm_ram (
+        .clk(clk), .we(prog_outm), .waddr(prog_addr[NW-1:0]), .wdata(prog_data[`SNN_OUTMAP_W-1:0]),
+        .raddr(rptr_ra), .rdata(outm_q));
+    snn_ram #(.WIDTH(XB + 32), .DEPTH(1 << NW), .AW(NW)) state_ram (
+        .clk(clk), .we(state_we), .waddr(state_wa), .wdata(state_wd), .raddr(nrn_ra), .rdata(state_q));
+    snn_ram #(.WIDTH(32), .DEPTH(1 << ACC_AW), .AW(ACC_AW)) acc_ram (
+        .clk(clk), .we(acc_we), .waddr(acc_wa), .wdata(acc_wd), .raddr(acc_ra), .rdata(acc_q));
+
+    // the neurons that fired this step, in index order
+    reg [NW:0] spk_count;
+    wire spk_we;
+    snn_ram #(.WIDTH(NW), .DEPTH(1 << NW), .AW(NW)) spk_ram (
+        .clk(clk), .we(spk_we), .waddr(spk_count[NW-1:0]), .wdata(e4_n), .raddr(spk_ra), .rdata(spk_q));
+
+    // this step's messages for the core
+    reg [IB_AW:0] inbox_count;
+    wire inbox_we = bus_valid
+        && bus_msg[`SNN_ROUTES_CORE_LSB +: `SNN_ROUTES_CORE_W] == CORE_ID[`SNN_ROUTES_CORE_W-1:0];
+    wire [IBW-1:0] inbox_wd = {bus_msg[`SNN_ROUTES_AXON_LSB +: `SNN_ROUTES_AXON_W],
+                               bus_msg[`SNN_ROUTES_DELAY_LSB +: `SNN_ROUTES_DELAY_W]};
+    snn_ram #(.WIDTH(IBW), .DEPTH(INBOX_DEPTH), .AW(IB_AW)) inbox_ram (
+        .clk(clk), .we(inbox_we), .waddr(inbox_count[IB_AW-1:0]), .wdata(inbox_wd),
+        .raddr(inbox_ra), .rdata(inbox_q));
+
+    // ---- arithmetic (spikefab-chip neuron step) ----
+    localparam signed [WIDE-1:0] VMAX = $signed({{(WIDE - XB + 1){1'b0}}, {(XB - 1){1'b1}}});  // 2^(bits-1) - 1
+    localparam signed [32:0] HR = 33'sd1 <<< (XB - 1);         // 2^(bits-1)
+    localparam [31:0] TWO_HR = 32'd1 << XB;                     // the wrap correction
+
+    function signed [WIDE-1:0] clamp;
+        input signed [WIDE-1:0] x;
         begin
             clamp = (x > VMAX) ? VMAX : ((x < -VMAX) ? -VMAX : x);
         end
     endfunction
 
-    // ---- decoded fields of the neuron under update ----
-    reg [`SNN_NEURONS_W-1:0] w;
-    reg [1:0] model;
-    reg signed [31:0] wexp, bexp, bmant, vth_eff, bias, a_sum, a_in, du_dec, dv_dec, u_new, c32, s32;
-    reg signed [63:0] c64, s64, v_new;
-    reg [13:0] du_code, dv_code;
-    reg fire;
-    reg [`SNN_NEURONS_W-1:0] tmp;
+    // Mul12 decay of x by d: x * (4096 - d) / 4096 rounded toward zero; the
+    // product is registered between the multiply and the rounding.
+    function signed [44:0] mul12;
+        input signed [31:0] x;
+        input [13:0] d;
+        begin
+            mul12 = x * $signed({1'b0, 14'd4096 - d});
+        end
+    endfunction
+    function signed [31:0] rtz12;
+        input signed [44:0] p;
+        /* verilator lint_off UNUSEDSIGNAL */  // |q| < 2^31
+        reg signed [44:0] q;
+        /* verilator lint_on UNUSEDSIGNAL */
+        begin
+            q = (p + (p[44] ? 45'sd4095 : 45'sd0)) >>> 12;
+            rtz12 = q[31:0];
+        end
+    endfunction
+    // Shift decay: x - (x >>> d); d >= 32 leaves x.
+    function signed [31:0] shift_decay;
+        input signed [31:0] x;
+        input [13:0] d;
+        begin
+            shift_decay = (d >= 14'd32) ? x : x - (x >>> d[4:0]);
+        end
+    endfunction
+    function signed [31:0] shift_by_exp;   // x * 2^e, arithmetic shift right when e < 0
+        input signed [31:0] x;
+        input signed [5:0] e;
+        begin
+            shift_by_exp = e[5] ? (x >>> (-e)) : (x <<< e);
+        end
+    endfunction
 
-    // ---- control ----
-    localparam S_IDLE = 3'd0, S_ROW = 3'd1, S_NEURON = 3'd2, S_ROUTES = 3'd3;
-    reg [2:0] state;
-    reg [31:0] base, len, j, n, slot_base;
-    reg [`SNN_SYNAPSES_W-1:0] sw;
-    reg [`SNN_ROUTES_W-1:0] rw;
-    reg [31:0] idx;
-    reg signed [31:0] wt;
+    // ---- clear ----
+    reg [ACC_AW:0] clr_i;
+
+    // ---- update pipeline ----
+    reg [NW:0] upd_i;               // next neuron to read
+    reg [SB-1:0] t_slot;
+    reg e1_v, e2_v, e3_v, e4_v;
+    reg [NW-1:0] e1_n, e2_n, e3_n, e4_n;
+    // stage 2 inputs (registered by stage 1)
+    reg [1:0] e2_model;
+    reg signed [31:0] e2_ain, e2_bias, e2_vth;
+    reg signed [44:0] e2_pu, e2_pv;      // Mul12: products; Shift: u and v themselves
+    reg [13:0] e2_du, e2_dv;
+    reg signed [31:0] e2_vm;            // v as read (IF integrates it undecayed)
+    // stage 3 inputs
+    reg [1:0] e3_model;
+    reg signed [31:0] e3_ain, e3_bias, e3_vth, e3_u, e3_dv, e3_vm;
+    // stage 4 inputs
+    reg [1:0] e4_model;
+    reg signed [31:0] e4_bias, e4_vth, e4_u, e4_dv;
+    reg signed [WIDE-1:0] e4_if_sum;
+
+    wire [`SNN_NEURONS_W-1:0] w = nrn_q;
+    wire signed [31:0] u_q = state_q[31:0];
+    wire signed [31:0] v_q = {{(32 - XB){state_q[XB+31]}}, state_q[XB+31:32]};
+    wire signed [5:0] wexp = {{(6 - `SNN_NEURONS_WEIGHT_EXP_W){w[`SNN_NEURONS_WEIGHT_EXP_LSB + `SNN_NEURONS_WEIGHT_EXP_W - 1]}},
+                              w[`SNN_NEURONS_WEIGHT_EXP_LSB +: `SNN_NEURONS_WEIGHT_EXP_W]};
+    wire signed [5:0] bexp = {{(6 - `SNN_NEURONS_BIAS_EXP_W){w[`SNN_NEURONS_BIAS_EXP_LSB + `SNN_NEURONS_BIAS_EXP_W - 1]}},
+                              w[`SNN_NEURONS_BIAS_EXP_LSB +: `SNN_NEURONS_BIAS_EXP_W]};
+    wire signed [31:0] bmant = {{(32 - `SNN_NEURONS_BIAS_MANT_W){w[`SNN_NEURONS_BIAS_MANT_LSB + `SNN_NEURONS_BIAS_MANT_W - 1]}},
+                                w[`SNN_NEURONS_BIAS_MANT_LSB +: `SNN_NEURONS_BIAS_MANT_W]};
+    wire [13:0] du_code = {{(14 - `SNN_NEURONS_DU_W){1'b0}}, w[`SNN_NEURONS_DU_LSB +: `SNN_NEURONS_DU_W]} + `SNN_CUR_OFFSET;
+    wire [13:0] dv_code = {{(14 - `SNN_NEURONS_DV_W){1'b0}}, w[`SNN_NEURONS_DV_LSB +: `SNN_NEURONS_DV_W]} + `SNN_VOL_OFFSET;
+    wire [31:0] vth_eff = {{(32 - `SNN_NEURONS_VTH_W){1'b0}}, w[`SNN_NEURONS_VTH_LSB +: `SNN_NEURONS_VTH_W]} << `SNN_THR_SHIFT;
+
+    // stage 4 (combinational): the new membrane and the spike
+    reg signed [31:0] s32;
+    reg signed [WIDE-1:0] s_wide, v_new;
+    reg fire;
+    always @* begin
+        s32 = e4_dv + e4_u + e4_bias;   // Wrap: Lava's 32-bit registers
+        if (e4_model == 2'd1) s_wide = e4_if_sum;
+        else if (`SNN_WRAP) s_wide = {{(WIDE - 32){s32[31]}}, s32};
+        else s_wide = {{(WIDE - 32){e4_dv[31]}}, e4_dv} + {{(WIDE - 32){e4_u[31]}}, e4_u}
+                    + {{(WIDE - 32){e4_bias[31]}}, e4_bias};
+        v_new = clamp(s_wide);
+        fire = !e4_model[1] && (v_new > $signed({{(WIDE - 32){1'b0}}, e4_vth}));   // LIF, IF; LI never
+    end
+
+    // stage 3 (combinational): the new current
+    reg signed [WIDE-1:0] ain_sh, c_wide;
+    reg signed [31:0] c32, u_new;
+    always @* begin
+        ain_sh = {{(WIDE - 32){e3_ain[31]}}, e3_ain} <<< `SNN_ACT_SHIFT;
+        c32 = e3_u + (e3_ain <<< `SNN_ACT_SHIFT);
+        c_wide = {{(WIDE - 32){e3_u[31]}}, e3_u} + ain_sh;
+        if (e3_model == 2'd1) u_new = 32'sd0;
+        else if (`SNN_WRAP) begin
+            if ($signed({c32[31], c32}) > HR) u_new = c32 - TWO_HR;
+            else if ($signed({c32[31], c32}) <= -HR) u_new = c32 + TWO_HR;
+            else u_new = c32;
+        end else begin
+            c_wide = clamp(c_wide);
+            u_new = c_wide[31:0];
+        end
+    end
+
+    // ---- deliver pipeline ----
+    reg [IB_AW:0] dlv_i;
+    reg [31:0] slot_base;
+    reg [`SNN_ROUTES_DELAY_W-1:0] dlv_delay;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [`SNN_AXON_PTR_BASE_W-1:0] row_base, row_j;
+    reg [`SNN_AXON_PTR_LEN_W-1:0] row_len;
+    reg s1_v, s2_v, fwd_v;
+    reg [31:0] s1_slot;
+    reg [ACC_AW-1:0] s2_addr, fwd_addr;
+    reg signed [31:0] s2_w, fwd_data;
+    wire [31:0] s1_target = s1_slot + {{(32 - `SNN_SYNAPSES_DELAY_W){1'b0}}, syn_q[`SNN_SYNAPSES_DELAY_LSB +: `SNN_SYNAPSES_DELAY_W]};
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [NW-1:0] s1_post = syn_q[`SNN_SYNAPSES_POST_LSB +: NW];
+    wire [ACC_AW-1:0] s1_addr = {s1_target[SB-1:0] & (SLOTS[SB-1:0] - 1'b1), s1_post};
+    wire signed [31:0] s2_old = (fwd_v && fwd_addr == s2_addr) ? fwd_data : $signed(acc_q);
+    wire signed [31:0] s2_sum = s2_old + s2_w;
+
+    // ---- send ----
+    reg [NW:0] snd_i;
+    reg [NW-1:0] snd_n;
+    /* verilator lint_off UNUSEDSIGNAL */
+    reg [`SNN_ROUTE_PTR_BASE_W-1:0] rt_base, rt_j;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [`SNN_ROUTE_PTR_LEN_W-1:0] rt_len;
+
+    localparam [3:0] S_NONE = 4'd0,
+                     D_MSG = 4'd1, D_PTR = 4'd2, D_ROW0 = 4'd3, D_ROW = 4'd4, D_DRAIN = 4'd5,
+                     X_FETCH = 4'd6, X_NID = 4'd7, X_PTR = 4'd8, X_ROUTE = 4'd9;
+    reg [3:0] sub;
+    wire out_port = outm_q[`SNN_OUTMAP_VALID_LSB];
+    assign out_valid = (sub == X_PTR) && out_port;
+    assign out_channel = outm_q[`SNN_OUTMAP_CHANNEL_LSB +: `SNN_OUTMAP_CHANNEL_W];
+
+    // read addresses: a function of the phase and its counters
+    always @* begin
+        nrn_ra = upd_i[NW-1:0];
+        acc_ra = (phase == P_DELIVER) ? s1_addr : {t_slot, upd_i[NW-1:0]};
+        syn_ra = row_base[SYN_AW-1:0] + row_j[SYN_AW-1:0];
+        aptr_ra = inbox_q[`SNN_ROUTES_DELAY_W +: AX_AW];
+        inbox_ra = dlv_i[IB_AW-1:0];
+        spk_ra = snd_i[NW-1:0];
+        rptr_ra = (sub == X_NID) ? spk_q : snd_n;   // held while the output port waits
+        rte_ra = rt_base[RT_AW-1:0] + rt_j[RT_AW-1:0];
+    end
+
+    // write ports, combinational so that a write lands at the end of the
+    // cycle that computed it (the deliver pipeline's forwarding relies on it)
+    always @* begin
+        acc_we = 1'b0;
+        acc_wa = s2_addr;
+        acc_wd = s2_sum;
+        state_we = e4_v;
+        state_wa = e4_n;
+        state_wd = {fire ? {XB{1'b0}} : v_new[XB-1:0], e4_u};
+        if (phase == P_CLEAR) begin
+            acc_we = 1'b1;
+            acc_wa = clr_i[ACC_AW-1:0];
+            acc_wd = 32'd0;
+            state_we = 1'b1;
+            state_wa = clr_i[NW-1:0];
+            state_wd = {XB + 32{1'b0}};
+        end else if (s2_v) begin
+            acc_we = 1'b1;
+        end else if (e1_v) begin
+            acc_we = 1'b1;              // the slot just read is free again
+            acc_wa = {t_slot, e1_n};
+            acc_wd = 32'd0;
+        end
+    end
+    assign spk_we = e4_v && fire;
 
     always @(posedge clk) begin
-        dlv_done <= 1'b0;
-        upd_done <= 1'b0;
-        spk_valid <= 1'b0;
         msg_valid <= 1'b0;
+        if (inbox_we) inbox_count <= inbox_count + 1'b1;
+        if (spk_we) spk_count <= spk_count + 1'b1;
         if (rst) begin
-            state <= S_IDLE;
+            phase <= P_IDLE;
+            sub <= S_NONE;
+            e1_v <= 1'b0; e2_v <= 1'b0; e3_v <= 1'b0; e4_v <= 1'b0;
+            s1_v <= 1'b0; s2_v <= 1'b0; fwd_v <= 1'b0;
+            inbox_count <= 0;
+            spk_count <= 0;
         end else begin
-            case (state)
-                S_IDLE: begin
-                    if (dlv_valid) begin
-                        base <= aptr[dlv_axon][`SNN_AXON_PTR_BASE_LSB +: `SNN_AXON_PTR_BASE_W];
-                        len <= aptr[dlv_axon][`SNN_AXON_PTR_LEN_LSB +: `SNN_AXON_PTR_LEN_W];
-                        slot_base <= t + dlv_delay;
-                        j <= 0;
-                        state <= S_ROW;
-                    end else if (upd_start) begin
-                        n <= 0;
-                        state <= S_NEURON;
+            // ---- accumulator write port: deliver (read-modify-write), update (clear), clear ----
+            s2_v <= s1_v && phase == P_DELIVER;
+            s2_addr <= s1_addr;
+            s2_w <= {{(32 - `SNN_SYNAPSES_WEIGHT_W){syn_q[`SNN_SYNAPSES_WEIGHT_LSB + `SNN_SYNAPSES_WEIGHT_W - 1]}},
+                     syn_q[`SNN_SYNAPSES_WEIGHT_LSB +: `SNN_SYNAPSES_WEIGHT_W]};
+            fwd_v <= s2_v;
+            fwd_addr <= s2_addr;
+            fwd_data <= s2_sum;
+            s1_v <= 1'b0;
+
+            // ---- update stages 1..4 (they drain on their own) ----
+            e1_v <= 1'b0;
+            e2_v <= e1_v;
+            e2_n <= e1_n;
+            e2_model <= w[`SNN_NEURONS_MODEL_LSB +: `SNN_NEURONS_MODEL_W];
+            e2_ain <= shift_by_exp(acc_q, wexp);
+            e2_bias <= shift_by_exp(bmant, bexp);
+            e2_vth <= vth_eff;
+            e2_vm <= v_q;
+            e2_du <= du_code;
+            e2_dv <= dv_code;
+            if (`SNN_DECAY_MUL12) begin
+                e2_pu <= mul12(u_q, du_code);
+                e2_pv <= mul12(v_q, dv_code);
+            end else begin
+                e2_pu <= {{13{u_q[31]}}, u_q};
+                e2_pv <= {{13{v_q[31]}}, v_q};
+            end
+            e3_v <= e2_v;
+            e3_vm <= e2_vm;
+            e3_n <= e2_n;
+            e3_model <= e2_model;
+            e3_ain <= e2_ain;
+            e3_bias <= e2_bias;
+            e3_vth <= e2_vth;
+            e3_u <= `SNN_DECAY_MUL12 ? rtz12(e2_pu) : shift_decay(e2_pu[31:0], e2_du);
+            e3_dv <= `SNN_DECAY_MUL12 ? rtz12(e2_pv) : shift_decay(e2_pv[31:0], e2_dv);
+            e4_v <= e3_v;
+            e4_n <= e3_n;
+            e4_model <= e3_model;
+            e4_bias <= e3_bias;
+            e4_vth <= e3_vth;
+            e4_u <= u_new;
+            e4_dv <= e3_dv;
+            e4_if_sum <= clamp({{(WIDE - 32){e3_vm[31]}}, e3_vm} + ain_sh + {{(WIDE - 32){e3_bias[31]}}, e3_bias});
+
+            case (phase)
+                P_IDLE: begin
+                    case (cmd)
+                        CMD_CLEAR: begin
+                            clr_i <= 0;
+                            phase <= P_CLEAR;
+                        end
+                        CMD_UPDATE: begin
+                            upd_i <= 0;
+                            t_slot <= t[SB-1:0] & (SLOTS[SB-1:0] - 1'b1);
+                            spk_count <= 0;
+                            phase <= P_UPDATE;
+                        end
+                        CMD_SEND: begin
+                            snd_i <= 0;
+                            sub <= X_FETCH;
+                            phase <= P_SEND;
+                        end
+                        CMD_DELIVER: begin
+                            dlv_i <= 0;
+                            sub <= D_MSG;
+                            phase <= P_DELIVER;
+                        end
+                        default: ;
+                    endcase
+                end
+                P_CLEAR: begin
+                    clr_i <= clr_i + 1'b1;
+                    if (clr_i == (1 << ACC_AW) - 1) begin
+                        inbox_count <= 0;
+                        spk_count <= 0;
+                        phase <= P_IDLE;
                     end
                 end
-                S_ROW: begin
-                    if (j == len) begin
-                        dlv_done <= 1'b1;
-                        state <= S_IDLE;
-                    end else begin
-                        sw = syn[base + j];
-                        wt = $signed(sw[`SNN_SYNAPSES_WEIGHT_LSB +: `SNN_SYNAPSES_WEIGHT_W]);
-                        idx = ((slot_base + sw[`SNN_SYNAPSES_DELAY_LSB +: `SNN_SYNAPSES_DELAY_W]) & (SLOTS - 1)) * N_NEURONS
-                            + sw[`SNN_SYNAPSES_POST_LSB +: `SNN_SYNAPSES_POST_W];
-                        acc[idx] <= acc[idx] + wt;
-                        j <= j + 1;
+                P_UPDATE: begin
+                    if (upd_i != N_NEURONS[NW:0]) begin
+                        e1_v <= 1'b1;
+                        e1_n <= upd_i[NW-1:0];
+                        upd_i <= upd_i + 1'b1;
+                    end else if (!e1_v && !e2_v && !e3_v && !e4_v) begin
+                        phase <= P_IDLE;
                     end
                 end
-                S_NEURON: begin
-                    if (n == N_NEURONS) begin
-                        upd_done <= 1'b1;
-                        state <= S_IDLE;
-                    end else begin
-                        w = nrn[n];
-                        model = w[`SNN_NEURONS_MODEL_LSB +: `SNN_NEURONS_MODEL_W];
-                        wexp = $signed(w[`SNN_NEURONS_WEIGHT_EXP_LSB +: `SNN_NEURONS_WEIGHT_EXP_W]);
-                        bexp = $signed(w[`SNN_NEURONS_BIAS_EXP_LSB +: `SNN_NEURONS_BIAS_EXP_W]);
-                        bmant = $signed(w[`SNN_NEURONS_BIAS_MANT_LSB +: `SNN_NEURONS_BIAS_MANT_W]);
-                        vth_eff = {1'b0, w[`SNN_NEURONS_VTH_LSB +: `SNN_NEURONS_VTH_W]} << `SNN_THR_SHIFT;
-                        du_code = w[`SNN_NEURONS_DU_LSB +: `SNN_NEURONS_DU_W] + `SNN_CUR_OFFSET;
-                        dv_code = w[`SNN_NEURONS_DV_LSB +: `SNN_NEURONS_DV_W] + `SNN_VOL_OFFSET;
-                        idx = (t & (SLOTS - 1)) * N_NEURONS + n;
-                        a_sum = acc[idx];
-                        acc[idx] <= 32'sd0;
-                        // a_in = sum · 2^weight_exp; bias = mant · 2^exp (32-bit registers)
-                        a_in = (wexp >= 0) ? (a_sum <<< wexp) : (a_sum >>> (-wexp));
-                        bias = (bexp >= 0) ? (bmant <<< bexp) : (bmant >>> (-bexp));
-                        fire = 1'b0;
-                        if (model == 2'd1) begin
-                            // IF: saturating v + (a_in << ACT) + bias
-                            u_new = 32'sd0;
-                            s64 = $signed(v[n]) + ($signed({{32{a_in[31]}}, a_in}) <<< `SNN_ACT_SHIFT) + bias;
-                            v_new = clamp(s64);
-                            fire = (v_new > vth_eff);
-                        end else begin
-                            du_dec = decay(u[n], du_code);
-                            if (`SNN_WRAP) begin
-                                // Lava: 32-bit add, then one correction by ±2^bits
-                                c32 = du_dec + (a_in <<< `SNN_ACT_SHIFT);
-                                c64 = c32;
-                                if (c64 > HR) c32 = c32 - (HR[31:0] << 1);
-                                else if (c64 <= -HR) c32 = c32 + (HR[31:0] << 1);
-                                u_new = c32;
-                                dv_dec = decay(v[n], dv_code);
-                                s32 = dv_dec + u_new + bias;
-                                s64 = s32;
+                P_SEND: begin
+                    case (sub)
+                        X_FETCH: begin
+                            if (snd_i == spk_count) begin
+                                sub <= S_NONE;
+                                phase <= P_IDLE;
                             end else begin
-                                c64 = du_dec + ($signed({{32{a_in[31]}}, a_in}) <<< `SNN_ACT_SHIFT);
-                                u_new = clamp(c64);
-                                dv_dec = decay(v[n], dv_code);
-                                s64 = dv_dec + u_new + bias;
+                                snd_i <= snd_i + 1'b1;
+                                sub <= X_NID;
                             end
-                            v_new = clamp(s64);
-                            fire = (model == 2'd0) && (v_new > vth_eff);
                         end
-                        u[n] <= u_new;
-                        v[n] <= fire ? 32'sd0 : v_new[31:0];
-                        if (fire) begin
-                            spk_valid <= 1'b1;
-                            spk_neuron <= n;
-                            base <= rptr[n][`SNN_ROUTE_PTR_BASE_LSB +: `SNN_ROUTE_PTR_BASE_W];
-                            len <= rptr[n][`SNN_ROUTE_PTR_LEN_LSB +: `SNN_ROUTE_PTR_LEN_W];
-                            j <= 0;
-                            state <= S_ROUTES;
+                        X_NID: begin
+                            snd_n <= spk_q;
+                            sub <= X_PTR;
                         end
-                        n <= n + 1;
-                    end
+                        X_PTR: begin
+                            if (!out_port || out_ready) begin
+                                rt_base <= rptr_q[`SNN_ROUTE_PTR_BASE_LSB +: `SNN_ROUTE_PTR_BASE_W];
+                                rt_len <= rptr_q[`SNN_ROUTE_PTR_LEN_LSB +: `SNN_ROUTE_PTR_LEN_W];
+                                rt_j <= 0;
+                                sub <= (rptr_q[`SNN_ROUTE_PTR_LEN_LSB +: `SNN_ROUTE_PTR_LEN_W] == 0) ? X_FETCH : X_ROUTE;
+                            end
+                        end
+                        X_ROUTE: begin
+                            msg_valid <= 1'b1;
+                            rt_j <= rt_j + 1'b1;
+                            if (rt_j + 1'b1 == rt_len) sub <= X_FETCH;
+                        end
+                        default: sub <= X_FETCH;
+                    endcase
                 end
-                S_ROUTES: begin
-                    if (j == len) begin
-                        state <= S_NEURON;
-                    end else begin
-                        rw = rte[base + j];
-                        msg_valid <= 1'b1;
-                        msg_core <= rw[`SNN_ROUTES_CORE_LSB +: `SNN_ROUTES_CORE_W];
-                        msg_axon <= rw[`SNN_ROUTES_AXON_LSB +: `SNN_ROUTES_AXON_W];
-                        msg_delay <= rw[`SNN_ROUTES_DELAY_LSB +: `SNN_ROUTES_DELAY_W];
-                        j <= j + 1;
-                    end
+                P_DELIVER: begin
+                    case (sub)
+                        D_MSG: begin
+                            if (dlv_i == inbox_count) begin
+                                sub <= D_DRAIN;
+                            end else begin
+                                dlv_i <= dlv_i + 1'b1;
+                                sub <= D_PTR;
+                            end
+                        end
+                        D_PTR: begin
+                            dlv_delay <= inbox_q[`SNN_ROUTES_DELAY_W-1:0];
+                            sub <= D_ROW0;
+                        end
+                        D_ROW0: begin
+                            slot_base <= t + 32'd1 + {{(32 - `SNN_ROUTES_DELAY_W){1'b0}}, dlv_delay};
+                            row_base <= aptr_q[`SNN_AXON_PTR_BASE_LSB +: `SNN_AXON_PTR_BASE_W];
+                            row_len <= aptr_q[`SNN_AXON_PTR_LEN_LSB +: `SNN_AXON_PTR_LEN_W];
+                            row_j <= 0;
+                            sub <= (aptr_q[`SNN_AXON_PTR_LEN_LSB +: `SNN_AXON_PTR_LEN_W] == 0) ? D_MSG : D_ROW;
+                        end
+                        D_ROW: begin
+                            s1_v <= 1'b1;
+                            s1_slot <= slot_base;
+                            row_j <= row_j + 1'b1;
+                            if (row_j + 1'b1 == row_len) sub <= D_MSG;
+                        end
+                        D_DRAIN: begin
+                            if (!s1_v && !s2_v) begin
+                                inbox_count <= 0;
+                                sub <= S_NONE;
+                                phase <= P_IDLE;
+                            end
+                        end
+                        default: sub <= D_MSG;
+                    endcase
                 end
-                default: state <= S_IDLE;
+                default: phase <= P_IDLE;
             endcase
         end
     end
 endmodule
+
+`default_nettype wire

@@ -1,7 +1,6 @@
 //! Co-simulation: run the exported testbench in Icarus Verilog and compare
 //! the RTL's output-neuron spikes with the emulator's, line for line.
 
-use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -13,9 +12,9 @@ pub const IVERILOG_SCRIPT: &str = r#"#!/bin/sh
 # output spikes with the emulator's. Run from anywhere: sh tb/run_iverilog.sh
 set -e
 cd "$(dirname "$0")/.."
-iverilog -g2012 -I rtl -o tb/sim.vvp tb/tb_snn_top.sv rtl/snn_top.v rtl/snn_router.v rtl/snn_core.v
-vvp -n tb/sim.vvp | grep '^SPIKE' > tb/rtl_all_spikes.txt || true
-awk 'NR==FNR { keep[$0] = 1; next } { if (($3 " " $4) in keep) print }' tb/output_neurons.txt tb/rtl_all_spikes.txt > tb/rtl_spikes.txt
+iverilog -g2012 -I rtl -o tb/sim.vvp tb/tb_snn_top.sv rtl/snn_top.v rtl/snn_core.v rtl/snn_ram.v
+vvp -n tb/sim.vvp > tb/sim.log
+grep '^SPIKE' tb/sim.log | sort -t= -k2,2n -k3,3n -k4,4n > tb/rtl_spikes.txt || true
 if diff -q tb/expected_spikes.txt tb/rtl_spikes.txt > /dev/null; then
   echo "PASS: $(wc -l < tb/rtl_spikes.txt) output spikes equal the emulator's"
 else
@@ -29,9 +28,9 @@ pub const VERILATOR_SCRIPT: &str = r#"#!/bin/sh
 # the emulator's. Run from anywhere: sh tb/run_verilator.sh
 set -e
 cd "$(dirname "$0")/.."
-verilator --binary -j 0 -Wno-fatal -Irtl --top-module tb_snn_top tb/tb_snn_top.sv rtl/snn_top.v rtl/snn_router.v rtl/snn_core.v -o sim
-./obj_dir/sim | grep '^SPIKE' > tb/rtl_all_spikes.txt || true
-awk 'NR==FNR { keep[$0] = 1; next } { if (($3 " " $4) in keep) print }' tb/output_neurons.txt tb/rtl_all_spikes.txt > tb/rtl_spikes.txt
+verilator --binary -j 0 -Wall -Wno-DECLFILENAME -Irtl --top-module tb_snn_top tb/tb_snn_top.sv rtl/snn_top.v rtl/snn_core.v rtl/snn_ram.v -o sim
+./obj_dir/sim > tb/sim.log
+grep '^SPIKE' tb/sim.log | sort -t= -k2,2n -k3,3n -k4,4n > tb/rtl_spikes.txt || true
 diff tb/expected_spikes.txt tb/rtl_spikes.txt && echo "PASS"
 "#;
 
@@ -42,17 +41,21 @@ pub const YOSYS_SCRIPT: &str = r#"#!/bin/sh
 # Run from anywhere: sh tb/synth_yosys.sh
 set -e
 cd "$(dirname "$0")/.."
-yosys -q -l tb/yosys_generic.log -p "read_verilog -defer -Irtl rtl/snn_core.v rtl/snn_router.v rtl/snn_top.v; hierarchy -top snn_top; synth -top snn_top; stat"
-yosys -q -l tb/yosys_xilinx.log -p "read_verilog -defer -Irtl rtl/snn_core.v rtl/snn_router.v rtl/snn_top.v; hierarchy -top snn_top; synth_xilinx -top snn_top; stat"
+yosys -q -l tb/yosys_generic.log -p "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top; synth -top snn_top; stat"
+yosys -q -l tb/yosys_xilinx.log -p "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top; synth_xilinx -top snn_top; stat"
 grep -E "Number of cells|RAMB(18|36)E1 " tb/yosys_generic.log tb/yosys_xilinx.log | tail -n 6
 "#;
 
 /// What a co-simulation found.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Cosim {
-    /// The RTL's spikes of output neurons, as `SPIKE t=.. core=.. n=..` lines, sorted.
+    /// The RTL's output-stream spikes, as `SPIKE run=.. t=.. out=..` lines, sorted.
     pub rtl: Vec<String>,
     pub expected: Vec<String>,
+    /// Clock cycles of every step (tick to done), per run.
+    pub cycles: Vec<Vec<u64>>,
+    /// The input port flagged an event for a channel the program does not have.
+    pub bad_channel: bool,
 }
 
 impl Cosim {
@@ -98,8 +101,8 @@ pub fn run_iverilog(dir: &Path) -> Result<Cosim, ExportError> {
             "tb/sim.vvp",
             "tb/tb_snn_top.sv",
             "rtl/snn_top.v",
-            "rtl/snn_router.v",
             "rtl/snn_core.v",
+            "rtl/snn_ram.v",
         ])
         .output()
         .map_err(|e| fail(format!("cannot run iverilog: {e}")))?;
@@ -132,6 +135,22 @@ pub fn verilator_available() -> bool {
         })
 }
 
+/// `verilator --lint-only -Wall` on the exported RTL (top `snn_top`): the
+/// warnings, empty when clean.
+pub fn lint_verilator(dir: &Path) -> Result<String, ExportError> {
+    let out = Command::new("verilator")
+        .current_dir(dir)
+        .args(["--lint-only", "-Wall", "-Irtl", "--top-module", "snn_top"])
+        .args(["rtl/snn_top.v", "rtl/snn_core.v", "rtl/snn_ram.v"])
+        .output()
+        .map_err(|e| ExportError::Cosim(format!("cannot run verilator: {e}")))?;
+    Ok(String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("%Warning") || l.starts_with("%Error"))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
 /// Builds and runs the testbench of an export folder with Verilator 5.
 pub fn run_verilator(dir: &Path) -> Result<Cosim, ExportError> {
     let fail = |m: String| ExportError::Cosim(m);
@@ -141,7 +160,8 @@ pub fn run_verilator(dir: &Path) -> Result<Cosim, ExportError> {
             "--binary",
             "-j",
             "0",
-            "-Wno-fatal",
+            "-Wall",
+            "-Wno-DECLFILENAME",
             "-Irtl",
             "--top-module",
             "tb_snn_top",
@@ -149,8 +169,8 @@ pub fn run_verilator(dir: &Path) -> Result<Cosim, ExportError> {
         .args([
             "tb/tb_snn_top.sv",
             "rtl/snn_top.v",
-            "rtl/snn_router.v",
             "rtl/snn_core.v",
+            "rtl/snn_ram.v",
             "-o",
             "sim",
         ])
@@ -169,11 +189,14 @@ pub fn run_verilator(dir: &Path) -> Result<Cosim, ExportError> {
     compare(dir, &run)
 }
 
-/// Keeps the output neurons' `SPIKE` lines of a finished simulation and pairs
-/// them with the expected ones.
+/// The `SPIKE` and `CYCLES` lines of a finished simulation, paired with the
+/// expected spikes.
 fn compare(dir: &Path, run: &std::process::Output) -> Result<Cosim, ExportError> {
     let fail = |m: String| ExportError::Cosim(m);
     let stdout = String::from_utf8_lossy(&run.stdout);
+    if let Some(l) = stdout.lines().find(|l| l.starts_with("PROTOCOL")) {
+        return Err(fail(format!("the testbench saw a protocol error: {l}")));
+    }
     if !run.status.success() || !stdout.contains("DONE") {
         return Err(fail(format!(
             "the simulation did not finish:\n{}{}",
@@ -181,43 +204,46 @@ fn compare(dir: &Path, run: &std::process::Output) -> Result<Cosim, ExportError>
             String::from_utf8_lossy(&run.stderr)
         )));
     }
-    let keep: HashSet<String> = std::fs::read_to_string(dir.join("tb/output_neurons.txt"))
-        .map_err(|e| fail(format!("tb/output_neurons.txt: {e}")))?
-        .lines()
-        .map(str::to_string)
-        .collect();
     let mut rtl: Vec<String> = stdout
         .lines()
         .filter(|l| l.starts_with("SPIKE "))
-        .filter(|l| {
-            let mut parts = l.split(' ').skip(2);
-            let key = format!(
-                "{} {}",
-                parts.next().unwrap_or(""),
-                parts.next().unwrap_or("")
-            );
-            keep.contains(&key)
-        })
         .map(str::to_string)
         .collect();
-    rtl.sort_by_key(|l| spike_key(l));
+    rtl.sort_by_key(|l| numbers(l));
+    let mut cycles = Vec::new();
+    for l in stdout.lines().filter(|l| l.starts_with("CYCLES ")) {
+        match numbers(l)[..] {
+            [run, t, n] => {
+                let run = run as usize;
+                if cycles.len() <= run {
+                    cycles.resize(run + 1, Vec::new());
+                }
+                if cycles[run].len() != t as usize {
+                    return Err(fail(format!("out-of-order cycle count: {l}")));
+                }
+                cycles[run].push(n);
+            }
+            _ => return Err(fail(format!("unreadable cycle count: {l}"))),
+        }
+    }
     let expected = std::fs::read_to_string(dir.join("tb/expected_spikes.txt"))
         .map_err(|e| fail(format!("tb/expected_spikes.txt: {e}")))?
         .lines()
         .map(str::to_string)
         .collect();
-    Ok(Cosim { rtl, expected })
+    Ok(Cosim {
+        rtl,
+        expected,
+        cycles,
+        bad_channel: stdout.contains("bad_channel=1"),
+    })
 }
 
-/// `(t, core, n)` of a `SPIKE t=.. core=.. n=..` line, for sorting like the expected file.
-fn spike_key(line: &str) -> (u64, u64, u64) {
-    let num = |k: &str| {
-        line.split(' ')
-            .find_map(|p| p.strip_prefix(k))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(u64::MAX)
-    };
-    (num("t="), num("core="), num("n="))
+/// The numbers of a `KEY a=1 b=2 ..` line, in order.
+fn numbers(line: &str) -> Vec<u64> {
+    line.split(' ')
+        .filter_map(|p| p.split_once('=')?.1.parse().ok())
+        .collect()
 }
 
 /// Whether `yosys` is on the PATH.
@@ -242,7 +268,7 @@ pub struct Synthesis {
 /// Runs Yosys' generic and Xilinx synthesis on an export folder.
 pub fn run_yosys(dir: &Path) -> Result<Synthesis, ExportError> {
     let fail = |m: String| ExportError::Cosim(m);
-    let read = "read_verilog -defer -Irtl rtl/snn_core.v rtl/snn_router.v rtl/snn_top.v; hierarchy -top snn_top";
+    let read = "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top";
     let run = |script: String| -> Result<String, ExportError> {
         let out = Command::new("yosys")
             .current_dir(dir)

@@ -86,6 +86,8 @@ pub struct Layouts {
     pub axon_ptr: Layout,
     pub route_ptr: Layout,
     pub route: Layout,
+    pub outmap: Layout,
+    pub in_ptr: Layout,
     pub stimulus: Layout,
 }
 
@@ -99,6 +101,8 @@ impl Layouts {
         let route_ptr = bits_for(a.core.max_routes as u64 + 1);
         let core = bits_for(p.cores.len() as u64);
         let axon = bits_for(a.core.max_axons as u64);
+        let out_channel = bits_for(p.outputs.len() as u64);
+        let in_ptr = bits_for(p.inputs.entries.len() as u64 + 1);
         let fld = |name, width, signed, doc| Field {
             name,
             width,
@@ -188,32 +192,62 @@ impl Layouts {
                     ),
                 ],
             },
+            outmap: Layout {
+                memory: "outmap",
+                fields: vec![
+                    fld("valid", 1, false, "1: the neuron is an output port"),
+                    fld(
+                        "channel",
+                        out_channel,
+                        false,
+                        "its output channel (m_axis_tdata)",
+                    ),
+                ],
+            },
+            in_ptr: Layout {
+                memory: "in_ptr",
+                fields: vec![
+                    fld(
+                        "base",
+                        in_ptr,
+                        false,
+                        "first input_routes entry of the channel",
+                    ),
+                    fld("len", in_ptr, false, "input_routes entries of the channel"),
+                ],
+            },
             stimulus: Layout {
                 memory: "stimulus",
                 fields: vec![
-                    fld(
-                        "t",
-                        32,
-                        false,
-                        "step the input spike is sent in (integrated at t + 1 at the earliest)",
-                    ),
-                    fld("core", core, false, "destination core"),
-                    fld("axon", axon, false, "destination input axon"),
-                    fld("delay", delay, false, "axonal delay"),
+                    fld("channel", 32, false, "input channel (s_axis_tdata)"),
+                    fld("keep", 1, false, "1: an event; 0: a beat without one"),
+                    fld("last", 1, false, "the step's last beat (s_axis_tlast)"),
                 ],
             },
         }
     }
 
-    pub fn all(&self) -> [&Layout; 6] {
+    pub fn all(&self) -> [&Layout; 8] {
         [
             &self.neuron,
             &self.synapse,
             &self.axon_ptr,
             &self.route_ptr,
             &self.route,
+            &self.outmap,
+            &self.in_ptr,
             &self.stimulus,
         ]
+    }
+
+    /// Width of the programming port's data: the widest programmable table.
+    pub fn prog_width(&self) -> u32 {
+        self.all()
+            .iter()
+            .filter(|l| l.memory != "stimulus")
+            .map(|l| l.width())
+            .max()
+            .unwrap_or(1)
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Turns a [`CoreProgram`] into what an FPGA flow consumes: memory tables
 //! (`$readmemh` `.mem`, Xilinx `.coe`, Intel `.mif`), a parameter header and
-//! package, spikefab's reference RTL (`snn_core.v`, `snn_router.v`, a
+//! package, spikefab's RTL (`snn_ram.v`, `snn_core.v`, a
 //! generated `snn_top.v`) and a testbench with the emulator's expected spikes.
 //! One field-layout table ([`layout`]) drives the packing, the README's
 //! bit-field tables and the header constants.
@@ -85,12 +85,20 @@ impl Default for Formats {
     }
 }
 
-/// What the testbench replays: the input spikes, the steps to run and the
-/// emulator's output spikes on them.
-pub struct Testbench<'a> {
+/// One inference the testbench replays: its input spikes and the emulator's
+/// output spikes on them.
+#[derive(Clone, Copy)]
+pub struct TbRun<'a> {
     pub input: &'a SpikeStream,
-    pub steps: u32,
     pub expected: &'a SpikeStream,
+}
+
+/// What the testbench replays: inferences of `steps` steps each, one after
+/// another on the same bitstream (the second after `start`, the third after
+/// a reset, and so on), each compared with the emulator.
+pub struct Testbench<'a> {
+    pub steps: u32,
+    pub runs: Vec<TbRun<'a>>,
 }
 
 /// One memory of the export, for the summary and README.
@@ -164,21 +172,25 @@ pub fn export(
     p.validate()?;
     let l = Layouts::for_program(p);
     let tables = tables::core_tables(p, &l)?;
-    let stim = tables::stimulus(p, &l, tb.input)?;
-    // At most every route fires and every input port receives in one step.
-    let msg_depth = p
-        .cores
-        .iter()
-        .map(|c| c.routes.entries.len())
-        .sum::<usize>()
-        + p.inputs.entries.len()
-        + 1;
-    let consts = rtl::constants(p, &l, stim.words.len(), msg_depth);
+    if tb.runs.is_empty() {
+        return Err(ExportError::Input(
+            "the testbench needs at least one run".into(),
+        ));
+    }
+    let io = tables::io_tables(p, &l)?;
+    let inputs: Vec<&SpikeStream> = tb.runs.iter().map(|r| r.input).collect();
+    let stim = tables::stimulus(p, &l, &inputs, tb.steps)?;
+    let consts = rtl::constants(p, &l);
 
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut memories = Vec::new();
-    for t in &tables {
-        for m in t.memories() {
+    let io_memories = io.memories();
+    let memory_sets = tables
+        .iter()
+        .map(|t| t.memories().to_vec())
+        .chain(std::iter::once(io_memories.to_vec()));
+    for set in memory_sets {
+        for m in set {
             files.push((format!("mem/{}.mem", m.name), formats::mem(m).into_bytes()));
             if formats.coe {
                 files.push((
@@ -199,45 +211,53 @@ pub fn export(
                 ramb18: formats::ramb18(m.depth(), m.width as usize),
             });
         }
-        // neuron state: u and v, 32 bits each, one word per neuron
-        let n = t.neurons.depth();
-        memories.push(MemoryInfo {
-            name: format!("{}_state", t.neurons.name.trim_end_matches("_neurons")),
-            depth: n,
-            width: 64,
-            ramb18: formats::ramb18(n, 64),
-        });
-        memories.push(MemoryInfo {
-            name: format!(
-                "{}_accumulators",
-                t.neurons.name.trim_end_matches("_neurons")
-            ),
-            depth: n * t.slots as usize,
-            width: 32,
-            ramb18: formats::ramb18(n * t.slots as usize, 32),
-        });
+    }
+    // The RAMs the cores fill themselves (one word per neuron rounded up to a
+    // power of two, as snn_core.v addresses them).
+    for (k, t) in tables.iter().enumerate() {
+        let n = t.neurons.depth().next_power_of_two();
+        let state_w = 32 + p.arch.format.state_bits as u32;
+        let spike_w = (n.trailing_zeros()).max(1);
+        let inbox_w = l.route.width() - l.route.fields[0].width;
+        for (name, depth, width) in [
+            ("state", n, state_w),
+            ("accumulators", n * t.slots as usize, 32),
+            ("spikes", n, spike_w),
+            ("inbox", t.inbox_depth, inbox_w),
+        ] {
+            memories.push(MemoryInfo {
+                name: format!("core_{k}_{name}"),
+                depth,
+                width,
+                ramb18: formats::ramb18(depth, width as usize),
+            });
+        }
     }
     files.push(("tb/stimulus.mem".into(), formats::mem(&stim).into_bytes()));
+    let expected: Vec<&SpikeStream> = tb.runs.iter().map(|r| r.expected).collect();
     files.push((
         "tb/expected_spikes.txt".into(),
-        tables::expected_spikes(p, tb.expected).into_bytes(),
+        tables::expected_spikes(&expected).into_bytes(),
     ));
-    files.push((
-        "tb/output_neurons.txt".into(),
-        tables::output_neurons(p).into_bytes(),
-    ));
-    // Generous bound on the RTL's cycles: every step delivers every message and
-    // visits every neuron and route, a few cycles each.
+    // Generous bound on the RTL's cycles: every step updates every neuron,
+    // sends every route and delivers every synapse word, a few cycles each.
     let per_step: u64 = p
         .cores
         .iter()
-        .map(|c| (c.num_neurons() + c.synapses.len() + 2 * c.routes.entries.len()) as u64 + 8)
+        .map(|c| (c.num_neurons() + c.synapses.len() + 2 * c.routes.entries.len()) as u64 + 16)
         .sum::<u64>()
-        + 4 * msg_depth as u64;
-    let cycle_limit = (per_step * 4 + 100) * (tb.steps as u64 + 1) + 1000;
+        + 4 * p.inputs.entries.len() as u64
+        + 3 * p.num_input_channels() as u64;
+    let clear: u64 = tables
+        .iter()
+        .map(|t| (t.neurons.depth().next_power_of_two() * t.slots as usize) as u64)
+        .max()
+        .unwrap_or(0);
+    let runs = tb.runs.len() as u64;
+    let cycle_limit = runs * ((per_step * 4 + 100) * (tb.steps as u64 + 1) + 4 * clear) + 1000;
     files.push((
         "tb/tb_snn_top.sv".into(),
-        rtl::testbench(tb.steps, cycle_limit).into_bytes(),
+        rtl::testbench(tb.runs.len(), tb.steps, stim.depth(), cycle_limit).into_bytes(),
     ));
     files.push((
         "tb/run_iverilog.sh".into(),
@@ -259,12 +279,12 @@ pub fn export(
         "rtl/snn_params_pkg.sv".into(),
         rtl::package_sv(&consts).into_bytes(),
     ));
+    files.push(("rtl/snn_ram.v".into(), rtl::SNN_RAM_V.as_bytes().to_vec()));
     files.push(("rtl/snn_core.v".into(), rtl::SNN_CORE_V.as_bytes().to_vec()));
     files.push((
-        "rtl/snn_router.v".into(),
-        rtl::SNN_ROUTER_V.as_bytes().to_vec(),
+        "rtl/snn_top.v".into(),
+        rtl::top_v(p, &tables, &io).into_bytes(),
     ));
-    files.push(("rtl/snn_top.v".into(), rtl::top_v(p, &tables).into_bytes()));
 
     let ramb18_total = memories.iter().map(|m| m.ramb18).sum();
     let mut summary = ExportSummary {

@@ -1,6 +1,6 @@
 //! The Verilog side: the parameter header and package (from the layout
 //! table), the generated top level that instantiates one `snn_core` per core,
-//! the router/barrier, and the testbench.
+//! the input port, the message bus and the timestep sequence, and the testbench.
 
 use std::fmt::Write;
 
@@ -21,12 +21,7 @@ fn const_name(layout: &Layout, field: &str) -> String {
 }
 
 /// `(name, value)` of every constant the RTL needs.
-pub fn constants(
-    p: &CoreProgram,
-    l: &Layouts,
-    stim_depth: usize,
-    msg_depth: usize,
-) -> Vec<(String, i64)> {
+pub fn constants(p: &CoreProgram, l: &Layouts) -> Vec<(String, i64)> {
     let f = &p.arch.format;
     let (mul12, cur, vol) = match f.decay {
         DecayRule::Mul12 {
@@ -44,9 +39,7 @@ pub fn constants(
         ("VOL_OFFSET".into(), vol),
         ("WRAP".into(), (f.current_overflow == Overflow::Wrap) as i64),
         ("N_CORES".into(), p.cores.len() as i64),
-        ("STIM_DEPTH".into(), stim_depth.max(1) as i64),
-        ("STIM_COUNT".into(), stim_depth as i64),
-        ("MSG_DEPTH".into(), msg_depth.max(1) as i64),
+        ("PROG_W".into(), l.prog_width() as i64),
     ];
     for layout in l.all() {
         c.push((
@@ -87,261 +80,381 @@ pub fn package_sv(consts: &[(String, i64)]) -> String {
     s
 }
 
-/// `snn_router.v`: the message buffers between timesteps (the exchange).
-pub const SNN_ROUTER_V: &str = r#"// snn_router.v — spikefab's reference message exchange (Verilog-2005).
-// Messages sent during step t (spikes through routing tables, and input
-// events) are collected into the next-step buffer; at the barrier the buffers
-// swap and the messages are delivered in step t + 1, in the order they were
-// sent. Routing is by destination core index (the program's placement gives
-// each core its mesh position; hop costs are the emulator's business).
-`include "snn_params.vh"
+/// The table RAM every table is an instance of, shipped verbatim.
+pub const SNN_RAM_V: &str = include_str!("../rtl/snn_ram.v");
 
-module snn_router (
-    input clk,
-    input rst,
-    input swap,
-    input push,
-    input [`SNN_ROUTES_W-1:0] push_msg,
-    input [31:0] read_index,
-    output [`SNN_ROUTES_W-1:0] read_msg,
-    output [31:0] count
-);
-    reg [`SNN_ROUTES_W-1:0] buf0 [0:`SNN_MSG_DEPTH-1];
-    reg [`SNN_ROUTES_W-1:0] buf1 [0:`SNN_MSG_DEPTH-1];
-    reg bank;          // buffer being read this step (the other collects)
-    reg [31:0] n_read, n_write;
-    assign read_msg = bank ? buf1[read_index] : buf0[read_index];
-    assign count = n_read;
-    always @(posedge clk) begin
-        if (rst) begin
-            bank <= 1'b0;
-            n_read <= 0;
-            n_write <= 0;
-        end else if (swap) begin
-            bank <= ~bank;
-            n_read <= n_write;
-            n_write <= 0;
-        end else if (push) begin
-            if (bank) buf0[n_write] <= push_msg;
-            else buf1[n_write] <= push_msg;
-            n_write <= n_write + 1;
-        end
-    end
-endmodule
-"#;
-
-/// `snn_top.v`: one core per program core, the router and the timestep barrier.
-pub fn top_v(p: &CoreProgram, tables: &[CoreTables]) -> String {
+/// `snn_top.v`: the cores, the input port, the message bus, the timestep
+/// sequence, the programming port and the two spike streams.
+pub fn top_v(p: &CoreProgram, tables: &[CoreTables], io: &crate::tables::IoTables) -> String {
     let mut s = String::new();
+    let n = p.cores.len();
     let _ = write!(
         s,
         r#"// snn_top.v — written by spikefab export-hdl for '{source}' on '{arch}'.
-// Per timestep: deliver every message of the previous step to its core, then
-// update the cores one after another (their messages and this step's input
-// events go to the router), then the barrier swaps the router's buffers.
+//
+// The chip: {n} cores, one input port, one message bus. Interfaces (docs/hdl.md):
+//   start        clear every neuron's state and accumulator and set t = 0
+//                (also done after reset); busy while clearing
+//   tick         run one timestep; busy until the one-cycle done pulse
+//   s_axis_*     input events of the running step (AXI4-Stream, 32-bit):
+//                tdata = input channel, tkeep = 4'hF per event; the beat with
+//                tlast ends the step's events (tkeep = 0: a beat with no event)
+//   m_axis_*     output-port spikes of the running step: tdata = output
+//                channel, tkeep = 4'hF; then one beat with tkeep = 0, tlast = 1
+//   prog_*       table writes while idle: prog_addr = {{core[7:0], table[3:0],
+//                word[19:0]}}; core 8'hFF holds the input port's tables
+// A step: the cores update every neuron while the input port turns the step's
+// events into messages; then the cores send, one after another (each fired
+// neuron: its output-port beat and its messages); then every core delivers
+// its inbox into its accumulators. Cycle counts per phase: snn_core.v.
 `include "snn_params.vh"
+`default_nettype none
 
 module snn_top (
-    input clk,
-    input rst,
-    input [31:0] n_steps,
+    input wire clk,
+    input wire rst,
+    input wire start,
+    input wire tick,
+    output wire busy,
     output reg done,
-    output spike_valid,
-    output [31:0] spike_t,
-    output [31:0] spike_core,
-    output [31:0] spike_neuron
+    output reg [31:0] step,
+    output reg [31:0] step_cycles,
+    output reg bad_channel,
+    input wire prog_we,
+    input wire [31:0] prog_addr,
+    input wire [`SNN_PROG_W-1:0] prog_wdata,
+    input wire s_axis_tvalid,
+    output wire s_axis_tready,
+    input wire [31:0] s_axis_tdata,
+    input wire [3:0] s_axis_tkeep,
+    input wire s_axis_tlast,
+    output wire m_axis_tvalid,
+    input wire m_axis_tready,
+    output wire [31:0] m_axis_tdata,
+    output wire [3:0] m_axis_tkeep,
+    output wire m_axis_tlast
 );
     localparam N = `SNN_N_CORES;
-    reg [31:0] t;
-    reg [N-1:0] dlv_valid;
-    reg [N-1:0] upd_start;
-    wire [N-1:0] dlv_done, upd_done, spk_valid, msg_valid;
-    wire [31:0] spk_neuron [0:N-1];
-    wire [`SNN_ROUTES_CORE_W-1:0] msg_core [0:N-1];
-    wire [`SNN_ROUTES_AXON_W-1:0] msg_axon [0:N-1];
-    wire [`SNN_ROUTES_DELAY_W-1:0] msg_delay [0:N-1];
-    reg [`SNN_ROUTES_AXON_W-1:0] d_axon;
-    reg [`SNN_ROUTES_DELAY_W-1:0] d_delay;
+    localparam N_CH = {n_ch};
+    localparam CH_AW = {ch_aw};
+    localparam IR_AW = {ir_aw};
+    localparam CORE_AW = {core_aw};
 
-    // the testbench stimulus: {{t, core, axon, delay}} words in step order
-    reg [`SNN_STIMULUS_W-1:0] stim [0:`SNN_STIM_DEPTH-1];
-    initial begin
-        $readmemh("tb/stimulus.mem", stim);
+    // reset: synchronised to clk (two flops), then a clear of every core
+    reg [1:0] rst_sync;
+    always @(posedge clk or posedge rst) begin
+        if (rst) rst_sync <= 2'b11;
+        else rst_sync <= {{rst_sync[0], 1'b0}};
+    end
+    wire srst = rst_sync[1];
+
+    reg [2:0] cmd;
+    wire [N-1:0] core_busy, msg_valid, out_valid;
+    wire [`SNN_ROUTES_W-1:0] msg [0:N-1];
+    wire [`SNN_OUTMAP_CHANNEL_W-1:0] out_channel [0:N-1];
+    reg [31:0] t;
+    reg [7:0] sender;
+
+    // ---- the programming port ----
+    localparam [2:0] T_IDLE = 3'd0, T_CLEAR = 3'd1, T_UPDATE = 3'd2, T_SEND = 3'd3,
+                     T_SEND_WAIT = 3'd4, T_END = 3'd5, T_DELIVER = 3'd6;
+    reg [2:0] state;
+    assign busy = (state != T_IDLE);
+    wire prog_ok = prog_we && !busy && !srst;
+    wire [7:0] prog_core = prog_addr[31:24];
+    wire [3:0] prog_table = prog_addr[23:20];
+
+    // ---- the input port: channel -> {{base, len}} -> messages ----
+    localparam [2:0] I_OFF = 3'd0, I_FETCH = 3'd1, I_PTR = 3'd2, I_ROUTE = 3'd3, I_DONE = 3'd4;
+    reg [2:0] in_state;
+    reg in_last;
+    /* verilator lint_off UNUSEDSIGNAL */  // pointers are as wide as the table may grow
+    reg [`SNN_IN_PTR_BASE_W-1:0] in_base, in_j;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [`SNN_IN_PTR_LEN_W-1:0] in_len;
+    reg in_msg_valid;
+    wire [`SNN_IN_PTR_W-1:0] in_ptr_q;
+    wire [`SNN_ROUTES_W-1:0] in_msg;
+    wire in_event = s_axis_tkeep != 4'd0;
+    assign s_axis_tready = (in_state == I_FETCH);
+    snn_ram #(.WIDTH(`SNN_IN_PTR_W), .DEPTH({ptr_depth}), .AW(CH_AW), .INIT_FILE("mem/input_ptr.mem")) in_ptr_ram (
+        .clk(clk), .we(prog_ok && prog_core == 8'hFF && prog_table == 4'd0), .waddr(prog_addr[CH_AW-1:0]),
+        .wdata(prog_wdata[`SNN_IN_PTR_W-1:0]), .raddr(s_axis_tdata[CH_AW-1:0]), .rdata(in_ptr_q));
+    snn_ram #(.WIDTH(`SNN_ROUTES_W), .DEPTH({routes_depth}), .AW(IR_AW), .INIT_FILE("mem/input_routes.mem")) in_rte_ram (
+        .clk(clk), .we(prog_ok && prog_core == 8'hFF && prog_table == 4'd1), .waddr(prog_addr[IR_AW-1:0]),
+        .wdata(prog_wdata[`SNN_ROUTES_W-1:0]), .raddr(in_base[IR_AW-1:0] + in_j[IR_AW-1:0]), .rdata(in_msg));
+
+    always @(posedge clk) begin
+        in_msg_valid <= 1'b0;
+        if (srst || state == T_IDLE) begin
+            in_state <= I_OFF;
+        end else begin
+            case (in_state)
+                I_OFF: if (state == T_UPDATE) in_state <= I_FETCH;
+                I_FETCH: if (s_axis_tvalid) begin
+                    in_last <= s_axis_tlast;
+                    if (in_event && s_axis_tdata < N_CH) in_state <= I_PTR;
+                    else if (s_axis_tlast) in_state <= I_DONE;
+                end
+                I_PTR: begin
+                    in_base <= in_ptr_q[`SNN_IN_PTR_BASE_LSB +: `SNN_IN_PTR_BASE_W];
+                    in_len <= in_ptr_q[`SNN_IN_PTR_LEN_LSB +: `SNN_IN_PTR_LEN_W];
+                    in_j <= 0;
+                    if (in_ptr_q[`SNN_IN_PTR_LEN_LSB +: `SNN_IN_PTR_LEN_W] != 0) in_state <= I_ROUTE;
+                    else in_state <= in_last ? I_DONE : I_FETCH;
+                end
+                I_ROUTE: begin
+                    in_msg_valid <= 1'b1;
+                    in_j <= in_j + 1'b1;
+                    if (in_j + 1'b1 == in_len) in_state <= in_last ? I_DONE : I_FETCH;
+                end
+                default: ;
+            endcase
+        end
+    end
+    always @(posedge clk) begin
+        if (srst) bad_channel <= 1'b0;
+        else if (in_state == I_FETCH && s_axis_tvalid && in_event && s_axis_tdata >= N_CH) bad_channel <= 1'b1;
     end
 
-    reg swap, push;
-    reg [`SNN_ROUTES_W-1:0] push_msg;
-    reg [31:0] read_index;
-    wire [`SNN_ROUTES_W-1:0] read_msg;
-    wire [31:0] msg_count;
-    snn_router router (.clk(clk), .rst(rst), .swap(swap), .push(push), .push_msg(push_msg),
-                       .read_index(read_index), .read_msg(read_msg), .count(msg_count));
+    // ---- the message bus: the input port or the sending core ----
+    reg bus_valid;
+    reg [`SNN_ROUTES_W-1:0] bus_msg;
+    integer b;
+    always @* begin
+        bus_valid = in_msg_valid;
+        bus_msg = in_msg_valid ? in_msg : {{`SNN_ROUTES_W{{1'b0}}}};
+        for (b = 0; b < N; b = b + 1) begin
+            if (msg_valid[b]) begin
+                bus_valid = 1'b1;
+                bus_msg = msg[b];
+            end
+        end
+    end
+
+    // ---- the output stream: the sending core's output-port spikes, then the end of the step ----
+    reg out_channel_any;
+    reg [`SNN_OUTMAP_CHANNEL_W-1:0] out_ch;
+    integer o;
+    always @* begin
+        out_channel_any = 1'b0;
+        out_ch = {{`SNN_OUTMAP_CHANNEL_W{{1'b0}}}};
+        for (o = 0; o < N; o = o + 1) begin
+            if (out_valid[o]) begin
+                out_channel_any = 1'b1;
+                out_ch = out_channel[o];
+            end
+        end
+    end
+    assign m_axis_tvalid = out_channel_any || state == T_END;
+    assign m_axis_tdata = {{{{(32 - `SNN_OUTMAP_CHANNEL_W){{1'b0}}}}, out_ch}};
+    assign m_axis_tkeep = (state == T_END) ? 4'h0 : 4'hF;
+    assign m_axis_tlast = (state == T_END);
 "#,
         source = crate::comment_text(&p.provenance.source),
-        arch = crate::comment_text(&p.arch.name)
+        arch = crate::comment_text(&p.arch.name),
+        n_ch = io.channels,
+        ch_aw = clog2(io.input_ptr.depth()),
+        ir_aw = clog2(io.input_routes.depth()),
+        ptr_depth = io.input_ptr.depth(),
+        core_aw = clog2(n),
+        routes_depth = io.input_routes.depth(),
     );
     for (k, tb) in tables.iter().enumerate() {
-        let core = &p.cores[k];
         let _ = write!(
             s,
             r#"
-    snn_core #(.N_NEURONS({nn}), .N_AXONS({na}), .N_SYN({ns}), .N_ROUTES({nr}), .SLOTS({slots}),
+    snn_core #(.CORE_ID({k}), .N_NEURONS({nn}), .N_AXONS({na}), .N_SYN({ns}), .N_ROUTES({nr}),
+               .SLOTS({slots}), .INBOX_DEPTH({inbox}),
                .NEURON_FILE("mem/core_{k}_neurons.mem"), .SYN_FILE("mem/core_{k}_synapses.mem"),
                .AXON_FILE("mem/core_{k}_axon_ptr.mem"), .RPTR_FILE("mem/core_{k}_route_ptr.mem"),
-               .ROUTE_FILE("mem/core_{k}_routes.mem"))
-        core{k} (.clk(clk), .rst(rst), .t(t),
-                .dlv_valid(dlv_valid[{k}]), .dlv_axon(d_axon), .dlv_delay(d_delay), .dlv_done(dlv_done[{k}]),
-                .upd_start(upd_start[{k}]), .upd_done(upd_done[{k}]),
-                .spk_valid(spk_valid[{k}]), .spk_neuron(spk_neuron[{k}]),
-                .msg_valid(msg_valid[{k}]), .msg_core(msg_core[{k}]), .msg_axon(msg_axon[{k}]), .msg_delay(msg_delay[{k}]));
+               .ROUTE_FILE("mem/core_{k}_routes.mem"), .OUTMAP_FILE("mem/core_{k}_outmap.mem"))
+        core{k} (.clk(clk), .rst(srst), .t(t), .cmd((state == T_SEND && sender != 8'd{k}) ? 3'd0 : cmd), .busy(core_busy[{k}]),
+                .prog_we(prog_ok && prog_core == 8'd{k}), .prog_table(prog_table), .prog_addr(prog_addr[19:0]), .prog_data(prog_wdata),
+                .bus_valid(bus_valid), .bus_msg(bus_msg), .msg_valid(msg_valid[{k}]), .msg(msg[{k}]),
+                .out_valid(out_valid[{k}]), .out_channel(out_channel[{k}]), .out_ready(m_axis_tready));
 "#,
-            nn = tb.neurons.depth().max(core.num_neurons()),
+            nn = tb.neurons.depth(),
             na = tb.axon_ptr.depth(),
             ns = tb.synapses.depth(),
             nr = tb.routes.depth(),
             slots = tb.slots,
+            inbox = tb.inbox_depth,
         );
     }
-    let _ = write!(
-        s,
+    s.push_str(
         r#"
     // ---- the timestep sequence ----
-    localparam S_DELIVER = 3'd0, S_WAIT_DLV = 3'd1, S_UPDATE = 3'd2, S_WAIT_UPD = 3'd3, S_STIM = 3'd4, S_BARRIER = 3'd5, S_DONE = 3'd6, S_SWAP = 3'd7;
-    localparam S_BARRIER_WAIT = 4'd8;
-    reg [3:0] state;
-    reg [31:0] k;
-    reg [`SNN_ROUTES_W-1:0] m;
-    reg [`SNN_STIMULUS_W-1:0] sw;
-    integer stim_i;
-
-    assign spike_valid = |spk_valid;
-    assign spike_t = t;
-    assign spike_core = k;
-    assign spike_neuron = spk_neuron[k];
-
+    // A command goes out for one cycle; a *_WAIT-like state proceeds once it
+    // has been taken (cmd back to 0) and every core is idle again.
+    reg [31:0] cycles;
+    wire cores_idle = (core_busy == {N{1'b0}}) && cmd == 3'd0;
     always @(posedge clk) begin
-        dlv_valid <= {{N{{1'b0}}}};
-        upd_start <= {{N{{1'b0}}}};
-        swap <= 1'b0;
-        push <= 1'b0;
-        if (rst) begin
+        cmd <= 3'd0;
+        done <= 1'b0;
+        cycles <= cycles + 32'd1;
+        if (srst) begin
+            cmd <= 3'd1;                        // clear
+            state <= T_CLEAR;
             t <= 0;
-            k <= 0;
-            read_index <= 0;
-            stim_i = 0;
-            done <= 1'b0;
-            state <= S_DELIVER;
+            step <= 0;
+            step_cycles <= 0;
+            sender <= 8'd0;
         end else begin
             case (state)
-                S_DELIVER: begin
-                    if (read_index == msg_count) begin
-                        k <= 0;
-                        state <= S_UPDATE;
+                T_IDLE: begin
+                    if (start) begin
+                        cmd <= 3'd1;
+                        t <= 0;
+                        step <= 0;
+                        state <= T_CLEAR;
+                    end else if (tick) begin
+                        cmd <= 3'd2;                // update, while the input port runs
+                        cycles <= 32'd1;
+                        state <= T_UPDATE;
+                    end
+                end
+                T_CLEAR: if (cores_idle) state <= T_IDLE;
+                T_UPDATE: if (cores_idle && in_state == I_DONE) begin
+                    sender <= 8'd0;
+                    cmd <= 3'd3;
+                    state <= T_SEND;
+                end
+                T_SEND: state <= T_SEND_WAIT;        // the sender has taken its command
+                T_SEND_WAIT: if (!core_busy[sender[CORE_AW-1:0]]) begin
+                    if (sender == N - 1) begin
+                        state <= T_END;
                     end else begin
-                        m = read_msg;
-                        d_axon <= m[`SNN_ROUTES_AXON_LSB +: `SNN_ROUTES_AXON_W];
-                        d_delay <= m[`SNN_ROUTES_DELAY_LSB +: `SNN_ROUTES_DELAY_W];
-                        dlv_valid[m[`SNN_ROUTES_CORE_LSB +: `SNN_ROUTES_CORE_W]] <= 1'b1;
-                        k <= m[`SNN_ROUTES_CORE_LSB +: `SNN_ROUTES_CORE_W];
-                        state <= S_WAIT_DLV;
+                        sender <= sender + 8'd1;
+                        cmd <= 3'd3;
+                        state <= T_SEND;
                     end
                 end
-                S_WAIT_DLV: if (dlv_done[k]) begin
-                    read_index <= read_index + 1;
-                    state <= S_DELIVER;
+                T_END: if (m_axis_tready) begin
+                    cmd <= 3'd4;                    // deliver
+                    state <= T_DELIVER;
                 end
-                S_UPDATE: begin
-                    if (k == N) begin
-                        state <= S_STIM;
-                    end else begin
-                        upd_start[k] <= 1'b1;
-                        state <= S_WAIT_UPD;
-                    end
+                T_DELIVER: if (cores_idle) begin
+                    done <= 1'b1;
+                    step_cycles <= cycles;
+                    t <= t + 32'd1;
+                    step <= step + 32'd1;
+                    state <= T_IDLE;
                 end
-                S_WAIT_UPD: begin
-                    if (msg_valid[k]) begin
-                        push <= 1'b1;
-                        push_msg <= ({{`SNN_ROUTES_W{{1'b0}}}} | msg_core[k]) << `SNN_ROUTES_CORE_LSB
-                                  | ({{`SNN_ROUTES_W{{1'b0}}}} | msg_axon[k]) << `SNN_ROUTES_AXON_LSB
-                                  | ({{`SNN_ROUTES_W{{1'b0}}}} | msg_delay[k]) << `SNN_ROUTES_DELAY_LSB;
-                    end
-                    if (upd_done[k]) begin
-                        k <= k + 1;
-                        state <= S_UPDATE;
-                    end
-                end
-                S_STIM: begin
-                    sw = stim[stim_i];
-                    if (stim_i < `SNN_STIM_COUNT && sw[`SNN_STIMULUS_T_LSB +: `SNN_STIMULUS_T_W] == t) begin
-                        push <= 1'b1;
-                        push_msg <= ({{`SNN_ROUTES_W{{1'b0}}}} | sw[`SNN_STIMULUS_CORE_LSB +: `SNN_STIMULUS_CORE_W]) << `SNN_ROUTES_CORE_LSB
-                                  | ({{`SNN_ROUTES_W{{1'b0}}}} | sw[`SNN_STIMULUS_AXON_LSB +: `SNN_STIMULUS_AXON_W]) << `SNN_ROUTES_AXON_LSB
-                                  | ({{`SNN_ROUTES_W{{1'b0}}}} | sw[`SNN_STIMULUS_DELAY_LSB +: `SNN_STIMULUS_DELAY_W]) << `SNN_ROUTES_DELAY_LSB;
-                        stim_i = stim_i + 1;
-                    end else begin
-                        state <= S_BARRIER;
-                    end
-                end
-                S_BARRIER: begin
-                    // the last push lands this edge; swap on the next
-                    state <= S_SWAP;
-                end
-                S_SWAP: begin
-                    swap <= 1'b1;
-                    read_index <= 0;
-                    if (t + 1 == n_steps) begin
-                        state <= S_DONE;
-                    end else begin
-                        t <= t + 1;
-                        state <= S_BARRIER_WAIT;
-                    end
-                end
-                S_BARRIER_WAIT: state <= S_DELIVER; // the router's count updates this edge
-                S_DONE: done <= 1'b1;
-                default: state <= S_DONE;
+                default: state <= T_IDLE;
             endcase
         end
     end
 endmodule
-"#
+
+`default_nettype wire
+"#,
     );
     s
 }
 
-/// `tb/tb_snn_top.sv`: clock, reset, run `STEPS` steps, print every spike.
-pub fn testbench(steps: u32, cycle_limit: u64) -> String {
-    let limit = cycle_limit;
+fn clog2(depth: usize) -> usize {
+    (usize::BITS - depth.max(2).saturating_sub(1).leading_zeros()) as usize
+}
+
+/// `tb/tb_snn_top.sv`: reset, then `runs` inferences of `steps` steps each,
+/// streaming `tb/stimulus.mem` in and printing every output-stream spike and
+/// the cycles of every step. Inference r > 0 begins with `start` when r is
+/// odd and with a reset pulse when it is even, so both must clear the state.
+pub fn testbench(runs: usize, steps: u32, beats: usize, cycle_limit: u64) -> String {
     format!(
-        r#"// tb_snn_top.sv — runs the exported network and prints its spikes as
-// "SPIKE t=.. core=.. n=.." (compare with tb/expected_spikes.txt).
+        r#"// tb_snn_top.sv — runs the exported network through its stream interfaces and
+// prints "SPIKE run=.. t=.. out=.." per output spike (compare with
+// tb/expected_spikes.txt) and "CYCLES run=.. t=.. n=.." per step (clock
+// cycles from tick to done).
 `timescale 1ns/1ps
+`include "snn_params.vh"
 module tb_snn_top;
+    localparam RUNS = {runs};
+    localparam STEPS = {steps};
+    localparam BEATS = {beats};
     reg clk = 1'b0;
     reg rst = 1'b1;
-    wire done, spike_valid;
-    wire [31:0] spike_t, spike_core, spike_neuron;
-    snn_top dut (.clk(clk), .rst(rst), .n_steps(32'd{steps}), .done(done), .spike_valid(spike_valid),
-                 .spike_t(spike_t), .spike_core(spike_core), .spike_neuron(spike_neuron));
-    always #5 clk = ~clk;
-    integer cycles = 0;
+    reg start = 1'b0;
+    reg tick = 1'b0;
+    wire busy, done, bad_channel;
+    wire [31:0] step, step_cycles;
+    reg s_valid = 1'b0;
+    wire s_ready;
+    reg [31:0] s_data = 32'd0;
+    reg [3:0] s_keep = 4'd0;
+    reg s_last = 1'b0;
+    wire m_valid, m_last;
+    wire [31:0] m_data;
+    wire [3:0] m_keep;
+    snn_top dut (.clk(clk), .rst(rst), .start(start), .tick(tick), .busy(busy), .done(done),
+                 .step(step), .step_cycles(step_cycles), .bad_channel(bad_channel),
+                 .prog_we(1'b0), .prog_addr(32'd0), .prog_wdata({{`SNN_PROG_W{{1'b0}}}}),
+                 .s_axis_tvalid(s_valid), .s_axis_tready(s_ready), .s_axis_tdata(s_data),
+                 .s_axis_tkeep(s_keep), .s_axis_tlast(s_last),
+                 .m_axis_tvalid(m_valid), .m_axis_tready(1'b1), .m_axis_tdata(m_data),
+                 .m_axis_tkeep(m_keep), .m_axis_tlast(m_last));
+    initial forever #5 clk = ~clk;
+
+    reg [`SNN_STIMULUS_W-1:0] stim [0:BEATS-1];
+    integer run = 0;
+    integer t, beat;
+    reg [63:0] mark, want;
+    // free-running counts (the initial block below takes differences)
+    reg [63:0] total = 64'd0, busy_cycles = 64'd0, taken = 64'd0;
+    always @(posedge clk) begin
+        total <= total + 64'd1;
+        if (busy) busy_cycles <= busy_cycles + 64'd1;
+        if (s_valid && s_ready) taken <= taken + 64'd1;
+        if (total > 64'd{cycle_limit}) begin
+            $display("TIMEOUT after %0d cycles at run %0d step %0d", total, run, step);
+            $finish;
+        end
+        if (m_valid && m_keep != 4'd0) $display("SPIKE run=%0d t=%0d out=%0d", run, step, m_data);
+        if (m_valid && (m_keep == 4'd0) != m_last) $display("PROTOCOL: tlast must mark exactly the step's closing beat");
+    end
+    task wait_idle;
+        begin
+            @(posedge clk); #1;
+            while (busy) begin @(posedge clk); #1; end
+        end
+    endtask
     initial begin
+        $readmemh("tb/stimulus.mem", stim);
+        beat = 0;
         repeat (3) @(posedge clk);
-        rst = 1'b0;
-    end
-    // a watchdog: no honest run needs this many cycles
-    always @(posedge clk) begin
-        cycles = cycles + 1;
-        if (cycles > {limit}) begin
-            $display("TIMEOUT after %0d cycles at step %0d", cycles, spike_t);
-            $finish;
+        #1 rst = 1'b0;
+        wait_idle;
+        for (run = 0; run < RUNS; run = run + 1) begin
+            if (run % 2 == 1) begin          // a new inference: start clears the state
+                start = 1'b1; @(posedge clk); #1 start = 1'b0;
+                wait_idle;
+            end else if (run > 0) begin      // or a reset does
+                rst = 1'b1; repeat (2) @(posedge clk); #1 rst = 1'b0;
+                wait_idle;
+            end
+            for (t = 0; t < STEPS; t = t + 1) begin
+                mark = busy_cycles;
+                tick = 1'b1; @(posedge clk); #1 tick = 1'b0;
+                // the step's beats, until the one with last
+                s_last = 1'b0;
+                while (!s_last) begin
+                    {{s_last, s_keep[0], s_data}} = stim[beat];
+                    s_keep = {{4{{s_keep[0]}}}};
+                    s_valid = 1'b1;
+                    beat = beat + 1;
+                    want = taken + 64'd1;
+                    while (taken < want) begin @(posedge clk); #1; end
+                    s_valid = 1'b0;
+                end
+                while (!done) begin @(posedge clk); #1; end
+                if ({{32'd0, step_cycles}} != busy_cycles - mark)
+                    $display("PROTOCOL: step_cycles says %0d, the testbench counted %0d", step_cycles, busy_cycles - mark);
+                $display("CYCLES run=%0d t=%0d n=%0d", run, t, busy_cycles - mark);
+            end
         end
-    end
-    always @(posedge clk) begin
-        if (spike_valid) $display("SPIKE t=%0d core=%0d n=%0d", spike_t, spike_core, spike_neuron);
-        if (done) begin
-            $display("DONE steps={steps}");
-            $finish;
-        end
+        $display("DONE runs=%0d steps=%0d bad_channel=%0d", RUNS, STEPS, bad_channel);
+        $finish;
     end
 endmodule
 "#

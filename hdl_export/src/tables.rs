@@ -30,19 +30,40 @@ pub struct CoreTables {
     pub axon_ptr: Memory,
     pub route_ptr: Memory,
     pub routes: Memory,
+    /// Per neuron: whether it is an output port, and which output channel.
+    pub outmap: Memory,
     /// Delay slots of the core's accumulator ring (a power of two).
     pub slots: u32,
+    /// Most messages the core can receive in one step: every route entry and
+    /// input-port entry that targets it (a neuron fires at most once a step,
+    /// an input channel has at most one event a step).
+    pub inbox_depth: usize,
 }
 
 impl CoreTables {
-    pub fn memories(&self) -> [&Memory; 5] {
+    pub fn memories(&self) -> [&Memory; 6] {
         [
             &self.neurons,
             &self.synapses,
             &self.axon_ptr,
             &self.route_ptr,
             &self.routes,
+            &self.outmap,
         ]
+    }
+}
+
+/// The input port's tables: per input channel a `{base, len}` pointer into
+/// its route entries (the program's input ports).
+pub struct IoTables {
+    pub channels: usize,
+    pub input_ptr: Memory,
+    pub input_routes: Memory,
+}
+
+impl IoTables {
+    pub fn memories(&self) -> [&Memory; 2] {
+        [&self.input_ptr, &self.input_routes]
     }
 }
 
@@ -57,6 +78,7 @@ pub fn model_code(m: NeuronModel) -> i64 {
 pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, ExportError> {
     // Largest axonal delay arriving at each core (sizes its ring, as the emulator does).
     let mut route_delay = vec![0u32; p.cores.len()];
+    let mut inbox = vec![0usize; p.cores.len()];
     for r in p
         .cores
         .iter()
@@ -64,6 +86,15 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
         .chain(&p.inputs.entries)
     {
         route_delay[r.core as usize] = route_delay[r.core as usize].max(r.delay as u32);
+        inbox[r.core as usize] += 1;
+    }
+    let mut out_channel: Vec<Vec<Option<usize>>> = p
+        .cores
+        .iter()
+        .map(|c| vec![None; c.num_neurons()])
+        .collect();
+    for (ch, o) in p.outputs.iter().enumerate() {
+        out_channel[o.core as usize][o.neuron as usize] = Some(ch);
     }
     p.cores
         .iter()
@@ -129,6 +160,16 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                         })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let outmap = out_channel[ci]
+                .iter()
+                .enumerate()
+                .map(|(n, ch)| {
+                    let (valid, ch) = ch.map_or((0, 0), |c| (1, c as i64));
+                    l.outmap.pack(&[valid, ch], &|| {
+                        format!("core {ci} neuron {n} output port")
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let max_delay = core.max_synaptic_delay() as u32 + route_delay[ci];
             let mem = |kind: &str, width, words| Memory {
                 name: format!("core_{ci}_{kind}"),
@@ -141,34 +182,80 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                 axon_ptr: mem("axon_ptr", l.axon_ptr.width(), axon_ptr),
                 route_ptr: mem("route_ptr", l.route_ptr.width(), route_ptr),
                 routes: mem("routes", l.route.width(), routes),
+                outmap: mem("outmap", l.outmap.width(), outmap),
                 slots: (max_delay + 1).next_power_of_two(),
+                inbox_depth: inbox[ci].max(1),
             })
         })
         .collect()
 }
 
-/// Input events expanded through the input ports: one word per
-/// (step, destination core, axon, delay) message, in step order.
-pub fn stimulus(p: &CoreProgram, l: &Layouts, input: &SpikeStream) -> Result<Memory, ExportError> {
+/// The input port's pointer and route tables.
+pub fn io_tables(p: &CoreProgram, l: &Layouts) -> Result<IoTables, ExportError> {
+    let t = &p.inputs;
+    let input_ptr = (0..t.num_sources())
+        .map(|ch| {
+            let (a, b) = (t.ptr[ch] as i64, t.ptr[ch + 1] as i64);
+            l.in_ptr
+                .pack(&[a, b - a], &|| format!("input channel {ch} pointer"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let input_routes = t
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(k, e)| {
+            l.route
+                .pack(&[e.core as i64, e.axon as i64, e.delay as i64], &|| {
+                    format!("input route {k}")
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(IoTables {
+        channels: t.num_sources(),
+        input_ptr: Memory {
+            name: "input_ptr".into(),
+            width: l.in_ptr.width(),
+            words: input_ptr,
+        },
+        input_routes: Memory {
+            name: "input_routes".into(),
+            width: l.route.width(),
+            words: input_routes,
+        },
+    })
+}
+
+/// The testbench's input stream: per run and step, the step's events as
+/// AXI4-Stream beats `{last, keep, channel}`, the last beat of a step with
+/// `last` set (a step without events is one beat with `keep` clear).
+pub fn stimulus(
+    p: &CoreProgram,
+    l: &Layouts,
+    inputs: &[&SpikeStream],
+    steps: u32,
+) -> Result<Memory, ExportError> {
     let mut words = Vec::new();
-    for e in input.events() {
-        if e.channel as usize >= p.num_input_channels() {
-            return Err(ExportError::Input(format!(
-                "input channel {} does not exist (the program has {})",
-                e.channel,
-                p.num_input_channels()
-            )));
-        }
-        for r in p.inputs.of(e.channel as usize) {
-            words.push(l.stimulus.pack(
-                &[
-                    e.timestep as i64,
-                    r.core as i64,
-                    r.axon as i64,
-                    r.delay as i64,
-                ],
-                &|| format!("input event (t={}, channel={})", e.timestep, e.channel),
-            )?);
+    for input in inputs {
+        let mut cursor = 0;
+        for t in 0..steps {
+            let events = input.events_at(t, &mut cursor);
+            for (i, e) in events.iter().enumerate() {
+                if e.channel as usize >= p.num_input_channels() {
+                    return Err(ExportError::Input(format!(
+                        "input channel {} does not exist (the program has {})",
+                        e.channel,
+                        p.num_input_channels()
+                    )));
+                }
+                let last = (i + 1 == events.len()) as i64;
+                words.push(l.stimulus.pack(&[e.channel as i64, 1, last], &|| {
+                    format!("input event (t={t}, channel={})", e.channel)
+                })?);
+            }
+            if events.is_empty() {
+                words.push(l.stimulus.pack(&[0, 0, 1], &|| format!("step {t}"))?);
+            }
         }
     }
     Ok(Memory {
@@ -178,28 +265,17 @@ pub fn stimulus(p: &CoreProgram, l: &Layouts, input: &SpikeStream) -> Result<Mem
     })
 }
 
-/// The emulator's output-port spikes as `SPIKE t=.. core=.. n=..` lines, sorted.
-pub fn expected_spikes(p: &CoreProgram, spikes: &SpikeStream) -> String {
-    let mut lines: Vec<(u32, u32, u32)> = spikes
-        .events()
+/// The emulator's output spikes of every run as `SPIKE run=.. t=.. out=..`
+/// lines, sorted (what the testbench prints for each output-stream beat).
+pub fn expected_spikes(runs: &[&SpikeStream]) -> String {
+    let mut lines: Vec<(usize, u32, u32)> = runs
         .iter()
-        .filter_map(|e| {
-            p.outputs
-                .get(e.channel as usize)
-                .map(|o| (e.timestep, o.core, o.neuron))
-        })
+        .enumerate()
+        .flat_map(|(r, s)| s.events().iter().map(move |e| (r, e.timestep, e.channel)))
         .collect();
     lines.sort_unstable();
     lines
         .iter()
-        .map(|(t, c, n)| format!("SPIKE t={t} core={c} n={n}\n"))
-        .collect()
-}
-
-/// The output-port neurons as `core=.. n=..` lines (what the run script keeps).
-pub fn output_neurons(p: &CoreProgram) -> String {
-    p.outputs
-        .iter()
-        .map(|o| format!("core={} n={}\n", o.core, o.neuron))
+        .map(|(r, t, ch)| format!("SPIKE run={r} t={t} out={ch}\n"))
         .collect()
 }

@@ -5,31 +5,56 @@
 use spikefab_chip::{Arch, CoreProgram, SpikeStream};
 use spikefab_emulator::workload::{poisson_input, Synthetic};
 use spikefab_emulator::{run, RunConfig};
-use spikefab_hdl::{cosim, export, Formats, Testbench};
+use spikefab_hdl::{cosim, export, Formats, TbRun, Testbench};
 
 fn cosim_program(name: &str, p: &CoreProgram, input: &SpikeStream, steps: u32) -> usize {
-    let out = run(p, input, &RunConfig::new(steps, 1), &|_| {}).unwrap();
+    cosim_runs(name, p, std::slice::from_ref(input), steps)
+}
+
+/// Exports `p` with one testbench run per input (run r > 0 after `start` or
+/// a reset) and requires every run's spikes to equal the emulator's.
+fn cosim_runs(name: &str, p: &CoreProgram, inputs: &[SpikeStream], steps: u32) -> usize {
+    let outs: Vec<_> = inputs
+        .iter()
+        .map(|i| run(p, i, &RunConfig::new(steps, 1), &|_| {}).unwrap())
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     export(
         p,
         dir.path(),
         Formats::default(),
         &Testbench {
-            input,
             steps,
-            expected: &out.spikes,
+            runs: inputs
+                .iter()
+                .zip(&outs)
+                .map(|(input, o)| TbRun {
+                    input,
+                    expected: &o.spikes,
+                })
+                .collect(),
         },
     )
     .unwrap();
+    if cosim::verilator_available() {
+        let lint = cosim::lint_verilator(dir.path()).unwrap();
+        assert!(lint.is_empty(), "{name}: verilator -Wall:\n{lint}");
+    }
     if !cosim::iverilog_available() {
         eprintln!("!!! SKIPPED co-simulation of {name}: iverilog is not installed (apt-get install iverilog) !!!");
         return 0;
     }
     let c = cosim::run_iverilog(dir.path()).unwrap();
+    eprintln!("{name}: cycles per step {:?}", c.cycles);
     assert!(
         c.equal(),
         "{name}: {}",
         c.first_difference().unwrap_or_default()
+    );
+    assert_eq!(c.cycles.len(), inputs.len(), "{name}: every run's steps");
+    assert!(
+        !c.bad_channel,
+        "{name}: the stimulus names only existing channels"
     );
     assert!(!c.expected.is_empty(), "{name}: the network must spike");
     eprintln!("{name}: {} spikes equal", c.expected.len());
@@ -68,6 +93,17 @@ fn four_cores_with_routing_and_delays() {
         &poisson_input(8, 60, 0.2, p.dt, 4),
         60,
     );
+}
+
+#[test]
+fn three_inferences_on_one_bitstream_after_start_and_after_reset() {
+    // Run 1 follows `start`, run 2 a reset pulse, each with the state of the
+    // run before still in the RAMs: both must clear it for the spikes to match.
+    let p = synthetic("fpga-small", 3, 16, 2, 21);
+    let inputs: Vec<SpikeStream> = (0..3)
+        .map(|seed| poisson_input(8, 30, 0.25, p.dt, 30 + seed))
+        .collect();
+    cosim_runs("three inferences", &p, &inputs, 30);
 }
 
 #[test]
@@ -168,9 +204,11 @@ fn export_without_expectations(
     steps: u32,
 ) -> Result<spikefab_hdl::ExportSummary, spikefab_hdl::ExportError> {
     let tb = Testbench {
-        input,
         steps,
-        expected: input,
+        runs: vec![TbRun {
+            input,
+            expected: input,
+        }],
     };
     export(p, dir, Formats::default(), &tb)
 }
@@ -202,11 +240,11 @@ fn memory_files_have_the_syntax_the_tools_expect() {
     let dir = tempfile::tempdir().unwrap();
     let summary = export_without_expectations(&p, dir.path(), &input, 10).unwrap();
     let read = |f: &str| std::fs::read_to_string(dir.path().join(f)).unwrap();
-    for m in summary
-        .memories
-        .iter()
-        .filter(|m| !m.name.ends_with("_state") && !m.name.ends_with("_accumulators"))
-    {
+    for m in summary.memories.iter().filter(|m| {
+        !["_state", "_accumulators", "_spikes", "_inbox"]
+            .iter()
+            .any(|k| m.name.ends_with(k))
+    }) {
         let digits = (m.width as usize).div_ceil(4);
         let mem = read(&format!("mem/{}.mem", m.name));
         assert_eq!(mem.lines().count(), m.depth, "{}", m.name);
@@ -273,9 +311,11 @@ fn verilator_agrees_too() {
         dir.path(),
         Formats::default(),
         &Testbench {
-            input: &input,
             steps: 60,
-            expected: &out.spikes,
+            runs: vec![TbRun {
+                input: &input,
+                expected: &out.spikes,
+            }],
         },
     )
     .unwrap();
