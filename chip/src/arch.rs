@@ -226,6 +226,15 @@ pub enum CoreTiming {
     /// the barrier (SANA-FE's `detailed` timing model without its congestion
     /// estimate; see docs/model.md).
     Scheduled,
+    /// Phases with a chip-wide handshake between them, as in spikefab's own
+    /// RTL (hdl_export): every core updates its neurons while the input port
+    /// turns the step's events into messages; then the cores send one after
+    /// another over one message bus; then every core processes the messages
+    /// it received. A step lasts the slower of the slowest core's updates and
+    /// the input port, plus every core's send side, plus the slowest core's
+    /// receive side, plus the barrier (the phases' fixed handshake cycles).
+    /// The bus has no hops: hop latencies are not charged.
+    Phased,
 }
 
 /// Energy and latency of one event.
@@ -300,6 +309,11 @@ pub enum InputCost {
     /// Input spikes arrive over an off-chip link, each message paying `link`
     /// and no mesh hops.
     OffChip { link: EventCost },
+    /// Input events arrive at one input port on the chip's message bus (the
+    /// RTL's stream interface): each event pays `event` (taking it and
+    /// reading its routing pointer), each of its messages `axon_out`, one
+    /// after another; no mesh hops.
+    Port { event: EventCost },
 }
 
 /// Per-event costs of the core pipeline and the network-on-chip.
@@ -348,8 +362,10 @@ impl EventCosts {
             ("hop_chip", self.hop_chip),
             ("learning_update", self.learning_update),
         ]);
-        if let InputCost::OffChip { link } = self.inputs {
-            v.push(("inputs.OffChip.link", link));
+        match self.inputs {
+            InputCost::OffChip { link } => v.push(("inputs.OffChip.link", link)),
+            InputCost::Port { event } => v.push(("inputs.Port.event", event)),
+            InputCost::Free | InputCost::OnCore => {}
         }
         v
     }

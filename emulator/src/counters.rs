@@ -14,6 +14,10 @@ pub struct Counters {
     /// depends on the arch's `costs.inputs`).
     #[serde(default)]
     pub input_messages: u64,
+    /// External input events (spikes on input channels) taken by the input
+    /// ports; each becomes `input_messages` through the port's routes.
+    #[serde(default)]
+    pub input_events: u64,
     /// Synaptic operations: synapse words read and accumulated.
     pub synaptic_ops: u64,
     /// Of those, the ones read from dense (crossbar) tables.
@@ -40,6 +44,7 @@ impl AddAssign for Counters {
     fn add_assign(&mut self, o: Self) {
         self.messages_in += o.messages_in;
         self.input_messages += o.input_messages;
+        self.input_events += o.input_events;
         self.synaptic_ops += o.synaptic_ops;
         self.dense_synaptic_ops += o.dense_synaptic_ops;
         self.neuron_updates += o.neuron_updates;
@@ -85,10 +90,19 @@ impl Counters {
     /// (The receive side — axon lookups and synaptic operations — is timed
     /// by the core as it processes its messages.)
     pub fn send_time_ns(&self, c: &EventCosts) -> f64 {
+        self.update_time_ns(c) + self.fire_time_ns(c)
+    }
+
+    /// The neuron-update part of [`Self::send_time_ns`].
+    pub fn update_time_ns(&self, c: &EventCosts) -> f64 {
         let (idle, active) = c.neuron.idle_and_active();
         self.active_neuron_updates as f64 * active.latency_ns
             + self.idle_neuron_updates() as f64 * idle.latency_ns
-            + self.spikes as f64 * c.spike_out.latency_ns
+    }
+
+    /// The rest of it: firing, sending messages, learning.
+    pub fn fire_time_ns(&self, c: &EventCosts) -> f64 {
+        self.spikes as f64 * c.spike_out.latency_ns
             + self.messages_out as f64 * c.axon_out.latency_ns
             + self.learning_updates as f64 * c.learning_update.latency_ns
     }
@@ -97,10 +111,11 @@ impl Counters {
     /// Computed from integer counts only, so it is the same for any thread count.
     pub fn energy(&self, c: &EventCosts) -> EnergyBreakdown {
         let (idle, active) = c.neuron.idle_and_active();
-        let input_message_pj = match c.inputs {
-            InputCost::Free => 0.0,
-            InputCost::OnCore => c.axon_out.energy_pj,
-            InputCost::OffChip { link } => link.energy_pj,
+        let (input_event_pj, input_message_pj) = match c.inputs {
+            InputCost::Free => (0.0, 0.0),
+            InputCost::OnCore => (0.0, c.axon_out.energy_pj),
+            InputCost::OffChip { link } => (0.0, link.energy_pj),
+            InputCost::Port { event } => (event.energy_pj, c.axon_out.energy_pj),
         };
         let mut e = EnergyBreakdown {
             axon_in_pj: self.messages_in as f64 * c.axon_in.energy_pj,
@@ -110,7 +125,8 @@ impl Counters {
                 + self.idle_neuron_updates() as f64 * idle.energy_pj,
             spike_out_pj: self.spikes as f64 * c.spike_out.energy_pj,
             axon_out_pj: self.messages_out as f64 * c.axon_out.energy_pj,
-            input_pj: self.input_messages as f64 * input_message_pj,
+            input_pj: self.input_events as f64 * input_event_pj
+                + self.input_messages as f64 * input_message_pj,
             noc_pj: self.hops_east_west as f64 * c.hop_east_west.energy_pj
                 + self.hops_north_south as f64 * c.hop_north_south.energy_pj
                 + self.hops_chip as f64 * c.hop_chip.energy_pj,

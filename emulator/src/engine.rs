@@ -90,9 +90,12 @@ struct Exchange {
 struct StepSummary {
     counters: Counters,
     /// Send phase: the busiest input port's sending time. Receive phase: the
-    /// slowest core's time in the step (send and receive sides combined).
+    /// slowest core's time in the step (send and receive sides combined;
+    /// under `Phased`, the receive side alone).
     max_core_ns: f64,
     max_head_ns: f64,
+    /// Send phase: the slowest core's neuron updates (for `Phased`).
+    max_update_ns: f64,
 }
 
 /// Read-only facts shared by all workers.
@@ -369,6 +372,7 @@ impl<'p> Worker<'p> {
         let costs = &sh.program.arch.costs;
         let timing = sh.program.arch.timing.core_timing;
         let scheduled = timing == CoreTiming::Scheduled;
+        let phased = timing == CoreTiming::Phased;
         let (idle, active) = costs.neuron.idle_and_active();
         // Pass `t` receives step t − 1's messages and sends step t's; the
         // extra pass t = steps only receives.
@@ -386,13 +390,19 @@ impl<'p> Worker<'p> {
                     let receive_ns = core.deliver(t - 1, &mut c, costs, scheduled);
                     let ns = match timing {
                         CoreTiming::Serial => core.send_ns + receive_ns,
+                        // The receive phase is its own: the step's record adds the rest.
+                        CoreTiming::Phased => receive_ns,
                         // Scheduled: `receive_ns` is when the last message was
                         // processed, which already waited for its arrival.
                         CoreTiming::Overlapped | CoreTiming::Scheduled => {
                             core.send_ns.max(receive_ns)
                         }
                     };
-                    core.busy_ns += ns;
+                    core.busy_ns += if phased {
+                        core.send_ns + receive_ns
+                    } else {
+                        ns
+                    };
                     core.totals += c;
                     received.counters += c;
                     received.max_core_ns = received.max_core_ns.max(ns);
@@ -441,6 +451,7 @@ impl<'p> Worker<'p> {
                     }
                 }
                 core.send_ns = c.send_time_ns(costs);
+                sent.max_update_ns = sent.max_update_ns.max(c.update_time_ns(costs));
                 core.totals += c;
                 sent.counters += c;
             }
@@ -489,6 +500,10 @@ impl<'p> Worker<'p> {
         let mut c = Counters::default();
         for e in sh.input.events_at(t, &mut self.input_cursor) {
             let port = sh.input_port[e.channel as usize];
+            c.input_events += 1;
+            if let InputCost::Port { event } = costs.inputs {
+                link_ns += event.latency_ns;
+            }
             for r in sh.program.inputs.of(e.channel as usize) {
                 c.input_messages += 1;
                 let (sent_ns, hop_ns) = match costs.inputs {
@@ -506,6 +521,10 @@ impl<'p> Worker<'p> {
                     }
                     InputCost::OffChip { link } => {
                         link_ns += link.latency_ns;
+                        (link_ns, 0.0)
+                    }
+                    InputCost::Port { .. } => {
+                        link_ns += costs.axon_out.latency_ns;
                         (link_ns, 0.0)
                     }
                 };
@@ -536,18 +555,21 @@ impl<'p> Worker<'p> {
             sent.counters += slot.sent.counters;
             sent.max_core_ns = sent.max_core_ns.max(slot.sent.max_core_ns);
             sent.max_head_ns = sent.max_head_ns.max(slot.sent.max_head_ns);
+            sent.max_update_ns = sent.max_update_ns.max(slot.sent.max_update_ns);
             for (s, l) in self.link_sum.iter_mut().zip(slot.link_load.iter_mut()) {
                 *s += std::mem::take(l);
             }
         }
         let messages = sent.counters.messages_out + sent.counters.input_messages;
-        let scheduled = sh.program.arch.timing.core_timing == CoreTiming::Scheduled;
-        // Under `Scheduled` every message's trip is already in the schedule.
-        let noc_ns = if messages > 0 && !scheduled {
-            sh.mesh.drain_ns(sent.max_head_ns, &self.link_sum)
-        } else {
-            0.0
-        };
+        let timing = sh.program.arch.timing.core_timing;
+        // Under `Scheduled` every message's trip is already in the schedule;
+        // under `Phased` messages ride a bus whose time is the senders'.
+        let noc_ns =
+            if messages > 0 && !matches!(timing, CoreTiming::Scheduled | CoreTiming::Phased) {
+                sh.mesh.drain_ns(sent.max_head_ns, &self.link_sum)
+            } else {
+                0.0
+            };
         self.pending = PendingStep {
             sent,
             max_link_load: self.link_sum.iter().copied().max().unwrap_or(0),
@@ -560,12 +582,23 @@ impl<'p> Worker<'p> {
     fn record_step(&mut self, sh: &Shared, slots: &[Mutex<Exchange>]) {
         let p = self.pending;
         let mut counters = p.sent.counters;
-        let mut core_ns = p.sent.max_core_ns;
+        let mut received_ns: f64 = 0.0;
         for slot in slots {
             let r = slot.lock().expect("exchange slot poisoned").received;
             counters += r.counters;
-            core_ns = core_ns.max(r.max_core_ns);
+            received_ns = received_ns.max(r.max_core_ns);
         }
+        let core_ns = match sh.program.arch.timing.core_timing {
+            // Updates ‖ input port, then every core's sends on the one bus
+            // (from the integer counts: the same for any thread count), then
+            // the slowest receiver.
+            CoreTiming::Phased => {
+                p.sent.max_update_ns.max(p.sent.max_core_ns)
+                    + p.sent.counters.fire_time_ns(&sh.program.arch.costs)
+                    + received_ns
+            }
+            _ => p.sent.max_core_ns.max(received_ns),
+        };
         let record = StepRecord {
             counters,
             max_link_load: p.max_link_load,

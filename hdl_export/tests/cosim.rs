@@ -14,9 +14,24 @@ fn cosim_program(name: &str, p: &CoreProgram, input: &SpikeStream, steps: u32) -
 /// Exports `p` with one testbench run per input (run r > 0 after `start` or
 /// a reset) and requires every run's spikes to equal the emulator's.
 fn cosim_runs(name: &str, p: &CoreProgram, inputs: &[SpikeStream], steps: u32) -> usize {
+    cosim_cycles(name, p, inputs, steps).0
+}
+
+/// [`cosim_runs`], returning also the RTL's cycles and the emulator's
+/// latency (ns) of every step of every run.
+fn cosim_cycles(
+    name: &str,
+    p: &CoreProgram,
+    inputs: &[SpikeStream],
+    steps: u32,
+) -> (usize, Vec<(u64, f64)>) {
+    let cfg = RunConfig {
+        record_steps: true,
+        ..RunConfig::new(steps, 1)
+    };
     let outs: Vec<_> = inputs
         .iter()
-        .map(|i| run(p, i, &RunConfig::new(steps, 1), &|_| {}).unwrap())
+        .map(|i| run(p, i, &cfg, &|_| {}).unwrap())
         .collect();
     let dir = tempfile::tempdir().unwrap();
     export(
@@ -42,7 +57,7 @@ fn cosim_runs(name: &str, p: &CoreProgram, inputs: &[SpikeStream], steps: u32) -
     }
     if !cosim::iverilog_available() {
         eprintln!("!!! SKIPPED co-simulation of {name}: iverilog is not installed (apt-get install iverilog) !!!");
-        return 0;
+        return (0, Vec::new());
     }
     let c = cosim::run_iverilog(dir.path()).unwrap();
     eprintln!("{name}: cycles per step {:?}", c.cycles);
@@ -58,7 +73,19 @@ fn cosim_runs(name: &str, p: &CoreProgram, inputs: &[SpikeStream], steps: u32) -
     );
     assert!(!c.expected.is_empty(), "{name}: the network must spike");
     eprintln!("{name}: {} spikes equal", c.expected.len());
-    c.expected.len()
+    let steps: Vec<(u64, f64)> = c
+        .cycles
+        .iter()
+        .zip(&outs)
+        .flat_map(|(cycles, o)| {
+            assert_eq!(cycles.len(), o.report.per_step.len(), "{name}: steps");
+            cycles
+                .iter()
+                .zip(&o.report.per_step)
+                .map(|(&n, r)| (n, r.latency_ns))
+        })
+        .collect();
+    (c.expected.len(), steps)
 }
 
 fn synthetic(arch: &str, cores: usize, n: usize, max_delay: u8, seed: u64) -> CoreProgram {
@@ -93,6 +120,65 @@ fn four_cores_with_routing_and_delays() {
         &poisson_input(8, 60, 0.2, p.dt, 4),
         60,
     );
+}
+
+/// The `fpga-small` latency model against the RTL's measured cycles: total
+/// within 1 % on every program (the issue asks 5 %), every step within 5 %.
+#[test]
+fn fpga_small_latency_is_the_rtl_cycle_count() {
+    if !cosim::iverilog_available() {
+        eprintln!("!!! SKIPPED the cycle-model check: iverilog is not installed !!!");
+        return;
+    }
+    let arch = Arch::preset("fpga-small").unwrap();
+    let ns_per_cycle = 1e9 / arch.timing.clock_hz.unwrap();
+    let mut programs: Vec<(String, CoreProgram, u32, f64)> = Vec::new();
+    for (cores, n, delay, rate, seed) in [
+        (1, 40, 0, 0.2, 41),
+        (2, 64, 2, 0.3, 42),
+        (4, 24, 5, 0.15, 43),
+        (3, 100, 1, 0.6, 44), // input-heavy: the input port rivals the updates
+    ] {
+        programs.push((
+            format!("{cores} cores x {n}, delay {delay}, p {rate}"),
+            synthetic("fpga-small", cores, n, delay, seed),
+            40,
+            rate,
+        ));
+    }
+    let (rleaky, x) = compiled("rleaky", "fpga-small");
+    let steps = x.len() as u32 + 2;
+    let rleaky_input = SpikeStream::from_rows(&x, steps, rleaky.dt).unwrap();
+    programs.push(("rleaky (snnTorch)".into(), rleaky, steps, f64::NAN));
+    for (name, p, steps, rate) in &programs {
+        let input = if rate.is_nan() {
+            rleaky_input.clone()
+        } else {
+            poisson_input(8, *steps, *rate, p.dt, 7)
+        };
+        let (_, per_step) = cosim_cycles(name, p, &[input], *steps);
+        let rtl: u64 = per_step.iter().map(|s| s.0).sum();
+        let model: f64 = per_step.iter().map(|s| s.1 / ns_per_cycle).sum();
+        let mut ratios: Vec<f64> = per_step
+            .iter()
+            .map(|&(n, ns)| ns / ns_per_cycle / n as f64)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        let total = model / rtl as f64;
+        eprintln!(
+            "{name}: RTL {rtl} cycles, model {model:.0} (ratio {total:.4}); per step min {:.3} median {:.3} max {:.3}",
+            ratios[0],
+            ratios[ratios.len() / 2],
+            ratios[ratios.len() - 1]
+        );
+        // The issue asks for 5 % on the total; the model is exact but for a
+        // cycle or two of phase handshakes in some steps.
+        assert!((total - 1.0).abs() < 0.01, "{name}: model/RTL = {total:.4}");
+        assert!(
+            ratios[0] > 0.95 && ratios[ratios.len() - 1] < 1.05,
+            "{name}: a step off by more than 5 %: {ratios:?}"
+        );
+    }
 }
 
 #[test]
