@@ -79,6 +79,11 @@ pub fn export_hdl(job: &ExportJob) -> anyhow::Result<String> {
         summary.ramb18_total,
         summary.files.len() + 1
     );
+    let _ = writeln!(
+        s,
+        "  logic estimate (ECP5): ~{} LUT4, {} MULT18X18D",
+        summary.ecp5_lut4_estimate, summary.ecp5_mult18_estimate
+    );
     if !summary.unsupported_by_rtl.is_empty() {
         let _ = writeln!(
             s,

@@ -43,7 +43,9 @@ module snn_core #(
 ) (
     input wire clk,
     input wire rst,
+    /* verilator lint_off UNUSEDSIGNAL */  // only t mod SLOTS matters here
     input wire [31:0] t,
+    /* verilator lint_on UNUSEDSIGNAL */
     input wire [2:0] cmd,          // one-cycle command, see CMD_*
     output wire busy,
     // programming port, already decoded to this core
@@ -224,7 +226,7 @@ module snn_core #(
     // stage 4 inputs
     reg [1:0] e4_model;
     reg signed [31:0] e4_bias, e4_vth, e4_u, e4_dv;
-    reg signed [WIDE-1:0] e4_if_sum;
+    reg signed [WIDE-1:0] e4_if_sum;      // IF: clamp(v + (a_in << ACT) + bias), from stage 3
 
     wire [`SNN_NEURONS_W-1:0] w = nrn_q;
     wire signed [31:0] u_q = state_q[31:0];
@@ -273,19 +275,21 @@ module snn_core #(
 
     // ---- deliver pipeline ----
     reg [IB_AW:0] dlv_i;
-    reg [31:0] slot_base;
+    reg [SB-1:0] slot_base;           // slots are t mod SLOTS: SB-bit arithmetic wraps for free
     reg [`SNN_ROUTES_DELAY_W-1:0] dlv_delay;
     /* verilator lint_off UNUSEDSIGNAL */
     reg [`SNN_AXON_PTR_BASE_W-1:0] row_base, row_j;
     reg [`SNN_AXON_PTR_LEN_W-1:0] row_len;
     reg s1_v, s2_v, fwd_v;
-    reg [31:0] s1_slot;
+    reg [SB-1:0] s1_slot;
     reg [ACC_AW-1:0] s2_addr, fwd_addr;
     reg signed [31:0] s2_w, fwd_data;
-    wire [31:0] s1_target = s1_slot + {{(32 - `SNN_SYNAPSES_DELAY_W){1'b0}}, syn_q[`SNN_SYNAPSES_DELAY_LSB +: `SNN_SYNAPSES_DELAY_W]};
+    wire [SB-1:0] s1_target = s1_slot + syn_delay[SB-1:0];
+    wire [SB+`SNN_SYNAPSES_DELAY_W-1:0] syn_delay = {{SB{1'b0}}, syn_q[`SNN_SYNAPSES_DELAY_LSB +: `SNN_SYNAPSES_DELAY_W]};
+    wire [SB+`SNN_ROUTES_DELAY_W-1:0] msg_delay = {{SB{1'b0}}, dlv_delay};
     /* verilator lint_on UNUSEDSIGNAL */
     wire [NW-1:0] s1_post = syn_q[`SNN_SYNAPSES_POST_LSB +: NW];
-    wire [ACC_AW-1:0] s1_addr = {s1_target[SB-1:0] & (SLOTS[SB-1:0] - 1'b1), s1_post};
+    wire [ACC_AW-1:0] s1_addr = {s1_target & (SLOTS[SB-1:0] - 1'b1), s1_post};
     wire signed [31:0] s2_old = (fwd_v && fwd_addr == s2_addr) ? fwd_data : $signed(acc_q);
     wire signed [31:0] s2_sum = s2_old + s2_w;
 
@@ -490,7 +494,7 @@ module snn_core #(
                             sub <= D_ROW0;
                         end
                         D_ROW0: begin
-                            slot_base <= t + 32'd1 + {{(32 - `SNN_ROUTES_DELAY_W){1'b0}}, dlv_delay};
+                            slot_base <= t[SB-1:0] + 1'b1 + msg_delay[SB-1:0];
                             row_base <= aptr_q[`SNN_AXON_PTR_BASE_LSB +: `SNN_AXON_PTR_BASE_W];
                             row_len <= aptr_q[`SNN_AXON_PTR_LEN_LSB +: `SNN_AXON_PTR_LEN_W];
                             row_j <= 0;

@@ -4,8 +4,11 @@
 // (Xilinx RAMB18/36, Lattice DP16KD/EBR, Intel M9K/M10K), and the attribute
 // below asks for it even for tables small enough for LUT RAM, so a table can
 // be reloaded through the programming port whatever its size.
-// A read of the address written in the same cycle returns the old word: the
-// core never depends on it (its accumulator pipeline forwards instead).
+// A read of the address written in the same cycle is unspecified for
+// synthesis (`no_rw_check`; simulators return the old word), so the
+// synthesiser adds no bypass logic around the block RAM. The core never
+// depends on it — it never reads what it writes in that cycle, except in the
+// accumulator pipeline, which forwards the written value itself.
 `default_nettype none
 
 module snn_ram #(
@@ -21,17 +24,18 @@ module snn_ram #(
     input wire [AW-1:0] raddr,
     output reg [WIDTH-1:0] rdata
 );
-    (* ram_style = "block" *) reg [WIDTH-1:0] mem [0:DEPTH-1];
+    (* ram_style = "block", no_rw_check *) reg [WIDTH-1:0] mem [0:DEPTH-1];
 
     integer i;
     initial begin
-        rdata = {WIDTH{1'b0}};
         if (INIT_FILE != "") $readmemh(INIT_FILE, mem);
         else for (i = 0; i < DEPTH; i = i + 1) mem[i] = {WIDTH{1'b0}};
     end
 
     always @(posedge clk) begin
         if (we) mem[waddr] <= wdata;
+    end
+    always @(posedge clk) begin
         rdata <= mem[raddr];
     end
 endmodule

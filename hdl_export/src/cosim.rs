@@ -34,16 +34,19 @@ grep '^SPIKE' tb/sim.log | sort -t= -k2,2n -k3,3n -k4,4n > tb/rtl_spikes.txt || 
 diff tb/expected_spikes.txt tb/rtl_spikes.txt && echo "PASS"
 "#;
 
-/// `tb/synth_yosys.sh`: a generic synthesis smoke test and a Xilinx block-RAM count.
+/// `tb/synth_yosys.sh`: ECP5 and Xilinx 7-series synthesis, resources to
+/// compare with README.md's estimates.
 pub const YOSYS_SCRIPT: &str = r#"#!/bin/sh
-# Synthesis smoke test with Yosys: generic `synth`, then `synth_xilinx` for
-# block-RAM counts to compare with README.md's estimate.
-# Run from anywhere: sh tb/synth_yosys.sh
+# Synthesis with Yosys for Lattice ECP5 (`synth_ecp5`) and Xilinx 7-series
+# (`synth_xilinx`): LUTs, flip-flops, block RAMs and multipliers, to compare
+# with README.md's estimates. Run from anywhere: sh tb/synth_yosys.sh
 set -e
 cd "$(dirname "$0")/.."
-yosys -q -l tb/yosys_generic.log -p "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top; synth -top snn_top; stat"
-yosys -q -l tb/yosys_xilinx.log -p "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top; synth_xilinx -top snn_top; stat"
-grep -E "Number of cells|RAMB(18|36)E1 " tb/yosys_generic.log tb/yosys_xilinx.log | tail -n 6
+read="read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top"
+yosys -q -l tb/yosys_ecp5.log -p "$read; synth_ecp5 -top snn_top; stat"
+yosys -q -l tb/yosys_xilinx.log -p "$read; synth_xilinx -top snn_top; stat"
+grep -E "^ +(LUT4|CCU2C|TRELLIS_FF|DP16KD|MULT18X18D) " tb/yosys_ecp5.log | tail -n 5
+grep -E "^ +(LUT[1-6]|FDRE|RAMB18E1|RAMB36E1|DSP48E1) " tb/yosys_xilinx.log | tail -n 9
 "#;
 
 /// What a co-simulation found.
@@ -254,60 +257,101 @@ pub fn yosys_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// What Yosys made of the exported RTL.
+/// What Yosys' `synth_ecp5` made of the exported RTL.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Synthesis {
-    /// Cells of the whole design after `synth`.
-    pub generic_cells: u64,
-    /// Cells after `synth_xilinx`, and the block RAMs among them.
-    pub xilinx_cells: u64,
-    pub ramb18: u64,
-    pub ramb36: u64,
+    /// Cells of the whole design (its hierarchy's totals).
+    pub lut4: u64,
+    pub carry: u64,
+    pub flip_flops: u64,
+    pub dp16kd: u64,
+    pub mult18: u64,
+    /// Table RAM modules (`snn_ram`, one per distinct shape) and the ones
+    /// among them that are anything but block RAM: LUTs, flip-flops, LUT
+    /// RAM or an unmapped memory. Empty when every table is in block RAM.
+    pub ram_modules: usize,
+    pub rams_not_in_bram: Vec<String>,
 }
 
-/// Runs Yosys' generic and Xilinx synthesis on an export folder.
+/// Runs Yosys' `synth_ecp5` (hierarchy kept, so every table RAM can be
+/// checked on its own) on an export folder.
 pub fn run_yosys(dir: &Path) -> Result<Synthesis, ExportError> {
     let fail = |m: String| ExportError::Cosim(m);
-    let read = "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top";
-    let run = |script: String| -> Result<String, ExportError> {
-        let out = Command::new("yosys")
-            .current_dir(dir)
-            .args(["-q", "-p", &script])
-            .output()
-            .map_err(|e| fail(format!("cannot run yosys: {e}")))?;
-        if !out.status.success() {
-            return Err(fail(format!(
-                "yosys failed:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )));
+    let script = "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; \
+                  hierarchy -top snn_top; synth_ecp5 -noflatten -top snn_top; tee -o /dev/stdout stat";
+    let out = Command::new("yosys")
+        .current_dir(dir)
+        .args(["-q", "-p", script])
+        .output()
+        .map_err(|e| fail(format!("cannot run yosys: {e}")))?;
+    if !out.status.success() {
+        return Err(fail(format!(
+            "yosys failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    let log = String::from_utf8_lossy(&out.stdout);
+    // Sections: "=== module ===" then its cell counts; the last one, "design
+    // hierarchy", totals the instances.
+    let mut sections: Vec<(String, Vec<(String, u64)>)> = Vec::new();
+    for line in log.lines() {
+        if let Some(name) = line
+            .strip_prefix("=== ")
+            .and_then(|l| l.strip_suffix(" ==="))
+        {
+            sections.push((name.to_string(), Vec::new()));
+        } else if let Some((_, cells)) = sections.last_mut() {
+            let mut words = line.split_whitespace();
+            if let (Some(cell), Some(n), None) = (words.next(), words.next(), words.next()) {
+                if let Ok(n) = n.parse::<u64>() {
+                    cells.push((cell.to_string(), n));
+                }
+            }
+            // a memory Yosys could not map to any cell
+            if line.trim_start().starts_with("Number of memories:") {
+                let n: u64 = line
+                    .split(':')
+                    .nth(1)
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                cells.push(("$memory".into(), n));
+            }
         }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+    let count = |cells: &[(String, u64)], name: &str| {
+        cells
+            .iter()
+            .filter(|(c, _)| c == name)
+            .map(|(_, n)| n)
+            .sum::<u64>()
     };
-    let generic = run(format!(
-        "{read}; synth -top snn_top; tee -o /dev/stdout stat"
-    ))?;
-    let xilinx = run(format!(
-        "{read}; synth_xilinx -top snn_top; tee -o /dev/stdout stat"
-    ))?;
-    // The last "Number of cells" is the design total (after the per-module ones).
-    let cells = |log: &str| -> u64 {
-        log.lines()
-            .rev()
-            .filter(|l| l.contains("Number of cells"))
-            .find_map(|l| l.split_whitespace().next_back()?.parse().ok())
-            .unwrap_or(0)
-    };
-    let count = |log: &str, cell: &str| -> u64 {
-        log.lines()
-            .filter(|l| l.split_whitespace().next() == Some(cell))
-            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .max()
-            .unwrap_or(0)
-    };
+    let totals = sections
+        .iter()
+        .find(|(n, _)| n == "design hierarchy")
+        .map(|(_, c)| c.clone())
+        .ok_or_else(|| fail("yosys printed no design totals".into()))?;
+    let rams: Vec<&(String, Vec<(String, u64)>)> = sections
+        .iter()
+        .filter(|(n, _)| n.ends_with("\\snn_ram"))
+        .collect();
+    let rams_not_in_bram = rams
+        .iter()
+        .filter(|(_, cells)| {
+            count(cells, "DP16KD") == 0
+                || cells
+                    .iter()
+                    .any(|(c, n)| *n > 0 && c != "DP16KD" && !c.starts_with('$'))
+                || count(cells, "$memory") > 0
+        })
+        .map(|(n, cells)| format!("{n}: {cells:?}"))
+        .collect();
     Ok(Synthesis {
-        generic_cells: cells(&generic),
-        xilinx_cells: cells(&xilinx),
-        ramb18: count(&xilinx, "RAMB18E1"),
-        ramb36: count(&xilinx, "RAMB36E1"),
+        lut4: count(&totals, "LUT4"),
+        carry: count(&totals, "CCU2C"),
+        flip_flops: count(&totals, "TRELLIS_FF"),
+        dp16kd: count(&totals, "DP16KD"),
+        mult18: count(&totals, "MULT18X18D"),
+        ram_modules: rams.len(),
+        rams_not_in_bram,
     })
 }

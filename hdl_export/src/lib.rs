@@ -126,6 +126,10 @@ pub struct ExportSummary {
     pub cores: usize,
     pub memories: Vec<MemoryInfo>,
     pub ramb18_total: usize,
+    /// Logic estimate for Lattice ECP5 (Yosys `synth_ecp5`): LUT4s and
+    /// 18x18 multipliers; see [`logic_estimate`].
+    pub ecp5_lut4_estimate: usize,
+    pub ecp5_mult18_estimate: usize,
     /// Features of the program that the reference RTL does not simulate.
     pub unsupported_by_rtl: Vec<String>,
     pub files: Vec<FileEntry>,
@@ -147,6 +151,21 @@ pub fn comment_text(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// ECP5 logic of an export: `(LUT4, MULT18X18D)`. Fitted to Yosys 0.23
+/// `synth_ecp5 -noflatten` on spikefab exports (docs/hdl.md): the top level
+/// (input port, bus, sequencing) takes about 75 LUT4, each core about 1,340
+/// with `Mul12` decays (two 32x13 multipliers, 4 MULT18X18D) or 1,980 with
+/// `Shift` decays (barrel shifters instead). The tables are block RAM
+/// (`ramb18_total`, the same count of DP16KD on ECP5). CI checks the
+/// estimate within 20 % (hdl_export/tests/cosim.rs).
+pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
+    let cores = p.cores.len();
+    match p.arch.format.decay {
+        spikefab_chip::DecayRule::Mul12 { .. } => (75 + 1340 * cores, 4 * cores),
+        spikefab_chip::DecayRule::Shift => (75 + 1980 * cores, 0),
+    }
 }
 
 /// Features the reference RTL implements; anything else is listed as unsupported.
@@ -285,6 +304,9 @@ pub fn export(
         "rtl/snn_top.v".into(),
         rtl::top_v(p, &tables, &io).into_bytes(),
     ));
+    for (path, text) in rtl::BOARD_FILES {
+        files.push((path.to_string(), text.as_bytes().to_vec()));
+    }
 
     let ramb18_total = memories.iter().map(|m| m.ramb18).sum();
     let mut summary = ExportSummary {
@@ -294,6 +316,8 @@ pub fn export(
         cores: p.cores.len(),
         memories,
         ramb18_total,
+        ecp5_lut4_estimate: logic_estimate(p).0,
+        ecp5_mult18_estimate: logic_estimate(p).1,
         unsupported_by_rtl: rtl_gaps(p),
         files: Vec::new(),
     };
@@ -339,6 +363,8 @@ pub fn export(
         },
         "memories": summary.memories,
         "ramb18_estimate": summary.ramb18_total,
+        "ecp5_lut4_estimate": summary.ecp5_lut4_estimate,
+        "ecp5_mult18_estimate": summary.ecp5_mult18_estimate,
         "unsupported_by_rtl": summary.unsupported_by_rtl,
         "files": summary.files,
     });

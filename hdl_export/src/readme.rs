@@ -90,8 +90,13 @@ pub fn readme(p: &CoreProgram, l: &Layouts, s: &ExportSummary) -> String {
     }
     let _ = writeln!(
         r,
-        "\nTotal estimate: **{} RAMB18** — for each memory `ceil(D/d)·ceil(W/w)` minimised over the RAMB18 shapes 16K×1, 8K×2, 4K×4, 2K×9, 1K×18, 512×36 (Xilinx UG473). Every table is a block RAM (`ram_style = \"block\"`), however small.\n",
+        "\nTotal estimate: **{} RAMB18** — for each memory `ceil(D/d)·ceil(W/w)` minimised over the RAMB18 shapes 16K×1, 8K×2, 4K×4, 2K×9, 1K×18, 512×36 (Xilinx UG473). Every table is a block RAM (`ram_style = \"block\"`), however small; on Lattice ECP5 the same count of DP16KD.\n",
         s.ramb18_total
+    );
+    let _ = writeln!(
+        r,
+        "Logic estimate (Lattice ECP5, Yosys `synth_ecp5`): **~{} LUT4** and {} MULT18X18D — fitted to spikefab's exports, checked within 20 % in spikefab's CI; run `sh tb/synth_yosys.sh` for this export's numbers.\n",
+        s.ecp5_lut4_estimate, s.ecp5_mult18_estimate
     );
     let _ = writeln!(
         r,

@@ -83,6 +83,29 @@ pub fn package_sv(consts: &[(String, i64)]) -> String {
 /// The table RAM every table is an instance of, shipped verbatim.
 pub const SNN_RAM_V: &str = include_str!("../rtl/snn_ram.v");
 
+/// Files of the board kit, shipped verbatim: `(path in the export, text)`.
+/// The host link (UART + byte protocol), the ULX3S top, its pins, its build
+/// script, the Verilator model of its link and the Python host driver.
+pub const BOARD_FILES: &[(&str, &str)] = &[
+    ("rtl/snn_uart.v", include_str!("../rtl/snn_uart.v")),
+    ("rtl/snn_host.v", include_str!("../rtl/snn_host.v")),
+    (
+        "board/snn_board_ulx3s.v",
+        include_str!("../board/snn_board_ulx3s.v"),
+    ),
+    ("board/ulx3s.lpf", include_str!("../board/ulx3s.lpf")),
+    (
+        "board/build_ulx3s.sh",
+        include_str!("../board/build_ulx3s.sh"),
+    ),
+    ("board/link_sim.cpp", include_str!("../board/link_sim.cpp")),
+    (
+        "board/build_link_sim.sh",
+        include_str!("../board/build_link_sim.sh"),
+    ),
+    ("host/snn_host.py", include_str!("../host/snn_host.py")),
+];
+
 /// `snn_top.v`: the cores, the input port, the message bus, the timestep
 /// sequence, the programming port and the two spike streams.
 pub fn top_v(p: &CoreProgram, tables: &[CoreTables], io: &crate::tables::IoTables) -> String {
@@ -140,12 +163,10 @@ module snn_top (
     localparam IR_AW = {ir_aw};
     localparam CORE_AW = {core_aw};
 
-    // reset: synchronised to clk (two flops), then a clear of every core
-    reg [1:0] rst_sync;
-    always @(posedge clk or posedge rst) begin
-        if (rst) rst_sync <= 2'b11;
-        else rst_sync <= {{rst_sync[0], 1'b0}};
-    end
+    // reset: synchronised to clk (two flops; it may come from a button or
+    // another clock domain), then a clear of every core
+    reg [1:0] rst_sync = 2'b11;
+    always @(posedge clk) rst_sync <= {{rst_sync[0], rst}};
     wire srst = rst_sync[1];
 
     reg [2:0] cmd;

@@ -363,23 +363,45 @@ fn memory_files_have_the_syntax_the_tools_expect() {
 }
 
 #[test]
-fn yosys_synthesizes_the_reference_rtl() {
+fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
     if !cosim::yosys_available() {
         eprintln!(
-            "!!! SKIPPED synthesis smoke test: yosys is not installed (apt-get install yosys) !!!"
+            "!!! SKIPPED synthesis check: yosys is not installed (apt-get install yosys) !!!"
         );
         return;
     }
-    let p = synthetic("fpga-small", 1, 8, 0, 13);
-    let input = poisson_input(8, 5, 0.2, p.dt, 1);
-    let dir = tempfile::tempdir().unwrap();
-    let summary = export_without_expectations(&p, dir.path(), &input, 5).unwrap();
-    let s = cosim::run_yosys(dir.path()).unwrap();
-    eprintln!(
-        "yosys: {} generic cells, {} Xilinx cells, {} RAMB18 + {} RAMB36 (README estimate: {} RAMB18)",
-        s.generic_cells, s.xilinx_cells, s.ramb18, s.ramb36, summary.ramb18_total
-    );
-    assert!(s.generic_cells > 100 && s.xilinx_cells > 100, "{s:?}");
+    for (arch, cores) in [("fpga-small", 1), ("fpga-small", 3), ("xylo", 1)] {
+        let p = synthetic(arch, cores, 24, 1, 13);
+        let input = poisson_input(8, 5, 0.2, p.dt, 1);
+        let dir = tempfile::tempdir().unwrap();
+        let summary = export_without_expectations(&p, dir.path(), &input, 5).unwrap();
+        let s = cosim::run_yosys(dir.path()).unwrap();
+        eprintln!(
+            "{arch} x{cores}: {} LUT4 (estimate {}), {} CCU2C, {} FF, {} DP16KD (estimate {}), {} MULT18X18D (estimate {})",
+            s.lut4,
+            summary.ecp5_lut4_estimate,
+            s.carry,
+            s.flip_flops,
+            s.dp16kd,
+            summary.ramb18_total,
+            s.mult18,
+            summary.ecp5_mult18_estimate
+        );
+        assert!(s.ram_modules > 0, "{arch} x{cores}: no table RAM found");
+        assert!(
+            s.rams_not_in_bram.is_empty(),
+            "{arch} x{cores}: tables outside block RAM: {:?}",
+            s.rams_not_in_bram
+        );
+        let ratio = s.lut4 as f64 / summary.ecp5_lut4_estimate as f64;
+        assert!(
+            (0.8..=1.2).contains(&ratio),
+            "{arch} x{cores}: {} LUT4 against an estimate of {}",
+            s.lut4,
+            summary.ecp5_lut4_estimate
+        );
+        assert_eq!(s.mult18 as usize, summary.ecp5_mult18_estimate);
+    }
 }
 
 #[test]
@@ -412,4 +434,108 @@ fn verilator_agrees_too() {
         c.first_difference().unwrap_or_default()
     );
     eprintln!("verilator: {} spikes equal", c.expected.len());
+}
+
+/// The board kit end to end in simulation: the ULX3S top in Verilator behind
+/// a model of its UART link, driven by the Python host driver, starting from
+/// blank tables. The driver loads the program through the programming port,
+/// then runs two inferences; their spikes must equal the emulator's.
+#[test]
+fn board_link_loads_the_tables_and_streams_spikes() {
+    let python = std::process::Command::new("python3")
+        .arg("--version")
+        .output();
+    if !cosim::verilator_available() || python.is_err() {
+        eprintln!("!!! SKIPPED the board-link simulation: it needs verilator 5 and python3 !!!");
+        return;
+    }
+    let p = synthetic("fpga-small", 2, 16, 2, 51);
+    let inputs: Vec<SpikeStream> = (0..2)
+        .map(|seed| poisson_input(8, 20, 0.25, p.dt, 60 + seed))
+        .collect();
+    let outs: Vec<_> = inputs
+        .iter()
+        .map(|i| run(&p, i, &RunConfig::new(20, 1), &|_| {}).unwrap())
+        .collect();
+    let export_dir = tempfile::tempdir().unwrap();
+    let tb = Testbench {
+        steps: 20,
+        runs: inputs
+            .iter()
+            .zip(&outs)
+            .map(|(input, o)| TbRun {
+                input,
+                expected: &o.spikes,
+            })
+            .collect(),
+    };
+    export(&p, export_dir.path(), Formats::default(), &tb).unwrap();
+    // The simulated board starts from all-zero tables: only the driver's
+    // writes through the programming port can make it compute anything.
+    let board_dir = tempfile::tempdir().unwrap();
+    for sub in ["rtl", "board", "mem"] {
+        std::fs::create_dir_all(board_dir.path().join(sub)).unwrap();
+        for f in std::fs::read_dir(export_dir.path().join(sub)).unwrap() {
+            let f = f.unwrap().path();
+            let text = std::fs::read_to_string(&f).unwrap();
+            let text = if sub == "mem" {
+                text.lines()
+                    .map(|l| format!("{}\n", "0".repeat(l.len())))
+                    .collect()
+            } else {
+                text
+            };
+            std::fs::write(
+                board_dir.path().join(sub).join(f.file_name().unwrap()),
+                text,
+            )
+            .unwrap();
+        }
+    }
+    let build = std::process::Command::new("sh")
+        .arg("board/build_link_sim.sh")
+        .current_dir(board_dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&build.stdout),
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let host = |extra: &[&str]| {
+        let o = std::process::Command::new("python3")
+            .arg(export_dir.path().join("host/snn_host.py"))
+            .arg(export_dir.path())
+            .arg("--sim")
+            .arg(board_dir.path().join("board/obj_dir/link_sim"))
+            .args(["--runs", "2"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut spikes: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.starts_with("SPIKE "))
+            .map(str::to_string)
+            .collect();
+        spikes.sort_by_key(|l| {
+            l.split(' ')
+                .filter_map(|f| f.split_once('=')?.1.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        });
+        spikes
+    };
+    let expected: Vec<String> =
+        std::fs::read_to_string(export_dir.path().join("tb/expected_spikes.txt"))
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect();
+    assert!(!expected.is_empty());
+    assert!(
+        host(&["--no-load"]).is_empty(),
+        "blank tables must not spike"
+    );
+    assert_eq!(host(&[]), expected, "spikes over the board link");
 }
