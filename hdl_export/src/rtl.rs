@@ -148,7 +148,9 @@ module snn_top (
     input wire [`SNN_PROG_W-1:0] prog_wdata,
     input wire s_axis_tvalid,
     output wire s_axis_tready,
+    /* verilator lint_off UNUSEDSIGNAL */  // a program without input channels reads none of it
     input wire [31:0] s_axis_tdata,
+    /* verilator lint_on UNUSEDSIGNAL */
     input wire [3:0] s_axis_tkeep,
     input wire s_axis_tlast,
     output wire m_axis_tvalid,
@@ -158,7 +160,9 @@ module snn_top (
     output wire m_axis_tlast
 );
     localparam N = `SNN_N_CORES;
+    /* verilator lint_off UNUSEDPARAM */
     localparam N_CH = {n_ch};
+    /* verilator lint_on UNUSEDPARAM */
     localparam CH_AW = {ch_aw};
     localparam IR_AW = {ir_aw};
     localparam CORE_AW = {core_aw};
@@ -197,6 +201,7 @@ module snn_top (
     wire [`SNN_IN_PTR_W-1:0] in_ptr_q;
     wire [`SNN_ROUTES_W-1:0] in_msg;
     wire in_event = s_axis_tkeep != 4'd0;
+    wire channel_ok = {channel_ok};   // the event names a channel the program has
     assign s_axis_tready = (in_state == I_FETCH);
     snn_ram #(.WIDTH(`SNN_IN_PTR_W), .DEPTH({ptr_depth}), .AW(CH_AW), .INIT_FILE("mem/input_ptr.mem")) in_ptr_ram (
         .clk(clk), .we(prog_ok && prog_core == 8'hFF && prog_table == 4'd0), .waddr(prog_addr[CH_AW-1:0]),
@@ -214,7 +219,7 @@ module snn_top (
                 I_OFF: if (state == T_UPDATE) in_state <= I_FETCH;
                 I_FETCH: if (s_axis_tvalid) begin
                     in_last <= s_axis_tlast;
-                    if (in_event && s_axis_tdata < N_CH) in_state <= I_PTR;
+                    if (in_event && channel_ok) in_state <= I_PTR;
                     else if (s_axis_tlast) in_state <= I_DONE;
                 end
                 I_PTR: begin
@@ -235,7 +240,7 @@ module snn_top (
     end
     always @(posedge clk) begin
         if (srst) bad_channel <= 1'b0;
-        else if (in_state == I_FETCH && s_axis_tvalid && in_event && s_axis_tdata >= N_CH) bad_channel <= 1'b1;
+        else if (in_state == I_FETCH && s_axis_tvalid && in_event && !channel_ok) bad_channel <= 1'b1;
     end
 
     // ---- the message bus: the input port or the sending core ----
@@ -275,6 +280,11 @@ module snn_top (
         source = crate::comment_text(&p.provenance.source),
         arch = crate::comment_text(&p.arch.name),
         n_ch = io.channels,
+        channel_ok = if io.channels == 0 {
+            "1'b0".to_string()
+        } else {
+            "s_axis_tdata < N_CH".to_string()
+        },
         ch_aw = clog2(io.input_ptr.depth()),
         ir_aw = clog2(io.input_routes.depth()),
         ptr_depth = io.input_ptr.depth(),

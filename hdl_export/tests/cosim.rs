@@ -539,3 +539,42 @@ fn board_link_loads_the_tables_and_streams_spikes() {
     );
     assert_eq!(host(&[]), expected, "spikes over the board link");
 }
+
+/// Degenerate shapes still export lint-clean RTL that runs: a program with
+/// one output port, one with no input channel at all (driven by biases), and
+/// a one-neuron core.
+#[test]
+fn degenerate_programs_export_and_run() {
+    let base = |inputs: usize, outputs: usize, n: usize| {
+        let mut p = Synthetic {
+            arch: Arch::preset("fpga-small").unwrap(),
+            cores: 2,
+            neurons_per_core: n,
+            fanout: 3,
+            dest_cores: 2,
+            inputs,
+            input_fanout: 4.min(n),
+            max_delay: 0,
+            outputs,
+            one_core_per_tile: true,
+            seed: 77,
+        }
+        .build();
+        // biases large enough to fire without input
+        for core in &mut p.cores {
+            for g in &mut core.groups {
+                g.bias_mant.iter_mut().for_each(|b| *b = 2000);
+                g.bias_exp.iter_mut().for_each(|e| *e = 3);
+            }
+        }
+        p
+    };
+    for (name, p) in [
+        ("one output", base(4, 1, 8)),
+        ("no inputs", base(0, 8, 8)),
+        ("one-neuron cores", base(2, 2, 1)),
+    ] {
+        let input = poisson_input(p.num_input_channels() as u32, 12, 0.3, p.dt, 3);
+        cosim_runs(name, &p, &[input.clone(), input], 12);
+    }
+}
