@@ -2,9 +2,9 @@
 //! synapse rows and their pointers, the routing entries and their pointers;
 //! and the testbench stimulus.
 
-use spikefab_chip::{CoreProgram, NeuronModel, SpikeStream};
+use spikefab_chip::{CoreProgram, NeuronModel, RouteTable, SpikeStream};
 
-use crate::layout::Layouts;
+use crate::layout::{Layout, Layouts};
 use crate::ExportError;
 
 /// One memory's words (one per line when written), at least one (zero) word.
@@ -140,26 +140,13 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let r = &core.routes;
-            let route_ptr = (0..r.num_sources())
-                .map(|n| {
-                    let (a, b) = (r.ptr[n] as i64, r.ptr[n + 1] as i64);
-                    l.route_ptr.pack(&[a, b - a], &|| {
-                        format!("core {ci} neuron {n} route pointer")
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let routes = r
-                .entries
-                .iter()
-                .enumerate()
-                .map(|(k, e)| {
-                    l.route
-                        .pack(&[e.core as i64, e.axon as i64, e.delay as i64], &|| {
-                            format!("core {ci} route {k}")
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let (route_ptr, routes) = pack_routes(
+                &core.routes,
+                &l.route_ptr,
+                &l.route,
+                &|n| format!("core {ci} neuron {n} route pointer"),
+                &|k| format!("core {ci} route {k}"),
+            )?;
             let outmap = out_channel[ci]
                 .iter()
                 .enumerate()
@@ -190,27 +177,44 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
         .collect()
 }
 
-/// The input port's pointer and route tables.
-pub fn io_tables(p: &CoreProgram, l: &Layouts) -> Result<IoTables, ExportError> {
-    let t = &p.inputs;
-    let input_ptr = (0..t.num_sources())
-        .map(|ch| {
-            let (a, b) = (t.ptr[ch] as i64, t.ptr[ch + 1] as i64);
-            l.in_ptr
-                .pack(&[a, b - a], &|| format!("input channel {ch} pointer"))
+/// A CSR route table as its `{base, len}` pointer words and its route
+/// words; `source` and `entry` name a word in errors.
+fn pack_routes(
+    t: &RouteTable,
+    ptr: &Layout,
+    route: &Layout,
+    source: &dyn Fn(usize) -> String,
+    entry: &dyn Fn(usize) -> String,
+) -> Result<(Vec<u128>, Vec<u128>), ExportError> {
+    let pointers = (0..t.num_sources())
+        .map(|i| {
+            let (a, b) = (t.ptr[i] as i64, t.ptr[i + 1] as i64);
+            ptr.pack(&[a, b - a], &|| source(i))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let input_routes = t
+    let entries = t
         .entries
         .iter()
         .enumerate()
         .map(|(k, e)| {
-            l.route
-                .pack(&[e.core as i64, e.axon as i64, e.delay as i64], &|| {
-                    format!("input route {k}")
-                })
+            route.pack(&[e.core as i64, e.axon as i64, e.delay as i64], &|| {
+                entry(k)
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    Ok((pointers, entries))
+}
+
+/// The input port's pointer and route tables.
+pub fn io_tables(p: &CoreProgram, l: &Layouts) -> Result<IoTables, ExportError> {
+    let t = &p.inputs;
+    let (input_ptr, input_routes) = pack_routes(
+        t,
+        &l.in_ptr,
+        &l.route,
+        &|ch| format!("input channel {ch} pointer"),
+        &|k| format!("input route {k}"),
+    )?;
     Ok(IoTables {
         channels: t.num_sources(),
         input_ptr: Memory {

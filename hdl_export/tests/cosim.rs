@@ -11,6 +11,25 @@ fn cosim_program(name: &str, p: &CoreProgram, input: &SpikeStream, steps: u32) -
     cosim_runs(name, p, std::slice::from_ref(input), steps)
 }
 
+/// One testbench run per input, each expecting the emulator's spikes on it.
+fn testbench<'a>(
+    steps: u32,
+    inputs: &'a [SpikeStream],
+    outs: &'a [spikefab_emulator::RunOutput],
+) -> Testbench<'a> {
+    Testbench {
+        steps,
+        runs: inputs
+            .iter()
+            .zip(outs)
+            .map(|(input, o)| TbRun {
+                input,
+                expected: &o.spikes,
+            })
+            .collect(),
+    }
+}
+
 /// Exports `p` with one testbench run per input (run r > 0 after `start` or
 /// a reset) and requires every run's spikes to equal the emulator's.
 fn cosim_runs(name: &str, p: &CoreProgram, inputs: &[SpikeStream], steps: u32) -> usize {
@@ -38,17 +57,7 @@ fn cosim_cycles(
         p,
         dir.path(),
         Formats::default(),
-        &Testbench {
-            steps,
-            runs: inputs
-                .iter()
-                .zip(&outs)
-                .map(|(input, o)| TbRun {
-                    input,
-                    expected: &o.spikes,
-                })
-                .collect(),
-        },
+        &testbench(steps, inputs, &outs),
     )
     .unwrap();
     if cosim::verilator_available() {
@@ -458,17 +467,7 @@ fn board_link_loads_the_tables_and_streams_spikes() {
         .map(|i| run(&p, i, &RunConfig::new(20, 1), &|_| {}).unwrap())
         .collect();
     let export_dir = tempfile::tempdir().unwrap();
-    let tb = Testbench {
-        steps: 20,
-        runs: inputs
-            .iter()
-            .zip(&outs)
-            .map(|(input, o)| TbRun {
-                input,
-                expected: &o.spikes,
-            })
-            .collect(),
-    };
+    let tb = testbench(20, &inputs, &outs);
     export(&p, export_dir.path(), Formats::default(), &tb).unwrap();
     // The simulated board starts from all-zero tables: only the driver's
     // writes through the programming port can make it compute anything.
