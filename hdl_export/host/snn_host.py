@@ -113,6 +113,8 @@ class Board:
     def write(self, core, table, index, word):
         if not 0 <= index < MAX_WORD_INDEX:
             raise LinkError(f"word {index} is beyond the programming port's 20-bit index")
+        if word >> (8 * self.prog_bytes):
+            raise LinkError(f"a {word.bit_length()}-bit word does not fit the {8 * self.prog_bytes}-bit programming port")
         addr = core << 24 | table << 20 | index
         self.link.write(b"W" + struct.pack("<I", addr) + word.to_bytes(self.prog_bytes, "little"))
         self.expect(b"k")
@@ -141,6 +143,10 @@ class Board:
 
     def step(self, channels):
         """One timestep: returns (output channels, clock cycles)."""
+        if len(channels) > 0xFFFF:
+            raise LinkError(f"{len(channels)} input events in one step; the link carries at most 65535")
+        if any(not 0 <= c <= 0xFFFFFFFF for c in channels):
+            raise LinkError("an input channel outside 0..2^32-1")
         self.link.write(b"T" + struct.pack("<H", len(channels)) + b"".join(struct.pack("<I", c) for c in channels))
         spikes = []
         while True:
