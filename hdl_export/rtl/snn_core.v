@@ -225,7 +225,8 @@ module snn_core #(
     reg signed [31:0] e3_ain, e3_bias, e3_vth, e3_u, e3_dv, e3_vm;
     // stage 4 inputs
     reg [1:0] e4_model;
-    reg signed [31:0] e4_bias, e4_vth, e4_u, e4_dv;
+    reg signed [31:0] e4_vth, e4_u;
+    reg signed [32:0] e4_dvb;             // decay(v) + bias, added a stage early (timing)
     reg signed [WIDE-1:0] e4_if_sum;      // IF: clamp(v + (a_in << ACT) + bias), from stage 3
 
     wire [`SNN_NEURONS_W-1:0] w = nrn_q;
@@ -243,16 +244,22 @@ module snn_core #(
 
     // stage 4 (combinational): the new membrane and the spike
     reg signed [31:0] s32;
-    reg signed [WIDE-1:0] s_wide, v_new;
+    reg signed [WIDE-1:0] s_wide, vth_w;
+    /* verilator lint_off UNUSEDSIGNAL */  // clamped to +-VMAX: its low state_bits are all of it
+    reg signed [WIDE-1:0] v_new;
+    /* verilator lint_on UNUSEDSIGNAL */
     reg fire;
     always @* begin
-        s32 = e4_dv + e4_u + e4_bias;   // Wrap: Lava's 32-bit registers
+        s32 = e4_dvb[31:0] + e4_u;      // Wrap: Lava's 32-bit registers (the sum mod 2^32)
         if (e4_model == 2'd1) s_wide = e4_if_sum;
         else if (`SNN_WRAP) s_wide = {{(WIDE - 32){s32[31]}}, s32};
-        else s_wide = {{(WIDE - 32){e4_dv[31]}}, e4_dv} + {{(WIDE - 32){e4_u[31]}}, e4_u}
-                    + {{(WIDE - 32){e4_bias[31]}}, e4_bias};
+        else s_wide = {{(WIDE - 33){e4_dvb[32]}}, e4_dvb} + {{(WIDE - 32){e4_u[31]}}, e4_u};
         v_new = clamp(s_wide);
-        fire = !e4_model[1] && (v_new > $signed({{(WIDE - 32){1'b0}}, e4_vth}));   // LIF, IF; LI never
+        // clamp(s) > vth, compared beside the clamp rather than after it
+        // (vth >= 0, so a sum clamped from below never fires)
+        vth_w = $signed({{(WIDE - 32){1'b0}}, e4_vth});
+        fire = !e4_model[1]                                           // LIF, IF; LI never
+            && ((s_wide > VMAX) ? (VMAX > vth_w) : (s_wide > vth_w));
     end
 
     // stage 3 (combinational): the new current
@@ -399,10 +406,9 @@ module snn_core #(
             e4_v <= e3_v;
             e4_n <= e3_n;
             e4_model <= e3_model;
-            e4_bias <= e3_bias;
             e4_vth <= e3_vth;
             e4_u <= u_new;
-            e4_dv <= e3_dv;
+            e4_dvb <= {e3_dv[31], e3_dv} + {e3_bias[31], e3_bias};
             e4_if_sum <= clamp({{(WIDE - 32){e3_vm[31]}}, e3_vm} + ain_sh + {{(WIDE - 32){e3_bias[31]}}, e3_bias});
 
             case (phase)
