@@ -90,7 +90,7 @@ pub fn readme(p: &CoreProgram, l: &Layouts, s: &ExportSummary) -> String {
     }
     let _ = writeln!(
         r,
-        "\nTotal estimate: **{} RAMB18** — for each memory `ceil(D/d)·ceil(W/w)` minimised over the RAMB18 shapes 16K×1, 8K×2, 4K×4, 2K×9, 1K×18, 512×36 (Xilinx UG473). Every table is a block RAM (`ram_style = \"block\"`), however small; on Lattice ECP5 the same count of DP16KD.\n",
+        "\nTotal estimate: **{} RAMB18** — for each memory `ceil(D/d)·ceil(W/w)` minimised over the RAMB18 shapes 16K×1, 8K×2, 4K×4, 2K×9, 1K×18, 512×36 (Xilinx UG473). Every table is a block RAM (`ram_style = \"block\"`), however small; on Lattice ECP5 the same count of DP16KD, or fewer where synthesis merges tables that share their addresses.\n",
         s.ramb18_total
     );
     let _ = writeln!(
