@@ -309,6 +309,7 @@ pub fn export(
     }
 
     let ramb18_total = memories.iter().map(|m| m.ramb18).sum();
+    let (ecp5_lut4_estimate, ecp5_mult18_estimate) = logic_estimate(p);
     let mut summary = ExportSummary {
         format_version: EXPORT_FORMAT_VERSION,
         arch: p.arch.name.clone(),
@@ -316,8 +317,8 @@ pub fn export(
         cores: p.cores.len(),
         memories,
         ramb18_total,
-        ecp5_lut4_estimate: logic_estimate(p).0,
-        ecp5_mult18_estimate: logic_estimate(p).1,
+        ecp5_lut4_estimate,
+        ecp5_mult18_estimate,
         unsupported_by_rtl: rtl_gaps(p),
         files: Vec::new(),
     };
