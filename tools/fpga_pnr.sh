@@ -32,13 +32,13 @@ for part in $parts; do
   comb=$(used TRELLIS_COMB)
   echo "| ECP5 LFE5U-$(echo "$part" | tr -d k)F (ULX3S top, nextpnr-ecp5 --$part, seed 1) | $comb / $(of TRELLIS_COMB) | $(used TRELLIS_FF) | $(used DP16KD) / $(of DP16KD) DP16KD | $(used MULT18X18D) / $(of MULT18X18D) MULT18X18D | $fmax MHz | $(awk "BEGIN { printf \"%.3f\", $comb / $synapses }") |"
 done
-(cd "$fpga" && yosys -q -l "$work/xilinx.log" 2> /dev/null -p "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top; synth_xilinx -top snn_top; stat" > /dev/null)
+(cd "$fpga" && yosys -q -l "$work/xilinx.log" 2> /dev/null -p "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_soma.v rtl/snn_top.v; hierarchy -top snn_top; synth_xilinx -top snn_top; stat" > /dev/null)
 cell() { n=$(grep -E "^ +$1 +[0-9]+$" "$work/xilinx.log" | tail -n 1 | awk '{print $2}' || true); echo "${n:-0}"; }
 luts=0
 for l in LUT1 LUT2 LUT3 LUT4 LUT5 LUT6; do luts=$((luts + $(cell $l))); done
 ffs=$(( $(cell FDRE) + $(cell FDSE) + $(cell FDCE) + $(cell FDPE) ))
 echo "| Xilinx 7-series (snn_top, Yosys synth_xilinx; no open P&R here) | $luts LUT | $ffs | $(cell RAMB18E1) RAMB18 + $(cell RAMB36E1) RAMB36 | $(cell DSP48E1) DSP48E1 | not measured | $(awk "BEGIN { printf \"%.3f\", $luts / $synapses }") |"
-(cd "$fpga" && yosys -q -l "$work/ice40.log" 2> /dev/null -p "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top; synth_ice40 -top snn_top; stat" > /dev/null)
+(cd "$fpga" && yosys -q -l "$work/ice40.log" 2> /dev/null -p "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_soma.v rtl/snn_top.v; hierarchy -top snn_top; synth_ice40 -top snn_top; stat" > /dev/null)
 ice() { n=$(grep -E "^ +$1 +[0-9]+$" "$work/ice40.log" | tail -n 1 | awk '{print $2}' || true); echo "${n:-0}"; }
 echo "| iCE40 (snn_top, Yosys synth_ice40) | $(ice SB_LUT4) LUT4 | $(( $(ice SB_DFF) + $(ice SB_DFFE) + $(ice SB_DFFSR) + $(ice SB_DFFESR) + $(ice SB_DFFSS) + $(ice SB_DFFESS) )) | $(ice SB_RAM40_4K) SB_RAM40_4K (UP5K and HX8K have 30 and 32) | $(ice SB_MAC16) SB_MAC16 | does not fit | $(awk "BEGIN { printf \"%.3f\", $(ice SB_LUT4) / $synapses }") |"
 echo

@@ -7,6 +7,8 @@
 //! and are embedded here so that `Arch::preset("loihi")` works anywhere.
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::ModelSet;
 use std::path::Path;
 
 use crate::error::{ChipError, Result};
@@ -118,6 +120,10 @@ pub struct CoreLimits {
     pub max_delay: u32,
     /// Dendritic compartments a neuron may have besides its soma.
     pub compartments_per_neuron: u32,
+    /// The neuron models the core implements; a program using another is
+    /// refused. A file that does not list them supports CUBA LIF, IF and LI.
+    #[serde(default = "ModelSet::legacy")]
+    pub models: ModelSet,
 }
 
 /// The number formats of the core's arithmetic.
@@ -502,6 +508,9 @@ impl Arch {
         }
         if self.core.max_neurons == 0 || self.core.max_neurons > 1 << 16 {
             return bad("max_neurons must be 1..=65536 (neuron ids in a core are 16-bit)".into());
+        }
+        if self.core.models.iter().next().is_none() {
+            return bad("core.models lists no neuron model: list the models the cores implement, e.g. [CubaLif, If, Li]".into());
         }
         if self.core.max_delay > 255 {
             return bad("max_delay must be at most 255".into());

@@ -17,6 +17,12 @@ pub enum ChipError {
         what: &'static str,
         message: String,
     },
+    #[error("{place} uses the {model} neuron model, which chip '{arch}' does not support (its core.models)")]
+    UnsupportedModel {
+        arch: String,
+        place: String,
+        model: crate::model::ModelKind,
+    },
     #[error("unknown architecture '{name}': use one of {known} or a path to an .ron file")]
     UnknownArch { name: String, known: String },
     #[error("{path}: not a spikefab core program (.sfc): {message}")]

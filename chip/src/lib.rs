@@ -7,8 +7,10 @@
 //! - [`CoreProgram`]: a network compiled onto that chip's cores (neuron
 //!   tables, CSR synapse tables, routing tables, ports, provenance), stored as
 //!   RON or compact binary `.sfc`.
-//! - [`neuron`]: the bit-exact fixed-point neuron arithmetic, the single
-//!   implementation that the emulator runs and the RTL must match.
+//! - [`model`]: the neuron models, one module each (parameters, state, the
+//!   bit-exact fixed-point step), and the one registry that lists them;
+//!   [`neuron`]: the arithmetic they share (decay rules, shifts). This is the
+//!   single implementation that the emulator runs and the RTL must match.
 //! - [`SpikeStream`]: address-event spike streams and their `.aer`, `.csv`
 //!   and `.npy` files.
 //!
@@ -16,21 +18,26 @@
 //! compiler, emulator and cochlea crates.
 //!
 //! ```
-//! use spikefab_chip::{Arch, neuron::{cuba_lif_step, CubaLif, Fixed, Mul12}};
+//! use spikefab_chip::model::cuba_lif::{self, CubaLif};
+//! use spikefab_chip::neuron::{Fixed, Mul12};
+//! use spikefab_chip::{Arch, Model};
 //!
 //! let loihi = Arch::preset("loihi").unwrap();
 //! assert_eq!(loihi.topology.num_cores(), 128);
 //! let fx = Fixed::new(&loihi.format);
 //! let decay = Mul12 { current_offset: 1, voltage_offset: 0 };
-//! let p = CubaLif { du: 4095, dv: 0, bias: 0, vth: fx.effective_threshold(10) };
+//! let stored = cuba_lif::Stored { du: 4095, dv: 0, bias_mant: 0, bias_exp: 0, vth: 10 };
+//! let p = CubaLif::params(&fx, &stored);
+//! let mut s = cuba_lif::State::default();
 //! // 11 << 6 exceeds the threshold 10 << 6: the neuron fires and resets.
-//! let s = cuba_lif_step::<_, true>(&fx, &decay, &p, 0, 0, 11);
-//! assert!(s.spike && s.v == 0 && s.u == 11 << 6);
+//! let out = CubaLif::step(&fx, &decay, &p, &mut s, 11);
+//! assert!(out.spike && s.v == 0 && s.u == 11 << 6);
 //! ```
 
 pub mod arch;
 pub mod error;
 pub mod limits;
+pub mod model;
 pub mod neuron;
 pub mod npy;
 pub mod program;
@@ -42,9 +49,10 @@ pub use arch::{
     InputCost, NeuronCharging, NumberFormat, Overflow, TileCoord, Timing, Topology,
 };
 pub use error::{ChipError, Result};
+pub use model::{Model, ModelKind, ModelSet, Neurons};
 pub use program::{
-    CoreConfig, CoreProgram, LayerScale, NeuronGroup, NeuronModel, OutputPort, Provenance, Route,
-    RouteTable, SynapseTable, PROGRAM_FORMAT_VERSION,
+    CoreConfig, CoreProgram, LayerScale, NeuronGroup, OutputPort, Provenance, Route, RouteTable,
+    SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 pub use spikes::{load_samples, samples_from_npy, Merged, Samples, Spike, SpikeStream};
 

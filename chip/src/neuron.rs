@@ -1,39 +1,25 @@
 //! The bit-exact fixed-point neuron arithmetic.
 //!
-//! One function per neuron model, of (parameters, state, input) → (state,
-//! spike). The emulator calls these; the reference RTL in `hdl_export` and the
-//! committed Lava traces (`tests/lava_bit_exact.rs`) must agree with them.
-//! Integers only. The conventions follow Lava's `PyLifModelBitAcc` for the
-//! `Mul12` rule, including its 32-bit register behaviour, so that the `loihi`
-//! preset reproduces Lava bit for bit:
-//!
-//! ```text
-//! a_in = (Σ w·s) << weight_exp   (arithmetic >> when negative)
-//! u'   = decay_u(u) + (a_in << activation_shift)      then overflow rule for u
-//! v'   = decay_v(v) + u' + bias                         v saturates to ±(2^(bits−1) − 1)
-//! spike = v' > (vth << threshold_shift);  on spike v' = 0
-//! ```
+//! What every neuron model shares: the decay rules, the shifts and the
+//! register widths of a core's [`NumberFormat`]. The models themselves, each
+//! a step of (parameters, state, input) → (state, spike), are in
+//! [`crate::model`]; the emulator runs them, and the reference RTL in
+//! `hdl_export` and the committed Lava traces (`tests/lava_bit_exact.rs`) must
+//! agree with them. Integers only. The conventions follow Lava's
+//! `PyLifModelBitAcc` for the `Mul12` rule, including its 32-bit register
+//! behaviour, so that the `loihi` preset reproduces Lava bit for bit:
+//! `a_in = (Σ w·s) << weight_exp` (arithmetic `>>` when negative).
 
 use crate::arch::{NumberFormat, Overflow};
-
-/// The per-step result of one neuron update.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Step {
-    pub u: i32,
-    pub v: i32,
-    pub spike: bool,
-    /// `u` wrapped or saturated, or `v` was clamped, in this step.
-    pub saturated: bool,
-}
 
 /// Constants of a core's arithmetic, derived once from its [`NumberFormat`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fixed {
     /// 2^(state_bits − 1).
-    half_range: i32,
-    activation_shift: u32,
-    threshold_shift: u32,
-    overflow: Overflow,
+    pub(crate) half_range: i32,
+    pub(crate) activation_shift: u32,
+    pub(crate) threshold_shift: u32,
+    pub(crate) overflow: Overflow,
 }
 
 impl Fixed {
@@ -137,112 +123,102 @@ impl Decay for ShiftDecay {
     }
 }
 
-/// Parameters of one current-based LIF neuron, already in effective form.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CubaLif {
-    pub du: u16,
-    pub dv: u16,
-    /// [`effective_bias`] of the mantissa and exponent.
-    pub bias: i32,
-    /// [`Fixed::effective_threshold`] of the threshold mantissa.
-    pub vth: i32,
-}
+/// The checks and neuron-word fields the LIF family shares, so that a field
+/// of the same name means the same thing (and has the same width) in every model.
+pub mod common {
+    use crate::arch::{DecayRule, NumberFormat};
+    use crate::model::WordField;
 
-/// One step of a current-based LIF neuron (`SPIKING = false` gives the LI readout:
-/// the same dynamics without threshold or reset).
-#[inline(always)]
-pub fn cuba_lif_step<D: Decay, const SPIKING: bool>(
-    fx: &Fixed,
-    decay: &D,
-    p: &CubaLif,
-    u: i32,
-    v: i32,
-    a_in: i32,
-) -> Step {
-    let input = a_in.wrapping_shl(fx.activation_shift);
-    let hr = fx.half_range;
-    let mut saturated = false;
-    let u_new = match fx.overflow {
-        Overflow::Wrap => {
-            // Lava: 32-bit add, then one correction by ±2^bits.
-            let c = decay.current(u, p.du).wrapping_add(input);
-            if c > hr {
-                saturated = true;
-                c.wrapping_sub(hr.wrapping_mul(2))
-            } else if c <= -hr {
-                saturated = true;
-                c.wrapping_add(hr.wrapping_mul(2))
-            } else {
-                c
-            }
-        }
-        Overflow::Saturate => {
-            let c = decay.current(u, p.du) as i64 + ((a_in as i64) << fx.activation_shift);
-            let m = (hr - 1) as i64;
-            if c > m || c < -m {
-                saturated = true;
-            }
-            c.clamp(-m, m) as i32
-        }
-    };
-    let dv = decay.voltage(v, p.dv);
-    let sum = match fx.overflow {
-        // Lava adds in 32-bit registers before clipping.
-        Overflow::Wrap => dv.wrapping_add(u_new).wrapping_add(p.bias) as i64,
-        Overflow::Saturate => dv as i64 + u_new as i64 + p.bias as i64,
-    };
-    let m = (hr - 1) as i64;
-    if sum > m || sum < -m {
-        saturated = true;
-    }
-    let mut v_new = sum.clamp(-m, m) as i32;
-    let spike = SPIKING && v_new > p.vth;
-    if spike {
-        v_new = 0;
-    }
-    Step {
-        u: u_new,
-        v: v_new,
-        spike,
-        saturated,
-    }
-}
+    use super::SHIFT_NO_DECAY;
 
-/// One step of a non-leaky integrate-and-fire neuron: `v' = v + (a_in << shift) + bias`,
-/// saturating; spike when `v' > vth`, then `v' = 0`. Equal to a `Mul12` CUBA LIF with
-/// the current fully decayed each step and no membrane decay, without the `u` register.
-#[inline(always)]
-pub fn if_step(fx: &Fixed, bias: i32, vth: i32, v: i32, a_in: i32) -> Step {
-    let sum = v as i64 + ((a_in as i64) << fx.activation_shift) + bias as i64;
-    let m = (fx.half_range - 1) as i64;
-    let saturated = sum > m || sum < -m;
-    let mut v_new = sum.clamp(-m, m) as i32;
-    let spike = v_new > vth;
-    if spike {
-        v_new = 0;
+    /// Largest decay code of the format's rule.
+    pub fn max_decay(f: &NumberFormat) -> u16 {
+        match f.decay {
+            DecayRule::Mul12 { .. } => 4095,
+            DecayRule::Shift => SHIFT_NO_DECAY,
+        }
     }
-    Step {
-        u: 0,
-        v: v_new,
-        spike,
-        saturated,
+
+    pub fn check_decay(field: &str, d: u16, f: &NumberFormat) -> Result<(), String> {
+        let max = max_decay(f);
+        if d > max {
+            return Err(format!("{field} {d} is above {max}"));
+        }
+        Ok(())
+    }
+
+    pub fn check_bias(mant: i32, exp: i8, f: &NumberFormat) -> Result<(), String> {
+        let max = (1i32 << (f.bias_bits - 1)) - 1;
+        if mant > max || mant < -max - 1 {
+            return Err(format!(
+                "bias mantissa {mant} does not fit {} bits",
+                f.bias_bits
+            ));
+        }
+        if !(-8..=7).contains(&exp) {
+            return Err(format!("bias exponent {exp} outside -8..=7"));
+        }
+        Ok(())
+    }
+
+    pub fn check_threshold(vth: u32, f: &NumberFormat) -> Result<(), String> {
+        if vth as u64 > (1u64 << f.threshold_bits) - 1 {
+            return Err(format!(
+                "threshold {vth} does not fit {} bits",
+                f.threshold_bits
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn du() -> WordField {
+        WordField {
+            name: "du",
+            width: 12,
+            signed: false,
+            doc: "current decay (Mul12: 0..4095; Shift: shift, ≥ 32 = none)",
+        }
+    }
+
+    pub fn dv() -> WordField {
+        WordField {
+            name: "dv",
+            width: 12,
+            signed: false,
+            doc: "membrane decay",
+        }
+    }
+
+    pub fn bias(f: &NumberFormat) -> [WordField; 2] {
+        [
+            WordField {
+                name: "bias_mant",
+                width: f.bias_bits as u32,
+                signed: true,
+                doc: "bias mantissa",
+            },
+            WordField {
+                name: "bias_exp",
+                width: 4,
+                signed: true,
+                doc: "bias = bias_mant · 2^bias_exp (arithmetic shift when negative)",
+            },
+        ]
+    }
+
+    pub fn vth(f: &NumberFormat) -> WordField {
+        WordField {
+            name: "vth",
+            width: f.threshold_bits as u32,
+            signed: false,
+            doc: "threshold mantissa; spike when v > vth << THR_SHIFT",
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arch::Arch;
-    use proptest::prelude::*;
-
-    fn loihi() -> Fixed {
-        Fixed::new(&Arch::preset("loihi").unwrap().format)
-    }
-
-    const L: Mul12 = Mul12 {
-        current_offset: 1,
-        voltage_offset: 0,
-    };
 
     #[test]
     fn mul12_rounds_toward_zero_on_both_signs() {
@@ -250,45 +226,6 @@ mod tests {
         assert_eq!(mul12(-4097, 1), -4095);
         assert_eq!(mul12(1000, 4096), 0);
         assert_eq!(mul12(-7, 0), -7);
-    }
-
-    #[test]
-    fn lava_wraps_u_once_past_the_24_bit_range() {
-        let fx = loihi();
-        let p = CubaLif {
-            du: 4095, // with the +1 offset, u is fully replaced by the input
-            dv: 0,
-            bias: 0,
-            vth: 1 << 30,
-        };
-        // (2^17 + 1) << 6 = 2^23 + 64 > 2^23 → −2^23 + 64.
-        let s = cuba_lif_step::<_, true>(&fx, &L, &p, 0, 0, (1 << 17) + 1);
-        assert_eq!(s.u, -(1 << 23) + 64);
-        assert!(s.saturated);
-        // exactly 2^23 is kept (Lava tests u > 2^23)
-        let s = cuba_lif_step::<_, true>(&fx, &L, &p, 0, 0, 1 << 17);
-        assert_eq!(s.u, 1 << 23);
-    }
-
-    #[test]
-    fn v_saturates_and_spikes_strictly_above_threshold() {
-        let fx = loihi();
-        let p = CubaLif {
-            du: 4095,
-            dv: 0,
-            bias: 0,
-            vth: 100 << 6,
-        };
-        let at = cuba_lif_step::<_, true>(&fx, &L, &p, 0, 0, 100);
-        assert!(!at.spike);
-        assert_eq!(at.v, 100 << 6);
-        let above = cuba_lif_step::<_, true>(&fx, &L, &p, 0, 1, 100);
-        assert!(above.spike);
-        assert_eq!(above.v, 0);
-        let big = CubaLif { vth: i32::MAX, ..p };
-        let sat = cuba_lif_step::<_, true>(&fx, &L, &big, 0, (1 << 23) - 10, 1000);
-        assert_eq!(sat.v, (1 << 23) - 1);
-        assert!(sat.saturated);
     }
 
     #[test]
@@ -306,36 +243,5 @@ mod tests {
         assert_eq!(effective_bias(5, 3), 40);
         assert_eq!(activation(-7, -2), -2);
         assert_eq!(activation(3, 4), 48);
-    }
-
-    proptest! {
-        /// IF is the Mul12 LIF with the current fully replaced each step and no leak.
-        #[test]
-        fn if_equals_lif_without_leak(v0 in -(1i32<<22)..(1<<22), a in -30000i32..30000, bias in -50000i32..50000, vth in 0i32..(1<<22)) {
-            let fx = loihi();
-            let lif = CubaLif { du: 4095, dv: 0, bias, vth };
-            let a_lif = cuba_lif_step::<_, true>(&fx, &L, &lif, 0, v0, a);
-            let a_if = if_step(&fx, bias, vth, v0, a);
-            prop_assert_eq!(a_lif.v, a_if.v);
-            prop_assert_eq!(a_lif.spike, a_if.spike);
-        }
-
-        /// v never leaves the saturation range, whatever the input.
-        #[test]
-        fn v_stays_in_range(u0 in any::<i32>(), v0 in -(1i32<<23)+1..(1<<23), a in any::<i32>(), du in 0u16..4096, dv in 0u16..4096, bias in -(1i32<<19)..(1<<19)) {
-            let fx = loihi();
-            let p = CubaLif { du, dv, bias, vth: 1 << 29 };
-            let s = cuba_lif_step::<_, true>(&fx, &L, &p, u0 >> 8, v0, a >> 8);
-            prop_assert!(s.v.abs() < 1 << 23);
-        }
-
-        /// Saturating state stays within the format for every decay rule.
-        #[test]
-        fn saturating_state_stays_in_range(u0 in -(1i32<<15)+1..(1<<15), v0 in -(1i32<<15)+1..(1<<15), a in any::<i16>(), du in 0u16..40, dv in 0u16..40) {
-            let fx = Fixed::new(&Arch::preset("xylo").unwrap().format);
-            let p = CubaLif { du, dv, bias: 0, vth: 1 << 14 };
-            let s = cuba_lif_step::<_, true>(&fx, &ShiftDecay, &p, u0, v0, a as i32);
-            prop_assert!(s.u.abs() < 1 << 15 && s.v.abs() < 1 << 15);
-        }
     }
 }

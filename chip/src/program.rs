@@ -13,10 +13,10 @@ use std::path::Path;
 
 use crate::arch::Arch;
 use crate::error::{ChipError, Result};
-use crate::neuron::SHIFT_NO_DECAY;
+use crate::model::{ModelKind, Neurons};
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
-pub const PROGRAM_FORMAT_VERSION: u32 = 3;
+pub const PROGRAM_FORMAT_VERSION: u32 = 4;
 const SFC_MAGIC: &[u8; 4] = b"SFC\0";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -54,42 +54,29 @@ pub struct CoreConfig {
     pub routes: RouteTable,
 }
 
-/// Neurons of one model sharing a weight exponent; parameters are per neuron (structure of arrays).
+/// Neurons of one model sharing a weight exponent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NeuronGroup {
     /// The layer this slice came from (for reports).
     pub name: String,
-    pub model: NeuronModel,
     /// a_in = (Σ w) · 2^weight_exp for every neuron of the group.
     pub weight_exp: i8,
-    /// Current decay (unused by `If`): `Mul12` 0..=4095, `Shift` amount (≥ 32 = none).
-    pub du: Vec<u16>,
-    /// Membrane decay (unused by `If`).
-    pub dv: Vec<u16>,
-    pub bias_mant: Vec<i32>,
-    pub bias_exp: Vec<i8>,
-    /// Threshold mantissa (unused by `Li`).
-    pub vth: Vec<u32>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum NeuronModel {
-    /// Current-based LIF (Loihi semantics with `Mul12`, Xylo semantics with `Shift`).
-    CubaLif,
-    /// Non-leaky integrate-and-fire.
-    If,
-    /// Leaky integrator readout (CUBA dynamics, never spikes).
-    Li,
+    /// The model and its per-neuron parameters.
+    pub neurons: Neurons,
 }
 
 impl NeuronGroup {
     pub fn len(&self) -> usize {
-        self.du.len()
+        self.neurons.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.du.is_empty()
+        self.neurons.is_empty()
+    }
+
+    pub fn model(&self) -> ModelKind {
+        self.neurons.kind()
     }
 
     /// Neurons `range` of this group as a group of their own, named `name`
@@ -97,13 +84,8 @@ impl NeuronGroup {
     pub fn slice(&self, range: std::ops::Range<usize>, name: String) -> NeuronGroup {
         NeuronGroup {
             name,
-            model: self.model,
             weight_exp: self.weight_exp,
-            du: self.du[range.clone()].to_vec(),
-            dv: self.dv[range.clone()].to_vec(),
-            bias_mant: self.bias_mant[range.clone()].to_vec(),
-            bias_exp: self.bias_exp[range.clone()].to_vec(),
-            vth: self.vth[range].to_vec(),
+            neurons: self.neurons.slice(range),
         }
     }
 }
@@ -323,8 +305,6 @@ impl CoreProgram {
         let f = &arch.format;
         let max_w = (1i32 << (f.weight_bits - 1)) - 1;
         let min_w = -(1i32 << (f.weight_bits - 1));
-        let max_bias = (1i32 << (f.bias_bits - 1)) - 1;
-        let max_vth = (1u64 << f.threshold_bits) - 1;
         for (ci, core) in self.cores.iter().enumerate() {
             let id = core.core_id as usize;
             if id >= n_phys {
@@ -387,54 +367,21 @@ impl CoreProgram {
             for g in &core.groups {
                 crate::text::check_name(&format!("core {ci} group name"), &g.name)
                     .map_err(ChipError::InvalidProgram)?;
-                let len = g.len();
-                if [g.dv.len(), g.bias_mant.len(), g.bias_exp.len(), g.vth.len()]
-                    .iter()
-                    .any(|&l| l != len)
-                {
-                    return invalid(format!(
-                        "core {ci} group '{}': parameter vectors differ in length",
-                        g.name
-                    ));
-                }
                 if g.weight_exp < f.weight_exp_min || g.weight_exp > f.weight_exp_max {
                     return invalid(format!(
                         "core {ci} group '{}': weight_exp {} outside the arch's range {}..={}",
                         g.name, g.weight_exp, f.weight_exp_min, f.weight_exp_max
                     ));
                 }
-                let max_decay = match f.decay {
-                    crate::arch::DecayRule::Mul12 { .. } => 4095,
-                    crate::arch::DecayRule::Shift => SHIFT_NO_DECAY,
-                };
-                for i in 0..len {
-                    let where_ = || format!("core {ci} group '{}' neuron {i}", g.name);
-                    if g.du[i] > max_decay || g.dv[i] > max_decay {
-                        return invalid(format!("{}: decay above {max_decay}", where_()));
-                    }
-                    if g.bias_mant[i] > max_bias || g.bias_mant[i] < -max_bias - 1 {
-                        return invalid(format!(
-                            "{}: bias mantissa {} does not fit {} bits",
-                            where_(),
-                            g.bias_mant[i],
-                            f.bias_bits
-                        ));
-                    }
-                    if !(-8..=7).contains(&g.bias_exp[i]) {
-                        return invalid(format!(
-                            "{}: bias exponent {} outside -8..=7",
-                            where_(),
-                            g.bias_exp[i]
-                        ));
-                    }
-                    if g.vth[i] as u64 > max_vth {
-                        return invalid(format!(
-                            "{}: threshold {} does not fit {} bits",
-                            where_(),
-                            g.vth[i],
-                            f.threshold_bits
-                        ));
-                    }
+                if !arch.core.models.contains(g.model()) {
+                    return Err(ChipError::UnsupportedModel {
+                        arch: arch.name.clone(),
+                        place: format!("core {ci} group '{}'", g.name),
+                        model: g.model(),
+                    });
+                }
+                if let Err((i, e)) = g.neurons.check(f) {
+                    return invalid(format!("core {ci} group '{}' neuron {i}: {e}", g.name));
                 }
             }
 

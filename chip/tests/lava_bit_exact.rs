@@ -2,8 +2,9 @@
 //! through spikefab's chip arithmetic: every input activation, u, v and spike
 //! of every step must be equal.
 
-use spikefab_chip::neuron::{activation, cuba_lif_step, effective_bias, CubaLif, Fixed, Mul12};
-use spikefab_chip::{Arch, DecayRule};
+use spikefab_chip::model::cuba_lif::{self, CubaLif};
+use spikefab_chip::neuron::{activation, Fixed, Mul12};
+use spikefab_chip::{Arch, DecayRule, Model};
 
 #[path = "common/lava_fixture.rs"]
 mod lava_fixture;
@@ -29,10 +30,9 @@ fn loihi_arithmetic_matches_lava_bit_for_bit() {
     let mut checked_spikes = 0;
     let mut saturations = 0;
     for c in &fixture.cases {
-        let mut u = vec![0i32; c.n_out];
-        let mut v = vec![0i32; c.n_out];
+        let mut state = vec![cuba_lif::State::default(); c.n_out];
         for t in 0..c.steps {
-            for n in 0..c.n_out {
+            for (n, s) in state.iter_mut().enumerate() {
                 // The dendrite: spikes of step t−1 weighted, summed, scaled.
                 let sum: i64 = if t == 0 {
                     0
@@ -48,24 +48,24 @@ fn loihi_arithmetic_matches_lava_bit_for_bit() {
                     "{}: a_in, step {t}, neuron {n}",
                     c.name
                 );
-                let p = CubaLif {
+                let stored = cuba_lif::Stored {
                     du: c.du,
                     dv: c.dv,
-                    bias: effective_bias(c.bias_mant[n], c.bias_exp[n]),
-                    vth: fx.effective_threshold(c.vth),
+                    bias_mant: c.bias_mant[n],
+                    bias_exp: c.bias_exp[n],
+                    vth: c.vth,
                 };
-                let s = cuba_lif_step::<_, true>(&fx, &decay, &p, u[n], v[n], a_in);
+                let p = CubaLif::params(&fx, &stored);
+                let out = CubaLif::step(&fx, &decay, &p, s, a_in);
                 assert_eq!(s.u as i64, c.u[t][n], "{}: u, step {t}, neuron {n}", c.name);
                 assert_eq!(s.v as i64, c.v[t][n], "{}: v, step {t}, neuron {n}", c.name);
                 assert_eq!(
-                    s.spike as u8, c.spikes[t][n],
+                    out.spike as u8, c.spikes[t][n],
                     "{}: spike, step {t}, neuron {n}",
                     c.name
                 );
-                checked_spikes += s.spike as usize;
-                saturations += s.saturated as usize;
-                u[n] = s.u;
-                v[n] = s.v;
+                checked_spikes += out.spike as usize;
+                saturations += out.saturated as usize;
             }
         }
     }

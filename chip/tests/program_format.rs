@@ -3,16 +3,13 @@
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
+use spikefab_chip::model::{cuba_lif, if_, li};
 use spikefab_chip::*;
 use std::path::Path;
 
 fn group() -> impl Strategy<Value = NeuronGroup> {
-    (
-        1usize..6,
-        prop::sample::select(vec![NeuronModel::CubaLif, NeuronModel::If, NeuronModel::Li]),
-        -8i8..8,
-    )
-        .prop_flat_map(|(n, model, weight_exp)| {
+    (1usize..6, prop::sample::select(ModelKind::ALL), -8i8..8).prop_flat_map(
+        |(n, model, weight_exp)| {
             (
                 prop::collection::vec(0u16..4096, n),
                 prop::collection::vec(0u16..4096, n),
@@ -20,17 +17,51 @@ fn group() -> impl Strategy<Value = NeuronGroup> {
                 prop::collection::vec(-8i8..8, n),
                 prop::collection::vec(0u32..131072, n),
             )
-                .prop_map(move |(du, dv, bias_mant, bias_exp, vth)| NeuronGroup {
-                    name: format!("layer{n}"),
-                    model,
-                    weight_exp,
-                    du,
-                    dv,
-                    bias_mant,
-                    bias_exp,
-                    vth,
+                .prop_map(move |(du, dv, bias_mant, bias_exp, vth)| {
+                    let at = |i: usize| (du[i], dv[i], bias_mant[i], bias_exp[i], vth[i]);
+                    let neurons = match model {
+                        ModelKind::CubaLif => Neurons::CubaLif(
+                            (0..n)
+                                .map(at)
+                                .map(|(du, dv, bias_mant, bias_exp, vth)| cuba_lif::Stored {
+                                    du,
+                                    dv,
+                                    bias_mant,
+                                    bias_exp,
+                                    vth,
+                                })
+                                .collect(),
+                        ),
+                        ModelKind::If => Neurons::If(
+                            (0..n)
+                                .map(at)
+                                .map(|(_, _, bias_mant, bias_exp, vth)| if_::Stored {
+                                    bias_mant,
+                                    bias_exp,
+                                    vth,
+                                })
+                                .collect(),
+                        ),
+                        ModelKind::Li => Neurons::Li(
+                            (0..n)
+                                .map(at)
+                                .map(|(du, dv, bias_mant, bias_exp, _)| li::Stored {
+                                    du,
+                                    dv,
+                                    bias_mant,
+                                    bias_exp,
+                                })
+                                .collect(),
+                        ),
+                    };
+                    NeuronGroup {
+                        name: format!("layer{n}"),
+                        weight_exp,
+                        neurons,
+                    }
                 })
-        })
+        },
+    )
 }
 
 /// A structurally valid random program on the loihi preset.
@@ -170,11 +201,7 @@ fn oversized_core_names_the_core_and_resource() {
     let last = p.cores.len() - 1;
     let g = &mut p.cores[last].groups[0];
     let n = 1100 - g.len();
-    g.du.extend(vec![0; n]);
-    g.dv.extend(vec![0; n]);
-    g.bias_mant.extend(vec![0; n]);
-    g.bias_exp.extend(vec![0; n]);
-    g.vth.extend(vec![0; n]);
+    g.neurons = Neurons::If(vec![if_::Stored::default(); g.len() + n]);
     // keep route pointers consistent with the new neuron count
     let neurons = p.cores[last].num_neurons();
     let r = &mut p.cores[last].routes;

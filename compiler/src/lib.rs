@@ -40,6 +40,7 @@
 pub mod error;
 pub mod lower;
 pub mod map;
+mod models;
 pub mod network;
 pub mod nir;
 pub mod placement;

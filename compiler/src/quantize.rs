@@ -9,10 +9,10 @@
 //! rule (`du = round(4096·(1−α)) − offset` for `Mul12`, the nearest shift for
 //! `Shift`); biases become mantissa × 2^exponent.
 
-use spikefab_chip::neuron::SHIFT_NO_DECAY;
-use spikefab_chip::{Arch, DecayRule, NeuronGroup, NeuronModel};
+use spikefab_chip::{Arch, NeuronGroup};
 
 use crate::error::{CompileError, Result};
+use crate::models;
 use crate::network::{Network, Source};
 
 /// One population in chip formats: the whole layer as one neuron group,
@@ -43,30 +43,6 @@ pub struct QuantizedNetwork {
     pub projections: Vec<QuantizedProjection>,
     /// Steps from an input spike to its effect on each population, on the chip.
     pub depths: Vec<u32>,
-}
-
-fn decay_code(rule: DecayRule, keep: f64, offset_of: impl Fn(u8, u8) -> u8) -> u16 {
-    let keep = keep.clamp(0.0, 1.0);
-    match rule {
-        DecayRule::Mul12 {
-            current_offset,
-            voltage_offset,
-        } => {
-            let off = offset_of(current_offset, voltage_offset) as f64;
-            ((4096.0 * (1.0 - keep)).round() - off).clamp(0.0, 4095.0) as u16
-        }
-        DecayRule::Shift => {
-            if keep >= 1.0 {
-                SHIFT_NO_DECAY
-            } else if keep <= 0.0 {
-                0
-            } else {
-                (-(1.0 - keep).log2())
-                    .round()
-                    .clamp(0.0, (SHIFT_NO_DECAY - 1) as f64) as u16
-            }
-        }
-    }
 }
 
 /// Quantizes `net` (through [`Network::with_current_biases_on_membrane`]) for `arch`.
@@ -158,55 +134,18 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
             }
             e as i8
         };
-        let model = match (
-            pop.neuron.spiking(),
-            dyns.iter().all(|d| d.alpha == 0.0 && d.beta == 1.0),
-        ) {
-            (true, true) => NeuronModel::If,
-            (true, false) => NeuronModel::CubaLif,
-            (false, _) => NeuronModel::Li,
+        let scale = models::Scale {
+            format: f,
+            k_gain,
+            v_unit: k_gain * 2f64.powi(f.threshold_shift as i32),
         };
-        let v_unit = k_gain * 2f64.powi(f.threshold_shift as i32);
-        let mut g = NeuronGroup {
+        let neurons = models::lower(arch, &scale, pop.neuron.spiking(), &dyns)
+            .map_err(|m| err(&pop.name, m))?;
+        let g = NeuronGroup {
             name: pop.name.clone(),
-            model,
             weight_exp,
-            du: Vec::with_capacity(pop.size),
-            dv: Vec::with_capacity(pop.size),
-            bias_mant: Vec::with_capacity(pop.size),
-            bias_exp: Vec::with_capacity(pop.size),
-            vth: Vec::with_capacity(pop.size),
+            neurons,
         };
-        for (d, &vb) in dyns.iter().zip(&v_bias) {
-            g.du.push(if model == NeuronModel::If {
-                0
-            } else {
-                decay_code(f.decay, d.alpha, |c, _| c)
-            });
-            g.dv.push(if model == NeuronModel::If {
-                0
-            } else {
-                decay_code(f.decay, d.beta, |_, v| v)
-            });
-            let b = vb * v_unit;
-            let exp = (0..=7)
-                .find(|&e| (b / 2f64.powi(e)).abs().round() <= bias_max)
-                .ok_or_else(|| {
-                    err(
-                        &pop.name,
-                        format!(
-                            "bias {} is too large for a {}-bit mantissa with exponent ≤ 7",
-                            d.bias, f.bias_bits
-                        ),
-                    )
-                })?;
-            g.bias_mant.push((b / 2f64.powi(exp)).round() as i32);
-            g.bias_exp.push(exp as i8);
-            g.vth.push(
-                d.threshold
-                    .map_or(0, |th| (th * k_gain).round().max(0.0) as u32),
-            );
-        }
         populations.push(QuantizedPopulation { group: g, gain });
     }
 

@@ -1,14 +1,13 @@
 //! One core's state and its work within a timestep: deliver arriving spikes
 //! into the delay ring, update every neuron, collect the neurons that fired.
 //!
-//! State is structure-of-arrays; the neuron loop is monomorphic per
-//! population (one `match` per group, never per neuron); nothing allocates.
+//! Each population is a [`Population`] built once, monomorphic in its neuron
+//! model and the chip's decay rule (one dynamic call per group and step,
+//! never per neuron); nothing allocates while it runs.
 
-use spikefab_chip::neuron::{
-    activation, cuba_lif_step, effective_bias, if_step, CubaLif, Decay, Fixed, Mul12, ShiftDecay,
-    Step,
-};
-use spikefab_chip::{CoreConfig, DecayRule, EventCosts, NeuronGroup, NeuronModel, TileCoord};
+use spikefab_chip::model::Visit;
+use spikefab_chip::neuron::{activation, Decay, Fixed, Mul12, ShiftDecay};
+use spikefab_chip::{CoreConfig, DecayRule, EventCosts, Model, TileCoord};
 
 use crate::counters::Counters;
 
@@ -31,11 +30,8 @@ pub(crate) struct CoreState<'p> {
     pub cfg: &'p CoreConfig,
     pub tile: TileCoord,
     n: usize,
-    u: Vec<i32>,
-    v: Vec<i32>,
-    /// Effective bias and threshold, precomputed from mantissa and exponent.
-    bias: Vec<i32>,
-    vth: Vec<i32>,
+    /// The groups' neurons and state, in neuron-id order.
+    populations: Vec<Box<dyn Population>>,
     /// Dendritic accumulators: `slots × n`, slot `t mod slots` is integrated at step `t`.
     ring: Vec<i32>,
     slot_mask: u32,
@@ -61,18 +57,22 @@ impl<'p> CoreState<'p> {
         cfg: &'p CoreConfig,
         tile: TileCoord,
         fx: &Fixed,
+        rule: DecayRule,
         max_route_delay: u8,
         inbox_capacity: usize,
     ) -> Self {
         let n = cfg.num_neurons();
-        let mut bias = Vec::with_capacity(n);
-        let mut vth = Vec::with_capacity(n);
-        for g in &cfg.groups {
-            for i in 0..g.len() {
-                bias.push(effective_bias(g.bias_mant[i], g.bias_exp[i]));
-                vth.push(fx.effective_threshold(g.vth[i]));
-            }
-        }
+        let populations = cfg
+            .groups
+            .iter()
+            .map(|g| {
+                g.neurons.visit(Build {
+                    fx: *fx,
+                    rule,
+                    weight_exp: g.weight_exp,
+                })
+            })
+            .collect();
         let max_delay = cfg.max_synaptic_delay() as u32 + max_route_delay as u32;
         let slots = (max_delay + 1).next_power_of_two();
         CoreState {
@@ -80,10 +80,7 @@ impl<'p> CoreState<'p> {
             cfg,
             tile,
             n,
-            u: vec![0; n],
-            v: vec![0; n],
-            bias,
-            vth,
+            populations,
             ring: vec![0; slots as usize * n],
             slot_mask: slots - 1,
             inbox: Vec::with_capacity(inbox_capacity),
@@ -181,47 +178,22 @@ impl<'p> CoreState<'p> {
     }
 
     /// Phase 2: update every neuron with this step's accumulated input.
-    pub fn update(&mut self, t: u32, fx: &Fixed, rule: DecayRule, c: &mut Counters) {
+    pub fn update(&mut self, t: u32, c: &mut Counters) {
         self.spiked.clear();
         self.active_before.clear();
         let n = self.n;
-        let slot = (t & self.slot_mask) as usize * n;
+        let slot = &mut self.ring[(t & self.slot_mask) as usize * n..][..n];
+        let mut out = Fired {
+            first_id: 0,
+            spiked: &mut self.spiked,
+            active_before: &mut self.active_before,
+            counters: c,
+        };
         let mut base = 0;
-        for g in &self.cfg.groups {
-            let len = g.len();
-            let r = base..base + len;
-            let mut lanes = Lanes {
-                acc: &mut self.ring[slot + base..slot + base + len],
-                u: &mut self.u[r.clone()],
-                v: &mut self.v[r.clone()],
-                bias: &self.bias[r.clone()],
-                vth: &self.vth[r],
-                first_id: base as u32,
-                spiked: &mut self.spiked,
-                active_before: &mut self.active_before,
-                counters: c,
-            };
-            match (g.model, rule) {
-                (
-                    NeuronModel::CubaLif,
-                    DecayRule::Mul12 {
-                        current_offset,
-                        voltage_offset,
-                    },
-                ) => lanes.cuba::<_, true>(fx, &mul12(current_offset, voltage_offset), g),
-                (NeuronModel::CubaLif, DecayRule::Shift) => {
-                    lanes.cuba::<_, true>(fx, &ShiftDecay, g)
-                }
-                (
-                    NeuronModel::Li,
-                    DecayRule::Mul12 {
-                        current_offset,
-                        voltage_offset,
-                    },
-                ) => lanes.cuba::<_, false>(fx, &mul12(current_offset, voltage_offset), g),
-                (NeuronModel::Li, DecayRule::Shift) => lanes.cuba::<_, false>(fx, &ShiftDecay, g),
-                (NeuronModel::If, _) => lanes.integrate_and_fire(fx, g),
-            }
+        for p in &mut self.populations {
+            let len = p.len();
+            out.first_id = base as u32;
+            p.update(&mut slot[base..base + len], &mut out);
             base += len;
         }
         c.neuron_updates += n as u64;
@@ -303,74 +275,107 @@ fn prefetch(words: &[spikefab_chip::program::Synapse], at: usize) {
     let _ = (words, at);
 }
 
-fn mul12(current_offset: u8, voltage_offset: u8) -> Mul12 {
-    Mul12 {
-        current_offset: current_offset as u16,
-        voltage_offset: voltage_offset as u16,
-    }
-}
-
-/// The slices of one population that a neuron loop works on.
-struct Lanes<'a> {
-    acc: &'a mut [i32],
-    u: &'a mut [i32],
-    v: &'a mut [i32],
-    bias: &'a [i32],
-    vth: &'a [i32],
+/// Where a population's update reports: the neurons that fired and, for
+/// each, the active neurons of the step up to it.
+struct Fired<'a> {
     first_id: u32,
     spiked: &'a mut Vec<u32>,
     active_before: &'a mut Vec<u32>,
     counters: &'a mut Counters,
 }
 
-impl Lanes<'_> {
-    /// The loop every model shares: take the accumulated input, apply `step`
-    /// to (neuron, a_in, u, v), store the state, count, collect spikes.
-    /// A neuron is active when it has input, non-zero state or a bias: its
-    /// state must be read, changed and written back.
-    #[inline(always)]
-    fn integrate(&mut self, weight_exp: i8, step: impl Fn(usize, i32, i32, i32) -> Step) {
-        let active_base = self.counters.active_neuron_updates;
+/// One group's neurons and state, with its update loop.
+trait Population: Send {
+    fn len(&self) -> usize;
+    /// Takes (and zeroes) each neuron's accumulated input in `acc`, steps
+    /// every neuron, counts active updates and saturations, reports spikes.
+    fn update(&mut self, acc: &mut [i32], out: &mut Fired);
+}
+
+struct Group<M: Model, D: Decay> {
+    fx: Fixed,
+    decay: D,
+    weight_exp: i8,
+    params: Vec<M::Params>,
+    state: Vec<M::State>,
+}
+
+impl<M: Model, D: Decay + Send> Population for Group<M, D> {
+    fn len(&self) -> usize {
+        self.params.len()
+    }
+
+    /// A neuron is active when it has input or the model says its state must
+    /// be read, changed and written back anyway (non-zero state, a bias).
+    fn update(&mut self, acc: &mut [i32], out: &mut Fired) {
+        let active_base = out.counters.active_neuron_updates;
         let mut active = 0u64;
         let mut saturations = 0u64;
-        for i in 0..self.acc.len() {
-            let sum = std::mem::take(&mut self.acc[i]);
-            let (u, v) = (self.u[i], self.v[i]);
-            active += (sum != 0 || u != 0 || v != 0 || self.bias[i] != 0) as u64;
-            let s = step(i, activation(sum, weight_exp), u, v);
-            self.u[i] = s.u;
-            self.v[i] = s.v;
-            saturations += s.saturated as u64;
-            if s.spike {
-                self.spiked.push(self.first_id + i as u32);
-                self.active_before.push((active_base + active) as u32);
+        for (i, ((a, p), s)) in acc
+            .iter_mut()
+            .zip(&self.params)
+            .zip(&mut self.state)
+            .enumerate()
+        {
+            let sum = std::mem::take(a);
+            active += (sum != 0 || M::is_active(p, s)) as u64;
+            let o = M::step(
+                &self.fx,
+                &self.decay,
+                p,
+                s,
+                activation(sum, self.weight_exp),
+            );
+            saturations += o.saturated as u64;
+            if o.spike {
+                out.spiked.push(out.first_id + i as u32);
+                out.active_before.push((active_base + active) as u32);
             }
         }
-        self.counters.active_neuron_updates += active;
-        self.counters.saturations += saturations;
+        out.counters.active_neuron_updates += active;
+        out.counters.saturations += saturations;
     }
+}
 
-    #[inline(always)]
-    fn cuba<D: Decay, const SPIKING: bool>(&mut self, fx: &Fixed, decay: &D, g: &NeuronGroup) {
-        let (bias, vth) = (self.bias, self.vth);
-        self.integrate(g.weight_exp, |i, a_in, u, v| {
-            let p = CubaLif {
-                du: g.du[i],
-                dv: g.dv[i],
-                bias: bias[i],
-                vth: vth[i],
-            };
-            cuba_lif_step::<D, SPIKING>(fx, decay, &p, u, v, a_in)
-        });
-    }
+/// Builds a group's [`Population`]: the one place the emulator turns a model
+/// and a decay rule into a monomorphic loop.
+struct Build {
+    fx: Fixed,
+    rule: DecayRule,
+    weight_exp: i8,
+}
 
-    /// IF has no current register: its `u` stays 0.
-    #[inline(always)]
-    fn integrate_and_fire(&mut self, fx: &Fixed, g: &NeuronGroup) {
-        let (bias, vth) = (self.bias, self.vth);
-        self.integrate(g.weight_exp, |i, a_in, _u, v| {
-            if_step(fx, bias[i], vth[i], v, a_in)
-        });
+impl Visit for Build {
+    type Out = Box<dyn Population>;
+
+    fn visit<M: Model>(self, neurons: &[M::Stored]) -> Box<dyn Population> {
+        fn group<M: Model, D: Decay + Send + 'static>(
+            b: &Build,
+            decay: D,
+            neurons: &[M::Stored],
+        ) -> Box<dyn Population> {
+            Box::new(Group::<M, D> {
+                fx: b.fx,
+                decay,
+                weight_exp: b.weight_exp,
+                params: neurons.iter().map(|n| M::params(&b.fx, n)).collect(),
+                state: vec![M::State::default(); neurons.len()],
+            })
+        }
+        match self.rule {
+            DecayRule::Mul12 {
+                current_offset,
+                voltage_offset,
+            } => group::<M, _>(
+                &self,
+                Mul12 {
+                    current_offset: current_offset as u16,
+                    voltage_offset: voltage_offset as u16,
+                },
+                neurons,
+            ),
+            DecayRule::Shift => group::<M, _>(&self, ShiftDecay, neurons),
+        }
     }
 }
 

@@ -341,6 +341,7 @@ fn run_validated(
                                 core,
                                 shared.tiles[c],
                                 &shared.fx,
+                                program.arch.format.decay,
                                 max_route_delay[c],
                                 inbox_cap[c],
                             ));
@@ -368,7 +369,6 @@ impl<'p> Worker<'p> {
         barrier: &Barrier,
         progress: &(dyn Fn(u32) + Sync),
     ) -> Self {
-        let rule = sh.program.arch.format.decay;
         let costs = &sh.program.arch.costs;
         let timing = sh.program.arch.timing.core_timing;
         let scheduled = timing == CoreTiming::Scheduled;
@@ -411,7 +411,7 @@ impl<'p> Worker<'p> {
                     continue;
                 }
                 let mut c = Counters::default();
-                core.update(t, &sh.fx, rule, &mut c);
+                core.update(t, &mut c);
                 let out = &sh.out_channel[core.index];
                 for (k, (&n, &active_so_far)) in
                     core.spiked.iter().zip(&core.active_before).enumerate()

@@ -9,10 +9,11 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use spikefab_chip::model::cuba_lif;
 use spikefab_chip::neuron::SHIFT_NO_DECAY;
 use spikefab_chip::{
-    Arch, CoreConfig, CoreProgram, DecayRule, NeuronGroup, NeuronModel, OutputPort, Provenance,
-    Route, RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
+    Arch, CoreConfig, CoreProgram, DecayRule, NeuronGroup, Neurons, OutputPort, Provenance, Route,
+    RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 
 /// A seeded random recurrent network spread over many cores.
@@ -149,13 +150,20 @@ impl Synthetic {
                 },
                 groups: vec![NeuronGroup {
                     name: format!("random{c}"),
-                    model: NeuronModel::CubaLif,
                     weight_exp: 0,
-                    du: vec![du; n],
-                    dv: vec![dv; n],
-                    bias_mant,
-                    bias_exp,
-                    vth: vec![vth; n],
+                    neurons: Neurons::CubaLif(
+                        bias_mant
+                            .iter()
+                            .zip(&bias_exp)
+                            .map(|(&bias_mant, &bias_exp)| cuba_lif::Stored {
+                                du,
+                                dv,
+                                bias_mant,
+                                bias_exp,
+                                vth,
+                            })
+                            .collect(),
+                    ),
                 }],
                 synapses: SynapseTable::from_rows(&rows),
                 routes: RouteTable::from_lists(&routes),

@@ -8,9 +8,10 @@
 //! sent from physical core 8, tile (2,0). a0 feeds b0. One input spike at
 //! step 0 makes a0 fire at step 1 and b0 at step 2.
 
+use spikefab_chip::model::if_;
 use spikefab_chip::{
     Arch, BarrierLookup, CoreConfig, CoreProgram, CoreTiming, EventCost, InputCost, NeuronCharging,
-    NeuronGroup, NeuronModel, OutputPort, Provenance, Route, RouteTable, Spike, SpikeStream,
+    NeuronGroup, Neurons, OutputPort, Provenance, Route, RouteTable, Spike, SpikeStream,
     SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 use spikefab_emulator::workload::{poisson_input, Synthetic};
@@ -56,13 +57,16 @@ const ACCESS_PLUS_UPDATE: NeuronCharging = NeuronCharging::AccessPlusUpdate {
 fn if_group(name: &str, n: usize) -> NeuronGroup {
     NeuronGroup {
         name: name.into(),
-        model: NeuronModel::If,
         weight_exp: 0,
-        du: vec![0; n],
-        dv: vec![0; n],
-        bias_mant: vec![0; n],
-        bias_exp: vec![0; n],
-        vth: vec![10; n], // 640 < 20 << 6: one spike of weight 20 fires
+        // 640 < 20 << 6: one spike of weight 20 fires
+        neurons: Neurons::If(vec![
+            if_::Stored {
+                bias_mant: 0,
+                bias_exp: 0,
+                vth: 10,
+            };
+            n
+        ]),
     }
 }
 
@@ -244,7 +248,10 @@ fn a_neuron_with_a_bias_is_active_every_step() {
         InputCost::Free,
         CoreTiming::Serial,
     ));
-    p.cores[0].groups[0].bias_mant[1] = 1; // a1 integrates its bias, far below threshold
+    let Neurons::If(n) = &mut p.cores[0].groups[0].neurons else {
+        unreachable!("if_group")
+    };
+    n[1].bias_mant = 1; // a1 integrates its bias, far below threshold
     let input = SpikeStream::new(1, 3, 1e-3, vec![]).unwrap();
     let out = run(&p, &input, &RunConfig::new(3, 1), &|_| {}).unwrap();
     assert_eq!(out.report.totals.active_neuron_updates, 3);

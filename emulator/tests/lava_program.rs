@@ -2,9 +2,10 @@
 //! compiled by hand into a one-core program on the `loihi` preset, its input
 //! spikes fed through input ports; the output spikes must equal Lava's.
 
+use spikefab_chip::model::cuba_lif;
 use spikefab_chip::{
-    Arch, CoreConfig, CoreProgram, NeuronGroup, NeuronModel, OutputPort, Provenance, Route,
-    RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
+    Arch, CoreConfig, CoreProgram, NeuronGroup, Neurons, OutputPort, Provenance, Route, RouteTable,
+    Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 use spikefab_emulator::{run, RunConfig};
 
@@ -39,13 +40,18 @@ fn program(c: &Case) -> CoreProgram {
             core_id: 0,
             groups: vec![NeuronGroup {
                 name: c.name.clone(),
-                model: NeuronModel::CubaLif,
                 weight_exp: c.weight_exp,
-                du: vec![c.du; c.n_out],
-                dv: vec![c.dv; c.n_out],
-                bias_mant: c.bias_mant.clone(),
-                bias_exp: c.bias_exp.clone(),
-                vth: vec![c.vth; c.n_out],
+                neurons: Neurons::CubaLif(
+                    (0..c.n_out)
+                        .map(|n| cuba_lif::Stored {
+                            du: c.du,
+                            dv: c.dv,
+                            bias_mant: c.bias_mant[n],
+                            bias_exp: c.bias_exp[n],
+                            vth: c.vth,
+                        })
+                        .collect(),
+                ),
             }],
             synapses: SynapseTable::from_rows(&rows),
             routes: RouteTable::from_lists(&vec![Vec::new(); c.n_out]),

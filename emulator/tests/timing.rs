@@ -2,22 +2,44 @@
 //! times worked out by hand: a spike fired (or input) at step t is integrated
 //! at t + 1 + axonal delay + synaptic delay, across cores too; LI never fires.
 
+use spikefab_chip::model::{cuba_lif, if_, li};
 use spikefab_chip::{
-    Arch, CoreConfig, CoreProgram, NeuronGroup, NeuronModel, OutputPort, Provenance, Route,
+    Arch, CoreConfig, CoreProgram, ModelKind, NeuronGroup, Neurons, OutputPort, Provenance, Route,
     RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 use spikefab_emulator::{run, RunConfig};
 
-fn group(name: &str, model: NeuronModel, n: usize) -> NeuronGroup {
+/// `n` neurons of `model` with u holding just this step's input (du 4095),
+/// no leak, and threshold 10 << 6 = 640 < 20 << 6: one spike of weight 20 fires.
+fn group(name: &str, model: ModelKind, n: usize) -> NeuronGroup {
+    let neurons = match model {
+        ModelKind::CubaLif => Neurons::CubaLif(vec![
+            cuba_lif::Stored {
+                du: 4095,
+                vth: 10,
+                ..Default::default()
+            };
+            n
+        ]),
+        ModelKind::Li => Neurons::Li(vec![
+            li::Stored {
+                du: 4095,
+                ..Default::default()
+            };
+            n
+        ]),
+        ModelKind::If => Neurons::If(vec![
+            if_::Stored {
+                vth: 10,
+                ..Default::default()
+            };
+            n
+        ]),
+    };
     NeuronGroup {
         name: name.into(),
-        model,
         weight_exp: 0,
-        du: vec![4095; n], // u holds just this step's input
-        dv: vec![0; n],    // no leak
-        bias_mant: vec![0; n],
-        bias_exp: vec![0; n],
-        vth: vec![10; n], // 10 << 6 = 640 < 20 << 6: one spike of weight 20 fires
+        neurons,
     }
 }
 
@@ -31,9 +53,9 @@ fn delays_routes_and_models_fire_exactly_when_expected() {
     let core0 = CoreConfig {
         core_id: 0,
         groups: vec![
-            group("lif", NeuronModel::CubaLif, 3),
-            group("li", NeuronModel::Li, 1),
-            group("if", NeuronModel::If, 1),
+            group("lif", ModelKind::CubaLif, 3),
+            group("li", ModelKind::Li, 1),
+            group("if", ModelKind::If, 1),
         ],
         synapses: SynapseTable::from_rows(&[
             vec![(0, 20, 0), (1, 20, 3), (3, 20, 0), (4, 20, 0)], // axon 0
@@ -43,7 +65,7 @@ fn delays_routes_and_models_fire_exactly_when_expected() {
     };
     let core1 = CoreConfig {
         core_id: 31 * 4, // the far corner tile of the loihi mesh
-        groups: vec![group("far", NeuronModel::CubaLif, 1)],
+        groups: vec![group("far", ModelKind::CubaLif, 1)],
         synapses: SynapseTable::from_rows(&[vec![(0, 20, 0)]]),
         routes: RouteTable::from_lists(&[vec![]]),
     };

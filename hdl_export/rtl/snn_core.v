@@ -79,7 +79,6 @@ module snn_core #(
     localparam RT_AW = (N_ROUTES > 1) ? $clog2(N_ROUTES) : 1;
     localparam IB_AW = (INBOX_DEPTH > 1) ? $clog2(INBOX_DEPTH) : 1;
     localparam XB = `SNN_STATE_BITS;                            // stored width of u and v
-    localparam WIDE = 34 + `SNN_ACT_SHIFT;                      // holds any v + (a_in << ACT) + bias
     localparam IBW = `SNN_ROUTES_AXON_W + `SNN_ROUTES_DELAY_W;  // inbox word {axon, delay}
 
     // ---- phases ----
@@ -160,17 +159,6 @@ module snn_core #(
         .raddr(inbox_ra), .rdata(inbox_q));
 
     // ---- arithmetic (spikefab-chip neuron step) ----
-    localparam signed [WIDE-1:0] VMAX = $signed({{(WIDE - XB + 1){1'b0}}, {(XB - 1){1'b1}}});  // 2^(bits-1) - 1
-    localparam signed [32:0] HR = 33'sd1 <<< (XB - 1);         // 2^(bits-1)
-    localparam [31:0] TWO_HR = 32'd1 << XB;                     // the wrap correction
-
-    function signed [WIDE-1:0] clamp;
-        input signed [WIDE-1:0] x;
-        begin
-            clamp = (x > VMAX) ? VMAX : ((x < -VMAX) ? -VMAX : x);
-        end
-    endfunction
-
     // Mul12 decay of x by d: x * (4096 - d) / 4096 rounded toward zero; the
     // product is registered between the multiply and the rounding.
     function signed [44:0] mul12;
@@ -215,19 +203,14 @@ module snn_core #(
     reg e1_v, e2_v, e3_v, e4_v;
     reg [NW-1:0] e1_n, e2_n, e3_n, e4_n;
     // stage 2 inputs (registered by stage 1)
-    reg [1:0] e2_model;
+    reg [`SNN_NEURONS_MODEL_W-1:0] e2_model;
     reg signed [31:0] e2_ain, e2_bias, e2_vth;
     reg signed [44:0] e2_pu, e2_pv;      // Mul12: products; Shift: u and v themselves
     reg [13:0] e2_du, e2_dv;
     reg signed [31:0] e2_vm;            // v as read (IF integrates it undecayed)
-    // stage 3 inputs
-    reg [1:0] e3_model;
+    // stage 3 inputs: the soma's
+    reg [`SNN_NEURONS_MODEL_W-1:0] e3_model;
     reg signed [31:0] e3_ain, e3_bias, e3_vth, e3_u, e3_dv, e3_vm;
-    // stage 4 inputs
-    reg [1:0] e4_model;
-    reg signed [31:0] e4_vth, e4_u;
-    reg signed [32:0] e4_dvb;             // decay(v) + bias, added a stage early (timing)
-    reg signed [WIDE-1:0] e4_if_sum;      // IF: clamp(v + (a_in << ACT) + bias), from stage 3
 
     wire [`SNN_NEURONS_W-1:0] w = nrn_q;
     wire signed [31:0] u_q = state_q[31:0];
@@ -242,43 +225,16 @@ module snn_core #(
     wire [13:0] dv_code = {{(14 - `SNN_NEURONS_DV_W){1'b0}}, w[`SNN_NEURONS_DV_LSB +: `SNN_NEURONS_DV_W]} + `SNN_VOL_OFFSET;
     wire [31:0] vth_eff = {{(32 - `SNN_NEURONS_VTH_W){1'b0}}, w[`SNN_NEURONS_VTH_LSB +: `SNN_NEURONS_VTH_W]} << `SNN_THR_SHIFT;
 
-    // stage 4 (combinational): the new membrane and the spike
-    reg signed [31:0] s32;
-    reg signed [WIDE-1:0] s_wide, vth_w;
-    /* verilator lint_off UNUSEDSIGNAL */  // clamped to +-VMAX: its low state_bits are all of it
-    reg signed [WIDE-1:0] v_new;
+    // stages 3-4: the neuron models (snn_soma.v, written by export-hdl for
+    // the models the program uses)
+    /* verilator lint_off UNUSEDSIGNAL */  // stored: the low state_bits of v
+    wire signed [31:0] soma_u, soma_v;
     /* verilator lint_on UNUSEDSIGNAL */
-    reg fire;
-    always @* begin
-        s32 = e4_dvb[31:0] + e4_u;      // Wrap: Lava's 32-bit registers (the sum mod 2^32)
-        if (e4_model == 2'd1) s_wide = e4_if_sum;
-        else if (`SNN_WRAP) s_wide = {{(WIDE - 32){s32[31]}}, s32};
-        else s_wide = {{(WIDE - 33){e4_dvb[32]}}, e4_dvb} + {{(WIDE - 32){e4_u[31]}}, e4_u};
-        v_new = clamp(s_wide);
-        // clamp(s) > vth, compared beside the clamp rather than after it
-        // (vth >= 0, so a sum clamped from below never fires)
-        vth_w = $signed({{(WIDE - 32){1'b0}}, e4_vth});
-        fire = !e4_model[1]                                           // LIF, IF; LI never
-            && ((s_wide > VMAX) ? (VMAX > vth_w) : (s_wide > vth_w));
-    end
-
-    // stage 3 (combinational): the new current
-    reg signed [WIDE-1:0] ain_sh, c_wide;
-    reg signed [31:0] c32, u_new;
-    always @* begin
-        ain_sh = {{(WIDE - 32){e3_ain[31]}}, e3_ain} <<< `SNN_ACT_SHIFT;
-        c32 = e3_u + (e3_ain <<< `SNN_ACT_SHIFT);
-        c_wide = {{(WIDE - 32){e3_u[31]}}, e3_u} + ain_sh;
-        if (e3_model == 2'd1) u_new = 32'sd0;
-        else if (`SNN_WRAP) begin
-            if ($signed({c32[31], c32}) > HR) u_new = c32 - TWO_HR;
-            else if ($signed({c32[31], c32}) <= -HR) u_new = c32 + TWO_HR;
-            else u_new = c32;
-        end else begin
-            c_wide = clamp(c_wide);
-            u_new = c_wide[31:0];
-        end
-    end
+    wire fire;
+    snn_soma soma (
+        .clk(clk), .model(e3_model),
+        .ain(e3_ain), .bias(e3_bias), .vth(e3_vth), .ud(e3_u), .vd(e3_dv), .vm(e3_vm),
+        .u_next(soma_u), .v_next(soma_v), .fire(fire));
 
     // ---- deliver pipeline ----
     reg [IB_AW:0] dlv_i;
@@ -336,7 +292,7 @@ module snn_core #(
         acc_wd = s2_sum;
         state_we = e4_v;
         state_wa = e4_n;
-        state_wd = {fire ? {XB{1'b0}} : v_new[XB-1:0], e4_u};
+        state_wd = {soma_v[XB-1:0], soma_u};
         if (phase == P_CLEAR) begin
             acc_we = 1'b1;
             acc_wa = clr_i[ACC_AW-1:0];
@@ -405,11 +361,6 @@ module snn_core #(
             e3_dv <= `SNN_DECAY_MUL12 ? rtz12(e2_pv) : shift_decay(e2_pv[31:0], e2_dv);
             e4_v <= e3_v;
             e4_n <= e3_n;
-            e4_model <= e3_model;
-            e4_vth <= e3_vth;
-            e4_u <= u_new;
-            e4_dvb <= {e3_dv[31], e3_dv} + {e3_bias[31], e3_bias};
-            e4_if_sum <= clamp({{(WIDE - 32){e3_vm[31]}}, e3_vm} + ain_sh + {{(WIDE - 32){e3_bias[31]}}, e3_bias});
 
             case (phase)
                 P_IDLE: begin

@@ -12,7 +12,7 @@ pub const IVERILOG_SCRIPT: &str = r#"#!/bin/sh
 # output spikes with the emulator's. Run from anywhere: sh tb/run_iverilog.sh
 set -e
 cd "$(dirname "$0")/.."
-iverilog -g2012 -I rtl -o tb/sim.vvp tb/tb_snn_top.sv rtl/snn_top.v rtl/snn_core.v rtl/snn_ram.v
+iverilog -g2012 -I rtl -o tb/sim.vvp tb/tb_snn_top.sv rtl/snn_top.v rtl/snn_core.v rtl/snn_soma.v rtl/snn_ram.v
 vvp -n tb/sim.vvp > tb/sim.log
 grep '^SPIKE' tb/sim.log | sort -t= -k2,2n -k3,3n -k4,4n > tb/rtl_spikes.txt || true
 if diff -q tb/expected_spikes.txt tb/rtl_spikes.txt > /dev/null; then
@@ -28,7 +28,7 @@ pub const VERILATOR_SCRIPT: &str = r#"#!/bin/sh
 # the emulator's. Run from anywhere: sh tb/run_verilator.sh
 set -e
 cd "$(dirname "$0")/.."
-verilator --binary -j 0 -Wall -Wno-DECLFILENAME -Irtl --top-module tb_snn_top tb/tb_snn_top.sv rtl/snn_top.v rtl/snn_core.v rtl/snn_ram.v -o sim
+verilator --binary -j 0 -Wall -Wno-DECLFILENAME -Irtl --top-module tb_snn_top tb/tb_snn_top.sv rtl/snn_top.v rtl/snn_core.v rtl/snn_soma.v rtl/snn_ram.v -o sim
 ./obj_dir/sim > tb/sim.log
 grep '^SPIKE' tb/sim.log | sort -t= -k2,2n -k3,3n -k4,4n > tb/rtl_spikes.txt || true
 diff tb/expected_spikes.txt tb/rtl_spikes.txt && echo "PASS"
@@ -42,7 +42,7 @@ pub const YOSYS_SCRIPT: &str = r#"#!/bin/sh
 # with README.md's estimates. Run from anywhere: sh tb/synth_yosys.sh
 set -e
 cd "$(dirname "$0")/.."
-read="read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; hierarchy -top snn_top"
+read="read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_soma.v rtl/snn_top.v; hierarchy -top snn_top"
 yosys -q -l tb/yosys_ecp5.log -p "$read; synth_ecp5 -top snn_top; stat"
 yosys -q -l tb/yosys_xilinx.log -p "$read; synth_xilinx -top snn_top; stat"
 grep -E "^ +(LUT4|CCU2C|TRELLIS_FF|DP16KD|MULT18X18D) " tb/yosys_ecp5.log | tail -n 5
@@ -105,6 +105,7 @@ pub fn run_iverilog(dir: &Path) -> Result<Cosim, ExportError> {
             "tb/tb_snn_top.sv",
             "rtl/snn_top.v",
             "rtl/snn_core.v",
+            "rtl/snn_soma.v",
             "rtl/snn_ram.v",
         ])
         .output()
@@ -144,7 +145,12 @@ pub fn lint_verilator(dir: &Path) -> Result<String, ExportError> {
     let out = Command::new("verilator")
         .current_dir(dir)
         .args(["--lint-only", "-Wall", "-Irtl", "--top-module", "snn_top"])
-        .args(["rtl/snn_top.v", "rtl/snn_core.v", "rtl/snn_ram.v"])
+        .args([
+            "rtl/snn_top.v",
+            "rtl/snn_core.v",
+            "rtl/snn_soma.v",
+            "rtl/snn_ram.v",
+        ])
         .output()
         .map_err(|e| ExportError::Cosim(format!("cannot run verilator: {e}")))?;
     Ok(String::from_utf8_lossy(&out.stderr)
@@ -173,6 +179,7 @@ pub fn run_verilator(dir: &Path) -> Result<Cosim, ExportError> {
             "tb/tb_snn_top.sv",
             "rtl/snn_top.v",
             "rtl/snn_core.v",
+            "rtl/snn_soma.v",
             "rtl/snn_ram.v",
             "-o",
             "sim",
@@ -273,12 +280,16 @@ pub struct Synthesis {
     pub rams_not_in_bram: Vec<String>,
 }
 
-/// Runs Yosys' `synth_ecp5` (hierarchy kept, so every table RAM can be
-/// checked on its own) on an export folder.
+/// Runs Yosys' `synth_ecp5` on an export folder: the logic flattened, as a
+/// board build does (so that a model block's unused output bits are
+/// trimmed), the table RAMs kept as modules so that each can be checked on
+/// its own.
 pub fn run_yosys(dir: &Path) -> Result<Synthesis, ExportError> {
     let fail = |m: String| ExportError::Cosim(m);
-    let script = "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_top.v; \
-                  hierarchy -top snn_top; synth_ecp5 -noflatten -top snn_top; tee -o /dev/stdout stat";
+    let script =
+        "read_verilog -defer -Irtl rtl/snn_ram.v rtl/snn_core.v rtl/snn_soma.v rtl/snn_top.v; \
+                  hierarchy -top snn_top; setattr -mod -set keep_hierarchy 1 *snn_ram*; \
+                  synth_ecp5 -top snn_top; tee -o /dev/stdout stat";
     let out = Command::new("yosys")
         .current_dir(dir)
         .args(["-q", "-p", script])

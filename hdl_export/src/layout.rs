@@ -2,7 +2,8 @@
 //! README's bit-field tables and the header's LSB/width constants, so the
 //! three cannot drift apart.
 
-use spikefab_chip::{Arch, CoreProgram};
+use spikefab_chip::model::{VisitKind, WordField};
+use spikefab_chip::{Arch, CoreProgram, Model, ModelKind, NumberFormat};
 
 use crate::ExportError;
 
@@ -30,6 +31,14 @@ fn bits_for(n: u64) -> u32 {
 impl Layout {
     pub fn width(&self) -> u32 {
         self.fields.iter().map(|f| f.width).sum()
+    }
+
+    /// Position of the field `name` in [`Layout::fields`].
+    pub fn index(&self, name: &str) -> usize {
+        self.fields
+            .iter()
+            .position(|f| f.name == name)
+            .unwrap_or_else(|| panic!("layout '{}' has no field '{name}'", self.memory))
     }
 
     /// Least significant bit of each field.
@@ -91,6 +100,63 @@ pub struct Layouts {
     pub stimulus: Layout,
 }
 
+/// The neuron word: the model code, the group's weight exponent, then every
+/// model's parameter fields, each name once (models that share a field, such
+/// as the LIF family's `du`, share its bits).
+fn neuron_fields(f: &NumberFormat) -> Vec<Field> {
+    struct Fields<'a>(&'a NumberFormat);
+    impl VisitKind for Fields<'_> {
+        type Out = Vec<WordField>;
+        fn visit<M: Model>(self) -> Vec<WordField> {
+            M::word_fields(self.0)
+        }
+    }
+    let mut fields = vec![
+        Field {
+            name: "model",
+            width: ModelKind::code_bits(),
+            signed: false,
+            doc: model_codes(),
+        },
+        Field {
+            name: "weight_exp",
+            width: 5,
+            signed: true,
+            doc: "a_in = (Σ w) · 2^weight_exp",
+        },
+    ];
+    for k in ModelKind::ALL {
+        for w in k.visit(Fields(f)) {
+            match fields.iter().find(|x| x.name == w.name) {
+                Some(x) => assert!(
+                    x.width == w.width && x.signed == w.signed,
+                    "models disagree on the neuron-word field '{}'",
+                    w.name
+                ),
+                None => fields.push(Field {
+                    name: w.name,
+                    width: w.width,
+                    signed: w.signed,
+                    doc: w.doc,
+                }),
+            }
+        }
+    }
+    fields
+}
+
+/// "0 = CUBA LIF, 1 = IF, …", from the model registry.
+fn model_codes() -> &'static str {
+    static CODES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CODES.get_or_init(|| {
+        ModelKind::ALL
+            .iter()
+            .map(|k| format!("{} = {}", k.code(), k.name()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
 impl Layouts {
     pub fn for_program(p: &CoreProgram) -> Layouts {
         let a: &Arch = &p.arch;
@@ -112,35 +178,7 @@ impl Layouts {
         Layouts {
             neuron: Layout {
                 memory: "neurons",
-                fields: vec![
-                    fld(
-                        "model",
-                        2,
-                        false,
-                        "0 = CUBA LIF, 1 = IF, 2 = LI (readout, never spikes)",
-                    ),
-                    fld("weight_exp", 5, true, "a_in = (Σ w) · 2^weight_exp"),
-                    fld(
-                        "du",
-                        12,
-                        false,
-                        "current decay (Mul12: 0..4095; Shift: shift, ≥ 32 = none)",
-                    ),
-                    fld("dv", 12, false, "membrane decay"),
-                    fld("bias_mant", f.bias_bits as u32, true, "bias mantissa"),
-                    fld(
-                        "bias_exp",
-                        4,
-                        true,
-                        "bias = bias_mant · 2^bias_exp (arithmetic shift when negative)",
-                    ),
-                    fld(
-                        "vth",
-                        f.threshold_bits as u32,
-                        false,
-                        "threshold mantissa; spike when v > vth << THR_SHIFT",
-                    ),
-                ],
+                fields: neuron_fields(f),
             },
             synapse: Layout {
                 memory: "synapses",

@@ -29,6 +29,7 @@
 pub mod cosim;
 pub mod formats;
 pub mod layout;
+pub mod models;
 mod readme;
 pub mod rtl;
 pub mod tables;
@@ -154,17 +155,22 @@ pub fn comment_text(s: &str) -> String {
 }
 
 /// ECP5 logic of an export: `(LUT4, MULT18X18D)`. Fitted to Yosys 0.23
-/// `synth_ecp5 -noflatten` on spikefab exports (docs/hdl.md): the top level
-/// (input port, bus, sequencing) takes about 75 LUT4, each core about 1,340
-/// with `Mul12` decays (two 32x13 multipliers, 4 MULT18X18D) or 1,980 with
-/// `Shift` decays (barrel shifters instead). The tables are block RAM
+/// `synth_ecp5` on spikefab exports, logic flattened as a board build does
+/// (docs/hdl.md): the top level (input port, bus, sequencing) takes about
+/// 200 LUT4; each core about 835 with `Mul12` decays (two 32x13
+/// multipliers, 4 MULT18X18D) or 1,230 with `Shift` decays (barrel shifters
+/// instead), plus its neuron-model blocks ([`models::lut4`]) and a selector
+/// of about 20 LUT4 per model beyond the first. The tables are block RAM
 /// (`ramb18_total`, the same count of DP16KD on ECP5). CI checks the
 /// estimate within 20 % (hdl_export/tests/cosim.rs).
 pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
     let cores = p.cores.len();
+    let kinds = models::used(p);
+    let somas: usize = kinds.iter().map(|&k| models::block(k).lut4).sum::<usize>()
+        + 20 * kinds.len().saturating_sub(1);
     match p.arch.format.decay {
-        spikefab_chip::DecayRule::Mul12 { .. } => (75 + 1340 * cores, 4 * cores),
-        spikefab_chip::DecayRule::Shift => (75 + 1980 * cores, 0),
+        spikefab_chip::DecayRule::Mul12 { .. } => (200 + (835 + somas) * cores, 4 * cores),
+        spikefab_chip::DecayRule::Shift => (200 + (1230 + somas) * cores, 0),
     }
 }
 
@@ -300,6 +306,11 @@ pub fn export(
     ));
     files.push(("rtl/snn_ram.v".into(), rtl::SNN_RAM_V.as_bytes().to_vec()));
     files.push(("rtl/snn_core.v".into(), rtl::SNN_CORE_V.as_bytes().to_vec()));
+    let kinds = models::used(p);
+    files.push(("rtl/snn_soma.v".into(), models::soma_v(&kinds).into_bytes()));
+    for (path, text) in models::files(&kinds) {
+        files.push((path.into(), text.as_bytes().to_vec()));
+    }
     files.push((
         "rtl/snn_top.v".into(),
         rtl::top_v(p, &tables, &io).into_bytes(),

@@ -128,7 +128,7 @@ pub fn readme(p: &CoreProgram, l: &Layouts, s: &ExportSummary) -> String {
          - `mem/*.mem`: `$readmemh` images of every table, one hex word per line, no comments, padded to depth.\n\
          - `vivado/*.coe`, `quartus/*.mif`: the same words for the Block Memory Generator and Quartus RAM IP.\n\
          - `rtl/snn_params.vh` (Verilog-2005 `define`s) and `rtl/snn_params_pkg.sv` (untyped `localparam`s): formats, sizes, every field's LSB and width.\n\
-         - `rtl/snn_ram.v` (the table RAM), `rtl/snn_core.v`, `rtl/snn_top.v`: the RTL (Verilog-2005).\n\
+         - `rtl/snn_ram.v` (the table RAM), `rtl/snn_core.v`, `rtl/snn_soma.v` (the neuron models this program uses, from `rtl/models/`, one block each), `rtl/snn_top.v`: the RTL (Verilog-2005).\n\
          - `tb/tb_snn_top.sv`, `tb/stimulus.mem` (the input stream's beats as `{{last, keep, channel}}` words), `tb/expected_spikes.txt` (the emulator's output spikes of every inference).\n\
          - `manifest.json`: format version, fixed-point formats, cores, every file with its SHA-256.\n"
     );

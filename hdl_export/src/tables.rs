@@ -2,7 +2,8 @@
 //! synapse rows and their pointers, the routing entries and their pointers;
 //! and the testbench stimulus.
 
-use spikefab_chip::{CoreProgram, NeuronModel, RouteTable, SpikeStream};
+use spikefab_chip::model::Visit;
+use spikefab_chip::{CoreProgram, Model, NumberFormat, RouteTable, SpikeStream};
 
 use crate::layout::{Layout, Layouts};
 use crate::ExportError;
@@ -67,11 +68,36 @@ impl IoTables {
     }
 }
 
-pub fn model_code(m: NeuronModel) -> i64 {
-    match m {
-        NeuronModel::CubaLif => 0,
-        NeuronModel::If => 1,
-        NeuronModel::Li => 2,
+/// One group's neuron words: the model code, the weight exponent and the
+/// model's own fields at their places in the shared word.
+struct NeuronWords<'a> {
+    layout: &'a Layout,
+    format: &'a NumberFormat,
+    weight_exp: i8,
+    place: &'a dyn Fn(usize) -> String,
+}
+
+impl Visit for NeuronWords<'_> {
+    type Out = Result<Vec<u128>, ExportError>;
+
+    fn visit<M: Model>(self, neurons: &[M::Stored]) -> Self::Out {
+        let at: Vec<usize> = M::word_fields(self.format)
+            .iter()
+            .map(|f| self.layout.index(f.name))
+            .collect();
+        let mut values = vec![0i64; self.layout.fields.len()];
+        values[self.layout.index("model")] = M::KIND.code() as i64;
+        values[self.layout.index("weight_exp")] = self.weight_exp as i64;
+        neurons
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                for (&k, v) in at.iter().zip(M::word(n)) {
+                    values[k] = v;
+                }
+                self.layout.pack(&values, &|| (self.place)(i))
+            })
+            .collect()
     }
 }
 
@@ -101,23 +127,17 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
         .enumerate()
         .map(|(ci, core)| {
             let mut neurons = Vec::with_capacity(core.num_neurons());
-            let mut n = 0;
+            let mut first = 0;
             for g in &core.groups {
-                for i in 0..g.len() {
-                    let values = [
-                        model_code(g.model),
-                        g.weight_exp as i64,
-                        g.du[i] as i64,
-                        g.dv[i] as i64,
-                        g.bias_mant[i] as i64,
-                        g.bias_exp[i] as i64,
-                        g.vth[i] as i64,
-                    ];
-                    neurons.push(l.neuron.pack(&values, &|| {
-                        format!("core {ci} neuron {n} (group '{}')", g.name)
-                    })?);
-                    n += 1;
-                }
+                let place =
+                    |i: usize| format!("core {ci} neuron {} (group '{}')", first + i, g.name);
+                neurons.extend(g.neurons.visit(NeuronWords {
+                    layout: &l.neuron,
+                    format: &p.arch.format,
+                    weight_exp: g.weight_exp,
+                    place: &place,
+                })?);
+                first += g.len();
             }
             let s = &core.synapses;
             let synapses = s

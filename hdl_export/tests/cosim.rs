@@ -2,7 +2,8 @@
 //! Icarus Verilog, and require the RTL's output spikes to equal the emulator's.
 //! Skips (loudly) only where iverilog is not installed; CI installs it.
 
-use spikefab_chip::{Arch, CoreProgram, SpikeStream};
+use spikefab_chip::model::{cuba_lif, if_, li};
+use spikefab_chip::{Arch, CoreProgram, ModelKind, NeuronGroup, Neurons, SpikeStream};
 use spikefab_emulator::workload::{poisson_input, Synthetic};
 use spikefab_emulator::{run, RunConfig};
 use spikefab_hdl::{cosim, export, Formats, TbRun, Testbench};
@@ -212,6 +213,70 @@ fn shift_decay_xylo() {
     );
 }
 
+/// The neurons of a synthetic program's group (always CUBA LIF).
+fn lif(g: &mut NeuronGroup) -> &mut Vec<cuba_lif::Stored> {
+    match &mut g.neurons {
+        Neurons::CubaLif(n) => n,
+        other => panic!("synthetic groups are CUBA LIF, found {:?}", other.kind()),
+    }
+}
+
+/// `p` with core `c`'s neurons turned into model `ModelKind::ALL[c % len]`,
+/// keeping what parameters the model has (so every model's RTL block runs).
+fn every_model(mut p: CoreProgram) -> CoreProgram {
+    for (c, core) in p.cores.iter_mut().enumerate() {
+        let kind = ModelKind::ALL[c % ModelKind::ALL.len()];
+        for g in &mut core.groups {
+            let n = lif(g).clone();
+            g.neurons = match kind {
+                ModelKind::CubaLif => Neurons::CubaLif(n),
+                ModelKind::If => Neurons::If(
+                    n.iter()
+                        .map(|x| if_::Stored {
+                            bias_mant: x.bias_mant,
+                            bias_exp: x.bias_exp,
+                            vth: x.vth,
+                        })
+                        .collect(),
+                ),
+                ModelKind::Li => Neurons::Li(
+                    n.iter()
+                        .map(|x| li::Stored {
+                            du: x.du,
+                            dv: x.dv,
+                            bias_mant: x.bias_mant,
+                            bias_exp: x.bias_exp,
+                        })
+                        .collect(),
+                ),
+            };
+        }
+    }
+    p
+}
+
+#[test]
+fn every_model_co_simulates_on_both_decay_rules() {
+    for arch in ["loihi", "xylo"] {
+        let p = every_model(synthetic(arch, ModelKind::ALL.len(), 16, 1, 21));
+        let out = run(
+            &p,
+            &poisson_input(8, 40, 0.3, p.dt, 22),
+            &RunConfig::new(40, 1),
+            &|_| {},
+        )
+        .unwrap();
+        // Cores other than the LI one must fire, or the test shows nothing.
+        assert!(out.report.totals.spikes > 20, "{arch}: too few spikes");
+        cosim_program(
+            &format!("every model, {arch}"),
+            &p,
+            &poisson_input(8, 40, 0.3, p.dt, 22),
+            40,
+        );
+    }
+}
+
 #[test]
 fn saturating_and_wrapping_inputs() {
     // Strong input weights drive u past its 24-bit range (Lava's wrap) and v into saturation.
@@ -222,8 +287,10 @@ fn saturating_and_wrapping_inputs() {
         }
         for g in &mut core.groups {
             g.weight_exp = 7;
-            g.du.iter_mut().for_each(|d| *d = 0);
-            g.vth.iter_mut().for_each(|v| *v = 131071);
+            for n in lif(g) {
+                n.du = 0;
+                n.vth = 131071;
+            }
         }
     }
     let out = run(
@@ -311,7 +378,7 @@ fn export_without_expectations(
 #[test]
 fn a_parameter_that_does_not_fit_its_field_is_an_error() {
     let mut p = synthetic("loihi", 1, 8, 0, 9);
-    p.cores[0].groups[0].vth[5] = 1 << 17; // one past the 17-bit threshold field
+    lif(&mut p.cores[0].groups[0])[5].vth = 1 << 17; // one past the 17-bit threshold field
     let input = poisson_input(8, 5, 0.2, p.dt, 1);
     let dir = tempfile::tempdir().unwrap();
     let e = export_without_expectations(&p, dir.path(), &input, 5)
@@ -379,8 +446,14 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         );
         return;
     }
-    for (arch, cores) in [("fpga-small", 1), ("fpga-small", 3), ("xylo", 1)] {
+    for (arch, cores, mixed) in [
+        ("fpga-small", 1, false),
+        ("fpga-small", 3, false),
+        ("fpga-small", 3, true),
+        ("xylo", 1, false),
+    ] {
         let p = synthetic(arch, cores, 24, 1, 13);
+        let p = if mixed { every_model(p) } else { p };
         let input = poisson_input(8, 5, 0.2, p.dt, 1);
         let dir = tempfile::tempdir().unwrap();
         let summary = export_without_expectations(&p, dir.path(), &input, 5).unwrap();
@@ -472,10 +545,13 @@ fn board_link_loads_the_tables_and_streams_spikes() {
     // The simulated board starts from all-zero tables: only the driver's
     // writes through the programming port can make it compute anything.
     let board_dir = tempfile::tempdir().unwrap();
-    for sub in ["rtl", "board", "mem"] {
+    for sub in ["rtl", "rtl/models", "board", "mem"] {
         std::fs::create_dir_all(board_dir.path().join(sub)).unwrap();
         for f in std::fs::read_dir(export_dir.path().join(sub)).unwrap() {
             let f = f.unwrap().path();
+            if f.is_dir() {
+                continue;
+            }
             let text = std::fs::read_to_string(&f).unwrap();
             let text = if sub == "mem" {
                 text.lines()
@@ -562,8 +638,10 @@ fn degenerate_programs_export_and_run() {
         // biases large enough to fire without input
         for core in &mut p.cores {
             for g in &mut core.groups {
-                g.bias_mant.iter_mut().for_each(|b| *b = 2000);
-                g.bias_exp.iter_mut().for_each(|e| *e = 3);
+                for n in lif(g) {
+                    n.bias_mant = 2000;
+                    n.bias_exp = 3;
+                }
             }
         }
         p
