@@ -55,6 +55,7 @@ pub fn network(seed: u64) -> Network {
                 threshold: Param::Scalar(1.0),
                 bias: Param::Scalar(0.0),
             },
+            reset: Default::default(),
         }],
         projections: vec![
             Projection {

@@ -19,10 +19,10 @@ for inst in "snn_cuba_lif #(.SPIKING(1))" "snn_cuba_lif #(.SPIKING(0))" "snn_if"
     cat > one.v <<V
 \`include "snn_params.vh"
 \`include "models/$module.v"
-module one(input wire clk, input wire signed [31:0] ain, bias, vth, ud, vd, vm,
+module one(input wire clk, input wire subtract, input wire signed [31:0] ain, bias, vth, ud, vd, vm,
            output wire signed [31:0] u_next, output wire [23:0] v_next, output wire fire);
     wire signed [31:0] v32;
-    $inst m (.clk(clk), .ain(ain), .bias(bias), .vth(vth), .ud(ud), .vd(vd), .vm(vm),
+    $inst m (.clk(clk), .subtract(subtract), .ain(ain), .bias(bias), .vth(vth), .ud(ud), .vd(vd), .vm(vm),
              .u_next(u_next), .v_next(v32), .fire(fire));
     assign v_next = v32[23:0];
 endmodule

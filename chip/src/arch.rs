@@ -9,6 +9,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::ModelSet;
+
+/// The largest `core.max_spikes_per_step`: a 5-bit count, Xylo's limit.
+pub const MAX_SPIKES_PER_STEP: u8 = 31;
 use std::path::Path;
 
 use crate::error::{ChipError, Result};
@@ -124,6 +127,17 @@ pub struct CoreLimits {
     /// refused. A file that does not list them supports CUBA LIF, IF and LI.
     #[serde(default = "ModelSet::legacy")]
     pub models: ModelSet,
+    /// Whether a neuron can reset by subtracting its threshold (`Reset::Subtract`)
+    /// besides resetting to zero.
+    #[serde(default)]
+    pub subtract_reset: bool,
+    /// Most spikes one neuron may emit in one step (1..=31; Xylo: 31).
+    #[serde(default = "one_spike")]
+    pub max_spikes_per_step: u8,
+}
+
+fn one_spike() -> u8 {
+    1
 }
 
 /// The number formats of the core's arithmetic.
@@ -511,6 +525,15 @@ impl Arch {
         }
         if self.core.models.iter().next().is_none() {
             return bad("core.models lists no neuron model: list the models the cores implement, e.g. [CubaLif, If, Li]".into());
+        }
+        if !(1..=MAX_SPIKES_PER_STEP).contains(&self.core.max_spikes_per_step) {
+            return bad(format!(
+                "core.max_spikes_per_step must be 1..={MAX_SPIKES_PER_STEP}, found {}",
+                self.core.max_spikes_per_step
+            ));
+        }
+        if self.core.max_spikes_per_step > 1 && !self.core.subtract_reset {
+            return bad("core.max_spikes_per_step above 1 needs core.subtract_reset: true (a reset to zero fires once)".into());
         }
         if self.core.max_delay > 255 {
             return bad("max_delay must be at most 255".into());

@@ -18,7 +18,7 @@
 //! compiler, emulator and cochlea crates.
 //!
 //! ```
-//! use spikefab_chip::model::cuba_lif::{self, CubaLif};
+//! use spikefab_chip::model::{cuba_lif::{self, CubaLif}, reset::ToZero};
 //! use spikefab_chip::neuron::{Fixed, Mul12};
 //! use spikefab_chip::{Arch, Model};
 //!
@@ -30,8 +30,8 @@
 //! let p = CubaLif::params(&fx, &stored);
 //! let mut s = cuba_lif::State::default();
 //! // 11 << 6 exceeds the threshold 10 << 6: the neuron fires and resets.
-//! let out = CubaLif::step(&fx, &decay, &p, &mut s, 11);
-//! assert!(out.spike && s.v == 0 && s.u == 11 << 6);
+//! let out = CubaLif::step(&fx, &decay, &ToZero, &p, &mut s, 11);
+//! assert!(out.spikes == 1 && s.v == 0 && s.u == 11 << 6);
 //! ```
 
 pub mod arch;
@@ -49,7 +49,7 @@ pub use arch::{
     InputCost, NeuronCharging, NumberFormat, Overflow, TileCoord, Timing, Topology,
 };
 pub use error::{ChipError, Result};
-pub use model::{Model, ModelKind, ModelSet, Neurons};
+pub use model::{Model, ModelKind, ModelSet, Neurons, Reset};
 pub use program::{
     CoreConfig, CoreProgram, LayerScale, NeuronGroup, OutputPort, Provenance, Route, RouteTable,
     SynapseTable, PROGRAM_FORMAT_VERSION,

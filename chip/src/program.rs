@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::arch::Arch;
 use crate::error::{ChipError, Result};
-use crate::model::{ModelKind, Neurons};
+use crate::model::{ModelKind, Neurons, Reset};
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
 pub const PROGRAM_FORMAT_VERSION: u32 = 4;
@@ -64,6 +64,9 @@ pub struct NeuronGroup {
     pub weight_exp: i8,
     /// The model and its per-neuron parameters.
     pub neurons: Neurons,
+    /// How its neurons fire and reset (spiking models only).
+    #[serde(default)]
+    pub reset: Reset,
 }
 
 impl NeuronGroup {
@@ -86,6 +89,7 @@ impl NeuronGroup {
             name,
             weight_exp: self.weight_exp,
             neurons: self.neurons.slice(range),
+            reset: self.reset,
         }
     }
 }
@@ -379,6 +383,21 @@ impl CoreProgram {
                         place: format!("core {ci} group '{}'", g.name),
                         model: g.model(),
                     });
+                }
+                if let Reset::Subtract { max_spikes } = g.reset {
+                    if !arch.core.subtract_reset
+                        || max_spikes == 0
+                        || max_spikes > arch.core.max_spikes_per_step
+                    {
+                        return invalid(format!(
+                            "core {ci} group '{}': reset Subtract(max_spikes: {max_spikes}) needs a chip with subtract_reset and 1..={} spikes per step; '{}' has subtract_reset: {}, max_spikes_per_step: {}",
+                            g.name,
+                            max_spikes.max(1),
+                            arch.name,
+                            arch.core.subtract_reset,
+                            arch.core.max_spikes_per_step
+                        ));
+                    }
                 }
                 if let Err((i, e)) = g.neurons.check(f) {
                     return invalid(format!("core {ci} group '{}' neuron {i}: {e}", g.name));

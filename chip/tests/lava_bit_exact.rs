@@ -3,6 +3,7 @@
 //! of every step must be equal.
 
 use spikefab_chip::model::cuba_lif::{self, CubaLif};
+use spikefab_chip::model::reset::ToZero;
 use spikefab_chip::neuron::{activation, Fixed, Mul12};
 use spikefab_chip::{Arch, DecayRule, Model};
 
@@ -56,15 +57,15 @@ fn loihi_arithmetic_matches_lava_bit_for_bit() {
                     vth: c.vth,
                 };
                 let p = CubaLif::params(&fx, &stored);
-                let out = CubaLif::step(&fx, &decay, &p, s, a_in);
+                let out = CubaLif::step(&fx, &decay, &ToZero, &p, s, a_in);
                 assert_eq!(s.u as i64, c.u[t][n], "{}: u, step {t}, neuron {n}", c.name);
                 assert_eq!(s.v as i64, c.v[t][n], "{}: v, step {t}, neuron {n}", c.name);
                 assert_eq!(
-                    out.spike as u8, c.spikes[t][n],
+                    out.spikes, c.spikes[t][n],
                     "{}: spike, step {t}, neuron {n}",
                     c.name
                 );
-                checked_spikes += out.spike as usize;
+                checked_spikes += out.spikes as usize;
                 saturations += out.saturated as usize;
             }
         }

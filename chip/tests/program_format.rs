@@ -58,6 +58,7 @@ fn group() -> impl Strategy<Value = NeuronGroup> {
                         name: format!("layer{n}"),
                         weight_exp,
                         neurons,
+                        reset: Reset::Zero,
                     }
                 })
         },

@@ -36,6 +36,7 @@ fn network(n: usize, density: f64) -> Network {
                 threshold: Param::Scalar(1.0),
                 bias: Param::Scalar(0.0),
             },
+            reset: Default::default(),
         }],
         projections: vec![Projection {
             from: "in".into(),

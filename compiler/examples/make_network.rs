@@ -47,6 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     threshold: Param::Scalar(1.0),
                     bias: Param::Scalar(0.0),
                 },
+                reset: Default::default(),
             },
             Population {
                 name: "out".into(),
@@ -58,6 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     bias: Param::Scalar(0.0),
                     current_bias: Param::Scalar(0.0),
                 },
+                reset: Default::default(),
             },
         ],
         projections: vec![

@@ -950,6 +950,8 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
             name: p.to_string(),
             size,
             neuron,
+            // NIR's LIF/CubaLIF/IF reset to zero; exporters' other resets are issue 16's.
+            reset: Default::default(),
         });
         let gain = &gain;
         for (s, _, path) in paths.iter().filter(|x| x.1 == p) {

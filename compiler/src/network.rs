@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 
+use spikefab_chip::Reset;
+
 use crate::error::{CompileError, Result};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,6 +44,10 @@ pub struct Population {
     pub name: String,
     pub size: usize,
     pub neuron: Neuron,
+    /// How its neurons reset after a spike: `Zero` (default) or
+    /// `Subtract(max_spikes: k)` (θ subtracted per spike, up to k spikes a step).
+    #[serde(default)]
+    pub reset: Reset,
 }
 
 /// A scalar shared by a population, or one value per neuron.
@@ -449,6 +455,21 @@ impl Network {
         for p in &self.populations {
             if p.size == 0 {
                 return Err(self.invalid(format!("population '{}' has no neurons", p.name)));
+            }
+            if let Reset::Subtract { max_spikes } = p.reset {
+                let most = spikefab_chip::arch::MAX_SPIKES_PER_STEP;
+                if !(1..=most).contains(&max_spikes) {
+                    return Err(self.invalid(format!(
+                        "population '{}': reset Subtract(max_spikes: {max_spikes}) must allow 1..={most} spikes a step",
+                        p.name
+                    )));
+                }
+                if !p.neuron.spiking() {
+                    return Err(self.invalid(format!(
+                        "population '{}' never spikes: a Subtract reset has nothing to reset",
+                        p.name
+                    )));
+                }
             }
             for (what, param) in p.neuron.params() {
                 param

@@ -9,7 +9,7 @@
 //! rule (`du = round(4096·(1−α)) − offset` for `Mul12`, the nearest shift for
 //! `Shift`); biases become mantissa × 2^exponent.
 
-use spikefab_chip::{Arch, NeuronGroup};
+use spikefab_chip::{Arch, NeuronGroup, Reset};
 
 use crate::error::{CompileError, Result};
 use crate::models;
@@ -141,10 +141,23 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
         };
         let neurons = models::lower(arch, &scale, pop.neuron.spiking(), &dyns)
             .map_err(|m| err(&pop.name, m))?;
+        if let Reset::Subtract { max_spikes } = pop.reset {
+            let core = &arch.core;
+            if !core.subtract_reset || max_spikes > core.max_spikes_per_step {
+                return Err(err(
+                    &pop.name,
+                    format!(
+                        "its reset subtracts the threshold with up to {max_spikes} spikes a step; the chip has subtract_reset: {}, max_spikes_per_step: {}",
+                        core.subtract_reset, core.max_spikes_per_step
+                    ),
+                ));
+            }
+        }
         let g = NeuronGroup {
             name: pop.name.clone(),
             weight_exp,
             neurons,
+            reset: pop.reset,
         };
         populations.push(QuantizedPopulation { group: g, gain });
     }

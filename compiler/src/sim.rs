@@ -3,8 +3,11 @@
 //!
 //! Each step, populations update in order; feed-forward projections deliver
 //! this step's spikes (input or earlier population), recurrent ones the
-//! previous step's, each `delay` steps later still. Spiking neurons reset to
-//! 0 in the step they fire.
+//! previous step's, each `delay` steps later still. Spiking neurons reset in
+//! the step they fire, as their population's `reset` says: to 0, or by
+//! subtracting θ per spike (up to `max_spikes` spikes a step, each delivered).
+
+use spikefab_chip::Reset;
 
 use crate::network::{Dynamics, Network, Source};
 
@@ -112,11 +115,12 @@ pub fn simulate_timed(
             Some(o)
         })
         .collect();
-    // spike history ring per population: [hist][size]
-    let mut pop_hist: Vec<Vec<Vec<bool>>> = net
+    // spike history ring per population: [hist][size], spikes per step
+    // (more than one only under a multi-spike subtractive reset)
+    let mut pop_hist: Vec<Vec<Vec<u8>>> = net
         .populations
         .iter()
-        .map(|p| vec![vec![false; p.size]; hist])
+        .map(|p| vec![vec![0; p.size]; hist])
         .collect();
     let mut cur: Vec<Vec<f64>> = net.populations.iter().map(|p| vec![0.0; p.size]).collect();
     let mut v: Vec<Vec<f64>> = net.populations.iter().map(|p| vec![0.0; p.size]).collect();
@@ -139,24 +143,24 @@ pub fn simulate_timed(
                     continue;
                 }
                 let past = t - e.lag;
-                let fired = |s: usize| -> bool {
+                let fired = |s: usize| -> u8 {
                     match e.src {
-                        Source::Input(k) => input[past]
-                            .get(input_offset[k] + s)
-                            .copied()
-                            .unwrap_or(false),
+                        Source::Input(k) => {
+                            input[past].get(input_offset[k] + s).map_or(0, |&b| b as u8)
+                        }
                         Source::Population(p) => pop_hist[p][past % hist][s],
                     }
                 };
                 for (s, row) in e.by_source.iter().enumerate() {
-                    if fired(s) {
+                    let n = fired(s);
+                    if n > 0 {
                         for &(tg, w) in row {
-                            i_in[tg as usize] += w;
+                            i_in[tg as usize] += w * n as f64;
                         }
                     }
                 }
             }
-            let mut fired_now = vec![false; pop.size];
+            let mut fired_now = vec![0u8; pop.size];
             let prev = (t + hist - 1) % hist;
             for n in 0..pop.size {
                 let d = dyns[q][n];
@@ -164,17 +168,26 @@ pub fn simulate_timed(
                 v[q][n] = d.beta * v[q][n] + cur[q][n] + d.bias;
                 if let Some(th) = d.threshold {
                     match semantics {
-                        Semantics::Nir => {
-                            if v[q][n] > th {
-                                fired_now[n] = true;
-                                v[q][n] = 0.0;
+                        Semantics::Nir => match pop.reset {
+                            Reset::Zero => {
+                                if v[q][n] > th {
+                                    fired_now[n] = 1;
+                                    v[q][n] = 0.0;
+                                }
                             }
-                        }
+                            // The chip's definition, in f64: spikes while v > θ.
+                            Reset::Subtract { max_spikes } => {
+                                while fired_now[n] < max_spikes && v[q][n] > th {
+                                    v[q][n] -= th;
+                                    fired_now[n] += 1;
+                                }
+                            }
+                        },
                         Semantics::SnnTorch => {
-                            if t > 0 && pop_hist[q][prev][n] {
+                            if t > 0 && pop_hist[q][prev][n] > 0 {
                                 v[q][n] -= th;
                             }
-                            fired_now[n] = v[q][n] > th;
+                            fired_now[n] = (v[q][n] > th) as u8;
                         }
                     }
                 }
@@ -183,7 +196,7 @@ pub fn simulate_timed(
         }
         run.spikes.push(
             outs.iter()
-                .flat_map(|&q| pop_hist[q][slot].iter().copied())
+                .flat_map(|&q| pop_hist[q][slot].iter().map(|&n| n > 0))
                 .collect(),
         );
         run.v
@@ -191,4 +204,65 @@ pub fn simulate_timed(
     }
     run.last_v = run.v.last().cloned().unwrap_or_default();
     run
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::{Input, Neuron, Param, Population, Projection, Weights};
+
+    fn if_pop(name: &str, threshold: f64, reset: Reset) -> Population {
+        Population {
+            name: name.into(),
+            size: 1,
+            neuron: Neuron::If {
+                threshold: Param::Scalar(threshold),
+                bias: Param::Scalar(0.0),
+            },
+            reset,
+        }
+    }
+
+    /// Worked by hand: 3.5 θ in one step is 3 spikes (3.5 > 3θ) with 0.5
+    /// left; capped at 2 it is 2 spikes and 1.5 left; each spike reaches
+    /// the next layer in the same step.
+    #[test]
+    fn a_subtractive_reset_fires_up_to_max_spikes_and_delivers_each() {
+        let net = |max_spikes| Network {
+            name: "multi".into(),
+            dt: 1e-3,
+            inputs: vec![Input {
+                name: "in".into(),
+                size: 1,
+            }],
+            populations: vec![
+                if_pop("a", 1.0, Reset::Subtract { max_spikes }),
+                if_pop("b", 100.0, Reset::Zero),
+            ],
+            projections: vec![
+                Projection {
+                    from: "in".into(),
+                    to: "a".into(),
+                    weights: Weights::Dense(vec![vec![3.5]]),
+                    delay: 0,
+                },
+                Projection {
+                    from: "a".into(),
+                    to: "b".into(),
+                    weights: Weights::Dense(vec![vec![1.0]]),
+                    delay: 0,
+                },
+            ],
+            outputs: vec!["a".into(), "b".into()],
+        };
+        let input = vec![vec![true], vec![false]];
+        let r = simulate(&net(31), &input);
+        assert_eq!(r.spikes[0], vec![true, false]);
+        assert_eq!(r.v[0], vec![0.5, 3.0]); // 3 spikes, each delivered
+        let r = simulate(&net(2), &input);
+        assert_eq!(r.v[0], vec![1.5, 2.0]);
+        // the remainder fires once more in the next step
+        assert_eq!(r.spikes[1], vec![true, false]);
+        assert_eq!(r.v[1], vec![0.5, 3.0]);
+    }
 }

@@ -49,6 +49,7 @@ fn mlp(seed: u64, inputs: usize, hidden: usize, outputs: usize) -> Network {
                     threshold: Param::Scalar(1.0),
                     bias: Param::Scalar(0.01),
                 },
+                reset: Default::default(),
             },
             Population {
                 name: "out".into(),
@@ -62,6 +63,7 @@ fn mlp(seed: u64, inputs: usize, hidden: usize, outputs: usize) -> Network {
                     bias: Param::Scalar(0.0),
                     current_bias: Param::Scalar(0.0),
                 },
+                reset: Default::default(),
             },
         ],
         projections: vec![

@@ -5,9 +5,10 @@
 //! model and the chip's decay rule (one dynamic call per group and step,
 //! never per neuron); nothing allocates while it runs.
 
-use spikefab_chip::model::Visit;
+use spikefab_chip::model::reset::{Subtract, ToZero};
+use spikefab_chip::model::{Fire, Visit};
 use spikefab_chip::neuron::{activation, Decay, Fixed, Mul12, ShiftDecay};
-use spikefab_chip::{CoreConfig, DecayRule, EventCosts, Model, TileCoord};
+use spikefab_chip::{CoreConfig, DecayRule, EventCosts, Model, Reset, TileCoord};
 
 use crate::counters::Counters;
 
@@ -69,6 +70,7 @@ impl<'p> CoreState<'p> {
                 g.neurons.visit(Build {
                     fx: *fx,
                     rule,
+                    reset: g.reset,
                     weight_exp: g.weight_exp,
                 })
             })
@@ -292,15 +294,16 @@ trait Population: Send {
     fn update(&mut self, acc: &mut [i32], out: &mut Fired);
 }
 
-struct Group<M: Model, D: Decay> {
+struct Group<M: Model, D: Decay, F: Fire> {
     fx: Fixed,
     decay: D,
+    fire: F,
     weight_exp: i8,
     params: Vec<M::Params>,
     state: Vec<M::State>,
 }
 
-impl<M: Model, D: Decay + Send> Population for Group<M, D> {
+impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
     fn len(&self) -> usize {
         self.params.len()
     }
@@ -322,12 +325,15 @@ impl<M: Model, D: Decay + Send> Population for Group<M, D> {
             let o = M::step(
                 &self.fx,
                 &self.decay,
+                &self.fire,
                 p,
                 s,
                 activation(sum, self.weight_exp),
             );
             saturations += o.saturated as u64;
-            if o.spike {
+            // A neuron that fires n times in a step is listed n times in a
+            // row: each spike is sent (and charged) as its own event.
+            for _ in 0..o.spikes {
                 out.spiked.push(out.first_id + i as u32);
                 out.active_before.push((active_base + active) as u32);
             }
@@ -337,11 +343,12 @@ impl<M: Model, D: Decay + Send> Population for Group<M, D> {
     }
 }
 
-/// Builds a group's [`Population`]: the one place the emulator turns a model
-/// and a decay rule into a monomorphic loop.
+/// Builds a group's [`Population`]: the one place the emulator turns a model,
+/// a decay rule and a reset into a monomorphic loop.
 struct Build {
     fx: Fixed,
     rule: DecayRule,
+    reset: Reset,
     weight_exp: i8,
 }
 
@@ -354,9 +361,23 @@ impl Visit for Build {
             decay: D,
             neurons: &[M::Stored],
         ) -> Box<dyn Population> {
-            Box::new(Group::<M, D> {
+            match b.reset {
+                Reset::Zero => with_fire::<M, D, _>(b, decay, ToZero, neurons),
+                Reset::Subtract { max_spikes } => {
+                    with_fire::<M, D, _>(b, decay, Subtract { max_spikes }, neurons)
+                }
+            }
+        }
+        fn with_fire<M: Model, D: Decay + Send + 'static, F: Fire>(
+            b: &Build,
+            decay: D,
+            fire: F,
+            neurons: &[M::Stored],
+        ) -> Box<dyn Population> {
+            Box::new(Group::<M, D, F> {
                 fx: b.fx,
                 decay,
+                fire,
                 weight_exp: b.weight_exp,
                 params: neurons.iter().map(|n| M::params(&b.fx, n)).collect(),
                 state: vec![M::State::default(); neurons.len()],

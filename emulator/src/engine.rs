@@ -417,7 +417,10 @@ impl<'p> Worker<'p> {
                     core.spiked.iter().zip(&core.active_before).enumerate()
                 {
                     let ch = out[n as usize];
-                    if ch != u32::MAX {
+                    // An output channel carries one event per step, however
+                    // many spikes its neuron fired (they are listed in a row).
+                    let repeat = k > 0 && core.spiked[k - 1] == n;
+                    if ch != u32::MAX && !repeat {
                         self.outputs.push(Spike {
                             timestep: t,
                             channel: ch,

@@ -12,8 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use spikefab_chip::model::cuba_lif;
 use spikefab_chip::neuron::SHIFT_NO_DECAY;
 use spikefab_chip::{
-    Arch, CoreConfig, CoreProgram, DecayRule, NeuronGroup, Neurons, OutputPort, Provenance, Route,
-    RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
+    Arch, CoreConfig, CoreProgram, DecayRule, NeuronGroup, Neurons, OutputPort, Provenance, Reset,
+    Route, RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 
 /// A seeded random recurrent network spread over many cores.
@@ -164,6 +164,7 @@ impl Synthetic {
                             })
                             .collect(),
                     ),
+                    reset: Reset::Zero,
                 }],
                 synapses: SynapseTable::from_rows(&rows),
                 routes: RouteTable::from_lists(&routes),

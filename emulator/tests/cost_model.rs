@@ -11,7 +11,7 @@
 use spikefab_chip::model::if_;
 use spikefab_chip::{
     Arch, BarrierLookup, CoreConfig, CoreProgram, CoreTiming, EventCost, InputCost, NeuronCharging,
-    NeuronGroup, Neurons, OutputPort, Provenance, Route, RouteTable, Spike, SpikeStream,
+    NeuronGroup, Neurons, OutputPort, Provenance, Reset, Route, RouteTable, Spike, SpikeStream,
     SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 use spikefab_emulator::workload::{poisson_input, Synthetic};
@@ -67,6 +67,7 @@ fn if_group(name: &str, n: usize) -> NeuronGroup {
             };
             n
         ]),
+        reset: Reset::Zero,
     }
 }
 

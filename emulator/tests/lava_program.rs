@@ -4,8 +4,8 @@
 
 use spikefab_chip::model::cuba_lif;
 use spikefab_chip::{
-    Arch, CoreConfig, CoreProgram, NeuronGroup, Neurons, OutputPort, Provenance, Route, RouteTable,
-    Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
+    Arch, CoreConfig, CoreProgram, NeuronGroup, Neurons, OutputPort, Provenance, Reset, Route,
+    RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 use spikefab_emulator::{run, RunConfig};
 
@@ -52,6 +52,7 @@ fn program(c: &Case) -> CoreProgram {
                         })
                         .collect(),
                 ),
+                reset: Reset::Zero,
             }],
             synapses: SynapseTable::from_rows(&rows),
             routes: RouteTable::from_lists(&vec![Vec::new(); c.n_out]),

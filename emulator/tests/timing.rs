@@ -4,8 +4,8 @@
 
 use spikefab_chip::model::{cuba_lif, if_, li};
 use spikefab_chip::{
-    Arch, CoreConfig, CoreProgram, ModelKind, NeuronGroup, Neurons, OutputPort, Provenance, Route,
-    RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
+    Arch, CoreConfig, CoreProgram, ModelKind, NeuronGroup, Neurons, OutputPort, Provenance, Reset,
+    Route, RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
 };
 use spikefab_emulator::{run, RunConfig};
 
@@ -40,6 +40,7 @@ fn group(name: &str, model: ModelKind, n: usize) -> NeuronGroup {
         name: name.into(),
         weight_exp: 0,
         neurons,
+        reset: Reset::Zero,
     }
 }
 
@@ -125,5 +126,67 @@ fn delays_routes_and_models_fire_exactly_when_expected() {
         );
         assert_eq!(t.messages_in, 3);
         assert_eq!(t.synaptic_ops, 4 + 1 + 1);
+    }
+}
+
+/// A subtractive reset with several spikes a step, worked by hand: an IF
+/// neuron with threshold 10 << 6 = 640 gets an input of 35 << 6 = 2240 once.
+/// It fires while v > k·640: 3 spikes (2240 > 1920, not > 2560), keeps
+/// 2240 − 1920 = 320, and each spike is its own message: the target IF
+/// neuron (threshold 640) receives 3 × 20 << 6 = 3840, fires at most
+/// max_spikes = 2 times (capped) and keeps 3840 − 1280 = 2560, so it fires
+/// twice more in the next step and keeps 1280.
+#[test]
+fn a_subtractive_reset_sends_one_message_per_spike() {
+    let mut arch = Arch::preset("loihi").unwrap();
+    arch.core.subtract_reset = true;
+    arch.core.max_spikes_per_step = 3;
+    let neuron = |max_spikes| NeuronGroup {
+        reset: Reset::Subtract { max_spikes },
+        ..group("if", ModelKind::If, 1)
+    };
+    let core0 = CoreConfig {
+        core_id: 0,
+        groups: vec![neuron(3), neuron(2)],
+        synapses: SynapseTable::from_rows(&[vec![(0, 35, 0)], vec![(1, 20, 0)]]),
+        routes: RouteTable::from_lists(&[vec![route(0, 1, 0)], vec![]]),
+    };
+    let program = CoreProgram {
+        format_version: PROGRAM_FORMAT_VERSION,
+        arch,
+        dt: 1e-3,
+        cores: vec![core0],
+        inputs: RouteTable::from_lists(&[vec![route(0, 0, 0)]]),
+        input_cores: Vec::new(),
+        outputs: vec![
+            OutputPort { core: 0, neuron: 0 },
+            OutputPort { core: 0, neuron: 1 },
+        ],
+        provenance: Provenance::default(),
+    };
+    let input = SpikeStream::new(
+        1,
+        4,
+        1e-3,
+        vec![Spike {
+            timestep: 0,
+            channel: 0,
+        }],
+    )
+    .unwrap();
+    for threads in [1, 2] {
+        let out = run(&program, &input, &RunConfig::new(4, threads), &|_| {}).unwrap();
+        let fired: Vec<(u32, u32)> = out
+            .spikes
+            .events()
+            .iter()
+            .map(|e| (e.timestep, e.channel))
+            .collect();
+        // An output channel carries one event a step, however many spikes.
+        assert_eq!(fired, vec![(1, 0), (2, 1), (3, 1)], "threads = {threads}");
+        let t = &out.report.totals;
+        assert_eq!(t.spikes, 3 + 2 + 2);
+        assert_eq!(t.messages_out, 3, "one message per spike of neuron 0");
+        assert_eq!(t.synaptic_ops, 1 + 3);
     }
 }

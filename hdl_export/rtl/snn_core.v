@@ -204,12 +204,14 @@ module snn_core #(
     reg [NW-1:0] e1_n, e2_n, e3_n, e4_n;
     // stage 2 inputs (registered by stage 1)
     reg [`SNN_NEURONS_MODEL_W-1:0] e2_model;
+    reg e2_subtract;
     reg signed [31:0] e2_ain, e2_bias, e2_vth;
     reg signed [44:0] e2_pu, e2_pv;      // Mul12: products; Shift: u and v themselves
     reg [13:0] e2_du, e2_dv;
     reg signed [31:0] e2_vm;            // v as read (IF integrates it undecayed)
     // stage 3 inputs: the soma's
     reg [`SNN_NEURONS_MODEL_W-1:0] e3_model;
+    reg e3_subtract;
     reg signed [31:0] e3_ain, e3_bias, e3_vth, e3_u, e3_dv, e3_vm;
 
     wire [`SNN_NEURONS_W-1:0] w = nrn_q;
@@ -232,7 +234,7 @@ module snn_core #(
     /* verilator lint_on UNUSEDSIGNAL */
     wire fire;
     snn_soma soma (
-        .clk(clk), .model(e3_model),
+        .clk(clk), .model(e3_model), .subtract(e3_subtract),
         .ain(e3_ain), .bias(e3_bias), .vth(e3_vth), .ud(e3_u), .vd(e3_dv), .vm(e3_vm),
         .u_next(soma_u), .v_next(soma_v), .fire(fire));
 
@@ -337,6 +339,7 @@ module snn_core #(
             e2_v <= e1_v;
             e2_n <= e1_n;
             e2_model <= w[`SNN_NEURONS_MODEL_LSB +: `SNN_NEURONS_MODEL_W];
+            e2_subtract <= w[`SNN_NEURONS_RESET_LSB];
             e2_ain <= shift_by_exp(acc_q, wexp);
             e2_bias <= shift_by_exp(bmant, bexp);
             e2_vth <= vth_eff;
@@ -354,6 +357,7 @@ module snn_core #(
             e3_vm <= e2_vm;
             e3_n <= e2_n;
             e3_model <= e2_model;
+            e3_subtract <= e2_subtract;
             e3_ain <= e2_ain;
             e3_bias <= e2_bias;
             e3_vth <= e2_vth;

@@ -119,6 +119,12 @@ fn neuron_fields(f: &NumberFormat) -> Vec<Field> {
             doc: model_codes(),
         },
         Field {
+            name: "reset",
+            width: 1,
+            signed: false,
+            doc: "0 = to zero after a spike, 1 = subtract the threshold (the group's reset)",
+        },
+        Field {
             name: "weight_exp",
             width: 5,
             signed: true,

@@ -177,6 +177,18 @@ pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
 /// Features the reference RTL implements; anything else is listed as unsupported.
 fn rtl_gaps(p: &CoreProgram) -> Vec<String> {
     let mut gaps = Vec::new();
+    let most = p
+        .cores
+        .iter()
+        .flat_map(|c| &c.groups)
+        .map(|g| g.reset.max_spikes())
+        .max()
+        .unwrap_or(1);
+    if most > 1 {
+        gaps.push(format!(
+            "more than one spike per neuron and step (a group resets by subtraction with max_spikes {most}; the RTL fires at most once)"
+        ));
+    }
     if p.arch.format.state_bits > 31 {
         gaps.push(format!(
             "state wider than 31 bits ({})",

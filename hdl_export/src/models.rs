@@ -33,7 +33,7 @@ pub fn block(kind: ModelKind) -> RtlBlock {
             source: CUBA_LIF_V,
             module: "snn_cuba_lif",
             params: ".SPIKING(1)",
-            lut4: 130,
+            lut4: 180,
         },
         ModelKind::If => RtlBlock {
             file: "rtl/models/snn_if.v",
@@ -47,7 +47,7 @@ pub fn block(kind: ModelKind) -> RtlBlock {
             source: CUBA_LIF_V,
             module: "snn_cuba_lif",
             params: ".SPIKING(0)",
-            lut4: 72,
+            lut4: 80,
         },
     }
 }
@@ -103,6 +103,7 @@ pub fn soma_v(kinds: &[ModelKind]) -> String {
          module snn_soma (\n\
          \x20   input wire clk,\n\
          \x20   input wire [`SNN_NEURONS_MODEL_W-1:0] model,\n\
+         \x20   input wire subtract,\n\
          \x20   input wire signed [31:0] ain, bias, vth, ud, vd, vm,\n\
          \x20   output reg signed [31:0] u_next, v_next,\n\
          \x20   output reg fire\n);\n\
@@ -119,7 +120,7 @@ pub fn soma_v(kinds: &[ModelKind]) -> String {
         };
         let _ = write!(
             s,
-            "\n    // {name}\n    wire signed [31:0] u_{c}, v_{c};\n    wire fire_{c};\n    {module}{params} m_{c} (\n        .clk(clk), .ain(ain), .bias(bias), .vth(vth), .ud(ud), .vd(vd), .vm(vm),\n        .u_next(u_{c}), .v_next(v_{c}), .fire(fire_{c}));\n",
+            "\n    // {name}\n    wire signed [31:0] u_{c}, v_{c};\n    wire fire_{c};\n    {module}{params} m_{c} (\n        .clk(clk), .subtract(subtract), .ain(ain), .bias(bias), .vth(vth), .ud(ud), .vd(vd), .vm(vm),\n        .u_next(u_{c}), .v_next(v_{c}), .fire(fire_{c}));\n",
             name = k.name(),
             module = b.module,
         );

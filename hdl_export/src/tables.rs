@@ -3,7 +3,7 @@
 //! and the testbench stimulus.
 
 use spikefab_chip::model::Visit;
-use spikefab_chip::{CoreProgram, Model, NumberFormat, RouteTable, SpikeStream};
+use spikefab_chip::{CoreProgram, Model, NumberFormat, Reset, RouteTable, SpikeStream};
 
 use crate::layout::{Layout, Layouts};
 use crate::ExportError;
@@ -74,6 +74,7 @@ struct NeuronWords<'a> {
     layout: &'a Layout,
     format: &'a NumberFormat,
     weight_exp: i8,
+    reset: Reset,
     place: &'a dyn Fn(usize) -> String,
 }
 
@@ -88,6 +89,7 @@ impl Visit for NeuronWords<'_> {
         let mut values = vec![0i64; self.layout.fields.len()];
         values[self.layout.index("model")] = M::KIND.code() as i64;
         values[self.layout.index("weight_exp")] = self.weight_exp as i64;
+        values[self.layout.index("reset")] = self.reset.is_subtract() as i64;
         neurons
             .iter()
             .enumerate()
@@ -135,6 +137,7 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                     layout: &l.neuron,
                     format: &p.arch.format,
                     weight_exp: g.weight_exp,
+                    reset: g.reset,
                     place: &place,
                 })?);
                 first += g.len();

@@ -3,7 +3,7 @@
 //! Skips (loudly) only where iverilog is not installed; CI installs it.
 
 use spikefab_chip::model::{cuba_lif, if_, li};
-use spikefab_chip::{Arch, CoreProgram, ModelKind, NeuronGroup, Neurons, SpikeStream};
+use spikefab_chip::{Arch, CoreProgram, ModelKind, NeuronGroup, Neurons, Reset, SpikeStream};
 use spikefab_emulator::workload::{poisson_input, Synthetic};
 use spikefab_emulator::{run, RunConfig};
 use spikefab_hdl::{cosim, export, Formats, TbRun, Testbench};
@@ -256,9 +256,23 @@ fn every_model(mut p: CoreProgram) -> CoreProgram {
 }
 
 #[test]
-fn every_model_co_simulates_on_both_decay_rules() {
-    for arch in ["loihi", "xylo"] {
-        let p = every_model(synthetic(arch, ModelKind::ALL.len(), 16, 1, 21));
+fn every_model_and_reset_co_simulates_on_both_decay_rules() {
+    for (arch, reset) in [
+        ("loihi", Reset::Zero),
+        ("xylo", Reset::Zero),
+        ("loihi", Reset::Subtract { max_spikes: 1 }),
+        ("xylo", Reset::Subtract { max_spikes: 1 }),
+    ] {
+        let mut p = every_model(synthetic(arch, ModelKind::ALL.len(), 16, 1, 21));
+        // Subtraction shows only when the membrane overshoots the threshold.
+        p.arch.core.subtract_reset = true;
+        for g in p.cores.iter_mut().flat_map(|c| &mut c.groups) {
+            g.reset = reset;
+            if reset.is_subtract() {
+                g.weight_exp += 2;
+            }
+        }
+        let arch = format!("{arch}, {reset:?}");
         let out = run(
             &p,
             &poisson_input(8, 40, 0.3, p.dt, 22),
@@ -268,6 +282,21 @@ fn every_model_co_simulates_on_both_decay_rules() {
         .unwrap();
         // Cores other than the LI one must fire, or the test shows nothing.
         assert!(out.report.totals.spikes > 20, "{arch}: too few spikes");
+        if reset.is_subtract() {
+            // ... and the reset must matter.
+            let mut zero = p.clone();
+            for g in zero.cores.iter_mut().flat_map(|c| &mut c.groups) {
+                g.reset = Reset::Zero;
+            }
+            let z = run(
+                &zero,
+                &poisson_input(8, 40, 0.3, p.dt, 22),
+                &RunConfig::new(40, 1),
+                &|_| {},
+            )
+            .unwrap();
+            assert_ne!(z.spikes, out.spikes, "{arch}: the reset changes nothing");
+        }
         cosim_program(
             &format!("every model, {arch}"),
             &p,
@@ -434,7 +463,7 @@ fn memory_files_have_the_syntax_the_tools_expect() {
     assert!(read("README.md").contains("RAMB18"));
     assert!(read("rtl/snn_params.vh").contains(&format!(
         "`define SNN_NEURONS_VTH_LSB {}",
-        2 + 5 + 12 + 12 + 13 + 4
+        2 + 1 + 5 + 12 + 12 + 13 + 4 // model, reset, weight_exp, du, dv, bias
     )));
 }
 

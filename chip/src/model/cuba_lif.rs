@@ -4,12 +4,12 @@
 //! ```text
 //! u'    = decay_u(u) + (a_in << activation_shift)    then the format's overflow rule for u
 //! v'    = decay_v(v) + u' + bias                     v saturates to ±(2^(bits−1) − 1)
-//! spike = v' > (vth << threshold_shift);  on spike v' = 0
+//! spike = v' > (vth << threshold_shift);  then the group's reset (model/reset.rs)
 //! ```
 
 use serde::{Deserialize, Serialize};
 
-use super::{Model, ModelKind, Outcome, WordField};
+use super::{Fire, Model, ModelKind, Outcome, WordField};
 use crate::arch::{NumberFormat, Overflow};
 use crate::neuron::{common, effective_bias, Decay, Fixed};
 
@@ -51,9 +51,10 @@ pub struct State {
 /// The CUBA step shared with the LI readout (`SPIKING = false`: the same
 /// dynamics without threshold or reset).
 #[inline(always)]
-pub(crate) fn cuba_step<D: Decay, const SPIKING: bool>(
+pub(crate) fn cuba_step<D: Decay, F: Fire, const SPIKING: bool>(
     fx: &Fixed,
     decay: &D,
+    fire: &F,
     p: &Params,
     s: &mut State,
     a_in: i32,
@@ -94,13 +95,14 @@ pub(crate) fn cuba_step<D: Decay, const SPIKING: bool>(
     if sum > m || sum < -m {
         saturated = true;
     }
-    let mut v_new = sum.clamp(-m, m) as i32;
-    let spike = SPIKING && v_new > p.vth;
-    if spike {
-        v_new = 0;
-    }
+    let v_new = sum.clamp(-m, m) as i32;
+    let (v_new, spikes) = if SPIKING {
+        fire.fire(v_new, p.vth)
+    } else {
+        (v_new, 0)
+    };
     *s = State { u: u_new, v: v_new };
-    Outcome { spike, saturated }
+    Outcome { spikes, saturated }
 }
 
 impl Model for CubaLif {
@@ -127,8 +129,15 @@ impl Model for CubaLif {
     }
 
     #[inline(always)]
-    fn step<D: Decay>(fx: &Fixed, decay: &D, p: &Params, s: &mut State, a_in: i32) -> Outcome {
-        cuba_step::<D, true>(fx, decay, p, s, a_in)
+    fn step<D: Decay, F: Fire>(
+        fx: &Fixed,
+        decay: &D,
+        fire: &F,
+        p: &Params,
+        s: &mut State,
+        a_in: i32,
+    ) -> Outcome {
+        cuba_step::<D, F, true>(fx, decay, fire, p, s, a_in)
     }
 
     #[inline(always)]
@@ -156,6 +165,7 @@ impl Model for CubaLif {
 mod tests {
     use super::*;
     use crate::arch::Arch;
+    use crate::model::reset::ToZero;
     use crate::neuron::{Mul12, ShiftDecay};
     use proptest::prelude::*;
 
@@ -177,7 +187,7 @@ mod tests {
         a_in: i32,
     ) -> (State, Outcome) {
         let mut s = State { u, v };
-        let o = CubaLif::step(fx, d, p, &mut s, a_in);
+        let o = CubaLif::step(fx, d, &ToZero, p, &mut s, a_in);
         (s, o)
     }
 
@@ -209,10 +219,10 @@ mod tests {
             vth: 100 << 6,
         };
         let (at, o) = step(&fx, &L, &p, 0, 0, 100);
-        assert!(!o.spike);
+        assert_eq!(o.spikes, 0);
         assert_eq!(at.v, 100 << 6);
         let (above, o) = step(&fx, &L, &p, 0, 1, 100);
-        assert!(o.spike);
+        assert_eq!(o.spikes, 1);
         assert_eq!(above.v, 0);
         let big = Params { vth: i32::MAX, ..p };
         let (sat, o) = step(&fx, &L, &big, 0, (1 << 23) - 10, 1000);

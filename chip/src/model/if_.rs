@@ -1,5 +1,6 @@
 //! Non-leaky integrate-and-fire: `v' = v + (a_in << activation_shift) + bias`,
-//! saturating; spike when `v' > vth << threshold_shift`, then `v' = 0`.
+//! saturating; spike when `v' > vth << threshold_shift`, then the group's
+//! reset (model/reset.rs).
 //!
 //! Equal to a `Mul12` CUBA LIF whose current is fully replaced each step and
 //! whose membrane does not decay, without the current register (the test
@@ -7,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Model, ModelKind, Outcome, WordField};
+use super::{Fire, Model, ModelKind, Outcome, WordField};
 use crate::arch::NumberFormat;
 use crate::neuron::{common, effective_bias, Decay, Fixed};
 
@@ -53,17 +54,20 @@ impl Model for If {
     }
 
     #[inline(always)]
-    fn step<D: Decay>(fx: &Fixed, _decay: &D, p: &Params, s: &mut State, a_in: i32) -> Outcome {
+    fn step<D: Decay, F: Fire>(
+        fx: &Fixed,
+        _decay: &D,
+        fire: &F,
+        p: &Params,
+        s: &mut State,
+        a_in: i32,
+    ) -> Outcome {
         let sum = s.v as i64 + ((a_in as i64) << fx.activation_shift) + p.bias as i64;
         let m = (fx.half_range - 1) as i64;
         let saturated = sum > m || sum < -m;
-        let mut v = sum.clamp(-m, m) as i32;
-        let spike = v > p.vth;
-        if spike {
-            v = 0;
-        }
+        let (v, spikes) = fire.fire(sum.clamp(-m, m) as i32, p.vth);
         s.v = v;
-        Outcome { spike, saturated }
+        Outcome { spikes, saturated }
     }
 
     #[inline(always)]
@@ -86,6 +90,7 @@ mod tests {
     use super::*;
     use crate::arch::Arch;
     use crate::model::cuba_lif::{self, CubaLif};
+    use crate::model::reset::{Subtract, ToZero};
     use crate::neuron::Mul12;
     use proptest::prelude::*;
 
@@ -96,12 +101,18 @@ mod tests {
             let fx = Fixed::new(&Arch::preset("loihi").unwrap().format);
             let l = Mul12 { current_offset: 1, voltage_offset: 0 };
             let lif = cuba_lif::Params { du: 4095, dv: 0, bias, vth };
-            let mut s_lif = cuba_lif::State { u: 0, v: v0 };
-            let o_lif = CubaLif::step(&fx, &l, &lif, &mut s_lif, a);
-            let mut s_if = State { v: v0 };
-            let o_if = If::step(&fx, &l, &Params { bias, vth }, &mut s_if, a);
+            for fire in [Subtract { max_spikes: 1 }, Subtract { max_spikes: 7 }] {
+                let (mut s_lif, mut s_if) = (cuba_lif::State { u: 0, v: v0 }, State { v: v0 });
+                let o_lif = CubaLif::step(&fx, &l, &fire, &lif, &mut s_lif, a);
+                let o_if = If::step(&fx, &l, &fire, &Params { bias, vth }, &mut s_if, a);
+                prop_assert_eq!(s_lif.v, s_if.v);
+                prop_assert_eq!(o_lif.spikes, o_if.spikes);
+            }
+            let (mut s_lif, mut s_if) = (cuba_lif::State { u: 0, v: v0 }, State { v: v0 });
+            let o_lif = CubaLif::step(&fx, &l, &ToZero, &lif, &mut s_lif, a);
+            let o_if = If::step(&fx, &l, &ToZero, &Params { bias, vth }, &mut s_if, a);
             prop_assert_eq!(s_lif.v, s_if.v);
-            prop_assert_eq!(o_lif.spike, o_if.spike);
+            prop_assert_eq!(o_lif.spikes, o_if.spikes);
         }
     }
 }

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::cuba_lif::{self, cuba_step, CubaLif, Params, State};
-use super::{Model, ModelKind, Outcome, WordField};
+use super::{Fire, Model, ModelKind, Outcome, WordField};
 use crate::arch::NumberFormat;
 use crate::neuron::{common, Decay, Fixed};
 
@@ -52,8 +52,15 @@ impl Model for Li {
     }
 
     #[inline(always)]
-    fn step<D: Decay>(fx: &Fixed, decay: &D, p: &Params, s: &mut State, a_in: i32) -> Outcome {
-        cuba_step::<D, false>(fx, decay, p, s, a_in)
+    fn step<D: Decay, F: Fire>(
+        fx: &Fixed,
+        decay: &D,
+        fire: &F,
+        p: &Params,
+        s: &mut State,
+        a_in: i32,
+    ) -> Outcome {
+        cuba_step::<D, F, false>(fx, decay, fire, p, s, a_in)
     }
 
     #[inline(always)]

@@ -30,11 +30,16 @@ use crate::neuron::{Decay, Fixed};
 pub mod cuba_lif;
 pub mod if_;
 pub mod li;
+pub mod reset;
+
+pub use reset::{Fire, Reset};
 
 /// What one neuron update did besides changing the state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
-    pub spike: bool,
+    /// Spikes emitted this step: 0 or 1, or up to the group's
+    /// `max_spikes` under a subtractive reset.
+    pub spikes: u8,
     /// A register wrapped or saturated in this step.
     pub saturated: bool,
 }
@@ -67,10 +72,12 @@ pub trait Model: 'static {
     /// The step's form of the parameters (effective bias, shifted threshold…).
     fn params(fx: &Fixed, n: &Self::Stored) -> Self::Params;
 
-    /// One timestep: `a_in` is the summed, exponent-scaled synaptic input.
-    fn step<D: Decay>(
+    /// One timestep: `a_in` is the summed, exponent-scaled synaptic input;
+    /// `fire` the group's reset rule (non-spiking models ignore it).
+    fn step<D: Decay, F: Fire>(
         fx: &Fixed,
         decay: &D,
+        fire: &F,
         p: &Self::Params,
         s: &mut Self::State,
         a_in: i32,

@@ -1,5 +1,6 @@
 // snn_cuba_lif.v — the CUBA LIF soma, spikefab-chip's model/cuba_lif.rs step;
-// with SPIKING = 0, the LI readout (model/li.rs).
+// with SPIKING = 0, the LI readout (model/li.rs). A spike resets v to zero or,
+// when the group's `subtract` is set, subtracts the threshold once.
 //
 // Every model block has these ports and this timing: the neuron's inputs
 // arrive at stage 3 of snn_core's update pipeline (a_in, effective bias and
@@ -15,6 +16,7 @@ module snn_cuba_lif #(
     parameter SPIKING = 1
 ) (
     input wire clk,
+    input wire subtract,              // reset: 0 to zero, 1 subtract the threshold
     input wire signed [31:0] ain,     // (sum of weights) scaled by the weight exponent
     input wire signed [31:0] bias,    // bias_mant << bias_exp
     input wire signed [31:0] vth,     // vth << THR_SHIFT
@@ -50,10 +52,12 @@ module snn_cuba_lif #(
     end
 
     reg signed [31:0] u4, vth4;
+    reg sub4;
     reg signed [32:0] dvb4;       // decay(v) + bias, added a stage early (timing)
     always @(posedge clk) begin
         u4 <= u_new;
         vth4 <= vth;
+        sub4 <= subtract;
         dvb4 <= {vd[31], vd} + {bias[31], bias};
     end
 
@@ -74,7 +78,8 @@ module snn_cuba_lif #(
     // (vth >= 0, so a sum clamped from below never fires)
     assign fire = (SPIKING != 0) && ((s_wide > VMAX) ? (VMAX > vth_w) : (s_wide > vth_w));
     assign u_next = u4;
-    assign v_next = fire ? 32'sd0 : v_new[31:0];
+    // the reset (model/reset.rs): to zero, or one threshold subtracted
+    assign v_next = !fire ? v_new[31:0] : (sub4 ? v_new[31:0] - vth4 : 32'sd0);
 endmodule
 
 `default_nettype wire
