@@ -63,6 +63,12 @@ impl<'p> CoreState<'p> {
         inbox_capacity: usize,
     ) -> Self {
         let n = cfg.num_neurons();
+        // Most spikes in one step: every neuron at its group's max.
+        let most_spikes: usize = cfg
+            .groups
+            .iter()
+            .map(|g| g.len() * g.reset.max_spikes() as usize)
+            .sum();
         let populations = cfg
             .groups
             .iter()
@@ -89,8 +95,8 @@ impl<'p> CoreState<'p> {
             schedule: Vec::with_capacity(inbox_capacity),
             scratch: Vec::with_capacity(inbox_capacity),
             runs: Vec::with_capacity(inbox_capacity + 1),
-            spiked: Vec::with_capacity(n),
-            active_before: Vec::with_capacity(n),
+            spiked: Vec::with_capacity(most_spikes),
+            active_before: Vec::with_capacity(most_spikes),
             totals: Counters::default(),
             busy_ns: 0.0,
             send_ns: 0.0,

@@ -277,10 +277,19 @@ fn run_validated(
     let mut outbox_cap = vec![vec![0usize; workers]; workers];
     let mut max_route_delay = vec![0u8; n_cores];
     for (src, core) in program.cores.iter().enumerate() {
-        for r in &core.routes.entries {
-            inbox_cap[r.core as usize] += 1;
-            outbox_cap[shared.owner[src]][shared.owner[r.core as usize]] += 1;
-            max_route_delay[r.core as usize] = max_route_delay[r.core as usize].max(r.delay);
+        // A neuron sends its routes once per spike: up to its group's max a step.
+        let mut n = 0;
+        for g in &core.groups {
+            let k = g.reset.max_spikes() as usize;
+            for _ in 0..g.len() {
+                for r in core.routes.of(n) {
+                    inbox_cap[r.core as usize] += k;
+                    outbox_cap[shared.owner[src]][shared.owner[r.core as usize]] += k;
+                    max_route_delay[r.core as usize] =
+                        max_route_delay[r.core as usize].max(r.delay);
+                }
+                n += 1;
+            }
         }
     }
     for r in &program.inputs.entries {

@@ -225,6 +225,8 @@ module snn_core #(
                                 w[`SNN_NEURONS_BIAS_MANT_LSB +: `SNN_NEURONS_BIAS_MANT_W]};
     wire [13:0] du_code = {{(14 - `SNN_NEURONS_DU_W){1'b0}}, w[`SNN_NEURONS_DU_LSB +: `SNN_NEURONS_DU_W]} + `SNN_CUR_OFFSET;
     wire [13:0] dv_code = {{(14 - `SNN_NEURONS_DV_W){1'b0}}, w[`SNN_NEURONS_DV_LSB +: `SNN_NEURONS_DV_W]} + `SNN_VOL_OFFSET;
+    // the group's reset: 0 to zero, k >= 1 subtract the threshold, up to k spikes a step
+    wire [`SNN_NEURONS_RESET_W-1:0] spikes_max = w[`SNN_NEURONS_RESET_LSB +: `SNN_NEURONS_RESET_W];
     wire [31:0] vth_eff = {{(32 - `SNN_NEURONS_VTH_W){1'b0}}, w[`SNN_NEURONS_VTH_LSB +: `SNN_NEURONS_VTH_W]} << `SNN_THR_SHIFT;
 
     // stages 3-4: the neuron models (snn_soma.v, written by export-hdl for
@@ -261,6 +263,19 @@ module snn_core #(
     // ---- send ----
     reg [NW:0] snd_i;
     reg [NW-1:0] snd_n;
+    // Several spikes a step (subtractive reset): the update fired a neuron
+    // once and subtracted one threshold; here, after its routes are sent,
+    // it fires again while v > vth and fewer than its max spikes went out,
+    // subtracting a threshold each time. Each repetition takes the cycles of
+    // a listed neuron (the emulator lists it once per spike) but does not
+    // offer the output port again (a channel has one event a step).
+    reg snd_any;                    // snd_n holds a neuron sent this phase
+    reg snd_rep;                    // this pass over snd_n is a repetition
+    reg [`SNN_NEURONS_RESET_W-1:0] snd_count;
+    /* verilator lint_off UNUSEDSIGNAL */  // v > vth >= 0: the difference fits state_bits
+    wire signed [31:0] v_sub = v_q - $signed(vth_eff);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire snd_again = snd_any && snd_count < spikes_max && $signed(v_q) > $signed(vth_eff);
     /* verilator lint_off UNUSEDSIGNAL */
     reg [`SNN_ROUTE_PTR_BASE_W-1:0] rt_base, rt_j;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -271,18 +286,18 @@ module snn_core #(
                      X_FETCH = 4'd6, X_NID = 4'd7, X_PTR = 4'd8, X_ROUTE = 4'd9;
     reg [3:0] sub;
     wire out_port = outm_q[`SNN_OUTMAP_VALID_LSB];
-    assign out_valid = (sub == X_PTR) && out_port;
+    assign out_valid = (sub == X_PTR) && out_port && !snd_rep;
     assign out_channel = outm_q[`SNN_OUTMAP_CHANNEL_LSB +: `SNN_OUTMAP_CHANNEL_W];
 
     // read addresses: a function of the phase and its counters
     always @* begin
-        nrn_ra = upd_i[NW-1:0];
+        nrn_ra = (phase == P_SEND) ? snd_n : upd_i[NW-1:0];   // send: v and vth of the neuron sent
         acc_ra = (phase == P_DELIVER) ? s1_addr : {t_slot, upd_i[NW-1:0]};
         syn_ra = row_base[SYN_AW-1:0] + row_j[SYN_AW-1:0];
         aptr_ra = inbox_q[`SNN_ROUTES_DELAY_W +: AX_AW];
         inbox_ra = dlv_i[IB_AW-1:0];
         spk_ra = snd_i[NW-1:0];
-        rptr_ra = (sub == X_NID) ? spk_q : snd_n;   // held while the output port waits
+        rptr_ra = (sub == X_NID && !snd_rep) ? spk_q : snd_n;   // held while the output port waits
         rte_ra = rt_base[RT_AW-1:0] + rt_j[RT_AW-1:0];
     end
 
@@ -295,6 +310,11 @@ module snn_core #(
         state_we = e4_v;
         state_wa = e4_n;
         state_wd = {soma_v[XB-1:0], soma_u};
+        if (phase == P_SEND) begin
+            state_we = sub == X_FETCH && snd_again;
+            state_wa = snd_n;
+            state_wd = {v_sub[XB-1:0], u_q};
+        end
         if (phase == P_CLEAR) begin
             acc_we = 1'b1;
             acc_wa = clr_i[ACC_AW-1:0];
@@ -339,7 +359,7 @@ module snn_core #(
             e2_v <= e1_v;
             e2_n <= e1_n;
             e2_model <= w[`SNN_NEURONS_MODEL_LSB +: `SNN_NEURONS_MODEL_W];
-            e2_subtract <= w[`SNN_NEURONS_RESET_LSB];
+            e2_subtract <= spikes_max != 0;
             e2_ain <= shift_by_exp(acc_q, wexp);
             e2_bias <= shift_by_exp(bmant, bexp);
             e2_vth <= vth_eff;
@@ -381,6 +401,8 @@ module snn_core #(
                         end
                         CMD_SEND: begin
                             snd_i <= 0;
+                            snd_any <= 1'b0;
+                            snd_rep <= 1'b0;
                             sub <= X_FETCH;
                             phase <= P_SEND;
                         end
@@ -412,7 +434,11 @@ module snn_core #(
                 P_SEND: begin
                     case (sub)
                         X_FETCH: begin
-                            if (snd_i == spk_count) begin
+                            snd_rep <= snd_again;
+                            if (snd_again) begin
+                                snd_count <= snd_count + 1'b1;
+                                sub <= X_NID;
+                            end else if (snd_i == spk_count) begin
                                 sub <= S_NONE;
                                 phase <= P_IDLE;
                             end else begin
@@ -421,11 +447,15 @@ module snn_core #(
                             end
                         end
                         X_NID: begin
-                            snd_n <= spk_q;
+                            if (!snd_rep) begin
+                                snd_n <= spk_q;
+                                snd_count <= 1;
+                            end
+                            snd_any <= 1'b1;
                             sub <= X_PTR;
                         end
                         X_PTR: begin
-                            if (!out_port || out_ready) begin
+                            if (!out_port || snd_rep || out_ready) begin
                                 rt_base <= rptr_q[`SNN_ROUTE_PTR_BASE_LSB +: `SNN_ROUTE_PTR_BASE_W];
                                 rt_len <= rptr_q[`SNN_ROUTE_PTR_LEN_LSB +: `SNN_ROUTE_PTR_LEN_W];
                                 rt_j <= 0;

@@ -120,9 +120,9 @@ fn neuron_fields(f: &NumberFormat) -> Vec<Field> {
         },
         Field {
             name: "reset",
-            width: 1,
+            width: 5,
             signed: false,
-            doc: "0 = to zero after a spike, 1 = subtract the threshold (the group's reset)",
+            doc: "the group's reset: 0 = to zero after a spike; k = subtract the threshold per spike, up to k spikes a step",
         },
         Field {
             name: "weight_exp",

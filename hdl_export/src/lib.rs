@@ -157,8 +157,8 @@ pub fn comment_text(s: &str) -> String {
 /// ECP5 logic of an export: `(LUT4, MULT18X18D)`. Fitted to Yosys 0.23
 /// `synth_ecp5` on spikefab exports, logic flattened as a board build does
 /// (docs/hdl.md): the top level (input port, bus, sequencing) takes about
-/// 200 LUT4; each core about 835 with `Mul12` decays (two 32x13
-/// multipliers, 4 MULT18X18D) or 1,230 with `Shift` decays (barrel shifters
+/// 200 LUT4; each core about 965 with `Mul12` decays (two 32x13
+/// multipliers, 4 MULT18X18D) or 1,380 with `Shift` decays (barrel shifters
 /// instead), plus its neuron-model blocks ([`models::lut4`]) and a selector
 /// of about 20 LUT4 per model beyond the first. The tables are block RAM
 /// (`ramb18_total`, the same count of DP16KD on ECP5). CI checks the
@@ -169,26 +169,14 @@ pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
     let somas: usize = kinds.iter().map(|&k| models::block(k).lut4).sum::<usize>()
         + 20 * kinds.len().saturating_sub(1);
     match p.arch.format.decay {
-        spikefab_chip::DecayRule::Mul12 { .. } => (200 + (835 + somas) * cores, 4 * cores),
-        spikefab_chip::DecayRule::Shift => (200 + (1230 + somas) * cores, 0),
+        spikefab_chip::DecayRule::Mul12 { .. } => (200 + (965 + somas) * cores, 4 * cores),
+        spikefab_chip::DecayRule::Shift => (200 + (1380 + somas) * cores, 0),
     }
 }
 
 /// Features the reference RTL implements; anything else is listed as unsupported.
 fn rtl_gaps(p: &CoreProgram) -> Vec<String> {
     let mut gaps = Vec::new();
-    let most = p
-        .cores
-        .iter()
-        .flat_map(|c| &c.groups)
-        .map(|g| g.reset.max_spikes())
-        .max()
-        .unwrap_or(1);
-    if most > 1 {
-        gaps.push(format!(
-            "more than one spike per neuron and step (a group resets by subtraction with max_spikes {most}; the RTL fires at most once)"
-        ));
-    }
     if p.arch.format.state_bits > 31 {
         gaps.push(format!(
             "state wider than 31 bits ({})",

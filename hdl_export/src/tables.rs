@@ -35,9 +35,10 @@ pub struct CoreTables {
     pub outmap: Memory,
     /// Delay slots of the core's accumulator ring (a power of two).
     pub slots: u32,
-    /// Most messages the core can receive in one step: every route entry and
-    /// input-port entry that targets it (a neuron fires at most once a step,
-    /// an input channel has at most one event a step).
+    /// Most messages the core can receive in one step: every route entry
+    /// that targets it times its neuron's most spikes a step (one, or its
+    /// group's `max_spikes` under a subtractive reset), and every input-port
+    /// entry (an input channel has at most one event a step).
     pub inbox_depth: usize,
 }
 
@@ -89,7 +90,10 @@ impl Visit for NeuronWords<'_> {
         let mut values = vec![0i64; self.layout.fields.len()];
         values[self.layout.index("model")] = M::KIND.code() as i64;
         values[self.layout.index("weight_exp")] = self.weight_exp as i64;
-        values[self.layout.index("reset")] = self.reset.is_subtract() as i64;
+        values[self.layout.index("reset")] = match self.reset {
+            Reset::Zero => 0,
+            Reset::Subtract { max_spikes } => max_spikes as i64,
+        };
         neurons
             .iter()
             .enumerate()
@@ -107,14 +111,22 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
     // Largest axonal delay arriving at each core (sizes its ring, as the emulator does).
     let mut route_delay = vec![0u32; p.cores.len()];
     let mut inbox = vec![0usize; p.cores.len()];
-    for r in p
-        .cores
-        .iter()
-        .flat_map(|c| c.routes.entries.iter())
-        .chain(&p.inputs.entries)
-    {
+    // A neuron sends its routes once per spike: up to its group's max spikes a step.
+    let mut sent = Vec::new();
+    for c in &p.cores {
+        let mut n = 0;
+        for g in &c.groups {
+            for _ in 0..g.len() {
+                let k = g.reset.max_spikes() as usize;
+                sent.extend(c.routes.of(n).iter().map(|r| (r, k)));
+                n += 1;
+            }
+        }
+    }
+    sent.extend(p.inputs.entries.iter().map(|r| (r, 1)));
+    for (r, k) in sent {
         route_delay[r.core as usize] = route_delay[r.core as usize].max(r.delay as u32);
-        inbox[r.core as usize] += 1;
+        inbox[r.core as usize] += k;
     }
     let mut out_channel: Vec<Vec<Option<usize>>> = p
         .cores

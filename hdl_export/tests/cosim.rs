@@ -156,6 +156,13 @@ fn fpga_small_latency_is_the_rtl_cycle_count() {
             rate,
         ));
     }
+    // Several spikes a step: each repetition is a listed neuron's cycles.
+    let mut multi = synthetic("fpga-small", 2, 48, 1, 45);
+    for g in multi.cores.iter_mut().flat_map(|c| &mut c.groups) {
+        g.reset = Reset::Subtract { max_spikes: 4 };
+        g.weight_exp += 2;
+    }
+    programs.push(("2 cores x 48, up to 4 spikes a step".into(), multi, 40, 0.3));
     let (rleaky, x) = compiled("rleaky", "fpga-small");
     let steps = x.len() as u32 + 2;
     let rleaky_input = SpikeStream::from_rows(&x, steps, rleaky.dt).unwrap();
@@ -262,10 +269,13 @@ fn every_model_and_reset_co_simulates_on_both_decay_rules() {
         ("xylo", Reset::Zero),
         ("loihi", Reset::Subtract { max_spikes: 1 }),
         ("xylo", Reset::Subtract { max_spikes: 1 }),
+        ("loihi", Reset::Subtract { max_spikes: 3 }),
+        ("xylo", Reset::Subtract { max_spikes: 31 }),
     ] {
         let mut p = every_model(synthetic(arch, ModelKind::ALL.len(), 16, 1, 21));
         // Subtraction shows only when the membrane overshoots the threshold.
         p.arch.core.subtract_reset = true;
+        p.arch.core.max_spikes_per_step = reset.max_spikes();
         for g in p.cores.iter_mut().flat_map(|c| &mut c.groups) {
             g.reset = reset;
             if reset.is_subtract() {
@@ -296,6 +306,14 @@ fn every_model_and_reset_co_simulates_on_both_decay_rules() {
             )
             .unwrap();
             assert_ne!(z.spikes, out.spikes, "{arch}: the reset changes nothing");
+        }
+        if reset.max_spikes() > 1 {
+            // Every neuron is an output: more spikes than output events
+            // means some neuron fired several times in a step.
+            assert!(
+                out.report.totals.spikes > out.spikes.events().len() as u64,
+                "{arch}: no neuron fired twice in a step"
+            );
         }
         cosim_program(
             &format!("every model, {arch}"),
@@ -463,7 +481,7 @@ fn memory_files_have_the_syntax_the_tools_expect() {
     assert!(read("README.md").contains("RAMB18"));
     assert!(read("rtl/snn_params.vh").contains(&format!(
         "`define SNN_NEURONS_VTH_LSB {}",
-        2 + 1 + 5 + 12 + 12 + 13 + 4 // model, reset, weight_exp, du, dv, bias
+        2 + 5 + 5 + 12 + 12 + 13 + 4 // model, reset, weight_exp, du, dv, bias
     )));
 }
 
