@@ -3,15 +3,20 @@
 use anyhow::Context;
 use std::path::Path;
 
-use spikefab_chip::{Arch, Samples};
+use spikefab_chip::Samples;
+use spikefab_compiler::lower::{lower_with, LowerOptions};
 use spikefab_compiler::nir::NirGraph;
-use spikefab_compiler::{compile, lower::lower, Compiled, Network};
+use spikefab_compiler::Network;
 
 /// The timestep NIR files get when none is given: snnTorch's export convention.
 pub const DEFAULT_NIR_DT: f64 = 1e-4;
 
 /// Loads a network by extension: `.nir` (lowered at `dt`) or spikefab `.ron`.
-pub fn load_network(model: &Path, dt: Option<f64>) -> anyhow::Result<Network> {
+pub fn load_network(
+    model: &Path,
+    dt: Option<f64>,
+    allow_growing_decay: bool,
+) -> anyhow::Result<Network> {
     let ext = model
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -23,7 +28,11 @@ pub fn load_network(model: &Path, dt: Option<f64>) -> anyhow::Result<Network> {
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            lower(&g, &name, dt.unwrap_or(DEFAULT_NIR_DT))
+            let options = LowerOptions {
+                dt: dt.unwrap_or(DEFAULT_NIR_DT),
+                allow_growing_decay,
+            };
+            lower_with(&g, &name, options)
                 .with_context(|| format!("lowering {}", model.display()))?
         }
         "ron" => Network::load(model)?,
@@ -36,18 +45,6 @@ pub fn load_network(model: &Path, dt: Option<f64>) -> anyhow::Result<Network> {
         net.dt = dt;
     }
     Ok(net)
-}
-
-/// Loads and compiles a network file for `arch`.
-pub fn compile_file(
-    model: &Path,
-    arch: &Arch,
-    dt: Option<f64>,
-    seed: u64,
-) -> anyhow::Result<Compiled> {
-    let net = load_network(model, dt)?;
-    compile(&net, arch, seed)
-        .with_context(|| format!("compiling {} for '{}'", model.display(), arch.name))
 }
 
 /// Sample inputs for `net`: a `.npy` `[samples, steps, channels…]` of 0/1 or

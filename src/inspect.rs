@@ -86,7 +86,12 @@ fn nir_summary(path: &Path) -> anyhow::Result<String> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    match spikefab_compiler::lower::lower(&g, "model", crate::compile::DEFAULT_NIR_DT) {
+    // Shown as read, growing membranes included: inspect reports, compile refuses.
+    let options = spikefab_compiler::lower::LowerOptions {
+        dt: crate::compile::DEFAULT_NIR_DT,
+        allow_growing_decay: true,
+    };
+    match spikefab_compiler::lower::lower_with(&g, "model", options) {
         Ok(net) => {
             let _ = writeln!(s, "  lowered at dt = {} s:", net.dt);
             write_populations(&mut s, &net, "    ");
@@ -105,15 +110,58 @@ fn nir_summary(path: &Path) -> anyhow::Result<String> {
     Ok(s)
 }
 
-/// One line per population: name, size and neuron model.
+/// One line per population: name, size and neuron model, then its per-step
+/// decays (α of the current, β of the membrane, min..max over neurons), the
+/// largest incoming weight (the input gain is folded into the weights) and
+/// the threshold range: what a reading of a file's time unit and gain
+/// convention made of it.
 fn write_populations(s: &mut String, net: &spikefab_compiler::Network, indent: &str) {
     for p in &net.populations {
         let _ = writeln!(
             s,
-            "{indent}population {:<16} {:>6} neurons  {}",
+            "{indent}population {:<16} {:>6} neurons  {}{}",
             p.name,
             p.size,
-            neuron_kind(&p.neuron)
+            neuron_kind(&p.neuron),
+            match p.reset {
+                spikefab_chip::Reset::Zero => String::new(),
+                spikefab_chip::Reset::Subtract { max_spikes } => {
+                    format!(", reset by subtraction (≤ {max_spikes} spikes a step)")
+                }
+            }
+        );
+        let d: Vec<_> = (0..p.size).map(|i| p.neuron.dynamics(i)).collect();
+        let range = |f: &dyn Fn(&spikefab_compiler::network::Dynamics) -> f64| {
+            let (lo, hi) = d
+                .iter()
+                .map(f)
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+                    (a.min(x), b.max(x))
+                });
+            if lo == hi {
+                format!("{lo:.4}")
+            } else {
+                format!("{lo:.4}..{hi:.4}")
+            }
+        };
+        let w_in = net
+            .projections
+            .iter()
+            .filter(|pr| pr.to == p.name)
+            .map(|pr| pr.weights.max_abs())
+            .fold(0.0, f64::max);
+        let grows = d.iter().any(|x| x.alpha > 1.0 || x.beta > 1.0);
+        let threshold = if d.iter().any(|x| x.threshold.is_some()) {
+            format!("  θ {}", range(&|x| x.threshold.unwrap_or(f64::NAN)))
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "{indent}  per step: α {}  β {}{}  largest |w_in| {w_in:.4}{threshold}",
+            range(&|x| x.alpha),
+            range(&|x| x.beta),
+            if grows { " (above 1: grows)" } else { "" },
         );
     }
 }

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use spikefab_chip::{Arch, CoreProgram, SpikeStream};
 use spikefab_cochlea::{Audio, Cochlea, CochleaConfig, Levels};
-use spikefab_compiler::{compile, lower::lower, nir::NirGraph, Network};
+use spikefab_compiler::lower::{lower_with, LowerOptions};
+use spikefab_compiler::{compile, nir::NirGraph, Network};
 use spikefab_emulator::{Emulator, RunConfig};
 
 include!(concat!(env!("OUT_DIR"), "/kws_embedded.rs"));
@@ -203,7 +204,14 @@ pub fn rows(s: &SpikeStream, steps: usize) -> Vec<Vec<bool>> {
 /// The model, lowered from NIR at snnTorch's export timestep.
 pub fn load_model(src: &ModelSource) -> anyhow::Result<Network> {
     let g = NirGraph::from_bytes(&src.read("kws.nir")?, &src.path("kws.nir"))?;
-    Ok(lower(&g, "kws", crate::compile::DEFAULT_NIR_DT)?)
+    // The shipped model learned decays slightly above 1 for some neurons
+    // (tools/train_kws.py does not clamp β): the float reference keeps them,
+    // the chips keep those membranes from decaying (docs/decisions.md 52).
+    let options = LowerOptions {
+        dt: crate::compile::DEFAULT_NIR_DT,
+        allow_growing_decay: true,
+    };
+    Ok(lower_with(&g, "kws", options)?)
 }
 
 fn decision(counts: &[usize]) -> usize {

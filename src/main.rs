@@ -44,6 +44,10 @@ enum Command {
         /// (default 1e-4, snnTorch's export convention).
         #[arg(long)]
         dt: Option<f64>,
+        /// Accept NIR time constants below 0 (a learned per-step decay above 1,
+        /// a growing membrane; the chip keeps its membrane from decaying instead).
+        #[arg(long)]
+        allow_growing_decay: bool,
         /// A preset name or an architecture RON file.
         #[arg(long)]
         arch: String,
@@ -77,6 +81,9 @@ enum Command {
         inputs: PathBuf,
         #[arg(long)]
         dt: Option<f64>,
+        /// As for `compile`.
+        #[arg(long)]
+        allow_growing_decay: bool,
         /// Reset semantics: nir (reset to 0 in the step it fires) or snntorch
         /// (subtract the threshold one step later, snnTorch's default).
         #[arg(long, value_enum, default_value_t = SemanticsArg::Nir)]
@@ -288,6 +295,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Compile {
             model,
             dt,
+            allow_growing_decay,
             arch,
             out,
             report,
@@ -305,7 +313,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             outs.extend(report.as_deref());
             check_distinct(&ins, &outs)?;
             let arch = Arch::resolve(&arch)?;
-            let net = spikefab::compile::load_network(&model, dt)?;
+            let net = spikefab::compile::load_network(&model, dt, allow_growing_decay)?;
             let compiled = match &placement {
                 None => spikefab_compiler::compile(&net, &arch, seed),
                 Some(p) => spikefab_compiler::compile_placed(
@@ -345,11 +353,12 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             model,
             inputs,
             dt,
+            allow_growing_decay,
             semantics,
             out,
         } => {
             check_distinct(&[&model, &inputs], &[&out])?;
-            let net = spikefab::compile::load_network(&model, dt)?;
+            let net = spikefab::compile::load_network(&model, dt, allow_growing_decay)?;
             let samples = spikefab::compile::load_samples_for(&inputs, &net)?;
             let semantics = match semantics {
                 SemanticsArg::Nir => spikefab_compiler::sim::Semantics::Nir,

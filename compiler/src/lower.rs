@@ -172,6 +172,7 @@ struct Path {
 struct Lowering<'g> {
     g: &'g NirGraph,
     dt: f64,
+    allow_growing_decay: bool,
     succ: BTreeMap<&'g str, Vec<&'g str>>,
     shapes: HashMap<String, Vec<usize>>,
 }
@@ -755,8 +756,34 @@ impl<'g> Lowering<'g> {
     }
 }
 
+/// How to read a NIR graph.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LowerOptions {
+    /// Seconds per timestep.
+    pub dt: f64,
+    /// Accept negative time constants: a learned per-step decay β above 1,
+    /// which snnTorch exports as τ = dt/(1 − β) < 0. The float network keeps
+    /// the growing membrane; a chip cannot (its decay stops at "none").
+    pub allow_growing_decay: bool,
+}
+
+impl LowerOptions {
+    pub fn at(dt: f64) -> Self {
+        LowerOptions {
+            dt,
+            allow_growing_decay: false,
+        }
+    }
+}
+
 /// Lowers a NIR graph at timestep `dt` (seconds).
 pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
+    lower_with(g, name, LowerOptions::at(dt))
+}
+
+/// Lowers a NIR graph as `options` say.
+pub fn lower_with(g: &NirGraph, name: &str, options: LowerOptions) -> Result<Network> {
+    let dt = options.dt;
     // Resolve edges that name a nested graph itself to its input/output node.
     let resolve = |n: &str, incoming: bool| -> String {
         match g.nodes.get(n) {
@@ -800,6 +827,7 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
     let mut lw = Lowering {
         g,
         dt,
+        allow_growing_decay: options.allow_growing_decay,
         succ,
         shapes: HashMap::new(),
     };
@@ -977,6 +1005,9 @@ pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
         }
     }
     net.validate()?;
+    if let Some(m) = silent_layer(&net) {
+        return Err(invalid(g, m));
+    }
     Ok(net)
 }
 
@@ -1021,7 +1052,7 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
     let pv = Param::PerNeuron;
     Ok(match kind {
         "LIF" | "LI" => {
-            let tau = v("tau", None)?;
+            let tau = time_constant(lw, n, "tau", v("tau", None)?)?;
             let r = v("r", Some(1.0))?;
             let leak = v("v_leak", Some(0.0))?;
             let beta: Vec<f64> = tau.iter().map(|t| 1.0 - dt / t).collect();
@@ -1042,8 +1073,8 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
             (neuron, gain)
         }
         "CubaLIF" | "CubaLI" => {
-            let ts = v("tau_syn", None)?;
-            let tm = v("tau_mem", None)?;
+            let ts = time_constant(lw, n, "tau_syn", v("tau_syn", None)?)?;
+            let tm = time_constant(lw, n, "tau_mem", v("tau_mem", None)?)?;
             let r = v("r", Some(1.0))?;
             let leak = v("v_leak", Some(0.0))?;
             let w_in = v("w_in", Some(1.0))?;
@@ -1103,6 +1134,106 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
             ))
         }
     })
+}
+
+/// The first spiking population none of whose neurons can ever reach its
+/// threshold, even with every source firing every step into its positive
+/// weights: the membrane's steady state `(Σ w⁺ + biases) / (1 − α) / (1 − β)`
+/// stays at or below θ. A whole silent layer in a trained network means the
+/// reading of the file is wrong — usually an exporter's gain convention
+/// (`w_in`, `r`) or time unit — not that the network is.
+fn silent_layer(net: &Network) -> Option<String> {
+    for (q, pop) in net.populations.iter().enumerate() {
+        if !pop.neuron.spiking() {
+            continue;
+        }
+        let mut drive = vec![0.0f64; pop.size];
+        for pr in net.projections.iter().filter(|p| p.to == pop.name) {
+            for row in pr.weights.by_source() {
+                for (t, w) in row {
+                    drive[t as usize] += w.max(0.0);
+                }
+            }
+        }
+        let reachable = (0..pop.size).any(|i| {
+            let d = pop.neuron.dynamics(i);
+            let steady = |x: f64, keep: f64| {
+                if keep >= 1.0 {
+                    if x > 0.0 {
+                        f64::INFINITY
+                    } else {
+                        x
+                    }
+                } else {
+                    x / (1.0 - keep)
+                }
+            };
+            let u = steady(drive[i] + d.current_bias, d.alpha);
+            let v = steady(u + d.bias, d.beta);
+            // at the threshold itself, rounding on the chip decides: reachable
+            d.threshold.is_none_or(|th| v >= th * (1.0 - 1e-6))
+        });
+        if !reachable {
+            let d = pop.neuron.dynamics(0);
+            return Some(format!(
+                "layer '{}' (population {q}) can never fire: even with every input spiking every step, \
+                 no neuron's membrane reaches its threshold (neuron 0: decay {:.4}, threshold {}, largest input per step {:.4}). \
+                 The exporter's gain convention (w_in, r) or time unit was probably read wrong",
+                pop.name,
+                d.beta,
+                d.threshold.unwrap_or(f64::NAN),
+                drive[0]
+            ));
+        }
+    }
+    None
+}
+
+/// A node's time constants, checked against dt: each positive, and dt/τ at
+/// most 1, so that the per-step decay 1 − dt/τ lies in [0, 1). dt/τ = 1 (a
+/// stage without memory) is how snnTorch writes α = 0; above 1 the membrane
+/// would flip sign every step and grow, and the cause is nearly always a
+/// file whose time unit is not the dt it is compiled with.
+fn time_constant(lw: &Lowering, n: &str, what: &str, tau: Vec<f64>) -> Result<Vec<f64>> {
+    let kind = &lw.g.nodes[n].kind;
+    let dt = lw.dt;
+    if let Some((i, &t)) = tau
+        .iter()
+        .enumerate()
+        .find(|(_, t)| !t.is_finite() || **t == 0.0)
+    {
+        return Err(invalid(
+            lw.g,
+            format!("node '{n}' ({kind}): {what}[{i}] = {t} is not a time constant"),
+        ));
+    }
+    if !lw.allow_growing_decay {
+        if let Some((i, &t)) = tau.iter().enumerate().find(|(_, t)| **t < 0.0) {
+            return Err(invalid(
+                lw.g,
+                format!(
+                    "node '{n}' ({kind}): {what}[{i}] = {t} is negative: a per-step decay 1 − dt/{what} = {:.4} above 1, \
+                     a membrane that grows (snnTorch writes a learned β > 1 as τ = dt/(1 − β) < 0). \
+                     A chip's decay stops at \"none\": compile with --allow-growing-decay to accept the difference",
+                    1.0 - dt / t
+                ),
+            ));
+        }
+    }
+    // A relative tolerance: dt / (dt / (1 - 0)) may round a hair above 1.
+    if let Some((i, &t)) = tau.iter().enumerate().find(|(_, t)| dt / **t > 1.0 + 1e-9) {
+        return Err(invalid(
+            lw.g,
+            format!(
+                "node '{n}' ({kind}): dt/{what} = {:.4} at dt = {dt} s ({what}[{i}] = {t}), so the per-step decay 1 − dt/{what} = {:.4} is outside [0, 1]. \
+                 The file's time constants are probably in another unit than dt (SpikingJelly writes seconds for dt = 1e-4, Rockpool for 1e-3, Sinabs counts steps): \
+                 compile with the exporter's --dt",
+                dt / t,
+                1.0 - dt / t
+            ),
+        ));
+    }
+    Ok(tau)
 }
 
 /// Adds a constant input current (e.g. an Affine bias), scaled by the input

@@ -22,6 +22,48 @@ pub struct QuantizedPopulation {
     pub group: NeuronGroup,
     /// Integer weight units per real weight before the exponent: w_int · 2^exp ≈ w · gain.
     pub gain: f64,
+    /// The state register's range over the worst-case synaptic current
+    /// (≥ 1: the current cannot wrap or saturate); `None` when the current
+    /// never decays, so no input bound bounds it.
+    pub current_headroom: Option<f64>,
+    /// Bits the largest threshold mantissa uses (what the headroom cost).
+    pub threshold_bits: Option<u32>,
+}
+
+/// The largest synaptic current any neuron of a population can reach, in
+/// real units: its larger same-signed weight sum, every source firing every
+/// step, accumulated to the steady state `/(1 − α)`. `None` if some neuron's
+/// current never decays (α ≥ 1) while it has inputs.
+fn worst_current(
+    incoming: &[usize],
+    by_source: &[Vec<Vec<(u32, f64)>>],
+    dyns: &[crate::network::Dynamics],
+) -> Option<f64> {
+    let mut pos = vec![0.0f64; dyns.len()];
+    let mut neg = vec![0.0f64; dyns.len()];
+    for &k in incoming {
+        for row in &by_source[k] {
+            for &(t, w) in row {
+                if w > 0.0 {
+                    pos[t as usize] += w;
+                } else {
+                    neg[t as usize] -= w;
+                }
+            }
+        }
+    }
+    let mut worst = 0.0f64;
+    for (i, d) in dyns.iter().enumerate() {
+        let drive = pos[i].max(neg[i]);
+        if drive == 0.0 {
+            continue;
+        }
+        if d.alpha >= 1.0 {
+            return None;
+        }
+        worst = worst.max(drive / (1.0 - d.alpha.max(0.0)));
+    }
+    Some(worst)
 }
 
 /// One projection in chip formats.
@@ -120,6 +162,21 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
         } else {
             k_gain
         };
+        // Lower it where the worst-case synaptic current — every source firing
+        // into the same-signed weights every step, accumulated by the
+        // current's decay — would leave the state register (Lava's u wraps,
+        // Xylo's saturates). 1/64 of the range is kept for weight rounding.
+        let state_room = ((1i64 << (f.state_bits - 1)) - 1) as f64 * (1.0 - 1.0 / 64.0);
+        let per_unit = 2f64.powi(f.threshold_shift as i32); // state units per k_gain unit
+        let worst = worst_current(&incoming, &by_source, &dyns);
+        let k_gain = match worst {
+            Some(w) if w * k_gain * per_unit > state_room => state_room / (w * per_unit),
+            _ => k_gain,
+        };
+        let current_headroom = worst.map(|w| {
+            let full = ((1i64 << (f.state_bits - 1)) - 1) as f64;
+            full / (w * k_gain * per_unit).max(f64::MIN_POSITIVE)
+        });
         let gain = k_gain * shift_gain;
         let weight_exp = if max_w == 0.0 {
             0
@@ -159,7 +216,17 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
             neurons,
             reset: pop.reset,
         };
-        populations.push(QuantizedPopulation { group: g, gain });
+        let threshold_bits = dyns
+            .iter()
+            .filter_map(|d| d.threshold)
+            .map(|th| (th * k_gain).round().max(1.0).log2().floor() as u32 + 1)
+            .max();
+        populations.push(QuantizedPopulation {
+            group: g,
+            gain,
+            current_headroom,
+            threshold_bits,
+        });
     }
 
     let mut projections = Vec::with_capacity(net.projections.len());

@@ -64,6 +64,15 @@ pub struct LayerReport {
     pub cores: usize,
     pub weight_exp: i8,
     pub weight_error: f64,
+    /// The state register's range over the layer's worst-case synaptic
+    /// current (every source firing every step into same-signed weights):
+    /// ≥ 1 means its current cannot wrap or saturate. The quantizer lowers
+    /// the layer's gain until it is; absent when the current never decays.
+    #[serde(default)]
+    pub current_headroom: Option<f64>,
+    /// Bits the layer's largest threshold mantissa uses after that.
+    #[serde(default)]
+    pub threshold_bits: Option<u32>,
 }
 
 impl CompileReport {
@@ -113,6 +122,8 @@ impl CompileReport {
                         cores: slices[i].len(),
                         weight_exp: q.populations[i].group.weight_exp,
                         weight_error: incoming.iter().copied().fold(0.0, f64::max),
+                        current_headroom: q.populations[i].current_headroom,
+                        threshold_bits: q.populations[i].threshold_bits,
                     }
                 })
                 .collect(),

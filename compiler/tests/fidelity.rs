@@ -216,3 +216,69 @@ fn ron_network_files_round_trip() {
     let back = Network::load(&path).unwrap();
     assert_eq!(back, net);
 }
+
+/// The quantizer's headroom is a bound, not a hope: a layer of 300 inputs,
+/// each weight a large fraction of the threshold, all firing every step,
+/// drives its current far past a 16- or 24-bit register at the gain that
+/// uses the threshold field; the compiled program must never wrap or
+/// saturate, and the report must say how much room is left.
+#[test]
+fn worst_case_currents_never_wrap_or_saturate() {
+    for (arch, alpha) in [("loihi", 0.0), ("loihi", 0.8), ("xylo", 0.5)] {
+        let inputs = 300;
+        let mut rng = ChaCha8Rng::seed_from_u64(17);
+        let net = Network {
+            name: "wide".into(),
+            dt: 1e-3,
+            inputs: vec![Input {
+                name: "in".into(),
+                size: inputs,
+            }],
+            populations: vec![Population {
+                name: "hot".into(),
+                size: 8,
+                neuron: Neuron::CubaLif {
+                    alpha: Param::Scalar(alpha),
+                    beta: Param::Scalar(0.9),
+                    threshold: Param::Scalar(1.0),
+                    bias: Param::Scalar(0.0),
+                    current_bias: Param::Scalar(0.0),
+                },
+                reset: Default::default(),
+            }],
+            projections: vec![Projection {
+                from: "in".into(),
+                to: "hot".into(),
+                weights: Weights::Dense(
+                    (0..8)
+                        .map(|_| (0..inputs).map(|_| rng.random_range(0.2..0.6)).collect())
+                        .collect(),
+                ),
+                delay: 0,
+            }],
+            outputs: vec!["hot".into()],
+        };
+        let c = compile(&net, &Arch::preset(arch).unwrap(), 1).unwrap();
+        let layer = &c.report.layers[0];
+        let room = layer.current_headroom.unwrap();
+        assert!((1.0..1.1).contains(&room), "{arch}: headroom {room}");
+        let steps = 30;
+        let all = vec![vec![true; inputs]; steps];
+        let input = SpikeStream::from_rows(&all, steps as u32, net.dt).unwrap();
+        let out = run(
+            &c.program,
+            &input,
+            &RunConfig::new(steps as u32, 1),
+            &|_| {},
+        )
+        .unwrap();
+        assert!(out.report.totals.spikes > 0, "{arch}: the layer fires");
+        assert_eq!(out.report.layers.len(), 1);
+        assert_eq!(out.report.layers[0].layer, "hot");
+        assert_eq!(
+            out.report.totals.saturations, 0,
+            "{arch}, alpha {alpha}: registers wrapped or saturated (threshold bits {:?})",
+            layer.threshold_bits
+        );
+    }
+}

@@ -33,6 +33,8 @@ pub(crate) struct CoreState<'p> {
     n: usize,
     /// The groups' neurons and state, in neuron-id order.
     populations: Vec<Box<dyn Population>>,
+    /// Per group: its neurons' register overflows so far (for the report's layers).
+    pub group_saturations: Vec<u64>,
     /// Dendritic accumulators: `slots × n`, slot `t mod slots` is integrated at step `t`.
     ring: Vec<i32>,
     slot_mask: u32,
@@ -88,6 +90,7 @@ impl<'p> CoreState<'p> {
             cfg,
             tile,
             n,
+            group_saturations: vec![0; cfg.groups.len()],
             populations,
             ring: vec![0; slots as usize * n],
             slot_mask: slots - 1,
@@ -198,10 +201,12 @@ impl<'p> CoreState<'p> {
             counters: c,
         };
         let mut base = 0;
-        for p in &mut self.populations {
+        for (p, sat) in self.populations.iter_mut().zip(&mut self.group_saturations) {
             let len = p.len();
             out.first_id = base as u32;
+            let before = out.counters.saturations;
             p.update(&mut slot[base..base + len], &mut out);
+            *sat += out.counters.saturations - before;
             base += len;
         }
         c.neuron_updates += n as u64;

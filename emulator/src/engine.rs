@@ -666,6 +666,12 @@ fn assemble(
         .flat_map(|w| w.cores.iter())
         .map(|c| (c.totals, c.busy_ns))
         .collect();
-    let report = Report::new(program, cfg.steps, totals, records, &cores);
+    let group_saturations: Vec<&[u64]> = workers
+        .iter()
+        .flat_map(|w| w.cores.iter())
+        .map(|c| &c.group_saturations[..])
+        .collect();
+    let mut report = Report::new(program, cfg.steps, totals, records, &cores);
+    report.layers = crate::report::layer_counts(program, &group_saturations);
     RunOutput { spikes, report }
 }

@@ -11,7 +11,7 @@ use spikefab_chip::CoreProgram;
 use crate::counters::{Counters, EnergyBreakdown};
 
 /// Version of the report layout.
-pub const REPORT_FORMAT_VERSION: u32 = 2;
+pub const REPORT_FORMAT_VERSION: u32 = 3;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -28,6 +28,11 @@ pub struct Report {
     pub latency: Latency,
     pub neurobench: NeuroBench,
     pub cores: Vec<CoreReport>,
+    /// Per layer (the groups a layer was split into, summed): what its
+    /// neurons' registers did. A layer's `u` wrapping is a silent wrong
+    /// number on a chip; the compiler's headroom is meant to keep this 0.
+    #[serde(default)]
+    pub layers: Vec<LayerCounts>,
     /// One record per step when the run asked for them (`RunConfig::record_steps`,
     /// `spikefab run --per-step`); empty otherwise.
     pub per_step: Vec<StepRecord>,
@@ -113,6 +118,33 @@ pub struct SynapticOperations {
     /// Multiply-accumulates (none: spikes are binary).
     #[serde(rename = "Eff_MACs")]
     pub eff_macs: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerCounts {
+    /// The layer's name: its groups' names without the compiler's `[a..b]` slice.
+    pub layer: String,
+    /// Neuron updates in which `u` wrapped or saturated or `v` was clamped.
+    pub saturations: u64,
+}
+
+/// Per-layer counts from per-core, per-group counts (in the program's
+/// order), layers in order of first appearance.
+pub(crate) fn layer_counts(p: &CoreProgram, group_saturations: &[&[u64]]) -> Vec<LayerCounts> {
+    let mut layers: Vec<LayerCounts> = Vec::new();
+    for (core, sats) in p.cores.iter().zip(group_saturations) {
+        for (g, &s) in core.groups.iter().zip(sats.iter()) {
+            let name = g.name.split_once('[').map_or(g.name.as_str(), |(l, _)| l);
+            match layers.iter_mut().find(|l| l.layer == name) {
+                Some(l) => l.saturations += s,
+                None => layers.push(LayerCounts {
+                    layer: name.to_string(),
+                    saturations: s,
+                }),
+            }
+        }
+    }
+    layers
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -268,6 +300,7 @@ impl Report {
                 membrane_updates: totals.neuron_updates,
             },
             cores: core_reports,
+            layers: Vec::new(),
             per_step,
         }
     }

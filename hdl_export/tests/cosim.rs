@@ -351,6 +351,16 @@ fn saturating_and_wrapping_inputs() {
         out.report.totals.saturations > 0,
         "the test must exercise overflow"
     );
+    // ... and the report says which layers overflowed, adding up.
+    let layers = &out.report.layers;
+    assert_eq!(
+        layers.iter().map(|l| l.layer.as_str()).collect::<Vec<_>>(),
+        ["random0", "random1"]
+    );
+    assert_eq!(
+        layers.iter().map(|l| l.saturations).sum::<u64>(),
+        out.report.totals.saturations
+    );
     cosim_program(
         "saturation and wrap",
         &p,
