@@ -4,19 +4,50 @@ use anyhow::Context;
 use std::path::Path;
 
 use spikefab_chip::Samples;
+use spikefab_compiler::exporters::Exporter;
 use spikefab_compiler::lower::{lower_with, LowerOptions};
 use spikefab_compiler::nir::NirGraph;
 use spikefab_compiler::Network;
 
-/// The timestep NIR files get when none is given: snnTorch's export convention.
+/// The timestep `inspect` and the shipped spoken-digit model (an snnTorch
+/// export) read NIR files at: snnTorch's export convention.
 pub const DEFAULT_NIR_DT: f64 = 1e-4;
 
-/// Loads a network by extension: `.nir` (lowered at `dt`) or spikefab `.ron`.
-pub fn load_network(
-    model: &Path,
-    dt: Option<f64>,
-    allow_growing_decay: bool,
-) -> anyhow::Result<Network> {
+/// How to read a network file: the NIR exporter's convention and timestep
+/// (`--from`, `--dt`), and whether a growing membrane is accepted.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Reading {
+    pub from: Option<Exporter>,
+    pub dt: Option<f64>,
+    pub allow_growing_decay: bool,
+}
+
+/// The lowering options a NIR file is read with: the exporter's convention
+/// and its timestep unless `--dt` overrides it. Without either, the file's
+/// units cannot be known (NIR carries no timestep, and exporters disagree
+/// by factors up to 10^4), so there is no default: the error says what to pass.
+pub fn nir_options(model: &Path, r: &Reading) -> anyhow::Result<LowerOptions> {
+    let convention = r.from.unwrap_or(Exporter::Nir).convention();
+    let Some(dt) = r.dt.or(convention.dt) else {
+        let names: Vec<&str> = Exporter::ALL.iter().map(|e| e.name()).collect();
+        anyhow::bail!(
+            "{}: a NIR file carries no timestep and exporters write time constants in different units; \
+             say which exporter wrote it (--from {}) or give the timestep in the file's time unit (--dt, with NIR's own reading)",
+            model.display(),
+            names.join("|")
+        )
+    };
+    Ok(LowerOptions {
+        dt,
+        convention,
+        allow_growing_decay: r.allow_growing_decay,
+    })
+}
+
+/// Loads a network by extension: `.nir` (lowered as `reading` says; what it
+/// had to assume is printed as warnings) or spikefab `.ron`.
+pub fn load_network(model: &Path, reading: &Reading) -> anyhow::Result<Network> {
+    let dt = reading.dt;
     let ext = model
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
@@ -28,12 +59,20 @@ pub fn load_network(
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let options = LowerOptions {
-                dt: dt.unwrap_or(DEFAULT_NIR_DT),
-                allow_growing_decay,
-            };
-            lower_with(&g, &name, options)
-                .with_context(|| format!("lowering {}", model.display()))?
+            let options = nir_options(model, reading)?;
+            if reading.from.is_none() {
+                eprintln!(
+                    "warning: {}: read with NIR's own convention (forward Euler, reset to zero) at dt = {}; --from names the exporter",
+                    crate::terminal_safe(&model.display().to_string()),
+                    options.dt
+                );
+            }
+            let (net, warnings) = lower_with(&g, &name, options)
+                .with_context(|| format!("lowering {}", model.display()))?;
+            for w in warnings {
+                eprintln!("warning: {}", crate::terminal_safe(&w));
+            }
+            net
         }
         "ron" => Network::load(model)?,
         _ => anyhow::bail!(

@@ -89,11 +89,16 @@ fn nir_summary(path: &Path) -> anyhow::Result<String> {
     // Shown as read, growing membranes included: inspect reports, compile refuses.
     let options = spikefab_compiler::lower::LowerOptions {
         dt: crate::compile::DEFAULT_NIR_DT,
+        convention: spikefab_compiler::exporters::Exporter::Nir.convention(),
         allow_growing_decay: true,
     };
     match spikefab_compiler::lower::lower_with(&g, "model", options) {
-        Ok(net) => {
-            let _ = writeln!(s, "  lowered at dt = {} s:", net.dt);
+        Ok((net, _)) => {
+            let _ = writeln!(
+                s,
+                "  lowered with NIR's reading (forward Euler, reset to zero) at dt = {} s:",
+                net.dt
+            );
             write_populations(&mut s, &net, "    ");
             let _ = writeln!(
                 s,

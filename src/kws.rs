@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use spikefab_chip::{Arch, CoreProgram, SpikeStream};
 use spikefab_cochlea::{Audio, Cochlea, CochleaConfig, Levels};
+use spikefab_compiler::exporters::Exporter;
 use spikefab_compiler::lower::{lower_with, LowerOptions};
 use spikefab_compiler::{compile, nir::NirGraph, Network};
 use spikefab_emulator::{Emulator, RunConfig};
@@ -209,9 +210,10 @@ pub fn load_model(src: &ModelSource) -> anyhow::Result<Network> {
     // the chips keep those membranes from decaying (docs/decisions.md 52).
     let options = LowerOptions {
         dt: crate::compile::DEFAULT_NIR_DT,
+        convention: Exporter::SnnTorch.convention(),
         allow_growing_decay: true,
     };
-    Ok(lower_with(&g, "kws", options)?)
+    Ok(lower_with(&g, "kws", options)?.0)
 }
 
 fn decision(counts: &[usize]) -> usize {

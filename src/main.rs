@@ -48,6 +48,11 @@ enum Command {
         /// a growing membrane; the chip keeps its membrane from decaying instead).
         #[arg(long)]
         allow_growing_decay: bool,
+        /// The exporter that wrote a NIR file (nir, snntorch, sinabs): its time
+        /// unit, discretization and reset (docs/nir.md). Required for NIR files
+        /// unless --dt is given.
+        #[arg(long, value_parser = parse_exporter)]
+        from: Option<spikefab_compiler::exporters::Exporter>,
         /// A preset name or an architecture RON file.
         #[arg(long)]
         arch: String,
@@ -84,6 +89,9 @@ enum Command {
         /// As for `compile`.
         #[arg(long)]
         allow_growing_decay: bool,
+        /// As for `compile`.
+        #[arg(long, value_parser = parse_exporter)]
+        from: Option<spikefab_compiler::exporters::Exporter>,
         /// Reset semantics: nir (reset to 0 in the step it fires) or snntorch
         /// (subtract the threshold one step later, snnTorch's default).
         #[arg(long, value_enum, default_value_t = SemanticsArg::Nir)]
@@ -296,6 +304,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             model,
             dt,
             allow_growing_decay,
+            from,
             arch,
             out,
             report,
@@ -313,7 +322,12 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             outs.extend(report.as_deref());
             check_distinct(&ins, &outs)?;
             let arch = Arch::resolve(&arch)?;
-            let net = spikefab::compile::load_network(&model, dt, allow_growing_decay)?;
+            let reading = spikefab::compile::Reading {
+                from,
+                dt,
+                allow_growing_decay,
+            };
+            let net = spikefab::compile::load_network(&model, &reading)?;
             let compiled = match &placement {
                 None => spikefab_compiler::compile(&net, &arch, seed),
                 Some(p) => spikefab_compiler::compile_placed(
@@ -354,11 +368,17 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             inputs,
             dt,
             allow_growing_decay,
+            from,
             semantics,
             out,
         } => {
             check_distinct(&[&model, &inputs], &[&out])?;
-            let net = spikefab::compile::load_network(&model, dt, allow_growing_decay)?;
+            let reading = spikefab::compile::Reading {
+                from,
+                dt,
+                allow_growing_decay,
+            };
+            let net = spikefab::compile::load_network(&model, &reading)?;
             let samples = spikefab::compile::load_samples_for(&inputs, &net)?;
             let semantics = match semantics {
                 SemanticsArg::Nir => spikefab_compiler::sim::Semantics::Nir,
@@ -553,4 +573,17 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect { file } => emit(false, &inspect::inspect(&file)?)?,
     }
     Ok(())
+}
+
+/// `--from NAME`: an exporter whose NIR convention spikefab knows.
+fn parse_exporter(name: &str) -> Result<spikefab_compiler::exporters::Exporter, String> {
+    use spikefab_compiler::exporters::Exporter;
+    Exporter::parse(name).ok_or_else(|| {
+        let known: Vec<&str> = Exporter::ALL.iter().map(|e| e.name()).collect();
+        format!(
+            "unknown exporter '{}': spikefab knows {} (Norse, Rockpool, SpikingJelly and lava-dl are not read yet: docs/nir.md)",
+            spikefab::terminal_safe(name),
+            known.join(", ")
+        )
+    })
 }

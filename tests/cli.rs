@@ -545,6 +545,8 @@ fn compile_nir_with_sample_inputs_reports_fidelity_and_simulate_matches_snntorch
     let o = spikefab(&[
         "compile",
         &d("synaptic_mlp.nir"),
+        "--from",
+        "snntorch",
         "--arch",
         "loihi",
         "-o",
@@ -576,6 +578,8 @@ fn compile_nir_with_sample_inputs_reports_fidelity_and_simulate_matches_snntorch
     let o = spikefab(&[
         "simulate",
         &d("synaptic_mlp.nir"),
+        "--from",
+        "snntorch",
         "--inputs",
         &d("synaptic_mlp_input.npy"),
         "--semantics",
@@ -593,6 +597,8 @@ fn compile_nir_with_sample_inputs_reports_fidelity_and_simulate_matches_snntorch
         &spikefab(&[
             "compile",
             &d("unsupported_node.nir"),
+            "--from",
+            "snntorch",
             "--arch",
             "loihi",
             "-o",

@@ -39,6 +39,7 @@
 //! ```
 
 pub mod error;
+pub mod exporters;
 pub mod lower;
 pub mod map;
 mod models;

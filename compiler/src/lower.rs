@@ -21,7 +21,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use spikefab_chip::limits::MAX_LAYER;
 use spikefab_chip::text::escape;
 
+use spikefab_chip::Reset;
+
 use crate::error::{CompileError, Result};
+use crate::exporters::{Convention, Discretization, Exporter};
 use crate::network::{Input, Network, Neuron, Param, Population, Projection, Weights};
 use crate::nir::{Array, NirGraph, NirNode};
 
@@ -172,6 +175,7 @@ struct Path {
 struct Lowering<'g> {
     g: &'g NirGraph,
     dt: f64,
+    convention: Convention,
     allow_growing_decay: bool,
     succ: BTreeMap<&'g str, Vec<&'g str>>,
     shapes: HashMap<String, Vec<usize>>,
@@ -269,6 +273,43 @@ impl<'g> Lowering<'g> {
             ));
         }
         Ok(w)
+    }
+
+    /// The per-step decay of a time constant `tau` under the convention's
+    /// discretization.
+    fn keep(&self, tau: f64) -> f64 {
+        match self.convention.discretization {
+            Discretization::Euler => 1.0 - self.dt / tau,
+            Discretization::Exact => (-self.dt / tau).exp(),
+        }
+    }
+
+    /// The share of the ODE's target (`R·I + v_leak`) one step adds: `dt/τ`
+    /// under Euler, `1 − e^(−dt/τ)` exactly.
+    fn share(&self, tau: f64) -> f64 {
+        match self.convention.discretization {
+            Discretization::Euler => self.dt / tau,
+            Discretization::Exact => 1.0 - (-self.dt / tau).exp(),
+        }
+    }
+
+    /// `shape` without its first axis, if that is what every linear layer it
+    /// feeds expects (and the whole shape is not): an exporter that traced
+    /// the model on `[batch, time, …]` data wrote the time axis into it.
+    fn time_axis_dropped(&self, input: &str, shape: &[usize]) -> Option<Vec<usize>> {
+        let rest = shape.get(1..).filter(|r| !r.is_empty())?.to_vec();
+        let (whole, tail) = (
+            shape.iter().product::<usize>(),
+            rest.iter().product::<usize>(),
+        );
+        let next = self.succ.get(input)?;
+        let fits = |b: &&str| {
+            matches!(self.node(b).kind.as_str(), "Affine" | "Linear")
+                && self
+                    .weight(b, 2)
+                    .is_ok_and(|w| w.shape[1] == tail && w.shape[1] != whole)
+        };
+        (!next.is_empty() && next.iter().all(fits)).then_some(rest)
     }
 
     /// Output shape of a node from its input shape; every size is checked
@@ -759,8 +800,10 @@ impl<'g> Lowering<'g> {
 /// How to read a NIR graph.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LowerOptions {
-    /// Seconds per timestep.
+    /// Timestep, in the file's time unit (seconds for most exporters).
     pub dt: f64,
+    /// The exporter's reading of the file (units, discretization, reset).
+    pub convention: Convention,
     /// Accept negative time constants: a learned per-step decay β above 1,
     /// which snnTorch exports as τ = dt/(1 − β) < 0. The float network keeps
     /// the growing membrane; a chip cannot (its decay stops at "none").
@@ -768,22 +811,36 @@ pub struct LowerOptions {
 }
 
 impl LowerOptions {
+    /// NIR's own reading at `dt`.
     pub fn at(dt: f64) -> Self {
         LowerOptions {
             dt,
+            convention: Exporter::Nir.convention(),
             allow_growing_decay: false,
         }
     }
 }
 
-/// Lowers a NIR graph at timestep `dt` (seconds).
+/// Lowers a NIR graph at timestep `dt` (seconds) with NIR's own reading.
 pub fn lower(g: &NirGraph, name: &str, dt: f64) -> Result<Network> {
-    lower_with(g, name, LowerOptions::at(dt))
+    lower_with(g, name, LowerOptions::at(dt)).map(|(net, _)| net)
 }
 
-/// Lowers a NIR graph as `options` say.
-pub fn lower_with(g: &NirGraph, name: &str, options: LowerOptions) -> Result<Network> {
+/// Lowers a NIR graph as `options` say; also returns what the reading had
+/// to assume or change, one warning each.
+pub fn lower_with(
+    g: &NirGraph,
+    name: &str,
+    options: LowerOptions,
+) -> Result<(Network, Vec<String>)> {
     let dt = options.dt;
+    let mut warnings = Vec::new();
+    if !(dt.is_finite() && dt > 0.0) {
+        return Err(invalid(
+            g,
+            format!("dt must be a positive number, found {dt}"),
+        ));
+    }
     // Resolve edges that name a nested graph itself to its input/output node.
     let resolve = |n: &str, incoming: bool| -> String {
         match g.nodes.get(n) {
@@ -827,6 +884,7 @@ pub fn lower_with(g: &NirGraph, name: &str, options: LowerOptions) -> Result<Net
     let mut lw = Lowering {
         g,
         dt,
+        convention: options.convention,
         allow_growing_decay: options.allow_growing_decay,
         succ,
         shapes: HashMap::new(),
@@ -843,7 +901,16 @@ pub fn lower_with(g: &NirGraph, name: &str, options: LowerOptions) -> Result<Net
         return Err(invalid(g, "the graph has no top-level Input node".into()));
     }
     for &i in &top_inputs {
-        let s = lw.out_shape(i, &[])?;
+        let mut s = lw.out_shape(i, &[])?;
+        if lw.convention.input_time_axis {
+            if let Some(rest) = lw.time_axis_dropped(i, &s) {
+                warnings.push(format!(
+                    "input '{i}': shape {s:?} read as time × {rest:?} ({} convention); the time axis is dropped",
+                    lw.convention.exporter.name()
+                ));
+                s = rest;
+            }
+        }
         lw.shapes.insert(i.to_string(), s);
     }
     // Breadth-first, each node once: linear in nodes + edges.
@@ -974,12 +1041,17 @@ pub fn lower_with(g: &NirGraph, name: &str, options: LowerOptions) -> Result<Net
                 .for_each(|(a, b)| *a += b);
         }
         let neuron = add_input_bias(neuron, &bias_in, &gain);
+        // NIR states no reset rule: the exporter's convention does.
+        let reset = if neuron.spiking() {
+            lw.convention.reset
+        } else {
+            Reset::Zero
+        };
         net.populations.push(Population {
             name: p.to_string(),
             size,
             neuron,
-            // NIR's LIF/CubaLIF/IF reset to zero; exporters' other resets are issue 16's.
-            reset: Default::default(),
+            reset,
         });
         let gain = &gain;
         for (s, _, path) in paths.iter().filter(|x| x.1 == p) {
@@ -1008,7 +1080,7 @@ pub fn lower_with(g: &NirGraph, name: &str, options: LowerOptions) -> Result<Net
     if let Some(m) = silent_layer(&net) {
         return Err(invalid(g, m));
     }
-    Ok(net)
+    Ok((net, warnings))
 }
 
 fn vec_param(
@@ -1055,9 +1127,12 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
             let tau = time_constant(lw, n, "tau", v("tau", None)?)?;
             let r = v("r", Some(1.0))?;
             let leak = v("v_leak", Some(0.0))?;
-            let beta: Vec<f64> = tau.iter().map(|t| 1.0 - dt / t).collect();
-            let gain: Vec<f64> = tau.iter().zip(&r).map(|(t, r)| dt * r / t).collect();
-            let bias: Vec<f64> = tau.iter().zip(&leak).map(|(t, l)| dt / t * l).collect();
+            // per step: the decay kept, and the share (1 − β, or dt/τ) of
+            // the target (R·I + v_leak) taken
+            let beta: Vec<f64> = tau.iter().map(|&t| lw.keep(t)).collect();
+            let share: Vec<f64> = tau.iter().map(|&t| lw.share(t)).collect();
+            let gain: Vec<f64> = share.iter().zip(&r).map(|(s, r)| s * r).collect();
+            let bias: Vec<f64> = share.iter().zip(&leak).map(|(s, l)| s * l).collect();
             let neuron = if kind == "LIF" {
                 Neuron::Lif {
                     beta: pv(beta),
@@ -1078,13 +1153,18 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
             let r = v("r", Some(1.0))?;
             let leak = v("v_leak", Some(0.0))?;
             let w_in = v("w_in", Some(1.0))?;
-            let alpha: Vec<f64> = ts.iter().map(|t| 1.0 - dt / t).collect();
-            let beta: Vec<f64> = tm.iter().map(|t| 1.0 - dt / t).collect();
-            // i is kept pre-scaled by the membrane's input gain dt·R/τ_mem.
+            let alpha: Vec<f64> = ts.iter().map(|&t| lw.keep(t)).collect();
+            let beta: Vec<f64> = tm.iter().map(|&t| lw.keep(t)).collect();
+            // i is kept pre-scaled by the membrane's input gain (dt·R/τ_mem
+            // under Euler).
             let gain: Vec<f64> = (0..size)
-                .map(|i| (dt / ts[i]) * w_in[i] * dt * r[i] / tm[i])
+                .map(|i| lw.share(ts[i]) * w_in[i] * lw.share(tm[i]) * r[i])
                 .collect();
-            let bias: Vec<f64> = tm.iter().zip(&leak).map(|(t, l)| dt / t * l).collect();
+            let bias: Vec<f64> = tm
+                .iter()
+                .zip(&leak)
+                .map(|(&t, l)| lw.share(t) * l)
+                .collect();
             let neuron = if kind == "CubaLIF" {
                 Neuron::CubaLif {
                     alpha: pv(alpha),
@@ -1221,7 +1301,13 @@ fn time_constant(lw: &Lowering, n: &str, what: &str, tau: Vec<f64>) -> Result<Ve
         }
     }
     // A relative tolerance: dt / (dt / (1 - 0)) may round a hair above 1.
-    if let Some((i, &t)) = tau.iter().enumerate().find(|(_, t)| dt / **t > 1.0 + 1e-9) {
+    // (The exact discretization decays into (0, 1) whatever dt/τ.)
+    let euler = lw.convention.discretization == Discretization::Euler;
+    if let Some((i, &t)) = tau
+        .iter()
+        .enumerate()
+        .find(|(_, t)| euler && dt / **t > 1.0 + 1e-9)
+    {
         return Err(invalid(
             lw.g,
             format!(

@@ -16,6 +16,9 @@ use crate::network::{Dynamics, Network, Source};
 #[derive(Clone, Debug, PartialEq)]
 pub struct FloatRun {
     pub spikes: Vec<Vec<bool>>,
+    /// Spikes per step of each output channel: 0 or 1, or up to a
+    /// population's `max_spikes` under a subtractive reset.
+    pub counts: Vec<Vec<u8>>,
     /// Final membrane of the output neurons (readouts report their value).
     pub last_v: Vec<f64>,
     /// Membrane of the output neurons at every step.
@@ -131,6 +134,7 @@ pub fn simulate_timed(
         .collect();
     let mut run = FloatRun {
         spikes: Vec::with_capacity(input.len()),
+        counts: Vec::with_capacity(input.len()),
         last_v: Vec::new(),
         v: Vec::with_capacity(input.len()),
     };
@@ -194,11 +198,13 @@ pub fn simulate_timed(
             }
             pop_hist[q][slot] = fired_now;
         }
-        run.spikes.push(
+        run.counts.push(
             outs.iter()
-                .flat_map(|&q| pop_hist[q][slot].iter().map(|&n| n > 0))
+                .flat_map(|&q| pop_hist[q][slot].iter().copied())
                 .collect(),
         );
+        run.spikes
+            .push(run.counts[t].iter().map(|&n| n > 0).collect());
         run.v
             .push(outs.iter().flat_map(|&q| v[q].iter().copied()).collect());
     }

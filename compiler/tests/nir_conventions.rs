@@ -59,10 +59,10 @@ fn a_negative_time_constant_is_a_growing_membrane_accepted_only_when_asked() {
         "{e}"
     );
     let options = LowerOptions {
-        dt: 1e-4,
         allow_growing_decay: true,
+        ..LowerOptions::at(1e-4)
     };
-    let net = lower_with(&g, "m", options).unwrap();
+    let (net, _) = lower_with(&g, "m", options).unwrap();
     let p = net.populations.iter().find(|p| p.name == name).unwrap();
     assert!((p.neuron.dynamics(0).beta - 1.0168).abs() < 1e-9);
 }

@@ -22,20 +22,11 @@ fn data(name: &str) -> String {
 
 /// `[samples][steps][values]` from a uint8 npy of shape [samples, steps, ...].
 fn load_u8(name: &str) -> Vec<Vec<Vec<bool>>> {
-    let bytes = std::fs::read(data(name)).unwrap();
-    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
-    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
-    let v = npy.into_vec::<u8>().unwrap();
-    let per_step: usize = shape[2..].iter().product();
-    (0..shape[0])
-        .map(|s| {
-            (0..shape[1])
-                .map(|t| {
-                    v[(s * shape[1] + t) * per_step..][..per_step]
-                        .iter()
-                        .map(|&x| x != 0)
-                        .collect()
-                })
+    common::npy_u8(&data(name))
+        .into_iter()
+        .map(|x| {
+            x.into_iter()
+                .map(|r| r.into_iter().map(|v| v != 0).collect())
                 .collect()
         })
         .collect()

@@ -13,3 +13,21 @@ pub fn wide() -> Arch {
     a.format.current_overflow = Overflow::Saturate;
     a
 }
+
+/// `[samples][steps][values]` of a uint8 npy of shape [samples, steps, ...]
+/// (the values of a step flattened in C order).
+#[allow(dead_code)] // not every test binary reads npy files
+pub fn npy_u8(path: &str) -> Vec<Vec<Vec<u8>>> {
+    let bytes = std::fs::read(path).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    let shape: Vec<usize> = npy.shape().iter().map(|&s| s as usize).collect();
+    let v = npy.into_vec::<u8>().unwrap();
+    let per_step: usize = shape[2..].iter().product();
+    (0..shape[0])
+        .map(|s| {
+            (0..shape[1])
+                .map(|t| v[(s * shape[1] + t) * per_step..][..per_step].to_vec())
+                .collect()
+        })
+        .collect()
+}

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Small Sinabs models exported to NIR, with Sinabs' own outputs.
+
+Regenerate the committed fixtures (compiler/tests/data/exporters/) with:
+
+    python3.11 -m venv .venv-sinabs
+    .venv-sinabs/bin/pip install torch==2.15.0 sinabs==3.1.3 nir==1.0.4 nirtorch==2.0.2 numpy h5py
+    .venv-sinabs/bin/python tools/exporters/sinabs_models.py compiler/tests/data/exporters
+
+Sinabs' conventions, which the files do not state: time constants are in
+steps (dt = 1), a LIF decays exactly (alpha = exp(-1/tau)) and scales its
+input by (1 - alpha) (`norm_input=True`), and every neuron resets by
+subtracting its threshold, firing floor(v / threshold) spikes a step
+(`MultiSpike`). Two untrained models whose weights make them fire:
+
+- `sinabs_lif_mlp`: Linear(20, 32) -> LIF -> Linear(32, 5) -> LIF;
+- `sinabs_iaf_conv`: Conv2d(1, 4, 3) -> IAF -> SumPool2d(2) -> Flatten ->
+  Linear(36, 5) -> IAF on 8x8 inputs.
+
+For each, `<name>.nir`, `<name>_input.npy` (uint8 0/1, [samples, steps,
+features...]) and `<name>_output.npy` (uint8, [samples, steps, 5]: Sinabs'
+output spike counts per step).
+"""
+import sys
+from pathlib import Path
+
+import nir
+import numpy as np
+import sinabs
+import sinabs.layers as sl
+import torch
+from torch import nn
+
+STEPS = 40
+SAMPLES = 32
+torch.manual_seed(1)
+np.random.seed(1)
+
+
+def inputs(shape, rate=0.2):
+    return (np.random.rand(SAMPLES, STEPS, *shape) < rate).astype(np.float32)
+
+
+def lif_mlp():
+    net = nn.Sequential(
+        nn.Linear(20, 32, bias=False),
+        # per-neuron parameters: Sinabs' export needs tau and threshold alike
+        sl.LIF(tau_mem=torch.linspace(4.0, 20.0, 32), spike_threshold=torch.ones(32)),
+        nn.Linear(32, 5, bias=False),
+        sl.LIF(tau_mem=torch.full((5,), 8.0), spike_threshold=torch.full((5,), 1.5)),
+    )
+    with torch.no_grad():
+        net[0].weight.uniform_(-0.5, 2.5)
+        net[2].weight.uniform_(-0.5, 2.0)
+    x = inputs((20,))
+    sinabs.reset_states(net)
+    with torch.no_grad():
+        y = net(torch.tensor(x))  # [batch, time, 5]
+    sinabs.reset_states(net)
+    graph = sinabs.to_nir(net, torch.tensor(x[:1]))
+    return graph, x, y.numpy()
+
+
+def iaf_conv():
+    b = SAMPLES
+    net = nn.Sequential(
+        nn.Conv2d(1, 4, 3, bias=False),
+        sl.IAFSqueeze(batch_size=b, spike_threshold=1.0),
+        sl.SumPool2d(2),
+        nn.Flatten(),
+        nn.Linear(36, 5, bias=False),
+        sl.IAFSqueeze(batch_size=b, spike_threshold=2.0),
+    )
+    with torch.no_grad():
+        net[0].weight.uniform_(-0.3, 0.6)
+        net[4].weight.uniform_(-0.3, 0.4)
+    x = inputs((1, 8, 8), 0.3)
+    flat = torch.tensor(x).reshape(b * STEPS, 1, 8, 8)
+    sinabs.reset_states(net)
+    with torch.no_grad():
+        y = net(flat).reshape(b, STEPS, 5)
+    sinabs.reset_states(net)
+    graph = sinabs.to_nir(net, flat)
+    # Sinabs leaves the shapes around its Conv2d, SumPool2d and Flatten unset
+    # (None), which nir.write cannot store: fill them in.
+    shapes = {
+        nir.Conv2d: ([1, 8, 8], [4, 6, 6]),
+        nir.SumPool2d: ([4, 6, 6], [4, 3, 3]),
+        nir.Flatten: ([4, 3, 3], [36]),
+    }
+    for node in graph.nodes.values():
+        if type(node) in shapes:
+            i, o = shapes[type(node)]
+            node.input_type = {"input": np.array(i)}
+            node.output_type = {"output": np.array(o)}
+        if isinstance(node, nir.Conv2d) and node.input_shape is None:
+            node.input_shape = np.array([8, 8])
+    return graph, x, y.numpy()
+
+
+def main(out: Path):
+    out.mkdir(parents=True, exist_ok=True)
+    for name, make in [("sinabs_lif_mlp", lif_mlp), ("sinabs_iaf_conv", iaf_conv)]:
+        graph, x, y = make()
+        assert y.max() < 256 and (y == np.round(y)).all()
+        nir.write(out / f"{name}.nir", graph)
+        np.save(out / f"{name}_input.npy", x.astype(np.uint8))
+        np.save(out / f"{name}_output.npy", y.astype(np.uint8))
+        print(f"{name}: {int(y.sum())} output spikes, most in a step {int(y.max())}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
