@@ -24,6 +24,11 @@ pub enum Exporter {
     /// (`MultiSpike`), and an `Input` shape that includes the time axis when
     /// the model was exported on `[batch, time, …]` data.
     Sinabs,
+    /// Norse 1.1 (`norse.torch.to_nir`, dt = 1e-3 s): writes `tau = dt/τ⁻¹`
+    /// (dt·τ, not τ), so Euler at dt² = 1e-6 gives Norse's decays; `IAFCell`
+    /// and `LIFCell` add the input unscaled (to v, to the current); `Input`
+    /// shapes keep the batch axis.
+    Norse,
 }
 
 /// How a continuous-time NIR neuron becomes a discrete one.
@@ -45,9 +50,14 @@ pub struct Convention {
     pub discretization: Discretization,
     /// How its spiking neurons reset.
     pub reset: Reset,
-    /// `Input` shapes may carry a leading time axis, dropped where the next
-    /// layer expects the rest.
-    pub input_time_axis: bool,
+    /// `Input` shapes may carry a leading batch or time axis (the exporter
+    /// traced the model on such data), dropped where the next layer expects
+    /// the rest.
+    pub input_leading_axis: bool,
+    /// The input is added to the first state as it is: an IF's membrane
+    /// (gain `r`, not `dt·r`) and a CUBA current (gain `w_in`, not
+    /// `dt/τ_syn·w_in`).
+    pub unscaled_input: bool,
 }
 
 /// The most spikes a step Sinabs' `MultiSpike` is allowed on a chip: its own
@@ -55,7 +65,12 @@ pub struct Convention {
 pub const SINABS_MAX_SPIKES: u8 = 31;
 
 impl Exporter {
-    pub const ALL: &'static [Exporter] = &[Exporter::Nir, Exporter::SnnTorch, Exporter::Sinabs];
+    pub const ALL: &'static [Exporter] = &[
+        Exporter::Nir,
+        Exporter::SnnTorch,
+        Exporter::Sinabs,
+        Exporter::Norse,
+    ];
 
     /// The name `--from` takes.
     pub fn name(self) -> &'static str {
@@ -63,6 +78,7 @@ impl Exporter {
             Exporter::Nir => "nir",
             Exporter::SnnTorch => "snntorch",
             Exporter::Sinabs => "sinabs",
+            Exporter::Norse => "norse",
         }
     }
 
@@ -76,7 +92,8 @@ impl Exporter {
             dt: None,
             discretization: Discretization::Euler,
             reset: Reset::Zero,
-            input_time_axis: false,
+            input_leading_axis: false,
+            unscaled_input: false,
         };
         match self {
             Exporter::Nir => nir,
@@ -90,7 +107,13 @@ impl Exporter {
                 reset: Reset::Subtract {
                     max_spikes: SINABS_MAX_SPIKES,
                 },
-                input_time_axis: true,
+                input_leading_axis: true,
+                ..nir
+            },
+            Exporter::Norse => Convention {
+                dt: Some(1e-6),
+                input_leading_axis: true,
+                unscaled_input: true,
                 ..nir
             },
         }

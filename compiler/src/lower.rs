@@ -295,7 +295,8 @@ impl<'g> Lowering<'g> {
 
     /// `shape` without its first axis, if that is what every linear layer it
     /// feeds expects (and the whole shape is not): an exporter that traced
-    /// the model on `[batch, time, …]` data wrote the time axis into it.
+    /// the model on `[batch, …]` or `[batch, time, …]` data wrote that axis
+    /// into it.
     fn time_axis_dropped(&self, input: &str, shape: &[usize]) -> Option<Vec<usize>> {
         let rest = shape.get(1..).filter(|r| !r.is_empty())?.to_vec();
         let (whole, tail) = (
@@ -902,10 +903,11 @@ pub fn lower_with(
     }
     for &i in &top_inputs {
         let mut s = lw.out_shape(i, &[])?;
-        if lw.convention.input_time_axis {
+        if lw.convention.input_leading_axis {
             if let Some(rest) = lw.time_axis_dropped(i, &s) {
                 warnings.push(format!(
-                    "input '{i}': shape {s:?} read as time × {rest:?} ({} convention); the time axis is dropped",
+                    "input '{i}': shape {s:?} read as {} × {rest:?} ({} convention): its leading (batch or time) axis is dropped",
+                    s[0],
                     lw.convention.exporter.name()
                 ));
                 s = rest;
@@ -1157,8 +1159,15 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
             let beta: Vec<f64> = tm.iter().map(|&t| lw.keep(t)).collect();
             // i is kept pre-scaled by the membrane's input gain (dt·R/τ_mem
             // under Euler).
+            let current_in = |t: f64| {
+                if lw.convention.unscaled_input {
+                    1.0
+                } else {
+                    lw.share(t)
+                }
+            };
             let gain: Vec<f64> = (0..size)
-                .map(|i| lw.share(ts[i]) * w_in[i] * lw.share(tm[i]) * r[i])
+                .map(|i| current_in(ts[i]) * w_in[i] * lw.share(tm[i]) * r[i])
                 .collect();
             let bias: Vec<f64> = tm
                 .iter()
@@ -1185,7 +1194,12 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
         }
         "IF" | "I" => {
             let r = v("r", Some(1.0))?;
-            let gain: Vec<f64> = r.iter().map(|r| dt * r).collect();
+            let step = if lw.convention.unscaled_input {
+                1.0
+            } else {
+                dt
+            };
+            let gain: Vec<f64> = r.iter().map(|r| step * r).collect();
             let neuron = if kind == "IF" {
                 Neuron::If {
                     threshold: pv(v("v_threshold", None)?),
