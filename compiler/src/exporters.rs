@@ -29,16 +29,13 @@ pub enum Exporter {
     /// and `LIFCell` add the input unscaled (to v, to the current); `Input`
     /// shapes keep the batch axis.
     Norse,
-}
-
-/// How a continuous-time NIR neuron becomes a discrete one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Discretization {
-    /// Forward Euler: `β = 1 − dt/τ`, input gain `dt·R/τ` (NIR's reading).
-    Euler,
-    /// Exact for input held over the step (zero-order hold):
-    /// `β = e^(−dt/τ)`, input gain `(1 − β)·R` (Sinabs, Rockpool).
-    Exact,
+    /// Rockpool 3.1 (`rockpool.nn.modules.to_nir`, dt = 1e-3 s, τ in
+    /// seconds): exact exponential decays; `LIFTorch` (CubaLIF) adds the
+    /// input to the current and then decays both, integrates the current
+    /// into the membrane unscaled (the file's `r = τ·e^(−dt/τ)/dt` encodes
+    /// that), resets by subtraction with several spikes a step, and exports
+    /// no bias.
+    Rockpool,
 }
 
 /// One exporter's reading of a NIR file.
@@ -47,21 +44,70 @@ pub struct Convention {
     pub exporter: Exporter,
     /// The exporter's timestep in the file's time unit, if it has one.
     pub dt: Option<f64>,
-    pub discretization: Discretization,
     /// How its spiking neurons reset.
     pub reset: Reset,
     /// `Input` shapes may carry a leading batch or time axis (the exporter
     /// traced the model on such data), dropped where the next layer expects
     /// the rest.
     pub input_leading_axis: bool,
-    /// The input is added to the first state as it is: an IF's membrane
-    /// (gain `r`, not `dt·r`) and a CUBA current (gain `w_in`, not
-    /// `dt/τ_syn·w_in`).
-    pub unscaled_input: bool,
 }
 
-/// The most spikes a step Sinabs' `MultiSpike` is allowed on a chip: its own
-/// default has no limit; 31 is Xylo's, and the most any spikefab chip has.
+impl Convention {
+    /// Whether decays are forward Euler's `1 − dt/τ` (which a `dt/τ > 1`
+    /// makes negative) rather than exact exponentials.
+    pub fn euler(&self) -> bool {
+        matches!(
+            self.exporter,
+            Exporter::Nir | Exporter::SnnTorch | Exporter::Norse
+        )
+    }
+
+    /// A membrane of time constant `tau` per step: the decay kept, and the
+    /// gain of its input `I` (`kind`: the NIR node, `LIF`, `LI`, `CubaLIF`,
+    /// `CubaLI`). The gain of `v_leak` is the gain at `r = 1`.
+    pub fn membrane(&self, kind: &str, dt: f64, tau: f64, r: f64) -> (f64, f64) {
+        let x = dt / tau;
+        match self.exporter {
+            Exporter::Nir | Exporter::SnnTorch | Exporter::Norse => (1.0 - x, x * r),
+            // norm_input: v = α·v + (1 − α)·I
+            Exporter::Sinabs => ((-x).exp(), (1.0 - (-x).exp()) * r),
+            // LIFNeuronTorch / LIFTorch: v = α·v + I, exported with
+            // r = τ·e^(−dt/τ)/dt; ExpSynTorch (LI): I = β·(I + x), the same r.
+            Exporter::Rockpool => match kind {
+                "LI" => ((-x).exp(), x * r),
+                _ => ((-x).exp(), x * x.exp() * r),
+            },
+        }
+    }
+
+    /// A synaptic current of time constant `tau_syn` per step: the decay
+    /// kept, and the gain of its input.
+    pub fn current(&self, dt: f64, tau_syn: f64, w_in: f64) -> (f64, f64) {
+        let x = dt / tau_syn;
+        match self.exporter {
+            Exporter::Nir | Exporter::SnnTorch => (1.0 - x, x * w_in),
+            // LIFCell: i += input, unscaled
+            Exporter::Norse => (1.0 - x, w_in),
+            Exporter::Sinabs => ((-x).exp(), (1.0 - (-x).exp()) * w_in),
+            // LIFTorch: isyn = β·(isyn + input): the input decays with it
+            Exporter::Rockpool => ((-x).exp(), (-x).exp() * w_in),
+        }
+    }
+
+    /// The gain of an integrator's (IF's) input.
+    pub fn integrator(&self, dt: f64, r: f64) -> f64 {
+        match self.exporter {
+            // IAFCell: v += input, unscaled
+            Exporter::Norse => r,
+            _ => dt * r,
+        }
+    }
+}
+
+/// The most spikes a step Sinabs' `MultiSpike` and Rockpool's
+/// `max_spikes_per_dt` are allowed here: their defaults have no practical
+/// limit; 31 is Xylo's (and Rockpool's Xylo networks'), and the most any
+/// spikefab chip has.
 pub const SINABS_MAX_SPIKES: u8 = 31;
 
 impl Exporter {
@@ -70,6 +116,7 @@ impl Exporter {
         Exporter::SnnTorch,
         Exporter::Sinabs,
         Exporter::Norse,
+        Exporter::Rockpool,
     ];
 
     /// The name `--from` takes.
@@ -79,6 +126,7 @@ impl Exporter {
             Exporter::SnnTorch => "snntorch",
             Exporter::Sinabs => "sinabs",
             Exporter::Norse => "norse",
+            Exporter::Rockpool => "rockpool",
         }
     }
 
@@ -90,10 +138,8 @@ impl Exporter {
         let nir = Convention {
             exporter: self,
             dt: None,
-            discretization: Discretization::Euler,
             reset: Reset::Zero,
             input_leading_axis: false,
-            unscaled_input: false,
         };
         match self {
             Exporter::Nir => nir,
@@ -103,7 +149,6 @@ impl Exporter {
             },
             Exporter::Sinabs => Convention {
                 dt: Some(1.0),
-                discretization: Discretization::Exact,
                 reset: Reset::Subtract {
                     max_spikes: SINABS_MAX_SPIKES,
                 },
@@ -113,7 +158,14 @@ impl Exporter {
             Exporter::Norse => Convention {
                 dt: Some(1e-6),
                 input_leading_axis: true,
-                unscaled_input: true,
+                ..nir
+            },
+            Exporter::Rockpool => Convention {
+                dt: Some(1e-3),
+                reset: Reset::Subtract {
+                    max_spikes: SINABS_MAX_SPIKES,
+                },
+                input_leading_axis: true,
                 ..nir
             },
         }

@@ -24,7 +24,7 @@ use spikefab_chip::text::escape;
 use spikefab_chip::Reset;
 
 use crate::error::{CompileError, Result};
-use crate::exporters::{Convention, Discretization, Exporter};
+use crate::exporters::{Convention, Exporter};
 use crate::network::{Input, Network, Neuron, Param, Population, Projection, Weights};
 use crate::nir::{Array, NirGraph, NirNode};
 
@@ -275,42 +275,25 @@ impl<'g> Lowering<'g> {
         Ok(w)
     }
 
-    /// The per-step decay of a time constant `tau` under the convention's
-    /// discretization.
-    fn keep(&self, tau: f64) -> f64 {
-        match self.convention.discretization {
-            Discretization::Euler => 1.0 - self.dt / tau,
-            Discretization::Exact => (-self.dt / tau).exp(),
-        }
-    }
-
-    /// The share of the ODE's target (`R·I + v_leak`) one step adds: `dt/τ`
-    /// under Euler, `1 − e^(−dt/τ)` exactly.
-    fn share(&self, tau: f64) -> f64 {
-        match self.convention.discretization {
-            Discretization::Euler => self.dt / tau,
-            Discretization::Exact => 1.0 - (-self.dt / tau).exp(),
-        }
-    }
-
-    /// `shape` without its first axis, if that is what every linear layer it
-    /// feeds expects (and the whole shape is not): an exporter that traced
-    /// the model on `[batch, …]` or `[batch, time, …]` data wrote that axis
-    /// into it.
-    fn time_axis_dropped(&self, input: &str, shape: &[usize]) -> Option<Vec<usize>> {
-        let rest = shape.get(1..).filter(|r| !r.is_empty())?.to_vec();
-        let (whole, tail) = (
-            shape.iter().product::<usize>(),
-            rest.iter().product::<usize>(),
-        );
-        let next = self.succ.get(input)?;
-        let fits = |b: &&str| {
+    /// `shape` without its leading axes — the fewest that make it what every
+    /// linear layer it feeds expects, when the whole shape is not: an
+    /// exporter that traced the model on `[batch, …]` or `[batch, time, …]`
+    /// data wrote those axes into it.
+    fn leading_axes_dropped(&self, input: &str, shape: &[usize]) -> Option<Vec<usize>> {
+        let next = self.succ.get(input).filter(|n| !n.is_empty())?;
+        let expects = |b: &str| -> Option<usize> {
             matches!(self.node(b).kind.as_str(), "Affine" | "Linear")
-                && self
-                    .weight(b, 2)
-                    .is_ok_and(|w| w.shape[1] == tail && w.shape[1] != whole)
+                .then(|| self.weight(b, 2).ok().map(|w| w.shape[1]))
+                .flatten()
         };
-        (!next.is_empty() && next.iter().all(fits)).then_some(rest)
+        let want = expects(next[0])?;
+        if shape.iter().product::<usize>() == want || next.iter().any(|b| expects(b) != Some(want))
+        {
+            return None;
+        }
+        (1..shape.len())
+            .map(|k| shape[k..].to_vec())
+            .find(|rest| rest.iter().product::<usize>() == want)
     }
 
     /// Output shape of a node from its input shape; every size is checked
@@ -904,10 +887,10 @@ pub fn lower_with(
     for &i in &top_inputs {
         let mut s = lw.out_shape(i, &[])?;
         if lw.convention.input_leading_axis {
-            if let Some(rest) = lw.time_axis_dropped(i, &s) {
+            if let Some(rest) = lw.leading_axes_dropped(i, &s) {
                 warnings.push(format!(
-                    "input '{i}': shape {s:?} read as {} × {rest:?} ({} convention): its leading (batch or time) axis is dropped",
-                    s[0],
+                    "input '{i}': shape {s:?} read as {:?} × {rest:?} ({} convention): its leading (batch or time) axes are dropped",
+                    &s[..s.len() - rest.len()],
                     lw.convention.exporter.name()
                 ));
                 s = rest;
@@ -1129,12 +1112,17 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
             let tau = time_constant(lw, n, "tau", v("tau", None)?)?;
             let r = v("r", Some(1.0))?;
             let leak = v("v_leak", Some(0.0))?;
-            // per step: the decay kept, and the share (1 − β, or dt/τ) of
-            // the target (R·I + v_leak) taken
-            let beta: Vec<f64> = tau.iter().map(|&t| lw.keep(t)).collect();
-            let share: Vec<f64> = tau.iter().map(|&t| lw.share(t)).collect();
-            let gain: Vec<f64> = share.iter().zip(&r).map(|(s, r)| s * r).collect();
-            let bias: Vec<f64> = share.iter().zip(&leak).map(|(s, l)| s * l).collect();
+            // per step: the decay kept and the input's gain, as the exporter
+            // discretized them; v_leak gets the gain at r = 1
+            let c = &lw.convention;
+            let step: Vec<(f64, f64)> = (0..size)
+                .map(|i| c.membrane(kind, dt, tau[i], r[i]))
+                .collect();
+            let beta: Vec<f64> = step.iter().map(|s| s.0).collect();
+            let gain: Vec<f64> = step.iter().map(|s| s.1).collect();
+            let bias: Vec<f64> = (0..size)
+                .map(|i| c.membrane(kind, dt, tau[i], 1.0).1 * leak[i])
+                .collect();
             let neuron = if kind == "LIF" {
                 Neuron::Lif {
                     beta: pv(beta),
@@ -1155,24 +1143,17 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
             let r = v("r", Some(1.0))?;
             let leak = v("v_leak", Some(0.0))?;
             let w_in = v("w_in", Some(1.0))?;
-            let alpha: Vec<f64> = ts.iter().map(|&t| lw.keep(t)).collect();
-            let beta: Vec<f64> = tm.iter().map(|&t| lw.keep(t)).collect();
-            // i is kept pre-scaled by the membrane's input gain (dt·R/τ_mem
-            // under Euler).
-            let current_in = |t: f64| {
-                if lw.convention.unscaled_input {
-                    1.0
-                } else {
-                    lw.share(t)
-                }
-            };
-            let gain: Vec<f64> = (0..size)
-                .map(|i| current_in(ts[i]) * w_in[i] * lw.share(tm[i]) * r[i])
+            let c = &lw.convention;
+            let cur: Vec<(f64, f64)> = (0..size).map(|i| c.current(dt, ts[i], w_in[i])).collect();
+            let mem: Vec<(f64, f64)> = (0..size)
+                .map(|i| c.membrane(kind, dt, tm[i], r[i]))
                 .collect();
-            let bias: Vec<f64> = tm
-                .iter()
-                .zip(&leak)
-                .map(|(&t, l)| lw.share(t) * l)
+            let alpha: Vec<f64> = cur.iter().map(|s| s.0).collect();
+            let beta: Vec<f64> = mem.iter().map(|s| s.0).collect();
+            // i is kept pre-scaled by the membrane's input gain.
+            let gain: Vec<f64> = (0..size).map(|i| cur[i].1 * mem[i].1).collect();
+            let bias: Vec<f64> = (0..size)
+                .map(|i| c.membrane(kind, dt, tm[i], 1.0).1 * leak[i])
                 .collect();
             let neuron = if kind == "CubaLIF" {
                 Neuron::CubaLif {
@@ -1194,12 +1175,7 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
         }
         "IF" | "I" => {
             let r = v("r", Some(1.0))?;
-            let step = if lw.convention.unscaled_input {
-                1.0
-            } else {
-                dt
-            };
-            let gain: Vec<f64> = r.iter().map(|r| step * r).collect();
+            let gain: Vec<f64> = r.iter().map(|&r| lw.convention.integrator(dt, r)).collect();
             let neuron = if kind == "IF" {
                 Neuron::If {
                     threshold: pv(v("v_threshold", None)?),
@@ -1316,7 +1292,7 @@ fn time_constant(lw: &Lowering, n: &str, what: &str, tau: Vec<f64>) -> Result<Ve
     }
     // A relative tolerance: dt / (dt / (1 - 0)) may round a hair above 1.
     // (The exact discretization decays into (0, 1) whatever dt/τ.)
-    let euler = lw.convention.discretization == Discretization::Euler;
+    let euler = lw.convention.euler();
     if let Some((i, &t)) = tau
         .iter()
         .enumerate()

@@ -20,6 +20,8 @@ const FIXTURES: &[(&str, Exporter)] = &[
     ("norse_lif_mlp", Exporter::Norse),
     ("norse_lifbox_mlp", Exporter::Norse),
     ("norse_iaf_mlp", Exporter::Norse),
+    ("rockpool_lif_mlp", Exporter::Rockpool),
+    ("rockpool_lifneuron_mlp", Exporter::Rockpool),
 ];
 
 fn data(name: &str) -> String {

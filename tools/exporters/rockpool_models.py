@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Small Rockpool models exported to NIR, with Rockpool's own outputs.
+
+Regenerate the committed fixtures (compiler/tests/data/exporters/) with:
+
+    python3.11 -m venv .venv-rockpool
+    .venv-rockpool/bin/pip install torch==2.15.0 rockpool==3.1.0 nir==1.0.8 nirtorch==2.6 numpy h5py
+    .venv-rockpool/bin/python tools/exporters/rockpool_models.py compiler/tests/data/exporters
+
+Rockpool's conventions, which the files do not state (docs/nir.md): time
+constants in seconds at dt = 1e-3; exact exponential decays; LIFTorch
+(exported as CubaLIF) adds its input to the synaptic current and then decays
+both, integrates the current into the membrane unscaled (the exported
+r = tau*exp(-dt/tau)/dt encodes that), and resets by subtracting the
+threshold, floor(v / threshold) spikes a step. Two untrained models whose
+weights make them fire, Linear(20, 24) -> LIF -> Linear(24, 5) -> LIF:
+
+- `rockpool_lif_mlp`: LIFTorch (CUBA) layers, per-neuron time constants;
+- `rockpool_lifneuron_mlp`: LIFNeuronTorch (LIF, no synaptic current) layers.
+
+For each, `<name>.nir`, `<name>_input.npy` (uint8 0/1, [samples, steps,
+20]) and `<name>_output.npy` (uint8, [samples, steps, 5]: spike counts).
+"""
+import sys
+from pathlib import Path
+
+import nir
+import numpy as np
+import torch
+from rockpool.nn.combinators import Sequential
+from rockpool.nn.modules import LIFNeuronTorch, LIFTorch, LinearTorch
+from rockpool.nn.modules.torch.nir import to_nir
+
+STEPS = 40
+SAMPLES = 32
+DT = 1e-3
+torch.manual_seed(3)
+np.random.seed(3)
+
+
+def lif(n):
+    return LIFTorch(
+        n,
+        tau_mem=torch.linspace(0.01, 0.04, n),
+        tau_syn=torch.linspace(0.004, 0.01, n),
+        threshold=torch.ones(n),
+        dt=DT,
+    )
+
+
+def lif_neuron(n):
+    return LIFNeuronTorch(n, tau_mem=torch.linspace(0.01, 0.04, n), threshold=torch.ones(n), dt=DT)
+
+
+def model(layer, scale):
+    net = Sequential(
+        LinearTorch((20, 24), has_bias=False),
+        layer(24),
+        LinearTorch((24, 5), has_bias=False),
+        layer(5),
+    )
+    with torch.no_grad():
+        for lin in (net[0], net[2]):
+            lin.weight.uniform_(-0.2 * scale, scale)
+    return net
+
+
+def main(out: Path):
+    out.mkdir(parents=True, exist_ok=True)
+    for name, layer, scale in [
+        ("rockpool_lif_mlp", lif, 0.03),
+        ("rockpool_lifneuron_mlp", lif_neuron, 0.2),
+    ]:
+        net = model(layer, scale)
+        x = (np.random.rand(SAMPLES, STEPS, 20) < 0.2).astype(np.float32)
+        with torch.no_grad():
+            y, _, _ = net(torch.tensor(x))
+        y = y.numpy()
+        net.reset_state()
+        graph = to_nir(net, torch.tensor(x[:1]))
+        nir.write(out / f"{name}.nir", graph)
+        assert y.max() < 256 and (y == np.round(y)).all()
+        np.save(out / f"{name}_input.npy", x.astype(np.uint8))
+        np.save(out / f"{name}_output.npy", y.astype(np.uint8))
+        print(f"{name}: {int(y.sum())} output spikes, most in a step {int(y.max())}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
