@@ -169,8 +169,12 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
         let state_room = ((1i64 << (f.state_bits - 1)) - 1) as f64 * (1.0 - 1.0 / 64.0);
         let per_unit = 2f64.powi(f.threshold_shift as i32); // state units per k_gain unit
         let worst = worst_current(&incoming, &by_source, &dyns);
+        // By a power of two, so that a network whose integers fit stays exact.
         let k_gain = match worst {
-            Some(w) if w * k_gain * per_unit > state_room => state_room / (w * per_unit),
+            Some(w) if w * k_gain * per_unit > state_room => {
+                let over = w * k_gain * per_unit / state_room;
+                k_gain / 2f64.powi(over.log2().ceil() as i32)
+            }
             _ => k_gain,
         };
         let current_headroom = worst.map(|w| {

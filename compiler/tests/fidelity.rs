@@ -261,7 +261,8 @@ fn worst_case_currents_never_wrap_or_saturate() {
         let c = compile(&net, &Arch::preset(arch).unwrap(), 1).unwrap();
         let layer = &c.report.layers[0];
         let room = layer.current_headroom.unwrap();
-        assert!((1.0..1.1).contains(&room), "{arch}: headroom {room}");
+        // lowered by a power of two: between 1 and 2 (with the 1/64 margin)
+        assert!((1.0..2.1).contains(&room), "{arch}: headroom {room}");
         let steps = 30;
         let all = vec![vec![true; inputs]; steps];
         let input = SpikeStream::from_rows(&all, steps as u32, net.dt).unwrap();
