@@ -48,7 +48,8 @@ enum Command {
         /// a growing membrane; the chip keeps its membrane from decaying instead).
         #[arg(long)]
         allow_growing_decay: bool,
-        /// The exporter that wrote a NIR file (nir, snntorch, sinabs, norse, rockpool): its time
+        /// The exporter that wrote a NIR file (nir, snntorch, sinabs, norse, rockpool,
+        /// spikingjelly): its time
         /// unit, discretization and reset (docs/nir.md). Required for NIR files
         /// unless --dt is given.
         #[arg(long, value_parser = parse_exporter)]
@@ -581,7 +582,7 @@ fn parse_exporter(name: &str) -> Result<spikefab_compiler::exporters::Exporter, 
     Exporter::parse(name).ok_or_else(|| {
         let known: Vec<&str> = Exporter::ALL.iter().map(|e| e.name()).collect();
         format!(
-            "unknown exporter '{}': spikefab knows {} (SpikingJelly and lava-dl are not read yet: docs/nir.md)",
+            "unknown exporter '{}': spikefab knows {} (lava-dl is not read yet: docs/nir.md)",
             spikefab::terminal_safe(name),
             known.join(", ")
         )

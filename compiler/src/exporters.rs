@@ -36,6 +36,11 @@ pub enum Exporter {
     /// that), resets by subtraction with several spikes a step, and exports
     /// no bias.
     Rockpool,
+    /// SpikingJelly 2.0 (`nir_exchange.export_to_nir`, dt = 1e-4 s): writes
+    /// parameters for which NIR's forward Euler is exact (as snnTorch does),
+    /// hard reset to 0 (it refuses to export a soft reset), and `Input`
+    /// shapes that keep the batch axis.
+    SpikingJelly,
 }
 
 /// One exporter's reading of a NIR file.
@@ -58,7 +63,7 @@ impl Convention {
     pub fn euler(&self) -> bool {
         matches!(
             self.exporter,
-            Exporter::Nir | Exporter::SnnTorch | Exporter::Norse
+            Exporter::Nir | Exporter::SnnTorch | Exporter::Norse | Exporter::SpikingJelly
         )
     }
 
@@ -68,7 +73,9 @@ impl Convention {
     pub fn membrane(&self, kind: &str, dt: f64, tau: f64, r: f64) -> (f64, f64) {
         let x = dt / tau;
         match self.exporter {
-            Exporter::Nir | Exporter::SnnTorch | Exporter::Norse => (1.0 - x, x * r),
+            Exporter::Nir | Exporter::SnnTorch | Exporter::Norse | Exporter::SpikingJelly => {
+                (1.0 - x, x * r)
+            }
             // norm_input: v = α·v + (1 − α)·I
             Exporter::Sinabs => ((-x).exp(), (1.0 - (-x).exp()) * r),
             // LIFNeuronTorch / LIFTorch: v = α·v + I, exported with
@@ -85,7 +92,7 @@ impl Convention {
     pub fn current(&self, dt: f64, tau_syn: f64, w_in: f64) -> (f64, f64) {
         let x = dt / tau_syn;
         match self.exporter {
-            Exporter::Nir | Exporter::SnnTorch => (1.0 - x, x * w_in),
+            Exporter::Nir | Exporter::SnnTorch | Exporter::SpikingJelly => (1.0 - x, x * w_in),
             // LIFCell: i += input, unscaled
             Exporter::Norse => (1.0 - x, w_in),
             Exporter::Sinabs => ((-x).exp(), (1.0 - (-x).exp()) * w_in),
@@ -117,6 +124,7 @@ impl Exporter {
         Exporter::Sinabs,
         Exporter::Norse,
         Exporter::Rockpool,
+        Exporter::SpikingJelly,
     ];
 
     /// The name `--from` takes.
@@ -127,6 +135,7 @@ impl Exporter {
             Exporter::Sinabs => "sinabs",
             Exporter::Norse => "norse",
             Exporter::Rockpool => "rockpool",
+            Exporter::SpikingJelly => "spikingjelly",
         }
     }
 
@@ -157,6 +166,11 @@ impl Exporter {
             },
             Exporter::Norse => Convention {
                 dt: Some(1e-6),
+                input_leading_axis: true,
+                ..nir
+            },
+            Exporter::SpikingJelly => Convention {
+                dt: Some(1e-4),
                 input_leading_axis: true,
                 ..nir
             },

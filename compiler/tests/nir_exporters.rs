@@ -22,6 +22,9 @@ const FIXTURES: &[(&str, Exporter)] = &[
     ("norse_iaf_mlp", Exporter::Norse),
     ("rockpool_lif_mlp", Exporter::Rockpool),
     ("rockpool_lifneuron_mlp", Exporter::Rockpool),
+    ("spikingjelly_lif_mlp", Exporter::SpikingJelly),
+    ("spikingjelly_cuba_mlp", Exporter::SpikingJelly),
+    ("spikingjelly_if_mlp", Exporter::SpikingJelly),
 ];
 
 fn data(name: &str) -> String {

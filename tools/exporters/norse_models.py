@@ -3,6 +3,7 @@
 
 Regenerate the committed fixtures (compiler/tests/data/exporters/) with:
 
+    sh tools/exporters/make_fixtures.sh   # or, for this exporter alone:
     python3.11 -m venv .venv-norse
     .venv-norse/bin/pip install torch==2.15.0 norse==1.1.0 nir==1.0.8 nirtorch==2.6 numpy h5py
     .venv-norse/bin/python tools/exporters/norse_models.py compiler/tests/data/exporters
@@ -25,15 +26,14 @@ For each, `<name>.nir`, `<name>_input.npy` (uint8 0/1, [samples, steps,
 import sys
 from pathlib import Path
 
-import nir
 import norse.torch as norse
 import numpy as np
 import torch
 from norse.torch.utils.export_nir import to_nir
 from torch import nn
 
-STEPS = 40
-SAMPLES = 32
+from common import STEPS, poisson, save, uniform_
+
 torch.manual_seed(2)
 np.random.seed(2)
 
@@ -43,8 +43,8 @@ def model(cell, scale):
         nn.Linear(20, 24, bias=False), cell(), nn.Linear(24, 5, bias=False), cell()
     )
     with torch.no_grad():
-        net[0].weight.uniform_(-0.2 * scale, scale)
-        net[2].weight.uniform_(-0.2 * scale, scale)
+        uniform_(net[0].weight, scale)
+        uniform_(net[2].weight, scale)
     return net
 
 
@@ -59,7 +59,6 @@ def record(net, x):
 
 
 def main(out: Path):
-    out.mkdir(parents=True, exist_ok=True)
     cells = [
         ("norse_lif_mlp", norse.LIFCell, 0.5),
         ("norse_lifbox_mlp", norse.LIFBoxCell, 1.5),
@@ -67,7 +66,7 @@ def main(out: Path):
     ]
     for name, cell, scale in cells:
         net = model(cell, scale)
-        x = (np.random.rand(SAMPLES, STEPS, 20) < 0.2).astype(np.float32)
+        x = poisson((20,))
         y = record(net, x)
         graph = to_nir(net, torch.tensor(x[:1, 0]), dt=1e-3)
         # Norse writes a cell's parameters as 0-d tensors, which nir.write
@@ -78,10 +77,7 @@ def main(out: Path):
                     setattr(node, k, v.reshape(1).numpy())
                 elif isinstance(v, np.ndarray) and v.ndim == 0:
                     setattr(node, k, v.reshape(1))
-        nir.write(out / f"{name}.nir", graph)
-        np.save(out / f"{name}_input.npy", x.astype(np.uint8))
-        np.save(out / f"{name}_output.npy", y.astype(np.uint8))
-        print(f"{name}: {int(y.sum())} output spikes of {y.size}")
+        save(out, name, graph, x, y)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 
 Regenerate the committed fixtures (compiler/tests/data/exporters/) with:
 
+    sh tools/exporters/make_fixtures.sh   # or, for this exporter alone:
     python3.11 -m venv .venv-rockpool
     .venv-rockpool/bin/pip install torch==2.15.0 rockpool==3.1.0 nir==1.0.8 nirtorch==2.6 numpy h5py
     .venv-rockpool/bin/python tools/exporters/rockpool_models.py compiler/tests/data/exporters
@@ -24,15 +25,14 @@ For each, `<name>.nir`, `<name>_input.npy` (uint8 0/1, [samples, steps,
 import sys
 from pathlib import Path
 
-import nir
 import numpy as np
 import torch
 from rockpool.nn.combinators import Sequential
 from rockpool.nn.modules import LIFNeuronTorch, LIFTorch, LinearTorch
 from rockpool.nn.modules.torch.nir import to_nir
 
-STEPS = 40
-SAMPLES = 32
+from common import poisson, save, uniform_
+
 DT = 1e-3
 torch.manual_seed(3)
 np.random.seed(3)
@@ -61,28 +61,23 @@ def model(layer, scale):
     )
     with torch.no_grad():
         for lin in (net[0], net[2]):
-            lin.weight.uniform_(-0.2 * scale, scale)
+            uniform_(lin.weight, scale)
     return net
 
 
 def main(out: Path):
-    out.mkdir(parents=True, exist_ok=True)
     for name, layer, scale in [
         ("rockpool_lif_mlp", lif, 0.03),
         ("rockpool_lifneuron_mlp", lif_neuron, 0.2),
     ]:
         net = model(layer, scale)
-        x = (np.random.rand(SAMPLES, STEPS, 20) < 0.2).astype(np.float32)
+        x = poisson((20,))
         with torch.no_grad():
             y, _, _ = net(torch.tensor(x))
         y = y.numpy()
         net.reset_state()
         graph = to_nir(net, torch.tensor(x[:1]))
-        nir.write(out / f"{name}.nir", graph)
-        assert y.max() < 256 and (y == np.round(y)).all()
-        np.save(out / f"{name}_input.npy", x.astype(np.uint8))
-        np.save(out / f"{name}_output.npy", y.astype(np.uint8))
-        print(f"{name}: {int(y.sum())} output spikes, most in a step {int(y.max())}")
+        save(out, name, graph, x, y)
 
 
 if __name__ == "__main__":

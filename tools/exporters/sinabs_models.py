@@ -3,6 +3,7 @@
 
 Regenerate the committed fixtures (compiler/tests/data/exporters/) with:
 
+    sh tools/exporters/make_fixtures.sh   # or, for this exporter alone:
     python3.11 -m venv .venv-sinabs
     .venv-sinabs/bin/pip install torch==2.15.0 sinabs==3.1.3 nir==1.0.4 nirtorch==2.0.2 numpy h5py
     .venv-sinabs/bin/python tools/exporters/sinabs_models.py compiler/tests/data/exporters
@@ -31,14 +32,10 @@ import sinabs.layers as sl
 import torch
 from torch import nn
 
-STEPS = 40
-SAMPLES = 32
+from common import SAMPLES, STEPS, poisson, save
+
 torch.manual_seed(1)
 np.random.seed(1)
-
-
-def inputs(shape, rate=0.2):
-    return (np.random.rand(SAMPLES, STEPS, *shape) < rate).astype(np.float32)
 
 
 def lif_mlp():
@@ -52,7 +49,7 @@ def lif_mlp():
     with torch.no_grad():
         net[0].weight.uniform_(-0.5, 2.5)
         net[2].weight.uniform_(-0.5, 2.0)
-    x = inputs((20,))
+    x = poisson((20,))
     sinabs.reset_states(net)
     with torch.no_grad():
         y = net(torch.tensor(x))  # [batch, time, 5]
@@ -74,7 +71,7 @@ def iaf_conv():
     with torch.no_grad():
         net[0].weight.uniform_(-0.3, 0.6)
         net[4].weight.uniform_(-0.3, 0.4)
-    x = inputs((1, 8, 8), 0.3)
+    x = poisson((1, 8, 8), 0.3)
     flat = torch.tensor(x).reshape(b * STEPS, 1, 8, 8)
     sinabs.reset_states(net)
     with torch.no_grad():
@@ -99,14 +96,9 @@ def iaf_conv():
 
 
 def main(out: Path):
-    out.mkdir(parents=True, exist_ok=True)
     for name, make in [("sinabs_lif_mlp", lif_mlp), ("sinabs_iaf_conv", iaf_conv)]:
         graph, x, y = make()
-        assert y.max() < 256 and (y == np.round(y)).all()
-        nir.write(out / f"{name}.nir", graph)
-        np.save(out / f"{name}_input.npy", x.astype(np.uint8))
-        np.save(out / f"{name}_output.npy", y.astype(np.uint8))
-        print(f"{name}: {int(y.sum())} output spikes, most in a step {int(y.max())}")
+        save(out, name, graph, x, y)
 
 
 if __name__ == "__main__":

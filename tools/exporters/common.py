@@ -1,0 +1,31 @@
+"""What every exporter's fixture script shares: the input spikes, how a
+fixture is written, and how an untrained layer's weights are drawn."""
+from pathlib import Path
+
+import nir
+import numpy as np
+
+STEPS = 40
+SAMPLES = 32
+
+
+def poisson(shape, rate=0.2):
+    """uint8-valued float32 spikes, [SAMPLES, STEPS, *shape]."""
+    return (np.random.rand(SAMPLES, STEPS, *shape) < rate).astype(np.float32)
+
+
+def uniform_(weights, scale):
+    """Weights mostly excitatory, so that an untrained layer fires."""
+    weights.uniform_(-0.2 * scale, scale)
+
+
+def save(out: Path, name: str, graph, x, y):
+    """`<name>.nir`, `<name>_input.npy`, `<name>_output.npy` (uint8: spikes
+    or spike counts per step)."""
+    y = np.asarray(y)
+    assert y.max() < 256 and (y == np.round(y)).all(), f"{name}: outputs are not spike counts"
+    out.mkdir(parents=True, exist_ok=True)
+    nir.write(out / f"{name}.nir", graph)
+    np.save(out / f"{name}_input.npy", x.astype(np.uint8))
+    np.save(out / f"{name}_output.npy", y.astype(np.uint8))
+    print(f"{name}: {int(y.sum())} output spikes, most in a step {int(y.max())}")
