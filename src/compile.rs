@@ -26,8 +26,19 @@ pub struct Reading {
 /// and its timestep unless `--dt` overrides it. Without either, the file's
 /// units cannot be known (NIR carries no timestep, and exporters disagree
 /// by factors up to 10^4), so there is no default: the error says what to pass.
-pub fn nir_options(model: &Path, r: &Reading) -> anyhow::Result<LowerOptions> {
-    let convention = r.from.unwrap_or(Exporter::Nir).convention();
+pub fn nir_options(model: &Path, g: &NirGraph, r: &Reading) -> anyhow::Result<LowerOptions> {
+    let detected = match (r.from, r.dt) {
+        (None, None) => Exporter::detect(g),
+        _ => None,
+    };
+    if let Some(e) = detected {
+        eprintln!(
+            "warning: {}: read as a {} export (its node names say so); --from overrides",
+            crate::terminal_safe(&model.display().to_string()),
+            e.name()
+        );
+    }
+    let convention = r.from.or(detected).unwrap_or(Exporter::Nir).convention();
     let Some(dt) = r.dt.or(convention.dt) else {
         let names: Vec<&str> = Exporter::ALL.iter().map(|e| e.name()).collect();
         anyhow::bail!(
@@ -59,8 +70,8 @@ pub fn load_network(model: &Path, reading: &Reading) -> anyhow::Result<Network> 
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let options = nir_options(model, reading)?;
-            if reading.from.is_none() {
+            let options = nir_options(model, &g, reading)?;
+            if reading.from.is_none() && options.convention.exporter == Exporter::Nir {
                 eprintln!(
                     "warning: {}: read with NIR's own convention (forward Euler, reset to zero) at dt = {}; --from names the exporter",
                     crate::terminal_safe(&model.display().to_string()),

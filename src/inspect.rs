@@ -86,17 +86,27 @@ fn nir_summary(path: &Path) -> anyhow::Result<String> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    // Shown as read, growing membranes included: inspect reports, compile refuses.
+    // Shown as read, growing membranes included: inspect reports, compile
+    // refuses. With the exporter's convention where the file identifies it,
+    // else NIR's at snnTorch's dt, leading batch/time axes dropped.
+    use spikefab_compiler::exporters::Exporter;
+    let exporter = Exporter::detect(&g);
+    let mut convention = exporter.unwrap_or(Exporter::Nir).convention();
+    convention.input_leading_axis = true;
     let options = spikefab_compiler::lower::LowerOptions {
-        dt: crate::compile::DEFAULT_NIR_DT,
-        convention: spikefab_compiler::exporters::Exporter::Nir.convention(),
+        dt: convention.dt.unwrap_or(crate::compile::DEFAULT_NIR_DT),
+        convention,
         allow_growing_decay: true,
     };
     match spikefab_compiler::lower::lower_with(&g, "model", options) {
         Ok((net, _)) => {
             let _ = writeln!(
                 s,
-                "  lowered with NIR's reading (forward Euler, reset to zero) at dt = {} s:",
+                "  lowered with {} at dt = {}:",
+                match exporter {
+                    Some(e) => format!("the {} convention (detected from its node names)", e.name()),
+                    None => "NIR's reading (forward Euler, reset to zero; `compile --from` reads an exporter's)".into(),
+                },
                 net.dt
             );
             write_populations(&mut s, &net, "    ");

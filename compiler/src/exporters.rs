@@ -139,6 +139,23 @@ impl Exporter {
         }
     }
 
+    /// The exporter a file identifies, if it does. NIR files carry no
+    /// producer (every fixture's metadata is empty); Rockpool alone leaves a
+    /// signature, node names after its module classes (`0_LIFTorch`,
+    /// `1_LinearTorch`).
+    pub fn detect(g: &crate::nir::NirGraph) -> Option<Exporter> {
+        let rockpool = |n: &str| {
+            n.rsplit_once('_')
+                .is_some_and(|(_, class)| class.ends_with("Torch") && class.len() > 5)
+        };
+        let named: Vec<&String> = g
+            .nodes
+            .keys()
+            .filter(|n| !matches!(g.nodes[*n].kind.as_str(), "Input" | "Output"))
+            .collect();
+        (!named.is_empty() && named.iter().all(|n| rockpool(n))).then_some(Exporter::Rockpool)
+    }
+
     pub fn parse(name: &str) -> Option<Exporter> {
         Exporter::ALL.iter().copied().find(|e| e.name() == name)
     }

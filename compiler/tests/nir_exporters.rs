@@ -170,3 +170,12 @@ fn a_chip_without_the_exporters_reset_refuses_naming_the_layer() {
         "{e}"
     );
 }
+
+#[test]
+fn only_files_that_identify_their_exporter_are_detected() {
+    for &(name, exporter) in FIXTURES {
+        let g = NirGraph::load(data(&format!("{name}.nir")).as_ref()).unwrap();
+        let expected = (exporter == Exporter::Rockpool).then_some(Exporter::Rockpool);
+        assert_eq!(Exporter::detect(&g), expected, "{name}");
+    }
+}
