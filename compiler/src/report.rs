@@ -151,13 +151,23 @@ impl CompileReport {
         );
         let _ = writeln!(
             s,
-            "  layer                 neurons  cores  weight exp  weight error"
+            "  layer                 neurons  cores  weight exp  weight error  current room  threshold bits"
         );
         for l in &self.layers {
+            // the state register over the worst-case current: ≥ 1× cannot overflow
+            let room = l
+                .current_headroom
+                .map_or("unbounded".into(), |h| format!("{h:.2}×"));
             let _ = writeln!(
                 s,
-                "  {:<20} {:>8} {:>6} {:>11} {:>12.2e}",
-                l.name, l.neurons, l.cores, l.weight_exp, l.weight_error
+                "  {:<20} {:>8} {:>6} {:>11} {:>12.2e} {:>13} {:>15}",
+                l.name,
+                l.neurons,
+                l.cores,
+                l.weight_exp,
+                l.weight_error,
+                room,
+                l.threshold_bits.map_or("-".into(), |b| b.to_string())
             );
         }
         let max = |f: fn(&CoreUtilization) -> f64| {
