@@ -582,7 +582,7 @@ fn parse_exporter(name: &str) -> Result<spikefab_compiler::exporters::Exporter, 
     Exporter::parse(name).ok_or_else(|| {
         let known: Vec<&str> = Exporter::ALL.iter().map(|e| e.name()).collect();
         format!(
-            "unknown exporter '{}': spikefab knows {} (lava-dl is not read yet: docs/nir.md)",
+            "unknown exporter '{}': spikefab knows {} (lava-dl writes no NIR: docs/nir.md)",
             spikefab::terminal_safe(name),
             known.join(", ")
         )
