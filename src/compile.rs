@@ -151,6 +151,23 @@ fn decision(spikes: &[Vec<bool>]) -> usize {
     (0..n).fold(0, |best, k| if counts[k] > counts[best] { k } else { best })
 }
 
+/// Per population, the largest |synaptic current| the float reference
+/// reaches on `samples` (in the chip's form, current biases on the
+/// membrane, as the quantizer sees the network): `Headroom::Sampled`.
+pub fn sampled_peaks(net: &Network, samples: &[Vec<Vec<bool>>]) -> Vec<f64> {
+    let chip_form = net.with_current_biases_on_membrane();
+    samples
+        .iter()
+        .fold(vec![0.0; net.populations.len()], |peaks, x| {
+            let run = spikefab_compiler::sim::simulate(&chip_form, x);
+            peaks
+                .iter()
+                .zip(&run.peak_current)
+                .map(|(a, b)| a.max(*b))
+                .collect()
+        })
+}
+
 /// Emulates the program on each sample and compares it with the float
 /// reference (chip semantics) and, if given, the exporter's recorded outputs.
 pub fn fidelity(

@@ -48,6 +48,12 @@ enum Command {
         /// a growing membrane; the chip keeps its membrane from decaying instead).
         #[arg(long)]
         allow_growing_decay: bool,
+        /// Size each layer's state registers for the worst-case current (no
+        /// input can overflow them; the default) or for twice the largest
+        /// current the float reference reaches on --inputs (more threshold
+        /// precision on wide layers, no guarantee beyond those inputs).
+        #[arg(long, value_enum, default_value_t = HeadroomArg::Worst)]
+        headroom: HeadroomArg,
         /// The exporter that wrote a NIR file (nir, snntorch, sinabs, norse, rockpool,
         /// spikingjelly): its time
         /// unit, discretization and reset (docs/nir.md). Required for NIR files
@@ -306,6 +312,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             dt,
             allow_growing_decay,
             from,
+            headroom,
             arch,
             out,
             report,
@@ -329,18 +336,29 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 allow_growing_decay,
             };
             let net = spikefab::compile::load_network(&model, &reading)?;
-            let compiled = match &placement {
-                None => spikefab_compiler::compile(&net, &arch, seed),
-                Some(p) => spikefab_compiler::compile_placed(
-                    &net,
-                    &arch,
-                    &spikefab_compiler::Placement::load(p)?,
-                ),
+            let samples = inputs
+                .as_deref()
+                .map(|i| spikefab::compile::load_samples_for(i, &net))
+                .transpose()?;
+            let headroom = match (headroom, &samples) {
+                (HeadroomArg::Worst, _) => spikefab_compiler::Headroom::WorstCase,
+                (HeadroomArg::Sampled, Some(s)) => {
+                    spikefab_compiler::Headroom::Sampled(spikefab::compile::sampled_peaks(&net, s))
+                }
+                (HeadroomArg::Sampled, None) => {
+                    anyhow::bail!("--headroom sampled needs --inputs: the samples it is sized from")
+                }
             };
-            let mut compiled = compiled
-                .with_context(|| format!("compiling {} for '{}'", model.display(), arch.name))?;
-            if let Some(inputs) = &inputs {
-                let samples = spikefab::compile::load_samples_for(inputs, &net)?;
+            let placement = placement
+                .as_deref()
+                .map(spikefab_compiler::Placement::load)
+                .transpose()?;
+            let mut compiled =
+                spikefab_compiler::compile_sized(&net, &arch, seed, placement.as_ref(), &headroom)
+                    .with_context(|| {
+                        format!("compiling {} for '{}'", model.display(), arch.name)
+                    })?;
+            if let Some(samples) = samples {
                 let rec = recorded
                     .as_deref()
                     .map(|r| spikefab::compile::load_recorded_for(r, &net, &samples))
@@ -574,6 +592,12 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect { file } => emit(false, &inspect::inspect(&file)?)?,
     }
     Ok(())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum HeadroomArg {
+    Worst,
+    Sampled,
 }
 
 /// `--from NAME`: an exporter whose NIR convention spikefab knows.

@@ -701,3 +701,43 @@ fn kernels_out_matches_the_gammatone_package_at_other_settings() {
         assert!(err < 1e-9, "kernel {row}: {err}");
     }
 }
+
+#[test]
+fn sampled_headroom_needs_inputs_and_reports_its_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = dir.path().join("p.sfc");
+    let d = |f: &str| repo(&format!("compiler/tests/data/{f}"));
+    assert_clean_failure(
+        &spikefab(&[
+            "compile",
+            repo("examples/networks/mlp.ron").to_str().unwrap(),
+            "--arch",
+            "loihi",
+            "-o",
+            prog.to_str().unwrap(),
+            "--headroom",
+            "sampled",
+        ]),
+        "--headroom sampled needs --inputs",
+    );
+    let o = spikefab(&[
+        "compile",
+        d("synaptic_mlp.nir").to_str().unwrap(),
+        "--from",
+        "snntorch",
+        "--arch",
+        "loihi",
+        "-o",
+        prog.to_str().unwrap(),
+        "--inputs",
+        d("synaptic_mlp_input.npy").to_str().unwrap(),
+        "--headroom",
+        "sampled",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("current room"),
+        "{}",
+        text(&o.stdout)
+    );
+}

@@ -53,6 +53,7 @@ pub mod sim;
 pub use error::{CompileError, Result};
 pub use network::{Input, Network, Neuron, Param, Population, Projection, Weights};
 pub use placement::Placement;
+pub use quantize::Headroom;
 pub use report::{CompileReport, Fidelity};
 
 use spikefab_chip::{Arch, CoreProgram};
@@ -65,17 +66,60 @@ pub struct Compiled {
 
 /// Compiles `net` for `arch`; `seed` makes placement reproducible.
 pub fn compile(net: &Network, arch: &Arch, seed: u64) -> Result<Compiled> {
-    compile_with(net, arch, map::Placing::Anneal { seed })
+    compile_with(
+        net,
+        arch,
+        map::Placing::Anneal { seed },
+        &Headroom::WorstCase,
+    )
 }
 
 /// Compiles `net` for `arch` with its neurons on the cores `placement` names.
 pub fn compile_placed(net: &Network, arch: &Arch, placement: &Placement) -> Result<Compiled> {
-    compile_with(net, arch, map::Placing::Forced(placement))
+    compile_with(
+        net,
+        arch,
+        map::Placing::Forced(placement),
+        &Headroom::WorstCase,
+    )
 }
 
-fn compile_with(net: &Network, arch: &Arch, placing: map::Placing) -> Result<Compiled> {
+/// [`compile`] (or [`compile_placed`], given a placement) with each layer's
+/// registers sized as `headroom` says.
+pub fn compile_sized(
+    net: &Network,
+    arch: &Arch,
+    seed: u64,
+    placement: Option<&Placement>,
+    headroom: &Headroom,
+) -> Result<Compiled> {
+    let placing = match placement {
+        Some(p) => map::Placing::Forced(p),
+        None => map::Placing::Anneal { seed },
+    };
+    compile_with(net, arch, placing, headroom)
+}
+
+fn compile_with(
+    net: &Network,
+    arch: &Arch,
+    placing: map::Placing,
+    headroom: &Headroom,
+) -> Result<Compiled> {
     net.validate()?;
-    let q = quantize::quantize(net, arch)?;
+    if let Headroom::Sampled(peaks) = headroom {
+        if peaks.len() != net.populations.len() {
+            return Err(CompileError::Invalid {
+                network: net.name.clone(),
+                message: format!(
+                    "sampled headroom gives {} peaks for {} populations",
+                    peaks.len(),
+                    net.populations.len()
+                ),
+            });
+        }
+    }
+    let q = quantize::quantize_with(net, arch, headroom)?;
     let mapped = map::map(net, &q, arch, placing)?;
     mapped.program.validate()?;
     let report = CompileReport::new(net, &q, &mapped.program, &mapped.slices, &mapped.placement);

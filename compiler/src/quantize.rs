@@ -87,8 +87,30 @@ pub struct QuantizedNetwork {
     pub depths: Vec<u32>,
 }
 
+/// How much synaptic current each layer's state register must hold.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Headroom {
+    /// Every source firing every step into the same-signed weights: no
+    /// input can overflow a register.
+    #[default]
+    WorstCase,
+    /// Per population (in network order), the largest |current| the float
+    /// reference reached on sample inputs; registers hold
+    /// [`SAMPLED_MARGIN`] times that (never more than the worst case).
+    /// More threshold bits on wide layers, no guarantee beyond the samples.
+    Sampled(Vec<f64>),
+}
+
+/// How far above the sampled peak a register's range reaches.
+pub const SAMPLED_MARGIN: f64 = 2.0;
+
 /// Quantizes `net` (through [`Network::with_current_biases_on_membrane`]) for `arch`.
 pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
+    quantize_with(net, arch, &Headroom::WorstCase)
+}
+
+/// [`quantize`] with registers sized as `headroom` says.
+pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<QuantizedNetwork> {
     let net = &net.with_current_biases_on_membrane();
     let f = &arch.format;
     let depths = net.depths()?;
@@ -117,7 +139,7 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
         .collect();
 
     let mut populations = Vec::with_capacity(net.populations.len());
-    for pop in &net.populations {
+    for (q, pop) in net.populations.iter().enumerate() {
         let dyns: Vec<_> = (0..pop.size).map(|i| pop.neuron.dynamics(i)).collect();
         let incoming: Vec<usize> = (0..net.projections.len())
             .filter(|&k| net.projections[k].to == pop.name)
@@ -169,6 +191,13 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
         let state_room = ((1i64 << (f.state_bits - 1)) - 1) as f64 * (1.0 - 1.0 / 64.0);
         let per_unit = 2f64.powi(f.threshold_shift as i32); // state units per k_gain unit
         let worst = worst_current(&incoming, &by_source, &dyns);
+        let worst = match headroom {
+            Headroom::WorstCase => worst,
+            Headroom::Sampled(peaks) => {
+                let seen = peaks.get(q).copied().unwrap_or(f64::INFINITY) * SAMPLED_MARGIN;
+                Some(worst.map_or(seen, |w| w.min(seen)))
+            }
+        };
         // By a power of two, so that a network whose integers fit stays exact.
         let k_gain = match worst {
             Some(w) if w * k_gain * per_unit > state_room => {

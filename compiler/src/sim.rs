@@ -23,6 +23,9 @@ pub struct FloatRun {
     pub last_v: Vec<f64>,
     /// Membrane of the output neurons at every step.
     pub v: Vec<Vec<f64>>,
+    /// Per population, the largest |synaptic current| any of its neurons
+    /// reached (what `Headroom::Sampled` sizes registers from).
+    pub peak_current: Vec<f64>,
 }
 
 struct Edge {
@@ -135,6 +138,7 @@ pub fn simulate_timed(
     let mut run = FloatRun {
         spikes: Vec::with_capacity(input.len()),
         counts: Vec::with_capacity(input.len()),
+        peak_current: vec![0.0; net.populations.len()],
         last_v: Vec::new(),
         v: Vec::with_capacity(input.len()),
     };
@@ -169,6 +173,7 @@ pub fn simulate_timed(
             for n in 0..pop.size {
                 let d = dyns[q][n];
                 cur[q][n] = d.alpha * cur[q][n] + i_in[n] + d.current_bias;
+                run.peak_current[q] = run.peak_current[q].max(cur[q][n].abs());
                 v[q][n] = d.beta * v[q][n] + cur[q][n] + d.bias;
                 if let Some(th) = d.threshold {
                     match semantics {

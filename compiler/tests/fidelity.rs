@@ -217,6 +217,45 @@ fn ron_network_files_round_trip() {
     assert_eq!(back, net);
 }
 
+/// 300 inputs into 8 CUBA LIF neurons, every weight a large fraction of the
+/// threshold: at the gain that fills the threshold field, its current would
+/// leave any preset's state register when many inputs fire together.
+fn wide_layer(alpha: f64) -> Network {
+    let inputs = 300;
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    Network {
+        name: "wide".into(),
+        dt: 1e-3,
+        inputs: vec![Input {
+            name: "in".into(),
+            size: inputs,
+        }],
+        populations: vec![Population {
+            name: "hot".into(),
+            size: 8,
+            neuron: Neuron::CubaLif {
+                alpha: Param::Scalar(alpha),
+                beta: Param::Scalar(0.9),
+                threshold: Param::Scalar(1.0),
+                bias: Param::Scalar(0.0),
+                current_bias: Param::Scalar(0.0),
+            },
+            reset: Default::default(),
+        }],
+        projections: vec![Projection {
+            from: "in".into(),
+            to: "hot".into(),
+            weights: Weights::Dense(
+                (0..8)
+                    .map(|_| (0..inputs).map(|_| rng.random_range(0.2..0.6)).collect())
+                    .collect(),
+            ),
+            delay: 0,
+        }],
+        outputs: vec!["hot".into()],
+    }
+}
+
 /// The quantizer's headroom is a bound, not a hope: a layer of 300 inputs,
 /// each weight a large fraction of the threshold, all firing every step,
 /// drives its current far past a 16- or 24-bit register at the gain that
@@ -226,38 +265,7 @@ fn ron_network_files_round_trip() {
 fn worst_case_currents_never_wrap_or_saturate() {
     for (arch, alpha) in [("loihi", 0.0), ("loihi", 0.8), ("xylo", 0.5)] {
         let inputs = 300;
-        let mut rng = ChaCha8Rng::seed_from_u64(17);
-        let net = Network {
-            name: "wide".into(),
-            dt: 1e-3,
-            inputs: vec![Input {
-                name: "in".into(),
-                size: inputs,
-            }],
-            populations: vec![Population {
-                name: "hot".into(),
-                size: 8,
-                neuron: Neuron::CubaLif {
-                    alpha: Param::Scalar(alpha),
-                    beta: Param::Scalar(0.9),
-                    threshold: Param::Scalar(1.0),
-                    bias: Param::Scalar(0.0),
-                    current_bias: Param::Scalar(0.0),
-                },
-                reset: Default::default(),
-            }],
-            projections: vec![Projection {
-                from: "in".into(),
-                to: "hot".into(),
-                weights: Weights::Dense(
-                    (0..8)
-                        .map(|_| (0..inputs).map(|_| rng.random_range(0.2..0.6)).collect())
-                        .collect(),
-                ),
-                delay: 0,
-            }],
-            outputs: vec!["hot".into()],
-        };
+        let net = wide_layer(alpha);
         let c = compile(&net, &Arch::preset(arch).unwrap(), 1).unwrap();
         let layer = &c.report.layers[0];
         let room = layer.current_headroom.unwrap();
@@ -282,4 +290,39 @@ fn worst_case_currents_never_wrap_or_saturate() {
             layer.threshold_bits
         );
     }
+}
+
+/// Sized from samples, the same layer keeps more threshold bits, and the
+/// samples it was sized from (and inputs like them) do not overflow.
+#[test]
+fn sampled_headroom_keeps_more_threshold_bits_and_holds_on_its_samples() {
+    use spikefab_compiler::{compile_sized, Headroom};
+    let net = wide_layer(0.5);
+    let arch = Arch::preset("loihi").unwrap();
+    let samples: Vec<Vec<Vec<bool>>> = (0..4).map(|s| poisson(40 + s, 30, 300, 0.05)).collect();
+    let chip_form = net.with_current_biases_on_membrane();
+    let peaks = samples.iter().fold(vec![0.0f64], |p, x| {
+        vec![p[0].max(sim::simulate(&chip_form, x).peak_current[0])]
+    });
+    let worst = compile(&net, &arch, 1).unwrap();
+    let sampled = compile_sized(&net, &arch, 1, None, &Headroom::Sampled(peaks)).unwrap();
+    let bits = |c: &spikefab_compiler::Compiled| c.report.layers[0].threshold_bits.unwrap();
+    assert!(
+        bits(&sampled) > bits(&worst),
+        "{} vs {}",
+        bits(&sampled),
+        bits(&worst)
+    );
+    for (k, x) in samples
+        .iter()
+        .chain([&poisson(99, 30, 300, 0.05)])
+        .enumerate()
+    {
+        let input = SpikeStream::from_rows(x, 30, net.dt).unwrap();
+        let out = run(&sampled.program, &input, &RunConfig::new(30, 1), &|_| {}).unwrap();
+        assert!(out.report.totals.spikes > 0, "sample {k}: fires");
+        assert_eq!(out.report.totals.saturations, 0, "sample {k}");
+    }
+    // ... and a wrong count of peaks is an error, not a guess
+    assert!(compile_sized(&net, &arch, 1, None, &Headroom::Sampled(vec![])).is_err());
 }
