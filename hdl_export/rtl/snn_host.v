@@ -79,20 +79,54 @@ module snn_host #(
     wire k_sent = loading && !m_valid && !d_req && k_req;
 
     // ---- commands ----
-    localparam [3:0] C_CMD = 4'd0, C_ADDR = 4'd1, C_DATA = 4'd2, C_WRITE = 4'd3, C_START = 4'd4,
-                     C_CLEARING = 4'd5, C_TICK = 4'd6, C_COUNT = 4'd7, C_CH = 4'd8, C_BEAT = 4'd9;
-    reg [3:0] c_state;
-    reg [7:0] got;                  // bytes of the current field so far
-    reg [PB*8-1:0] word;
+    // A command byte, then its fields: every multi-byte field goes through
+    // one collector (C_FIELD), which shifts bytes in LSB first and, when
+    // the field is whole, acts on it by what it is (f_kind).
+    localparam [2:0] C_CMD = 3'd0, C_FIELD = 3'd1, C_WRITE = 3'd2, C_START = 3'd3,
+                     C_CLEARING = 3'd4, C_TICK = 3'd5, C_BEAT = 3'd6;
+    localparam [1:0] F_ADDR = 2'd0, F_DATA = 2'd1, F_COUNT = 2'd2, F_CH = 2'd3;
+    localparam FW = (PB * 8 > 32) ? PB * 8 : 32;   // the widest field
+    reg [2:0] c_state;
+    reg [1:0] f_kind;
+    reg [7:0] f_need;               // bytes of the field still to come
+    /* verilator lint_off UNUSEDSIGNAL */  // its oldest byte is shifted out unread
+    reg [FW-1:0] field;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [`SNN_PROG_W-1:0] word;
     reg [15:0] events_left;
-    assign prog_wdata = word[`SNN_PROG_W-1:0];
+    assign prog_wdata = word;
+    // the field with this byte, and right-aligned for a field of n bytes
+    wire [FW-1:0] field_in = {rx_data, field[FW-1:8]};
+    /* verilator lint_off UNUSEDSIGNAL */  // each kind uses its own width of it
+    wire [FW-1:0] as4 = field_in >> (FW - 32);
+    wire [FW-1:0] as2 = field_in >> (FW - 16);
+    /* verilator lint_on UNUSEDSIGNAL */
 
     always @* begin
         case (c_state)
-            C_CMD, C_ADDR, C_DATA, C_COUNT, C_CH: pop = rx_valid;
+            C_CMD, C_FIELD: pop = rx_valid;
             default: pop = 1'b0;
         endcase
     end
+
+    // The input beat of one event channel, or the closing beat without one.
+    task beat(input [31:0] channel, input is_event, input is_last);
+        begin
+            s_valid <= 1'b1;
+            s_data <= channel;
+            s_keep <= is_event ? 4'hF : 4'h0;
+            s_last <= is_last;
+            c_state <= C_BEAT;
+        end
+    endtask
+
+    task collect(input [1:0] kind, input [7:0] bytes);
+        begin
+            f_kind <= kind;
+            f_need <= bytes;
+            c_state <= C_FIELD;
+        end
+    endtask
 
     always @(posedge clk) begin
         prog_we <= 1'b0;
@@ -106,26 +140,38 @@ module snn_host #(
             if (k_sent) k_req <= 1'b0;
             case (c_state)
                 C_CMD: if (rx_valid) begin
-                    got <= 8'd0;
                     case (rx_data)
-                        8'h57: c_state <= C_ADDR;         // 'W'
+                        8'h57: collect(F_ADDR, 8'd4);     // 'W'
                         8'h53: c_state <= C_START;        // 'S'
                         8'h54: c_state <= C_TICK;         // 'T'
                         default: ;                        // unknown bytes are ignored
                     endcase
                 end
-                C_ADDR: if (rx_valid) begin
-                    prog_addr <= {rx_data, prog_addr[31:8]};
-                    got <= got + 8'd1;
-                    if (got == 8'd3) begin
-                        got <= 8'd0;
-                        c_state <= C_DATA;
+                C_FIELD: if (rx_valid) begin
+                    field <= field_in;
+                    f_need <= f_need - 8'd1;
+                    if (f_need == 8'd1) begin
+                        case (f_kind)
+                            F_ADDR: begin
+                                prog_addr <= as4[31:0];
+                                collect(F_DATA, PB[7:0]);
+                            end
+                            F_DATA: begin
+                                word <= field_in[FW - PB*8 +: `SNN_PROG_W];
+                                c_state <= C_WRITE;
+                            end
+                            F_COUNT: begin
+                                events_left <= as2[15:0];
+                                // no events: one beat without one closes the step's input
+                                if (as2[15:0] == 16'd0) beat(32'd0, 1'b0, 1'b1);
+                                else collect(F_CH, 8'd4);
+                            end
+                            default: begin                // F_CH
+                                beat(as4[31:0], 1'b1, events_left == 16'd1);
+                                events_left <= events_left - 16'd1;
+                            end
+                        endcase
                     end
-                end
-                C_DATA: if (rx_valid) begin
-                    word <= {rx_data, word[PB*8-1:8]};
-                    got <= got + 8'd1;
-                    if (got == PB - 1) c_state <= C_WRITE;
                 end
                 C_WRITE: if (!busy) begin
                     prog_we <= 1'b1;
@@ -142,40 +188,12 @@ module snn_host #(
                 end
                 C_TICK: if (!busy) begin
                     tick <= 1'b1;
-                    c_state <= C_COUNT;
-                end
-                C_COUNT: if (rx_valid) begin
-                    events_left <= {rx_data, events_left[15:8]};
-                    got <= got + 8'd1;
-                    if (got == 8'd1) begin
-                        got <= 8'd0;
-                        if ({rx_data, events_left[15:8]} == 16'd0) begin
-                            // no events: one beat without one closes the step's input
-                            s_valid <= 1'b1;
-                            s_keep <= 4'h0;
-                            s_last <= 1'b1;
-                            s_data <= 32'd0;
-                            c_state <= C_BEAT;
-                        end else begin
-                            c_state <= C_CH;
-                        end
-                    end
-                end
-                C_CH: if (rx_valid) begin
-                    s_data <= {rx_data, s_data[31:8]};
-                    got <= got + 8'd1;
-                    if (got == 8'd3) begin
-                        got <= 8'd0;
-                        s_valid <= 1'b1;
-                        s_keep <= 4'hF;
-                        s_last <= (events_left == 16'd1);
-                        events_left <= events_left - 16'd1;
-                        c_state <= C_BEAT;
-                    end
+                    collect(F_COUNT, 8'd2);
                 end
                 C_BEAT: if (s_ready) begin
                     s_valid <= 1'b0;
-                    c_state <= s_last ? C_CMD : C_CH;
+                    if (s_last) c_state <= C_CMD;
+                    else collect(F_CH, 8'd4);
                 end
                 default: c_state <= C_CMD;
             endcase
