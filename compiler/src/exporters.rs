@@ -7,6 +7,7 @@
 //! writers have been read and whose outputs are reproduced by a committed
 //! fixture (`compiler/tests/nir_exporters.rs`).
 
+use spikefab_chip::arch::MAX_SPIKES_PER_STEP;
 use spikefab_chip::Reset;
 
 /// An exporter whose convention spikefab knows.
@@ -111,11 +112,10 @@ impl Convention {
     }
 }
 
-/// The most spikes a step Sinabs' `MultiSpike` and Rockpool's
-/// `max_spikes_per_dt` are allowed here: their defaults have no practical
-/// limit; 31 is Xylo's (and Rockpool's Xylo networks'), and the most any
-/// spikefab chip has.
-pub const SINABS_MAX_SPIKES: u8 = 31;
+/// Sinabs' `MultiSpike` and Rockpool's `max_spikes_per_dt` have no practical
+/// limit by default; here they get the most any spikefab chip (and Xylo,
+/// and Rockpool's Xylo networks) has.
+const MULTI_SPIKE_CAP: u8 = MAX_SPIKES_PER_STEP;
 
 impl Exporter {
     pub const ALL: &'static [Exporter] = &[
@@ -176,7 +176,7 @@ impl Exporter {
             Exporter::Sinabs => Convention {
                 dt: Some(1.0),
                 reset: Reset::Subtract {
-                    max_spikes: SINABS_MAX_SPIKES,
+                    max_spikes: MULTI_SPIKE_CAP,
                 },
                 input_leading_axis: true,
                 ..nir
@@ -194,7 +194,7 @@ impl Exporter {
             Exporter::Rockpool => Convention {
                 dt: Some(1e-3),
                 reset: Reset::Subtract {
-                    max_spikes: SINABS_MAX_SPIKES,
+                    max_spikes: MULTI_SPIKE_CAP,
                 },
                 input_leading_axis: true,
                 ..nir

@@ -24,7 +24,7 @@ pub struct Layout {
     pub fields: Vec<Field>,
 }
 
-fn bits_for(n: u64) -> u32 {
+pub(crate) fn bits_for(n: u64) -> u32 {
     (64 - n.saturating_sub(1).leading_zeros()).max(1)
 }
 
@@ -114,7 +114,7 @@ fn neuron_fields(f: &NumberFormat) -> Vec<Field> {
     let mut fields = vec![
         Field {
             name: "model",
-            width: ModelKind::code_bits(),
+            width: model_code_bits(),
             signed: false,
             doc: model_codes(),
         },
@@ -149,6 +149,11 @@ fn neuron_fields(f: &NumberFormat) -> Vec<Field> {
         }
     }
     fields
+}
+
+/// Bits of the neuron word's model code: enough for every registered model.
+pub(crate) fn model_code_bits() -> u32 {
+    bits_for(ModelKind::ALL.len() as u64)
 }
 
 /// "0 = CUBA LIF, 1 = IF, …", from the model registry.

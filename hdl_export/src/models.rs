@@ -133,7 +133,7 @@ pub fn soma_v(kinds: &[ModelKind]) -> String {
         let _ = writeln!(
             s,
             "            {w}'d{c}: begin u_next = u_{c}; v_next = v_{c}; fire = fire_{c}; end",
-            w = ModelKind::code_bits()
+            w = crate::layout::model_code_bits()
         );
     }
     s.push_str(

@@ -186,12 +186,6 @@ impl ModelKind {
         }
         self.visit(Name)
     }
-
-    /// Bits of the RTL's model-code field.
-    pub fn code_bits() -> u32 {
-        let n = ModelKind::ALL.len() as u32;
-        (32 - n.saturating_sub(1).leading_zeros()).max(1)
-    }
 }
 
 impl std::fmt::Display for ModelKind {
