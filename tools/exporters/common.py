@@ -29,3 +29,15 @@ def save(out: Path, name: str, graph, x, y):
     np.save(out / f"{name}_input.npy", x.astype(np.uint8))
     np.save(out / f"{name}_output.npy", y.astype(np.uint8))
     print(f"{name}: {int(y.sum())} output spikes, most in a step {int(y.max())}")
+
+
+def mlp(sequence, linear, cell, scale, n_in=20, n_hidden=24, n_out=5):
+    """`sequence(linear(n_in, n_hidden), cell(n_hidden), linear(n_hidden,
+    n_out), cell(n_out))` with untrained weights drawn by `uniform_`."""
+    import torch
+
+    net = sequence(linear(n_in, n_hidden), cell(n_hidden), linear(n_hidden, n_out), cell(n_out))
+    with torch.no_grad():
+        uniform_(net[0].weight, scale)
+        uniform_(net[2].weight, scale)
+    return net

@@ -32,20 +32,10 @@ import torch
 from norse.torch.utils.export_nir import to_nir
 from torch import nn
 
-from common import STEPS, poisson, save, uniform_
+from common import STEPS, mlp, poisson, save
 
 torch.manual_seed(2)
 np.random.seed(2)
-
-
-def model(cell, scale):
-    net = norse.SequentialState(
-        nn.Linear(20, 24, bias=False), cell(), nn.Linear(24, 5, bias=False), cell()
-    )
-    with torch.no_grad():
-        uniform_(net[0].weight, scale)
-        uniform_(net[2].weight, scale)
-    return net
 
 
 def record(net, x):
@@ -65,7 +55,12 @@ def main(out: Path):
         ("norse_iaf_mlp", norse.IAFCell, 0.25),
     ]
     for name, cell, scale in cells:
-        net = model(cell, scale)
+        net = mlp(
+            norse.SequentialState,
+            lambda i, o: nn.Linear(i, o, bias=False),
+            lambda _: cell(),
+            scale,
+        )
         x = poisson((20,))
         y = record(net, x)
         graph = to_nir(net, torch.tensor(x[:1, 0]), dt=1e-3)

@@ -31,7 +31,7 @@ from rockpool.nn.combinators import Sequential
 from rockpool.nn.modules import LIFNeuronTorch, LIFTorch, LinearTorch
 from rockpool.nn.modules.torch.nir import to_nir
 
-from common import poisson, save, uniform_
+from common import mlp, poisson, save
 
 DT = 1e-3
 torch.manual_seed(3)
@@ -52,25 +52,12 @@ def lif_neuron(n):
     return LIFNeuronTorch(n, tau_mem=torch.linspace(0.01, 0.04, n), threshold=torch.ones(n), dt=DT)
 
 
-def model(layer, scale):
-    net = Sequential(
-        LinearTorch((20, 24), has_bias=False),
-        layer(24),
-        LinearTorch((24, 5), has_bias=False),
-        layer(5),
-    )
-    with torch.no_grad():
-        for lin in (net[0], net[2]):
-            uniform_(lin.weight, scale)
-    return net
-
-
 def main(out: Path):
     for name, layer, scale in [
         ("rockpool_lif_mlp", lif, 0.03),
         ("rockpool_lifneuron_mlp", lif_neuron, 0.2),
     ]:
-        net = model(layer, scale)
+        net = mlp(Sequential, lambda i, o: LinearTorch((i, o), has_bias=False), layer, scale)
         x = poisson((20,))
         with torch.no_grad():
             y, _, _ = net(torch.tensor(x))

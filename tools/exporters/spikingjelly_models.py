@@ -29,20 +29,10 @@ from spikingjelly.activation_based import functional, layer, neuron
 from spikingjelly.activation_based.nir_exchange import export_to_nir
 from torch import nn
 
-from common import STEPS, poisson, save, uniform_
+from common import STEPS, mlp, poisson, save
 
 torch.manual_seed(4)
 np.random.seed(4)
-
-
-def model(cell, scale):
-    net = nn.Sequential(
-        layer.Linear(20, 24, bias=False), cell(), layer.Linear(24, 5, bias=False), cell()
-    )
-    with torch.no_grad():
-        uniform_(net[0].weight, scale)
-        uniform_(net[2].weight, scale)
-    return net
 
 
 def main(out: Path):
@@ -51,7 +41,9 @@ def main(out: Path):
         ("spikingjelly_cuba_mlp", lambda: neuron.CUBALIFNode(c_decay=0.5, v_decay=0.75), 0.05),
         ("spikingjelly_if_mlp", lambda: neuron.IFNode(), 0.3),
     ]:
-        net = model(cell, scale)
+        net = mlp(
+            nn.Sequential, lambda i, o: layer.Linear(i, o, bias=False), lambda _: cell(), scale
+        )
         x = poisson((20,))
         functional.reset_net(net)
         with torch.no_grad():
