@@ -3,9 +3,12 @@
 //! Per population, a gain `K` maps real membrane units to integer ones
 //! (`v_int = v · K · 2^threshold_shift`), chosen so the largest threshold
 //! uses all but two bits of the threshold field (leaving ±4× threshold of
-//! membrane range). Every projection into the population shares one weight
-//! exponent (the chip scales the summed input): the smallest that fits the
-//! largest incoming weight into the weight field. Decays map to the arch's
+//! membrane range), then lowered by less than 2× so that the largest incoming
+//! weight lands exactly on the top of the weight field — or, when the
+//! weights already lie on an integer grid (a quantization-aware trained
+//! model's), so that every weight is an exact mantissa. Every projection into
+//! the population shares one weight exponent (the chip scales the summed
+//! input). Decays map to the arch's
 //! rule (`du = round(4096·(1−α)) − offset` for `Mul12`, the nearest shift for
 //! `Shift`); biases become mantissa × 2^exponent.
 
@@ -64,6 +67,36 @@ fn worst_current(
         worst = worst.max(drive / (1.0 - d.alpha.max(0.0)));
     }
     Some(worst)
+}
+
+/// The mantissa the largest weight of a population's inputs should take.
+/// Normally `w_max`, the top of the field. When the weights already lie on
+/// a grid — every one an integer multiple `k` of `max_w / m` with `m ≤ w_max`,
+/// as a quantization-aware trained model's do — the largest multiple of
+/// `m` that fits, so that every weight maps to an integer exactly (an even
+/// one where mixed-sign weights are kept even).
+fn top_mantissa<I: Iterator<Item = f64>>(
+    weights: impl Fn() -> I,
+    max_w: f64,
+    w_max: i32,
+    even: bool,
+) -> i32 {
+    // f32 weights: a grid point is within a few ulps of k·step.
+    const ON_GRID: f64 = 1e-4;
+    for m in (1..=w_max).rev() {
+        let c = if even { (w_max / m) & !1 } else { w_max / m };
+        if c == 0 {
+            continue;
+        }
+        let step = max_w / m as f64;
+        if weights().all(|w| {
+            let k = w / step;
+            (k - k.round()).abs() <= ON_GRID
+        }) {
+            return m * c;
+        }
+    }
+    w_max
 }
 
 /// One projection in chip formats.
@@ -206,24 +239,39 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             }
             _ => k_gain,
         };
+        // Let the largest weight land exactly on the top of the weight field
+        // (lowering the gain by less than 2×, which only adds range): a
+        // gain chosen for the threshold alone uses between half and all of
+        // the field, a bit lost on average.
+        let needs_even = even
+            && incoming.iter().any(|&k| {
+                let ws = || by_source[k].iter().flatten().map(|x| x.1);
+                ws().any(|w| w < 0.0) && ws().any(|w| w > 0.0)
+            });
+        let (k_gain, weight_exp) = if max_w == 0.0 {
+            (k_gain, 0)
+        } else {
+            let weights = || {
+                incoming
+                    .iter()
+                    .flat_map(|&k| by_source[k].iter().flatten().map(|x| x.1))
+            };
+            let top = top_mantissa(weights, max_w, w_max as i32, needs_even) as f64;
+            let gain = k_gain * shift_gain;
+            let e = ((gain * max_w / top).log2().floor() as i32).min(f.weight_exp_max as i32);
+            if e >= f.weight_exp_min as i32 {
+                (top * 2f64.powi(e) / max_w / shift_gain, e as i8)
+            } else {
+                // Even the smallest exponent leaves the weights low in their
+                // field; keep the gain the threshold asked for.
+                (k_gain, f.weight_exp_min)
+            }
+        };
         let current_headroom = worst.map(|w| {
             let full = ((1i64 << (f.state_bits - 1)) - 1) as f64;
             full / (w * k_gain * per_unit).max(f64::MIN_POSITIVE)
         });
         let gain = k_gain * shift_gain;
-        let weight_exp = if max_w == 0.0 {
-            0
-        } else {
-            let need = (max_w * gain / w_max).log2().ceil() as i32;
-            let e = need.clamp(f.weight_exp_min as i32, f.weight_exp_max as i32);
-            if max_w * gain / 2f64.powi(e) > w_max + 0.5 {
-                return Err(err(
-                    &pop.name,
-                    format!("its weights span more than the {}-bit weights and exponents up to {} can hold", f.weight_bits, f.weight_exp_max),
-                ));
-            }
-            e as i8
-        };
         let scale = models::Scale {
             format: f,
             k_gain,

@@ -326,3 +326,127 @@ fn sampled_headroom_keeps_more_threshold_bits_and_holds_on_its_samples() {
     // ... and a wrong count of peaks is an error, not a guess
     assert!(compile_sized(&net, &arch, 1, None, &Headroom::Sampled(vec![])).is_err());
 }
+
+/// `net` with every weight moved to the nearest of `levels` steps of the
+/// largest weight into its layer: what a model trained quantization-aware
+/// (symmetric, one scale per layer) exports. Delays dropped, as `xylo` has
+/// none.
+fn on_grid(mut net: Network, levels: i32) -> Network {
+    for to in net
+        .populations
+        .iter()
+        .map(|p| p.name.clone())
+        .collect::<Vec<_>>()
+    {
+        let mut into: Vec<&mut Projection> =
+            net.projections.iter_mut().filter(|p| p.to == to).collect();
+        let max = into.iter().map(|p| p.weights.max_abs()).fold(0.0, f64::max);
+        let step = max / levels as f64;
+        for pr in &mut into {
+            let Weights::Dense(rows) = &mut pr.weights else {
+                unreachable!("mlp() builds dense weights")
+            };
+            for w in rows.iter_mut().flatten() {
+                *w = (*w / step).round() * step;
+            }
+        }
+    }
+    without_delays(net)
+}
+
+fn without_delays(mut net: Network) -> Network {
+    for pr in &mut net.projections {
+        pr.delay = 0;
+    }
+    net
+}
+
+/// The top of `arch`'s weight field for mixed-sign weights.
+fn field(arch: &Arch) -> i32 {
+    let f = &arch.format;
+    (1 << (f.weight_bits - 1)) - 1 - f.mixed_sign_weights_even as i32
+}
+
+/// Per layer: its name, its largest |weight mantissa| on the chip, and the
+/// report's weight error.
+fn top_mantissas(net: &Network, arch: &Arch) -> Vec<(String, i32, f64)> {
+    let c = compile(net, arch, 7).unwrap();
+    c.report
+        .layers
+        .iter()
+        .map(|l| {
+            let top = c
+                .program
+                .cores
+                .iter()
+                .flat_map(|core| {
+                    // the synapse words of this core that feed layer l
+                    let mut first = 0u16;
+                    let mut mine = Vec::new();
+                    for g in &core.groups {
+                        let n = g.len() as u16;
+                        if g.name == l.name || g.name.starts_with(&format!("{}[", l.name)) {
+                            mine.push(first..first + n);
+                        }
+                        first += n;
+                    }
+                    core.synapses
+                        .synapses
+                        .iter()
+                        .filter(move |s| mine.iter().any(|r| r.contains(&s.target)))
+                        .map(|s| s.weight.unsigned_abs() as i32)
+                        .collect::<Vec<_>>()
+                })
+                .max()
+                .unwrap_or(0);
+            (l.name.clone(), top, l.weight_error)
+        })
+        .collect()
+}
+
+#[test]
+fn the_largest_weight_takes_the_top_of_the_weight_field() {
+    // Untrained weights: each layer's largest lands on the field's top
+    // (mixed-sign weights on loihi are kept even), not anywhere in its
+    // upper half as a gain chosen for the threshold alone would put it.
+    let net = without_delays(mlp(3, 24, 96, 10));
+    for preset in ["loihi", "xylo", "fpga-small"] {
+        let arch = Arch::preset(preset).unwrap();
+        for (layer, top, _) in top_mantissas(&net, &arch) {
+            assert_eq!(top, field(&arch), "{preset} layer {layer}");
+        }
+    }
+}
+
+#[test]
+fn weights_already_on_a_grid_compile_without_rounding() {
+    // Each grid takes the largest multiple of its levels that fits the
+    // field (an even multiple where mixed-sign weights are kept even), so
+    // every weight is an integer mantissa.
+    for levels in [3, 63, 100] {
+        let net = on_grid(mlp(4, 24, 96, 10), levels);
+        for preset in ["loihi", "xylo"] {
+            let arch = Arch::preset(preset).unwrap();
+            let (field, even) = (field(&arch), arch.format.mixed_sign_weights_even);
+            let c = if even {
+                (field / levels) & !1
+            } else {
+                field / levels
+            };
+            for (layer, top, error) in top_mantissas(&net, &arch) {
+                assert!(
+                    error < 1e-6,
+                    "{levels} levels on {preset}, {layer}: error {error}"
+                );
+                assert_eq!(top, levels * c, "{levels} levels on {preset}, {layer}");
+            }
+        }
+    }
+    // Off the grid by a hair: rounded as usual, not taken for a grid.
+    let mut net = on_grid(mlp(4, 24, 96, 10), 63);
+    if let Weights::Dense(rows) = &mut net.projections[0].weights {
+        rows[0][1] += 0.003;
+    }
+    let (_, top, error) = top_mantissas(&net, &Arch::preset("xylo").unwrap())[0].clone();
+    assert!(error > 1e-4 && top == 127, "{error} {top}");
+}
