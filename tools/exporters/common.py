@@ -19,6 +19,26 @@ def uniform_(weights, scale):
     weights.uniform_(-0.2 * scale, scale)
 
 
+def int8_(*weights):
+    """Symmetric 8-bit weights, one scale per layer: each becomes
+    k * max|w| / 127 with k an integer. What a model trained
+    quantization-aware for an 8-bit chip (Rockpool's Xylo flow, lava-dl's
+    8-bit weights) exports; the `_int8` fixtures pair it with decays the
+    chips hold exactly (1 - 2^-j), so that chip against float measures the
+    compiler, not the formats' resolution."""
+    import torch
+
+    with torch.no_grad():
+        for w in weights:
+            step = w.abs().max() / 127
+            w.copy_(torch.round(w / step) * step)
+
+
+def shift_decay(j):
+    """1 - 2^-j: a per-step decay both a 12-bit multiplier and a bit shift hold."""
+    return 1.0 - 2.0**-j
+
+
 def save(out: Path, name: str, graph, x, y):
     """`<name>.nir`, `<name>_input.npy`, `<name>_output.npy` (uint8: spikes
     or spike counts per step)."""

@@ -18,7 +18,10 @@ whose weights make them fire, each Linear(20, 24) -> cell -> Linear(24, 5)
 
 - `norse_lif_mlp`: LIFCell (CUBA) layers;
 - `norse_lifbox_mlp`: LIFBoxCell (LIF) layers;
-- `norse_iaf_mlp`: IAFCell layers.
+- `norse_iaf_mlp`: IAFCell layers;
+- `norse_lif_mlp_int8`, `norse_iaf_mlp_int8`: trained-for-chip style
+  (common.int8_): 8-bit weight grids, and LIFCell decays dt * tau_inv of
+  1/8 (membrane) and 1/4 (current).
 
 For each, `<name>.nir`, `<name>_input.npy` (uint8 0/1, [samples, steps,
 20]) and `<name>_output.npy` (uint8 0/1, [samples, steps, 5]).
@@ -32,7 +35,7 @@ import torch
 from norse.torch.utils.export_nir import to_nir
 from torch import nn
 
-from common import STEPS, mlp, poisson, save
+from common import STEPS, int8_, mlp, poisson, save
 
 torch.manual_seed(2)
 np.random.seed(2)
@@ -49,10 +52,17 @@ def record(net, x):
 
 
 def main(out: Path):
+    def shift_lif():
+        # dt * tau_inv = 2^-3 and 2^-2 at Norse's dt = 1e-3
+        p = norse.LIFParameters(tau_mem_inv=torch.tensor(125.0), tau_syn_inv=torch.tensor(250.0))
+        return norse.LIFCell(p)
+
     cells = [
         ("norse_lif_mlp", norse.LIFCell, 0.5),
         ("norse_lifbox_mlp", norse.LIFBoxCell, 1.5),
         ("norse_iaf_mlp", norse.IAFCell, 0.25),
+        ("norse_lif_mlp_int8", shift_lif, 0.5),
+        ("norse_iaf_mlp_int8", norse.IAFCell, 0.25),
     ]
     for name, cell, scale in cells:
         net = mlp(
@@ -61,6 +71,8 @@ def main(out: Path):
             lambda _: cell(),
             scale,
         )
+        if name.endswith("_int8"):
+            int8_(net[0].weight, net[2].weight)
         x = poisson((20,))
         y = record(net, x)
         graph = to_nir(net, torch.tensor(x[:1, 0]), dt=1e-3)

@@ -16,7 +16,10 @@ subtracting its threshold, firing floor(v / threshold) spikes a step
 
 - `sinabs_lif_mlp`: Linear(20, 32) -> LIF -> Linear(32, 5) -> LIF;
 - `sinabs_iaf_conv`: Conv2d(1, 4, 3) -> IAF -> SumPool2d(2) -> Flatten ->
-  Linear(36, 5) -> IAF on 8x8 inputs.
+  Linear(36, 5) -> IAF on 8x8 inputs;
+- `sinabs_lif_mlp_int8`, `sinabs_iaf_conv_int8`: the same, trained-for-chip
+  style (common.int8_): 8-bit weight grids, one decay exp(-1/tau) = 1 - 2^-j
+  per layer.
 
 For each, `<name>.nir`, `<name>_input.npy` (uint8 0/1, [samples, steps,
 features...]) and `<name>_output.npy` (uint8, [samples, steps, 5]: Sinabs'
@@ -32,23 +35,38 @@ import sinabs.layers as sl
 import torch
 from torch import nn
 
-from common import SAMPLES, STEPS, poisson, save
+import math
+
+from common import SAMPLES, STEPS, int8_, poisson, save, shift_decay
 
 torch.manual_seed(1)
 np.random.seed(1)
 
 
-def lif_mlp():
+def shift_tau(j):
+    """Sinabs' tau (in steps) whose decay exp(-1/tau) is 1 - 2^-j."""
+    return -1.0 / math.log(shift_decay(j))
+
+
+def lif_mlp(int8=False):
+    if int8:
+        # One decay per layer: the input factor 1 - alpha scales a layer's
+        # weights alike, so their grid survives it.
+        hidden, out = torch.full((32,), shift_tau(3)), torch.full((5,), shift_tau(2))
+    else:
+        hidden, out = torch.linspace(4.0, 20.0, 32), torch.full((5,), 8.0)
     net = nn.Sequential(
         nn.Linear(20, 32, bias=False),
         # per-neuron parameters: Sinabs' export needs tau and threshold alike
-        sl.LIF(tau_mem=torch.linspace(4.0, 20.0, 32), spike_threshold=torch.ones(32)),
+        sl.LIF(tau_mem=hidden, spike_threshold=torch.ones(32)),
         nn.Linear(32, 5, bias=False),
-        sl.LIF(tau_mem=torch.full((5,), 8.0), spike_threshold=torch.full((5,), 1.5)),
+        sl.LIF(tau_mem=out, spike_threshold=torch.full((5,), 1.5)),
     )
     with torch.no_grad():
         net[0].weight.uniform_(-0.5, 2.5)
         net[2].weight.uniform_(-0.5, 2.0)
+    if int8:
+        int8_(net[0].weight, net[2].weight)
     x = poisson((20,))
     sinabs.reset_states(net)
     with torch.no_grad():
@@ -58,7 +76,7 @@ def lif_mlp():
     return graph, x, y.numpy()
 
 
-def iaf_conv():
+def iaf_conv(int8=False):
     b = SAMPLES
     net = nn.Sequential(
         nn.Conv2d(1, 4, 3, bias=False),
@@ -71,6 +89,8 @@ def iaf_conv():
     with torch.no_grad():
         net[0].weight.uniform_(-0.3, 0.6)
         net[4].weight.uniform_(-0.3, 0.4)
+    if int8:
+        int8_(net[0].weight, net[4].weight)
     x = poisson((1, 8, 8), 0.3)
     flat = torch.tensor(x).reshape(b * STEPS, 1, 8, 8)
     sinabs.reset_states(net)
@@ -96,7 +116,12 @@ def iaf_conv():
 
 
 def main(out: Path):
-    for name, make in [("sinabs_lif_mlp", lif_mlp), ("sinabs_iaf_conv", iaf_conv)]:
+    for name, make in [
+        ("sinabs_lif_mlp", lif_mlp),
+        ("sinabs_iaf_conv", iaf_conv),
+        ("sinabs_lif_mlp_int8", lambda: lif_mlp(int8=True)),
+        ("sinabs_iaf_conv_int8", lambda: iaf_conv(int8=True)),
+    ]:
         graph, x, y = make()
         save(out, name, graph, x, y)
 
