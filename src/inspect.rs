@@ -166,11 +166,19 @@ fn write_populations(s: &mut String, net: &spikefab_compiler::Network, indent: &
             .map(|pr| pr.weights.max_abs())
             .fold(0.0, f64::max);
         let grows = d.iter().any(|x| x.alpha > 1.0 || x.beta > 1.0);
-        let threshold = if d.iter().any(|x| x.threshold.is_some()) {
+        let mut threshold = if d.iter().any(|x| x.threshold.is_some()) {
             format!("  θ {}", range(&|x| x.threshold.unwrap_or(f64::NAN)))
         } else {
             String::new()
         };
+        if d.iter().any(|x| x.adaptation.is_some()) {
+            let _ = write!(
+                threshold,
+                " + adaptation (keeps {} a step, +{} a spike)",
+                range(&|x| x.adaptation.map_or(f64::NAN, |a| a.decay)),
+                range(&|x| x.adaptation.map_or(f64::NAN, |a| a.step)),
+            );
+        }
         let _ = writeln!(
             s,
             "{indent}  per step: α {}  β {}{}  largest |w_in| {w_in:.4}{threshold}",
@@ -203,6 +211,7 @@ fn neuron_kind(n: &spikefab_compiler::Neuron) -> &'static str {
         If { .. } => "IF",
         Li { .. } => "LI (readout)",
         CubaLi { .. } => "CUBA LI (readout)",
+        Alif { .. } => "ALIF (adaptive threshold)",
     }
 }
 

@@ -741,3 +741,58 @@ fn sampled_headroom_needs_inputs_and_reports_its_room() {
         text(&o.stdout)
     );
 }
+
+#[test]
+fn an_alif_network_compiles_runs_and_is_costed_where_the_chip_has_alif() {
+    let dir = tempfile::tempdir().unwrap();
+    let prog = dir.path().join("alif.sfc");
+    let net = repo("examples/networks/alif.ron");
+    let o = spikefab(&[
+        "compile",
+        net.to_str().unwrap(),
+        "--arch",
+        "loihi",
+        "-o",
+        prog.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let run_dir = dir.path().join("run");
+    let o = spikefab(&[
+        "run",
+        prog.to_str().unwrap(),
+        "--input",
+        repo(INPUT).to_str().unwrap(),
+        "--out",
+        run_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("report.json")).unwrap()).unwrap();
+    let updates = r["totals"]["threshold_updates"].as_u64().unwrap();
+    assert!(
+        updates > 0 && updates == r["totals"]["active_neuron_updates"].as_u64().unwrap(),
+        "every active ALIF update adapts its threshold: {}",
+        r["totals"]
+    );
+    // A chip without ALIF refuses it, naming the layer; the RTL has no ALIF block yet.
+    assert_clean_failure(
+        &spikefab(&[
+            "compile",
+            net.to_str().unwrap(),
+            "--arch",
+            "fpga-small",
+            "-o",
+            dir.path().join("x.sfc").to_str().unwrap(),
+        ]),
+        "layer 'alif'",
+    );
+    assert_clean_failure(
+        &spikefab(&[
+            "export-hdl",
+            prog.to_str().unwrap(),
+            "--out",
+            dir.path().join("hdl").to_str().unwrap(),
+        ]),
+        "ALIF",
+    );
+}

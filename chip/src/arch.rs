@@ -265,6 +265,16 @@ pub struct EventCost {
     pub latency_ns: f64,
 }
 
+impl EventCost {
+    /// Free: what an event the arch file does not price costs.
+    pub const fn zero() -> Self {
+        EventCost {
+            energy_pj: 0.0,
+            latency_ns: 0.0,
+        }
+    }
+}
+
 /// How a core's neuron updates are charged each step.
 ///
 /// A neuron is *active* in a step when it received input, holds non-zero
@@ -360,6 +370,10 @@ pub struct EventCosts {
     pub hop_chip: EventCost,
     /// One plastic-synapse weight update.
     pub learning_update: EventCost,
+    /// One adaptive-threshold update of an active neuron (ALIF), on top of
+    /// its neuron update; free where the file does not say.
+    #[serde(default = "EventCost::zero")]
+    pub threshold_update: EventCost,
     /// What external input spikes cost on their way in.
     #[serde(default)]
     pub inputs: InputCost,
@@ -381,6 +395,7 @@ impl EventCosts {
             ("hop_north_south", self.hop_north_south),
             ("hop_chip", self.hop_chip),
             ("learning_update", self.learning_update),
+            ("threshold_update", self.threshold_update),
         ]);
         match self.inputs {
             InputCost::OffChip { link } => v.push(("inputs.OffChip.link", link)),

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use spikefab_chip::model::{cuba_lif, if_, li};
+use spikefab_chip::model::{alif, cuba_lif, if_, li};
 use spikefab_chip::*;
 use std::path::Path;
 
@@ -39,6 +39,20 @@ fn group() -> impl Strategy<Value = NeuronGroup> {
                                     bias_mant,
                                     bias_exp,
                                     vth,
+                                })
+                                .collect(),
+                        ),
+                        ModelKind::Alif => Neurons::Alif(
+                            (0..n)
+                                .map(at)
+                                .map(|(du, dv, bias_mant, bias_exp, vth)| alif::Stored {
+                                    du,
+                                    dv,
+                                    da: dv / 2,
+                                    bias_mant,
+                                    bias_exp,
+                                    vth,
+                                    step: vth / 4,
                                 })
                                 .collect(),
                         ),

@@ -1364,5 +1364,22 @@ fn add_input_bias(neuron: Neuron, bias_in: &[f64], gain: &[f64]) -> Neuron {
             bias,
             current_bias: add(current_bias),
         },
+        // NIR has no adaptive threshold, so no NIR layer lowers to ALIF; a
+        // bias onto its membrane is what its delta-synapse form (α = 0) needs.
+        Neuron::Alif {
+            alpha,
+            beta,
+            threshold,
+            bias,
+            adaptation,
+            threshold_step,
+        } => Neuron::Alif {
+            alpha,
+            beta,
+            threshold,
+            bias: add(bias),
+            adaptation,
+            threshold_step,
+        },
     }
 }

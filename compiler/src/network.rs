@@ -126,6 +126,23 @@ pub enum Neuron {
         #[serde(default)]
         bias: Param,
     },
+    /// Adaptive LIF (LSNN): `i ← α·i + I`; `v ← β·v + i + bias`;
+    /// `a ← adaptation·a`; spike when `v > threshold + a`; then
+    /// `a ← a + threshold_step` per spike (docs/models.md).
+    Alif {
+        /// Current decay; 0 (the default) adds each step's input straight to `v`.
+        #[serde(default)]
+        alpha: Param,
+        beta: Param,
+        /// The resting threshold.
+        threshold: Param,
+        #[serde(default)]
+        bias: Param,
+        /// Per-step keep factor of the threshold's adaptive part, in [0, 1].
+        adaptation: Param,
+        /// Threshold increase per spike, ≥ 0.
+        threshold_step: Param,
+    },
     /// `i ← α·i + I + current_bias`; `v ← β·v + i + bias`, never spikes.
     CubaLi {
         alpha: Param,
@@ -150,6 +167,16 @@ pub struct Dynamics {
     pub bias: f64,
     /// Constant added to the current each step (CUBA models).
     pub current_bias: f64,
+    /// An adaptive threshold (ALIF), if the model has one.
+    pub adaptation: Option<Adaptation>,
+}
+
+/// A threshold's adaptive part: decays by `decay` per step, rises by `step`
+/// per spike, and adds to the resting threshold.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adaptation {
+    pub decay: f64,
+    pub step: f64,
 }
 
 impl Neuron {
@@ -161,6 +188,7 @@ impl Neuron {
                 threshold,
                 bias: bias.get(i),
                 current_bias,
+                adaptation: None,
             }
         };
         match self {
@@ -184,6 +212,20 @@ impl Neuron {
             ),
             Neuron::If { threshold, bias } => d(0.0, 1.0, Some(threshold.get(i)), bias, 0.0),
             Neuron::Li { beta, bias } => d(0.0, beta.get(i), None, bias, 0.0),
+            Neuron::Alif {
+                alpha,
+                beta,
+                threshold,
+                bias,
+                adaptation,
+                threshold_step,
+            } => Dynamics {
+                adaptation: Some(Adaptation {
+                    decay: adaptation.get(i),
+                    step: threshold_step.get(i),
+                }),
+                ..d(alpha.get(i), beta.get(i), Some(threshold.get(i)), bias, 0.0)
+            },
             Neuron::CubaLi {
                 alpha,
                 beta,
@@ -196,8 +238,33 @@ impl Neuron {
     pub fn spiking(&self) -> bool {
         matches!(
             self,
-            Neuron::Lif { .. } | Neuron::CubaLif { .. } | Neuron::If { .. }
+            Neuron::Lif { .. } | Neuron::CubaLif { .. } | Neuron::If { .. } | Neuron::Alif { .. }
         )
+    }
+
+    /// A parameter outside the range the model is defined on, named.
+    fn range_error(&self, size: usize) -> Option<String> {
+        if let Neuron::Alif {
+            adaptation,
+            threshold_step,
+            ..
+        } = self
+        {
+            for i in 0..size {
+                let (rho, step) = (adaptation.get(i), threshold_step.get(i));
+                if !(0.0..=1.0).contains(&rho) {
+                    return Some(format!(
+                        "adaptation of neuron {i} is {rho}: a per-step keep factor in [0, 1]"
+                    ));
+                }
+                if step < 0.0 {
+                    return Some(format!(
+                        "threshold_step of neuron {i} is {step}: spikes raise the threshold (≥ 0)"
+                    ));
+                }
+            }
+        }
+        None
     }
 
     fn params(&self) -> Vec<(&'static str, &Param)> {
@@ -222,6 +289,21 @@ impl Neuron {
             ],
             Neuron::If { threshold, bias } => vec![("threshold", threshold), ("bias", bias)],
             Neuron::Li { beta, bias } => vec![("beta", beta), ("bias", bias)],
+            Neuron::Alif {
+                alpha,
+                beta,
+                threshold,
+                bias,
+                adaptation,
+                threshold_step,
+            } => vec![
+                ("alpha", alpha),
+                ("beta", beta),
+                ("threshold", threshold),
+                ("bias", bias),
+                ("adaptation", adaptation),
+                ("threshold_step", threshold_step),
+            ],
             Neuron::CubaLi {
                 alpha,
                 beta,
@@ -475,6 +557,9 @@ impl Network {
                 param
                     .check(p.size, what)
                     .map_err(|m| self.invalid(format!("population '{}': {m}", p.name)))?;
+            }
+            if let Some(m) = p.neuron.range_error(p.size) {
+                return Err(self.invalid(format!("population '{}': {m}", p.name)));
             }
         }
         let index = self.index();

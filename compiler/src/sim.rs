@@ -130,6 +130,8 @@ pub fn simulate_timed(
         .collect();
     let mut cur: Vec<Vec<f64>> = net.populations.iter().map(|p| vec![0.0; p.size]).collect();
     let mut v: Vec<Vec<f64>> = net.populations.iter().map(|p| vec![0.0; p.size]).collect();
+    // The adaptive part of each threshold (ALIF; stays 0 for the others).
+    let mut adapt: Vec<Vec<f64>> = net.populations.iter().map(|p| vec![0.0; p.size]).collect();
     let outs: Vec<usize> = net
         .outputs
         .iter()
@@ -175,7 +177,12 @@ pub fn simulate_timed(
                 cur[q][n] = d.alpha * cur[q][n] + i_in[n] + d.current_bias;
                 run.peak_current[q] = run.peak_current[q].max(cur[q][n].abs());
                 v[q][n] = d.beta * v[q][n] + cur[q][n] + d.bias;
-                if let Some(th) = d.threshold {
+                // ALIF: the adaptation decays before the spike test, and this
+                // step's spikes raise it for the next (docs/models.md).
+                if let Some(a) = d.adaptation {
+                    adapt[q][n] *= a.decay;
+                }
+                if let Some(th) = d.threshold.map(|th| th + adapt[q][n]) {
                     match semantics {
                         Semantics::Nir => match pop.reset {
                             Reset::Zero => {
@@ -198,6 +205,9 @@ pub fn simulate_timed(
                             }
                             fired_now[n] = (v[q][n] > th) as u8;
                         }
+                    }
+                    if let Some(a) = d.adaptation {
+                        adapt[q][n] += fired_now[n] as f64 * a.step;
                     }
                 }
             }

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 mod common;
 
 use common::wide;
-use spikefab_chip::{Arch, SpikeStream};
+use spikefab_chip::{Arch, ModelKind, SpikeStream};
 use spikefab_compiler::network::{Input, Network, Neuron, Param, Population, Projection, Weights};
 use spikefab_compiler::{compile, sim, CompileError};
 use spikefab_emulator::{run, RunConfig};
@@ -449,4 +449,65 @@ fn weights_already_on_a_grid_compile_without_rounding() {
     }
     let (_, top, error) = top_mantissas(&net, &Arch::preset("xylo").unwrap())[0].clone();
     assert!(error > 1e-4 && top == 127, "{error} {top}");
+}
+
+/// `mlp` with an ALIF hidden layer: the resting threshold of the LIF, a
+/// threshold that rises by `step` per spike and keeps `rho` of its adaptive
+/// part per step.
+fn alif_mlp(seed: u64, rho: f64, step: f64) -> Network {
+    let mut net = mlp(seed, 24, 96, 10);
+    net.populations[0].neuron = Neuron::Alif {
+        alpha: Param::Scalar(0.0),
+        beta: Param::Scalar(0.9),
+        threshold: Param::Scalar(1.0),
+        bias: Param::Scalar(0.01),
+        adaptation: Param::Scalar(rho),
+        threshold_step: Param::Scalar(step),
+    };
+    net
+}
+
+#[test]
+fn alif_on_wide_formats_agrees_with_the_float_network_and_adapts() {
+    let input = poisson(31, 200, 24, 0.15);
+    let (agree, fired) = agreement(&alif_mlp(2, 0.95, 0.5), &wide(), &input);
+    eprintln!("ALIF: agreement {agree:.4} over {fired} float spikes");
+    assert!(fired > 500, "the network must be active");
+    assert!(agree >= 0.99, "{agree}");
+    // The adaptation is real: with a zero step the network is the LIF one
+    // and fires more.
+    let lif = sim::simulate(&alif_mlp(2, 0.95, 0.0), &input);
+    let adapted = sim::simulate(&alif_mlp(2, 0.95, 0.5), &input);
+    let count = |r: &sim::FloatRun| r.spikes.iter().flatten().filter(|&&s| s).count();
+    assert!(
+        count(&adapted) * 10 < count(&lif) * 8,
+        "adaptation must cut spikes: {} vs {}",
+        count(&adapted),
+        count(&lif)
+    );
+}
+
+#[test]
+fn a_chip_without_alif_refuses_naming_the_layer_and_bad_parameters_are_named() {
+    let net = alif_mlp(2, 0.95, 0.5);
+    let mut arch = Arch::preset("loihi").unwrap();
+    arch.core.models = [ModelKind::CubaLif, ModelKind::If, ModelKind::Li]
+        .into_iter()
+        .collect();
+    let Err(e) = compile(&net, &arch, 1) else {
+        panic!("the chip has no ALIF")
+    };
+    let e = e.to_string();
+    assert!(e.contains("hidden") && e.contains("ALIF"), "{e}");
+    for (rho, step, field) in [
+        (1.5, 0.5, "adaptation"),
+        (0.9, -0.1, "threshold_step"),
+        (f64::NAN, 0.5, "adaptation"),
+    ] {
+        let Err(e) = compile(&alif_mlp(2, rho, step), &Arch::preset("loihi").unwrap(), 1) else {
+            panic!("{field} out of range must be refused")
+        };
+        let e = e.to_string();
+        assert!(e.contains("hidden") && e.contains(field), "{e}");
+    }
 }

@@ -350,6 +350,7 @@ impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
             }
         }
         out.counters.active_neuron_updates += active;
+        out.counters.threshold_updates += active * M::THRESHOLD_UPDATES;
         out.counters.saturations += saturations;
     }
 }

@@ -38,6 +38,10 @@ pub struct Counters {
     pub saturations: u64,
     /// Plastic weight updates.
     pub learning_updates: u64,
+    /// Adaptive-threshold updates (active ALIF neurons), on top of their
+    /// neuron updates.
+    #[serde(default)]
+    pub threshold_updates: u64,
 }
 
 impl AddAssign for Counters {
@@ -56,6 +60,7 @@ impl AddAssign for Counters {
         self.hops_chip += o.hops_chip;
         self.saturations += o.saturations;
         self.learning_updates += o.learning_updates;
+        self.threshold_updates += o.threshold_updates;
     }
 }
 
@@ -98,6 +103,7 @@ impl Counters {
         let (idle, active) = c.neuron.idle_and_active();
         self.active_neuron_updates as f64 * active.latency_ns
             + self.idle_neuron_updates() as f64 * idle.latency_ns
+            + self.threshold_updates as f64 * c.threshold_update.latency_ns
     }
 
     /// The rest of it: firing, sending messages, learning.
@@ -122,7 +128,8 @@ impl Counters {
             synaptic_pj: self.dense_synaptic_ops as f64 * c.synapse_dense.energy_pj
                 + self.sparse_synaptic_ops() as f64 * c.synapse_sparse.energy_pj,
             neuron_pj: self.active_neuron_updates as f64 * active.energy_pj
-                + self.idle_neuron_updates() as f64 * idle.energy_pj,
+                + self.idle_neuron_updates() as f64 * idle.energy_pj
+                + self.threshold_updates as f64 * c.threshold_update.energy_pj,
             spike_out_pj: self.spikes as f64 * c.spike_out.energy_pj,
             axon_out_pj: self.messages_out as f64 * c.axon_out.energy_pj,
             input_pj: self.input_events as f64 * input_event_pj

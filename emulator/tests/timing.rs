@@ -2,7 +2,7 @@
 //! times worked out by hand: a spike fired (or input) at step t is integrated
 //! at t + 1 + axonal delay + synaptic delay, across cores too; LI never fires.
 
-use spikefab_chip::model::{cuba_lif, if_, li};
+use spikefab_chip::model::{alif, cuba_lif, if_, li};
 use spikefab_chip::{
     Arch, CoreConfig, CoreProgram, ModelKind, NeuronGroup, Neurons, OutputPort, Provenance, Reset,
     Route, RouteTable, Spike, SpikeStream, SynapseTable, PROGRAM_FORMAT_VERSION,
@@ -30,6 +30,15 @@ fn group(name: &str, model: ModelKind, n: usize) -> NeuronGroup {
         ]),
         ModelKind::If => Neurons::If(vec![
             if_::Stored {
+                vth: 10,
+                ..Default::default()
+            };
+            n
+        ]),
+        // no adaptation: its timing is the CUBA LIF's
+        ModelKind::Alif => Neurons::Alif(vec![
+            alif::Stored {
+                du: 4095,
                 vth: 10,
                 ..Default::default()
             };

@@ -100,9 +100,10 @@ pub struct Layouts {
     pub stimulus: Layout,
 }
 
-/// The neuron word: the model code, the group's weight exponent, then every
-/// model's parameter fields, each name once (models that share a field, such
-/// as the LIF family's `du`, share its bits).
+/// The neuron word: the model code, the group's weight exponent, then the
+/// parameter fields of every model the RTL has a block for, each name once
+/// (models that share a field, such as the LIF family's `du`, share its
+/// bits). A model without a block is refused before any table is laid out.
 fn neuron_fields(f: &NumberFormat) -> Vec<Field> {
     struct Fields<'a>(&'a NumberFormat);
     impl VisitKind for Fields<'_> {
@@ -131,7 +132,10 @@ fn neuron_fields(f: &NumberFormat) -> Vec<Field> {
             doc: "a_in = (Σ w) · 2^weight_exp",
         },
     ];
-    for k in ModelKind::ALL {
+    for k in ModelKind::ALL
+        .iter()
+        .filter(|&&k| crate::models::block(k).is_some())
+    {
         for w in k.visit(Fields(f)) {
             match fields.iter().find(|x| x.name == w.name) {
                 Some(x) => assert!(

@@ -64,6 +64,8 @@ pub enum ExportError {
         #[source]
         source: spikefab_chip::ChipError,
     },
+    #[error("{0}")]
+    Unsupported(String),
     #[error("co-simulation: {0}")]
     Cosim(String),
     #[error(transparent)]
@@ -166,7 +168,11 @@ pub fn comment_text(s: &str) -> String {
 pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
     let cores = p.cores.len();
     let kinds = models::used(p);
-    let somas: usize = kinds.iter().map(|&k| models::block(k).lut4).sum::<usize>()
+    let somas: usize = kinds
+        .iter()
+        .filter_map(|&k| models::block(k))
+        .map(|b| b.lut4)
+        .sum::<usize>()
         + 20 * kinds.len().saturating_sub(1);
     match p.arch.format.decay {
         spikefab_chip::DecayRule::Mul12 { .. } => (200 + (965 + somas) * cores, 4 * cores),
@@ -195,6 +201,14 @@ pub fn export(
 ) -> Result<ExportSummary, ExportError> {
     // Everything below trusts the program's sizes and strings: check them first.
     p.validate()?;
+    if let Some(k) = models::used(p)
+        .into_iter()
+        .find(|&k| models::block(k).is_none())
+    {
+        return Err(ExportError::Unsupported(format!(
+            "the reference RTL has no block for the {k} neuron model yet; the emulator runs it (docs/hdl.md)"
+        )));
+    }
     let l = Layouts::for_program(p);
     let tables = tables::core_tables(p, &l)?;
     if tb.runs.is_empty() {

@@ -2,7 +2,7 @@
 //! Icarus Verilog, and require the RTL's output spikes to equal the emulator's.
 //! Skips (loudly) only where iverilog is not installed; CI installs it.
 
-use spikefab_chip::model::{cuba_lif, if_, li};
+use spikefab_chip::model::{alif, cuba_lif, if_, li};
 use spikefab_chip::{Arch, CoreProgram, ModelKind, NeuronGroup, Neurons, Reset, SpikeStream};
 use spikefab_emulator::workload::{poisson_input, Synthetic};
 use spikefab_emulator::{run, RunConfig};
@@ -228,11 +228,20 @@ fn lif(g: &mut NeuronGroup) -> &mut Vec<cuba_lif::Stored> {
     }
 }
 
-/// `p` with core `c`'s neurons turned into model `ModelKind::ALL[c % len]`,
-/// keeping what parameters the model has (so every model's RTL block runs).
-fn every_model(mut p: CoreProgram) -> CoreProgram {
+/// The models the reference RTL has a block for.
+fn with_rtl() -> Vec<ModelKind> {
+    ModelKind::ALL
+        .iter()
+        .copied()
+        .filter(|&k| spikefab_hdl::models::block(k).is_some())
+        .collect()
+}
+
+/// `p` with core `c`'s neurons turned into model `kinds[c % len]`, keeping
+/// what parameters the model has (so every model's RTL block runs).
+fn every_model(mut p: CoreProgram, kinds: &[ModelKind]) -> CoreProgram {
     for (c, core) in p.cores.iter_mut().enumerate() {
-        let kind = ModelKind::ALL[c % ModelKind::ALL.len()];
+        let kind = kinds[c % kinds.len()];
         for g in &mut core.groups {
             let n = lif(g).clone();
             g.neurons = match kind {
@@ -256,6 +265,19 @@ fn every_model(mut p: CoreProgram) -> CoreProgram {
                         })
                         .collect(),
                 ),
+                ModelKind::Alif => Neurons::Alif(
+                    n.iter()
+                        .map(|x| alif::Stored {
+                            du: x.du,
+                            dv: x.dv,
+                            da: 512,
+                            bias_mant: x.bias_mant,
+                            bias_exp: x.bias_exp,
+                            vth: x.vth,
+                            step: x.vth / 2,
+                        })
+                        .collect(),
+                ),
             };
         }
     }
@@ -272,7 +294,8 @@ fn every_model_and_reset_co_simulates_on_both_decay_rules() {
         ("loihi", Reset::Subtract { max_spikes: 3 }),
         ("xylo", Reset::Subtract { max_spikes: 31 }),
     ] {
-        let mut p = every_model(synthetic(arch, ModelKind::ALL.len(), 16, 1, 21));
+        let kinds = with_rtl();
+        let mut p = every_model(synthetic(arch, kinds.len(), 16, 1, 21), &kinds);
         // Subtraction shows only when the membrane overshoots the threshold.
         p.arch.core.subtract_reset = true;
         p.arch.core.max_spikes_per_step = reset.max_spikes();
@@ -320,6 +343,40 @@ fn every_model_and_reset_co_simulates_on_both_decay_rules() {
             &p,
             &poisson_input(8, 40, 0.3, p.dt, 22),
             40,
+        );
+    }
+}
+
+#[test]
+fn a_model_without_an_rtl_block_is_refused_naming_it() {
+    let missing: Vec<ModelKind> = ModelKind::ALL
+        .iter()
+        .copied()
+        .filter(|k| !with_rtl().contains(k))
+        .collect();
+    for kind in missing {
+        let mut p = every_model(synthetic("loihi", 1, 16, 1, 21), &[kind]);
+        p.arch.core.models = ModelKind::ALL.iter().copied().collect();
+        let dir = tempfile::tempdir().unwrap();
+        let input = poisson_input(8, 10, 0.3, p.dt, 22);
+        let expected = run(&p, &input, &RunConfig::new(10, 1), &|_| {})
+            .unwrap()
+            .spikes;
+        let tb = Testbench {
+            runs: vec![TbRun {
+                input: &input,
+                expected: &expected,
+            }],
+            steps: 10,
+        };
+        let Err(e) = export(&p, dir.path(), Formats::default(), &tb) else {
+            panic!("{kind} has no RTL block: the export must refuse it")
+        };
+        assert!(e.to_string().contains(kind.name()), "{e}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing written"
         );
     }
 }
@@ -510,7 +567,11 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         ("xylo", 1, false),
     ] {
         let p = synthetic(arch, cores, 24, 1, 13);
-        let p = if mixed { every_model(p) } else { p };
+        let p = if mixed {
+            every_model(p, &with_rtl())
+        } else {
+            p
+        };
         let input = poisson_input(8, 5, 0.2, p.dt, 1);
         let dir = tempfile::tempdir().unwrap();
         let summary = export_without_expectations(&p, dir.path(), &input, 5).unwrap();

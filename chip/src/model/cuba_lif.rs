@@ -166,17 +166,9 @@ mod tests {
     use super::*;
     use crate::arch::Arch;
     use crate::model::reset::ToZero;
-    use crate::neuron::{Mul12, ShiftDecay};
+    use crate::model::testing::{loihi, L};
+    use crate::neuron::ShiftDecay;
     use proptest::prelude::*;
-
-    fn loihi() -> Fixed {
-        Fixed::new(&Arch::preset("loihi").unwrap().format)
-    }
-
-    const L: Mul12 = Mul12 {
-        current_offset: 1,
-        voltage_offset: 0,
-    };
 
     fn step<D: Decay>(
         fx: &Fixed,

@@ -27,12 +27,30 @@ use serde::{Deserialize, Serialize};
 use crate::arch::NumberFormat;
 use crate::neuron::{Decay, Fixed};
 
+pub mod alif;
 pub mod cuba_lif;
 pub mod if_;
 pub mod li;
 pub mod reset;
 
 pub use reset::{Fire, Reset};
+
+/// What the models' unit tests share: the `loihi` preset's formats and its
+/// `Mul12` decay rule.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::arch::Arch;
+    use crate::neuron::{Fixed, Mul12};
+
+    pub fn loihi() -> Fixed {
+        Fixed::new(&Arch::preset("loihi").unwrap().format)
+    }
+
+    pub const L: Mul12 = Mul12 {
+        current_offset: 1,
+        voltage_offset: 0,
+    };
+}
 
 /// What one neuron update did besides changing the state.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,6 +77,9 @@ pub trait Model: 'static {
     const KIND: ModelKind;
     /// How reports, `inspect` and the docs name the model.
     const NAME: &'static str;
+    /// Threshold-state updates an active neuron makes per step (adaptive
+    /// thresholds); each is charged the arch's `threshold_update` cost.
+    const THRESHOLD_UPDATES: u64 = 0;
     /// Per-neuron parameters as a program stores them (mantissas, exponents, codes).
     type Stored: Copy + Debug + PartialEq + Serialize + DeserializeOwned;
     /// Per-neuron parameters as the step uses them, derived once from `Stored`.
@@ -173,6 +194,8 @@ models! {
     If => if_::If, code 1;
     /// Leaky integrator readout: CUBA dynamics that never spike.
     Li => li::Li, code 2;
+    /// CUBA LIF with a spike-driven adaptive threshold (LSNN, CE-LIF's base).
+    Alif => alif::Alif, code 3;
 }
 
 impl ModelKind {

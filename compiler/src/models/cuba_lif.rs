@@ -8,7 +8,7 @@ use crate::network::Dynamics;
 
 pub(super) const RULE: Rule = Rule {
     model: ModelKind::CubaLif,
-    takes: |spiking, _| spiking,
+    takes: |spiking, dyns| spiking && dyns.iter().all(|d| d.adaptation.is_none()),
     lower,
 };
 

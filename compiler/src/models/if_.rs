@@ -9,7 +9,12 @@ use crate::network::Dynamics;
 
 pub(super) const RULE: Rule = Rule {
     model: ModelKind::If,
-    takes: |spiking, dyns| spiking && dyns.iter().all(|d| d.alpha == 0.0 && d.beta == 1.0),
+    takes: |spiking, dyns| {
+        spiking
+            && dyns
+                .iter()
+                .all(|d| d.alpha == 0.0 && d.beta == 1.0 && d.adaptation.is_none())
+    },
     lower,
 };
 

@@ -13,6 +13,7 @@ use spikefab_chip::{Arch, DecayRule, ModelKind, Neurons, NumberFormat};
 
 use crate::network::Dynamics;
 
+mod alif;
 mod cuba_lif;
 mod if_;
 mod li;
@@ -105,7 +106,7 @@ pub(crate) struct Rule {
 }
 
 /// Every rule, most specific first.
-pub(crate) const RULES: &[Rule] = &[if_::RULE, cuba_lif::RULE, li::RULE];
+pub(crate) const RULES: &[Rule] = &[alif::RULE, if_::RULE, cuba_lif::RULE, li::RULE];
 
 /// The neurons of one population on `arch`, or why it cannot run there.
 pub(crate) fn lower(

@@ -5,6 +5,7 @@ use spikefab_chip::{Arch, Overflow};
 /// The `loihi` preset widened to 16-bit weights of any sign and saturating
 /// currents: the "wide formats" against which fixed-point fidelity must
 /// reach the float reference (its 24-bit state is already wide).
+#[allow(dead_code)] // not every test binary runs the wide chip
 pub fn wide() -> Arch {
     let mut a = Arch::preset("loihi").unwrap();
     a.name = "wide".into();
