@@ -141,6 +141,7 @@ fn demo_into(out: &Path, shown: &Path, threads: usize, progress: Mode) -> anyhow
                 out: out.join(name),
                 progress: Mode::Off,
                 per_step: false,
+                probes: Vec::new(),
             },
         )?;
     }

@@ -19,6 +19,7 @@ pub mod kws;
 pub mod output;
 pub mod p16k;
 pub mod plots;
+pub mod probes;
 pub mod progress;
 pub mod readers;
 pub mod run;

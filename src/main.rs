@@ -129,6 +129,12 @@ enum Command {
         /// Keep one record per step in report.json (its size grows with the run).
         #[arg(long)]
         per_step: bool,
+        /// Stream state registers of a layer's neurons to probe_<k>_<var>.npy
+        /// (int32 [steps, neurons], state units; probes.json lists them):
+        /// LAYER[:NEURONS]=VAR[,VAR...], NEURONS i or a..b, VAR the model's
+        /// (u, v; a for ALIF). Repeatable.
+        #[arg(long, value_parser = probe_parser())]
+        probe: Vec<spikefab::probes::ProbeSpec>,
     },
     /// Encode audio (WAV) as spikes: spiketrum (default) or a filterbank cochleagram.
     Cochlea {
@@ -255,6 +261,10 @@ const MAX_THREADS: u64 = 1024;
 
 fn threads_parser() -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS)
+}
+
+fn probe_parser() -> impl clap::builder::TypedValueParser<Value = spikefab::probes::ProbeSpec> {
+    |s: &str| spikefab::probes::parse(s)
 }
 
 fn default_threads() -> usize {
@@ -424,6 +434,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             out,
             json,
             per_step,
+            probe,
         } => {
             check_distinct(&[&program, &input], &[&out])?;
             let prog = CoreProgram::load(&program)
@@ -437,6 +448,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 out: staged.path().to_path_buf(),
                 progress,
                 per_step,
+                probes: probe,
             };
             let (result, host) = run::run_and_write(&prog, &spikes, &opts)
                 .with_context(|| format!("running {} on {}", program.display(), input.display()))?;

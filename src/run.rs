@@ -21,6 +21,8 @@ pub struct RunOptions {
     pub progress: Mode,
     /// Keep one record per step in report.json (it grows with the run).
     pub per_step: bool,
+    /// State registers to stream to `probe_<k>_<var>.npy` (`--probe`).
+    pub probes: Vec<crate::probes::ProbeSpec>,
 }
 
 /// Host-side measurements, kept out of report.json so that it stays byte-identical across runs.
@@ -80,17 +82,37 @@ pub fn run_and_write(
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("creating the output folder {}", opts.out.display()))?;
 
+    let (probes, probe_files) = crate::probes::open(&opts.probes, program, steps, &opts.out)?;
+    let cfg = RunConfig {
+        record_steps: opts.per_step,
+        probes,
+        ..RunConfig::new(steps, opts.threads)
+    };
+    let emulator = spikefab_emulator::Emulator::new(program)?;
     let bar = Progress::new(opts.progress, steps as u64, "emulating", "steps");
     let started = Instant::now();
-    let out = spikefab_emulator::run(
-        program,
-        input,
-        &RunConfig {
-            record_steps: opts.per_step,
-            ..RunConfig::new(steps, opts.threads)
-        },
-        &|done| bar.set(done as u64),
-    )?;
+    let progress = |done: u32| bar.set(done as u64);
+    let out = if probe_files.is_empty() {
+        emulator.run(input, &cfg, &progress)?
+    } else {
+        // Probe rows go to a writer thread through a bounded queue: memory
+        // stays a few rows whatever the run's length.
+        std::thread::scope(|s| -> anyhow::Result<_> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<i32>>(64);
+            let writer = s.spawn(move || probe_files.write(rx));
+            let out = emulator.run_probed(input, &cfg, &progress, &|_, values| {
+                // A writer that stopped has its error below.
+                let _ = tx.send(values.to_vec());
+            });
+            drop(tx);
+            let written = writer
+                .join()
+                .map_err(|_| anyhow::anyhow!("the probe writer panicked"))?;
+            let out = out?;
+            written?;
+            Ok(out)
+        })?
+    };
     let wall_s = started.elapsed().as_secs_f64();
     bar.finish();
 

@@ -756,15 +756,22 @@ fn an_alif_network_compiles_runs_and_is_costed_where_the_chip_has_alif() {
         prog.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
+    // `spikefab run` of the program on the demo input into `out`, with `extra` flags.
+    let input = repo(INPUT);
+    let run_into = |out: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            prog.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        spikefab(&args)
+    };
     let run_dir = dir.path().join("run");
-    let o = spikefab(&[
-        "run",
-        prog.to_str().unwrap(),
-        "--input",
-        repo(INPUT).to_str().unwrap(),
-        "--out",
-        run_dir.to_str().unwrap(),
-    ]);
+    let o = run_into(&run_dir, &[]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let r: serde_json::Value =
         serde_json::from_slice(&std::fs::read(run_dir.join("report.json")).unwrap()).unwrap();
@@ -774,6 +781,50 @@ fn an_alif_network_compiles_runs_and_is_costed_where_the_chip_has_alif() {
         "every active ALIF update adapts its threshold: {}",
         r["totals"]
     );
+    // Probes: the threshold's adaptive part rises at a spike and relaxes,
+    // byte-identical for any thread count.
+    let mut files = Vec::new();
+    for threads in ["1", "2"] {
+        let d = dir.path().join(format!("probe{threads}"));
+        let probes = [
+            "--threads",
+            threads,
+            "--probe",
+            "alif:2..6=v,a",
+            "--probe",
+            "alif:9=u",
+        ];
+        let o = run_into(&d, &probes);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let names = [
+            "probe_1_v.npy",
+            "probe_1_a.npy",
+            "probe_2_u.npy",
+            "probes.json",
+        ];
+        files.push(names.map(|f| std::fs::read(d.join(f)).unwrap()));
+    }
+    assert_eq!(files[0], files[1]);
+    let a = npyz::NpyFile::new(&files[0][1][..]).unwrap();
+    assert_eq!(a.shape(), &[200, 4]);
+    let a: Vec<i32> = a.into_vec().unwrap();
+    assert!(
+        a.iter().all(|&x| x >= 0) && a.iter().any(|&x| x > 0),
+        "{a:?}"
+    );
+    let rises = (4..a.len()).filter(|&i| a[i] > a[i - 4]).count();
+    let falls = (4..a.len()).filter(|&i| a[i] < a[i - 4]).count();
+    assert!(
+        rises > 5 && falls > 5,
+        "a must rise at spikes and relax: {rises} {falls}"
+    );
+    let bad = dir.path().join("bad");
+    assert_clean_failure(&run_into(&bad, &["--probe", "alif\u{1b}[2J=v"]), "no layer");
+    assert_clean_failure(
+        &run_into(&bad, &["--probe", "alif=theta"]),
+        "whose state is u, v, a",
+    );
+    assert!(!bad.exists(), "a refused run writes nothing");
     // A chip without ALIF refuses it, naming the layer; the RTL has no ALIF block yet.
     assert_clean_failure(
         &spikefab(&[

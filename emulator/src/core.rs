@@ -212,6 +212,19 @@ impl<'p> CoreState<'p> {
         c.neuron_updates += n as u64;
         c.spikes += self.spiked.len() as u64;
     }
+
+    /// State register `var` of core-local neuron `neuron`, as the step left it.
+    pub fn state_var(&self, neuron: u32, var: usize) -> i32 {
+        let mut first = 0;
+        for p in &self.populations {
+            let i = neuron as usize - first;
+            if i < p.len() {
+                return p.state_var(i, var);
+            }
+            first += p.len();
+        }
+        unreachable!("probes are resolved against the program's groups")
+    }
 }
 
 /// One message of the `Scheduled` receive side: (sent, arrival, processing time).
@@ -303,6 +316,8 @@ trait Population: Send {
     /// Takes (and zeroes) each neuron's accumulated input in `acc`, steps
     /// every neuron, counts active updates and saturations, reports spikes.
     fn update(&mut self, acc: &mut [i32], out: &mut Fired);
+    /// State register `k` of neuron `i` (both checked by the probe's resolution).
+    fn state_var(&self, i: usize, k: usize) -> i32;
 }
 
 struct Group<M: Model, D: Decay, F: Fire> {
@@ -317,6 +332,10 @@ struct Group<M: Model, D: Decay, F: Fire> {
 impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
     fn len(&self) -> usize {
         self.params.len()
+    }
+
+    fn state_var(&self, i: usize, k: usize) -> i32 {
+        M::state_var(&self.state[i], k)
     }
 
     /// A neuron is active when it has input or the model says its state must

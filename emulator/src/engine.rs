@@ -34,6 +34,7 @@ use spikefab_chip::{CoreProgram, CoreTiming, InputCost, Spike, SpikeStream, Tile
 use crate::core::{Arrival, CoreState};
 use crate::counters::Counters;
 use crate::noc::Mesh;
+use crate::probe::Probe;
 use crate::report::{Report, StepRecord, StepTotals};
 use crate::EmulatorError;
 
@@ -47,6 +48,9 @@ pub struct RunConfig {
     /// Keep one [`StepRecord`] per step in the report (memory and report size
     /// grow with the run; the totals never need them).
     pub record_steps: bool,
+    /// State registers to read after every step's update, handed to the
+    /// sink of [`Emulator::run_probed`] in this order.
+    pub probes: Vec<Probe>,
 }
 
 impl RunConfig {
@@ -56,6 +60,7 @@ impl RunConfig {
             steps,
             threads,
             record_steps: false,
+            probes: Vec::new(),
         }
     }
 }
@@ -84,6 +89,8 @@ struct Exchange {
     link_load: Vec<u32>,
     sent: StepSummary,
     received: StepSummary,
+    /// `(probe index, value)` of the probes on the worker's cores, this step.
+    probe_values: Vec<(usize, i32)>,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -120,6 +127,10 @@ struct Shared<'p> {
     record_steps: bool,
     n_outputs: usize,
     barrier_ns: f64,
+    /// Program core → the indices of the probes on it.
+    probes_by_core: Vec<Vec<usize>>,
+    probes: &'p [Probe],
+    probe_sink: &'p (dyn Fn(u32, &[i32]) + Sync),
 }
 
 struct Worker<'p> {
@@ -129,6 +140,8 @@ struct Worker<'p> {
     link_load: Vec<u32>,
     /// Output-port spikes of this worker's cores, in step order.
     outputs: Vec<Spike>,
+    /// This step's probe readings on this worker's cores.
+    probe_values: Vec<(usize, i32)>,
     /// Worker 0 only: where it is in the input's (time-sorted) events, and
     /// each input port's sending time in the current step.
     input_cursor: usize,
@@ -179,16 +192,31 @@ impl<'p> Emulator<'p> {
         cfg: &RunConfig,
         progress: &(dyn Fn(u32) + Sync),
     ) -> Result<RunOutput, EmulatorError> {
-        run_validated(self.program, input, cfg, progress)
+        run_validated(self.program, input, cfg, progress, &|_, _| {})
+    }
+
+    /// [`Emulator::run`], calling `sink(t, values)` after step `t`'s update
+    /// with the values of `cfg.probes`, in order (from one thread, in step
+    /// order; the values do not depend on the thread count).
+    pub fn run_probed(
+        &self,
+        input: &SpikeStream,
+        cfg: &RunConfig,
+        progress: &(dyn Fn(u32) + Sync),
+        sink: &(dyn Fn(u32, &[i32]) + Sync),
+    ) -> Result<RunOutput, EmulatorError> {
+        run_validated(self.program, input, cfg, progress, sink)
     }
 }
 
-fn run_validated(
-    program: &CoreProgram,
-    input: &SpikeStream,
-    cfg: &RunConfig,
+fn run_validated<'p>(
+    program: &'p CoreProgram,
+    input: &'p SpikeStream,
+    cfg: &'p RunConfig,
     progress: &(dyn Fn(u32) + Sync),
+    probe_sink: &'p (dyn Fn(u32, &[i32]) + Sync),
 ) -> Result<RunOutput, EmulatorError> {
+    crate::probe::check(program, &cfg.probes)?;
     if cfg.steps > spikefab_chip::limits::MAX_STEPS {
         return Err(EmulatorError::Input(format!(
             "{} steps is more than the {} a run may have",
@@ -254,8 +282,14 @@ fn run_validated(
         out_channel[o.core as usize][o.neuron as usize] = k as u32;
     }
 
+    let mut probes_by_core = vec![Vec::new(); n_cores];
+    for (k, pr) in cfg.probes.iter().enumerate() {
+        probes_by_core[pr.core].push(k);
+    }
     let mesh = Mesh::new(arch.topology, &arch.costs);
     let shared = Shared {
+        probes: &cfg.probes,
+        probe_sink,
         program,
         fx,
         owner,
@@ -270,6 +304,7 @@ fn run_validated(
         n_outputs: program.outputs.len(),
         barrier_ns: arch.barrier_ns(active_tiles.len()),
         mesh,
+        probes_by_core,
     };
 
     // Exact upper bounds on traffic, so that no buffer ever grows during the run.
@@ -311,6 +346,7 @@ fn run_validated(
             outboxes: make_outboxes(id),
             link_load: vec![0; n_links],
             outputs: Vec::new(),
+            probe_values: Vec::with_capacity(cfg.probes.len()),
             input_cursor: 0,
             port_ns: vec![0.0; if id == 0 { shared.port_tiles.len() } else { 0 }],
             step_totals: StepTotals::default(),
@@ -330,6 +366,7 @@ fn run_validated(
                 link_load: vec![0; n_links],
                 sent: StepSummary::default(),
                 received: StepSummary::default(),
+                probe_values: Vec::with_capacity(cfg.probes.len()),
             })
         })
         .collect();
@@ -421,6 +458,11 @@ impl<'p> Worker<'p> {
                 }
                 let mut c = Counters::default();
                 core.update(t, &mut c);
+                for &k in &sh.probes_by_core[core.index] {
+                    let pr = sh.probes[k];
+                    self.probe_values
+                        .push((k, core.state_var(pr.neuron, pr.var)));
+                }
                 let out = &sh.out_channel[core.index];
                 for (k, (&n, &active_so_far)) in
                     core.spiked.iter().zip(&core.active_before).enumerate()
@@ -474,6 +516,8 @@ impl<'p> Worker<'p> {
                     std::mem::swap(&mut slot.outboxes, &mut self.outboxes);
                     std::mem::swap(&mut slot.link_load, &mut self.link_load);
                     slot.sent = sent;
+                    slot.probe_values.clear();
+                    std::mem::swap(&mut slot.probe_values, &mut self.probe_values);
                 }
             }
             barrier.wait();
@@ -494,6 +538,16 @@ impl<'p> Worker<'p> {
                 }
                 if sending {
                     self.reduce_send_phase(sh, slots);
+                    if !sh.probes.is_empty() {
+                        let mut row = vec![0i32; sh.probes.len()];
+                        for slot in slots {
+                            let slot = slot.lock().expect("exchange slot poisoned");
+                            for &(k, v) in &slot.probe_values {
+                                row[k] = v;
+                            }
+                        }
+                        (sh.probe_sink)(t, &row);
+                    }
                 }
             }
             barrier.wait();

@@ -33,11 +33,13 @@ mod core;
 pub mod counters;
 mod engine;
 pub mod noc;
+pub mod probe;
 pub mod report;
 pub mod workload;
 
 pub use counters::{Counters, EnergyBreakdown};
 pub use engine::{run, Emulator, RunConfig, RunOutput};
+pub use probe::Probe;
 pub use report::{CoreReport, Latency, NeuroBench, Report, StepRecord};
 
 /// Everything that can stop a run.
@@ -47,4 +49,6 @@ pub enum EmulatorError {
     Program(#[from] spikefab_chip::ChipError),
     #[error("input spikes do not fit the program: {0}")]
     Input(String),
+    #[error("probe: {0}")]
+    Probe(String),
 }

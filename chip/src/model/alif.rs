@@ -80,6 +80,12 @@ impl Model for Alif {
     type Stored = Stored;
     type Params = Params;
     type State = State;
+    /// `a`: the threshold's adaptive part (the threshold is `vth << shift` + a).
+    const STATE_VARS: &'static [&'static str] = &["u", "v", "a"];
+
+    fn state_var(s: &State, k: usize) -> i32 {
+        [s.lif.u, s.lif.v, s.a][k]
+    }
 
     fn check(n: &Stored, f: &NumberFormat) -> Result<(), String> {
         cuba_lif::CubaLif::check(&n.as_lif(), f)?;

@@ -111,6 +111,11 @@ impl Model for CubaLif {
     type Stored = Stored;
     type Params = Params;
     type State = State;
+    const STATE_VARS: &'static [&'static str] = &["u", "v"];
+
+    fn state_var(s: &State, k: usize) -> i32 {
+        [s.u, s.v][k]
+    }
 
     fn check(n: &Stored, f: &NumberFormat) -> Result<(), String> {
         common::check_decay("du", n.du, f)?;

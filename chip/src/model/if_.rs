@@ -40,6 +40,11 @@ impl Model for If {
     type Stored = Stored;
     type Params = Params;
     type State = State;
+    const STATE_VARS: &'static [&'static str] = &["v"];
+
+    fn state_var(s: &State, _: usize) -> i32 {
+        s.v
+    }
 
     fn check(n: &Stored, f: &NumberFormat) -> Result<(), String> {
         common::check_bias(n.bias_mant, n.bias_exp, f)?;

@@ -42,6 +42,11 @@ impl Model for Li {
     type Stored = Stored;
     type Params = Params;
     type State = State;
+    const STATE_VARS: &'static [&'static str] = CubaLif::STATE_VARS;
+
+    fn state_var(s: &State, k: usize) -> i32 {
+        CubaLif::state_var(s, k)
+    }
 
     fn check(n: &Stored, f: &NumberFormat) -> Result<(), String> {
         CubaLif::check(&n.as_lif(), f)

@@ -86,6 +86,12 @@ pub trait Model: 'static {
     type Params: Copy + Debug + Send + Sync;
     /// Per-neuron state; `Default` is the state after reset.
     type State: Copy + Debug + Default + PartialEq + Send + Sync;
+    /// The state registers a probe can read (`spikefab run --probe`), by
+    /// name, in the order [`Model::state_var`] indexes them.
+    const STATE_VARS: &'static [&'static str];
+
+    /// Register `k` (< `STATE_VARS.len()`) of a neuron's state, in state units.
+    fn state_var(s: &Self::State, k: usize) -> i32;
 
     /// Checks a stored neuron against the chip's formats; the message names the field.
     fn check(n: &Self::Stored, f: &NumberFormat) -> Result<(), String>;
