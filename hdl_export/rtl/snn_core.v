@@ -79,6 +79,13 @@ module snn_core #(
     localparam RT_AW = (N_ROUTES > 1) ? $clog2(N_ROUTES) : 1;
     localparam IB_AW = (INBOX_DEPTH > 1) ? $clog2(INBOX_DEPTH) : 1;
     localparam XB = `SNN_STATE_BITS;                            // stored width of u and v
+`ifdef SNN_STATE_A
+    localparam AB = XB;     // ALIF's adaptation register, stored above v
+`else
+    localparam AB = 0;
+`endif
+    localparam SW = XB + 32 + AB;                               // state word {a, v, u}
+    localparam KW = NW + AB;                                    // spike-list word {a', neuron}
     localparam IBW = `SNN_ROUTES_AXON_W + `SNN_ROUTES_DELAY_W;  // inbox word {axon, delay}
 
     // ---- phases ----
@@ -93,9 +100,9 @@ module snn_core #(
     wire [`SNN_AXON_PTR_W-1:0] aptr_q;
     wire [`SNN_ROUTE_PTR_W-1:0] rptr_q;
     wire [`SNN_OUTMAP_W-1:0] outm_q;
-    wire [XB+31:0] state_q;          // {v (XB bits), u (32: Lava's wrap keeps any value)}
+    wire [SW-1:0] state_q;           // {a (ALIF), v (XB bits), u (32: Lava's wrap keeps any value)}
     wire [31:0] acc_q;
-    wire [NW-1:0] spk_q;
+    wire [KW-1:0] spk_q;
     wire [IBW-1:0] inbox_q;
     /* verilator lint_on UNUSEDSIGNAL */
 
@@ -107,7 +114,7 @@ module snn_core #(
     reg [31:0] acc_wd;
     reg acc_we;
     reg [NW-1:0] state_wa;
-    reg [XB+31:0] state_wd;
+    reg [SW-1:0] state_wd;
     reg state_we;
     reg [NW-1:0] spk_ra;
     reg [IB_AW-1:0] inbox_ra;
@@ -137,7 +144,7 @@ module snn_core #(
     snn_ram #(.WIDTH(`SNN_OUTMAP_W), .DEPTH(N_NEURONS), .AW(NW), .INIT_FILE(OUTMAP_FILE)) outm_ram (
         .clk(clk), .we(prog_outm), .waddr(prog_addr[NW-1:0]), .wdata(prog_data[`SNN_OUTMAP_W-1:0]),
         .raddr(rptr_ra), .rdata(outm_q));
-    snn_ram #(.WIDTH(XB + 32), .DEPTH(1 << NW), .AW(NW)) state_ram (
+    snn_ram #(.WIDTH(SW), .DEPTH(1 << NW), .AW(NW)) state_ram (
         .clk(clk), .we(state_we), .waddr(state_wa), .wdata(state_wd), .raddr(nrn_ra), .rdata(state_q));
     snn_ram #(.WIDTH(32), .DEPTH(1 << ACC_AW), .AW(ACC_AW)) acc_ram (
         .clk(clk), .we(acc_we), .waddr(acc_wa), .wdata(acc_wd), .raddr(acc_ra), .rdata(acc_q));
@@ -145,8 +152,11 @@ module snn_core #(
     // the neurons that fired this step, in index order
     reg [NW:0] spk_count;
     wire spk_we;
-    snn_ram #(.WIDTH(NW), .DEPTH(1 << NW), .AW(NW)) spk_ram (
-        .clk(clk), .we(spk_we), .waddr(spk_count[NW-1:0]), .wdata(e4_n), .raddr(spk_ra), .rdata(spk_q));
+    // with ALIF, each entry also keeps the neuron's decayed adaptation a':
+    // the threshold vth + a' its further spikes (send phase) are tested against
+    wire [KW-1:0] spk_wd;
+    snn_ram #(.WIDTH(KW), .DEPTH(1 << NW), .AW(NW)) spk_ram (
+        .clk(clk), .we(spk_we), .waddr(spk_count[NW-1:0]), .wdata(spk_wd), .raddr(spk_ra), .rdata(spk_q));
 
     // this step's messages for the core
     reg [IB_AW:0] inbox_count;
@@ -228,6 +238,22 @@ module snn_core #(
     // the group's reset: 0 to zero, k >= 1 subtract the threshold, up to k spikes a step
     wire [`SNN_NEURONS_RESET_W-1:0] spikes_max = w[`SNN_NEURONS_RESET_LSB +: `SNN_NEURONS_RESET_W];
     wire [31:0] vth_eff = {{(32 - `SNN_NEURONS_VTH_W){1'b0}}, w[`SNN_NEURONS_VTH_LSB +: `SNN_NEURONS_VTH_W]} << `SNN_THR_SHIFT;
+`ifdef SNN_STATE_A
+    // ALIF: the adaptation a (0 <= a < 2^(XB-1)), its decay code and step
+    wire signed [31:0] a_q = {{(32 - XB){1'b0}}, state_q[SW-1 -: XB]};
+    wire [13:0] da_code = {{(14 - `SNN_NEURONS_DA_W){1'b0}}, w[`SNN_NEURONS_DA_LSB +: `SNN_NEURONS_DA_W]} + `SNN_VOL_OFFSET;
+    wire signed [31:0] astep_eff = $signed({{(32 - `SNN_NEURONS_VTH_STEP_W){1'b0}}, w[`SNN_NEURONS_VTH_STEP_LSB +: `SNN_NEURONS_VTH_STEP_W]} << `SNN_THR_SHIFT);
+    reg signed [44:0] e2_pa;
+    reg [13:0] e2_da;
+    reg signed [31:0] e2_astep, e3_ad, e3_astep;
+    /* verilator lint_off UNUSEDSIGNAL */  // stored: the low state_bits of a (< 2^(XB-1))
+    reg signed [31:0] e4_ad;
+    wire signed [31:0] soma_a;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign spk_wd = {e4_ad[XB-1:0], e4_n};
+`else
+    assign spk_wd = e4_n;
+`endif
 
     // stages 3-4: the neuron models (snn_soma.v, written by export-hdl for
     // the models the program uses)
@@ -238,6 +264,9 @@ module snn_core #(
     snn_soma soma (
         .clk(clk), .model(e3_model), .subtract(e3_subtract),
         .ain(e3_ain), .bias(e3_bias), .vth(e3_vth), .ud(e3_u), .vd(e3_dv), .vm(e3_vm),
+`ifdef SNN_STATE_A
+        .ad(e3_ad), .astep(e3_astep), .a_next(soma_a),
+`endif
         .u_next(soma_u), .v_next(soma_v), .fire(fire));
 
     // ---- deliver pipeline ----
@@ -272,10 +301,23 @@ module snn_core #(
     reg snd_any;                    // snd_n holds a neuron sent this phase
     reg snd_rep;                    // this pass over snd_n is a repetition
     reg [`SNN_NEURONS_RESET_W-1:0] snd_count;
-    /* verilator lint_off UNUSEDSIGNAL */  // v > vth >= 0: the difference fits state_bits
-    wire signed [31:0] v_sub = v_q - $signed(vth_eff);
+    // the threshold of the neuron being sent: vth, plus a' under ALIF
+`ifdef SNN_STATE_A
+    reg signed [31:0] a_hold;
+    wire signed [31:0] theta_snd = $signed(vth_eff) + a_hold;
+    // each further spike raises a by one step, saturating (model/alif.rs)
+    localparam signed [32:0] AMAX = (33'sd1 <<< (XB - 1)) - 33'sd1;
+    wire signed [32:0] a_raised = {a_q[31], a_q} + {astep_eff[31], astep_eff};
+    /* verilator lint_off UNUSEDSIGNAL */  // < 2^(XB-1)
+    wire signed [31:0] a_rep = (a_raised > AMAX) ? AMAX[31:0] : a_raised[31:0];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire snd_again = snd_any && snd_count < spikes_max && $signed(v_q) > $signed(vth_eff);
+`else
+    wire signed [31:0] theta_snd = $signed(vth_eff);
+`endif
+    /* verilator lint_off UNUSEDSIGNAL */  // v > theta >= 0: the difference fits state_bits
+    wire signed [31:0] v_sub = v_q - theta_snd;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire snd_again = snd_any && snd_count < spikes_max && $signed(v_q) > theta_snd;
     /* verilator lint_off UNUSEDSIGNAL */
     reg [`SNN_ROUTE_PTR_BASE_W-1:0] rt_base, rt_j;
     /* verilator lint_on UNUSEDSIGNAL */
@@ -297,7 +339,7 @@ module snn_core #(
         aptr_ra = inbox_q[`SNN_ROUTES_DELAY_W +: AX_AW];
         inbox_ra = dlv_i[IB_AW-1:0];
         spk_ra = snd_i[NW-1:0];
-        rptr_ra = (sub == X_NID && !snd_rep) ? spk_q : snd_n;   // held while the output port waits
+        rptr_ra = (sub == X_NID && !snd_rep) ? spk_q[NW-1:0] : snd_n;   // held while the output port waits
         rte_ra = rt_base[RT_AW-1:0] + rt_j[RT_AW-1:0];
     end
 
@@ -309,11 +351,19 @@ module snn_core #(
         acc_wd = s2_sum;
         state_we = e4_v;
         state_wa = e4_n;
+`ifdef SNN_STATE_A
+        state_wd = {soma_a[XB-1:0], soma_v[XB-1:0], soma_u};
+`else
         state_wd = {soma_v[XB-1:0], soma_u};
+`endif
         if (phase == P_SEND) begin
             state_we = sub == X_FETCH && snd_again;
             state_wa = snd_n;
+`ifdef SNN_STATE_A
+            state_wd = {a_rep[XB-1:0], v_sub[XB-1:0], u_q};
+`else
             state_wd = {v_sub[XB-1:0], u_q};
+`endif
         end
         if (phase == P_CLEAR) begin
             acc_we = 1'b1;
@@ -321,7 +371,7 @@ module snn_core #(
             acc_wd = 32'd0;
             state_we = 1'b1;
             state_wa = clr_i[NW-1:0];
-            state_wd = {XB + 32{1'b0}};
+            state_wd = {SW{1'b0}};
         end else if (s2_v) begin
             acc_we = 1'b1;
         end else if (e1_v) begin
@@ -373,6 +423,14 @@ module snn_core #(
                 e2_pu <= {{13{u_q[31]}}, u_q};
                 e2_pv <= {{13{v_q[31]}}, v_q};
             end
+`ifdef SNN_STATE_A
+            e2_pa <= `SNN_DECAY_MUL12 ? mul12(a_q, da_code) : {13'd0, a_q};
+            e2_da <= da_code;
+            e2_astep <= astep_eff;
+            e3_ad <= `SNN_DECAY_MUL12 ? rtz12(e2_pa) : shift_decay(e2_pa[31:0], e2_da);
+            e3_astep <= e2_astep;
+            e4_ad <= e3_ad;
+`endif
             e3_v <= e2_v;
             e3_vm <= e2_vm;
             e3_n <= e2_n;
@@ -448,8 +506,11 @@ module snn_core #(
                         end
                         X_NID: begin
                             if (!snd_rep) begin
-                                snd_n <= spk_q;
+                                snd_n <= spk_q[NW-1:0];
                                 snd_count <= 1;
+`ifdef SNN_STATE_A
+                                a_hold <= {{(32 - XB){1'b0}}, spk_q[KW-1 -: XB]};
+`endif
                             end
                             snd_any <= 1'b1;
                             sub <= X_PTR;

@@ -101,10 +101,11 @@ pub struct Layouts {
 }
 
 /// The neuron word: the model code, the group's weight exponent, then the
-/// parameter fields of every model the RTL has a block for, each name once
+/// parameter fields of every model the RTL has a block for (those with a
+/// third state word only when the program uses them), each name once
 /// (models that share a field, such as the LIF family's `du`, share its
 /// bits). A model without a block is refused before any table is laid out.
-fn neuron_fields(f: &NumberFormat) -> Vec<Field> {
+fn neuron_fields(f: &NumberFormat, used: &[ModelKind]) -> Vec<Field> {
     struct Fields<'a>(&'a NumberFormat);
     impl VisitKind for Fields<'_> {
         type Out = Vec<WordField>;
@@ -132,9 +133,11 @@ fn neuron_fields(f: &NumberFormat) -> Vec<Field> {
             doc: "a_in = (Σ w) · 2^weight_exp",
         },
     ];
+    // A block with the third state word adds its fields only to programs
+    // that use it, so every other program's tables stay as they were.
     for k in ModelKind::ALL
         .iter()
-        .filter(|&&k| crate::models::block(k).is_some())
+        .filter(|&&k| crate::models::block(k).is_some_and(|b| !b.state_a || used.contains(&k)))
     {
         for w in k.visit(Fields(f)) {
             match fields.iter().find(|x| x.name == w.name) {
@@ -193,7 +196,7 @@ impl Layouts {
         Layouts {
             neuron: Layout {
                 memory: "neurons",
-                fields: neuron_fields(f),
+                fields: neuron_fields(f, &crate::models::used(p)),
             },
             synapse: Layout {
                 memory: "synapses",

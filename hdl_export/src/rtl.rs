@@ -41,6 +41,10 @@ pub fn constants(p: &CoreProgram, l: &Layouts) -> Vec<(String, i64)> {
         ("N_CORES".into(), p.cores.len() as i64),
         ("PROG_W".into(), l.prog_width() as i64),
     ];
+    if crate::models::state_a(&crate::models::used(p)) {
+        // snn_core stores, decays and passes the adaptation register
+        c.push(("STATE_A".into(), 1));
+    }
     for layout in l.all() {
         c.push((
             format!("{}_W", layout.memory.to_ascii_uppercase()),

@@ -240,6 +240,12 @@ fn with_rtl() -> Vec<ModelKind> {
 /// `p` with core `c`'s neurons turned into model `kinds[c % len]`, keeping
 /// what parameters the model has (so every model's RTL block runs).
 fn every_model(mut p: CoreProgram, kinds: &[ModelKind]) -> CoreProgram {
+    p.arch.core.models = kinds.iter().copied().collect();
+    // ALIF's adaptation halves in about 6 steps on either decay rule
+    let da = match p.arch.format.decay {
+        spikefab_chip::DecayRule::Mul12 { .. } => 512,
+        spikefab_chip::DecayRule::Shift => 3,
+    };
     for (c, core) in p.cores.iter_mut().enumerate() {
         let kind = kinds[c % kinds.len()];
         for g in &mut core.groups {
@@ -270,7 +276,7 @@ fn every_model(mut p: CoreProgram, kinds: &[ModelKind]) -> CoreProgram {
                         .map(|x| alif::Stored {
                             du: x.du,
                             dv: x.dv,
-                            da: 512,
+                            da,
                             bias_mant: x.bias_mant,
                             bias_exp: x.bias_exp,
                             vth: x.vth,
@@ -348,36 +354,29 @@ fn every_model_and_reset_co_simulates_on_both_decay_rules() {
 }
 
 #[test]
-fn a_model_without_an_rtl_block_is_refused_naming_it() {
-    let missing: Vec<ModelKind> = ModelKind::ALL
-        .iter()
-        .copied()
-        .filter(|k| !with_rtl().contains(k))
-        .collect();
-    for kind in missing {
-        let mut p = every_model(synthetic("loihi", 1, 16, 1, 21), &[kind]);
-        p.arch.core.models = ModelKind::ALL.iter().copied().collect();
-        let dir = tempfile::tempdir().unwrap();
-        let input = poisson_input(8, 10, 0.3, p.dt, 22);
-        let expected = run(&p, &input, &RunConfig::new(10, 1), &|_| {})
-            .unwrap()
-            .spikes;
-        let tb = Testbench {
-            runs: vec![TbRun {
-                input: &input,
-                expected: &expected,
-            }],
-            steps: 10,
+fn alif_co_simulates_and_its_adaptation_changes_the_spikes() {
+    for arch in ["fpga-small", "xylo"] {
+        let adaptive = every_model(synthetic(arch, 1, 32, 1, 31), &[ModelKind::Alif]);
+        let mut plain = adaptive.clone();
+        for g in plain.cores.iter_mut().flat_map(|c| &mut c.groups) {
+            if let Neurons::Alif(n) = &mut g.neurons {
+                n.iter_mut().for_each(|x| x.step = 0);
+            }
+        }
+        let input = poisson_input(8, 40, 0.4, adaptive.dt, 32);
+        let spikes = |p: &CoreProgram| {
+            run(p, &input, &RunConfig::new(40, 1), &|_| {})
+                .unwrap()
+                .spikes
         };
-        let Err(e) = export(&p, dir.path(), Formats::default(), &tb) else {
-            panic!("{kind} has no RTL block: the export must refuse it")
-        };
-        assert!(e.to_string().contains(kind.name()), "{e}");
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            0,
-            "nothing written"
+        let (a, b) = (spikes(&adaptive), spikes(&plain));
+        assert!(
+            a.events().len() * 10 < b.events().len() * 9,
+            "{arch}: adaptation must cut spikes: {} vs {}",
+            a.events().len(),
+            b.events().len()
         );
+        cosim_program(&format!("ALIF, {arch}"), &adaptive, &input, 40);
     }
 }
 
@@ -560,17 +559,32 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         );
         return;
     }
-    for (arch, cores, mixed) in [
-        ("fpga-small", 1, false),
-        ("fpga-small", 3, false),
-        ("fpga-small", 3, true),
-        ("xylo", 1, false),
+    let all = with_rtl();
+    let alif_and_lif = [ModelKind::Alif, ModelKind::CubaLif];
+    for (arch, cores, kinds) in [
+        ("fpga-small", 1, &[][..]),
+        // every model, ALIF's adaptation register included, on both decay rules
+        ("fpga-small", all.len(), &all),
+        ("fpga-small/shift", 2, &alif_and_lif),
+        ("xylo", 1, &[]),
     ] {
-        let p = synthetic(arch, cores, 24, 1, 13);
-        let p = if mixed {
-            every_model(p, &with_rtl())
-        } else {
+        let mut p = synthetic(arch.trim_end_matches("/shift"), cores, 24, 1, 13);
+        if arch.ends_with("/shift") {
+            p.arch.format.decay = spikefab_chip::DecayRule::Shift;
+            for n in p
+                .cores
+                .iter_mut()
+                .flat_map(|c| &mut c.groups)
+                .flat_map(|g| lif(g).iter_mut())
+            {
+                n.du = n.du.min(31);
+                n.dv = n.dv.min(31);
+            }
+        }
+        let p = if kinds.is_empty() {
             p
+        } else {
+            every_model(p, kinds)
         };
         let input = poisson_input(8, 5, 0.2, p.dt, 1);
         let dir = tempfile::tempdir().unwrap();
