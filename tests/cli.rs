@@ -745,16 +745,20 @@ fn sampled_headroom_needs_inputs_and_reports_its_room() {
 #[test]
 fn an_alif_network_compiles_runs_and_is_costed_where_the_chip_has_alif() {
     let dir = tempfile::tempdir().unwrap();
-    let prog = dir.path().join("alif.sfc");
     let net = repo("examples/networks/alif.ron");
-    let o = spikefab(&[
-        "compile",
-        net.to_str().unwrap(),
-        "--arch",
-        "loihi",
-        "-o",
-        prog.to_str().unwrap(),
-    ]);
+    // `spikefab compile` of the example for `arch` into `out`.
+    let compile = |arch: &str, out: &std::path::Path| {
+        spikefab(&[
+            "compile",
+            net.to_str().unwrap(),
+            "--arch",
+            arch,
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
+    let prog = dir.path().join("alif.sfc");
+    let o = compile("loihi", &prog);
     assert!(o.status.success(), "{}", text(&o.stderr));
     // `spikefab run` of the program on the demo input into `out`, with `extra` flags.
     let input = repo(INPUT);
@@ -826,27 +830,10 @@ fn an_alif_network_compiles_runs_and_is_costed_where_the_chip_has_alif() {
     );
     assert!(!bad.exists(), "a refused run writes nothing");
     // A chip without ALIF refuses it, naming the layer.
-    assert_clean_failure(
-        &spikefab(&[
-            "compile",
-            net.to_str().unwrap(),
-            "--arch",
-            "xylo",
-            "-o",
-            dir.path().join("x.sfc").to_str().unwrap(),
-        ]),
-        "layer 'alif'",
-    );
+    assert_clean_failure(&compile("xylo", &dir.path().join("x.sfc")), "layer 'alif'");
     // fpga-small's RTL has the ALIF block: export and co-simulate.
     let fpga = dir.path().join("alif-fpga.sfc");
-    let o = spikefab(&[
-        "compile",
-        net.to_str().unwrap(),
-        "--arch",
-        "fpga-small",
-        "-o",
-        fpga.to_str().unwrap(),
-    ]);
+    let o = compile("fpga-small", &fpga);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let hdl = dir.path().join("hdl");
     let args = [
