@@ -17,6 +17,13 @@ adaptive part a = beta_a * b and Lava's ATRLIF order of updates):
     v[t] = 0 where z[t]                       reset to zero
     a[t] = a[t] + step * z[t]                 a spike raises the next threshold
 
+Also writes the same kind of network with delta synapses (alpha = 0) as a
+NIR file using spikefab's extension node `spikefab.ALIF` (docs/nir.md),
+`alif_delta.nir` with `alif_delta_{input,spikes,v}.npy`, its parameters
+chosen so that NIR's forward-Euler reading at dt = 1e-3 is exact:
+tau = dt / (1 - beta), r = tau / dt, tau_adapt = dt / (1 - rho),
+v_leak = bias * tau / dt.
+
 Writes `alif_net.ron` (a 16-input, 16-neuron recurrent ALIF network with
 per-neuron parameters, in spikefab's network format; also written as the
 example `alif.ron` into the second folder), `alif_input.npy`
@@ -26,6 +33,7 @@ and `alif_v.npy` (float64 [samples, steps, 16]: the membrane after reset).
 import sys
 from pathlib import Path
 
+import h5py
 import numpy as np
 import torch
 
@@ -100,6 +108,42 @@ def network_ron(p, w_in, w_rec):
 """
 
 
+DT = 1e-3
+
+
+def write_nir(path: Path, p, w_in, w_rec):
+    """A NIR graph input -> w_in -> alif (<- w_rec <- alif) -> output, in
+    float64, with the ALIF as spikefab's extension node."""
+    beta, rho = p["beta"].numpy(), p["adaptation"].numpy()
+    tau = DT / (1 - beta)
+    nodes = {
+        "input": {"type": "Input", "shape": np.array([N_IN])},
+        "w_in": {"type": "Linear", "weight": w_in.numpy()},
+        "alif": {
+            "type": "spikefab.ALIF",
+            "tau": tau,
+            "r": tau / DT,
+            "v_leak": p["bias"].numpy() * tau / DT,
+            "v_threshold": p["threshold"].numpy(),
+            "tau_adapt": DT / (1 - rho),
+            "threshold_step": p["threshold_step"].numpy(),
+        },
+        "w_rec": {"type": "Linear", "weight": w_rec.numpy()},
+        "output": {"type": "Output", "shape": np.array([N])},
+    }
+    edges = [("input", "w_in"), ("w_in", "alif"), ("alif", "w_rec"), ("w_rec", "alif"), ("alif", "output")]
+    with h5py.File(path, "w") as f:
+        f.create_dataset("version", data="1.0.8")
+        g = f.create_group("node")
+        g.create_dataset("type", data="NIRGraph")
+        g.create_dataset("edges", data=np.array(edges, dtype=object), dtype=h5py.string_dtype())
+        ns = g.create_group("nodes")
+        for name, fields in nodes.items():
+            ng = ns.create_group(name)
+            for k, v in fields.items():
+                ng.create_dataset(k, data=v)
+
+
 def main(out: Path, examples: Path):
     p = params()
     w_in = uniform(-0.2, 0.8, N, N_IN)
@@ -117,6 +161,18 @@ def main(out: Path, examples: Path):
     # The adaptation must matter, or the fixture tests nothing of it.
     z0, _ = run(dict(p, threshold_step=torch.zeros(N, dtype=torch.float64)), w_in, w_rec, x)
     assert z0.sum() > 1.3 * z.sum(), (z0.sum(), z.sum())
+
+    # The delta-synapse network, as spikefab's NIR extension.
+    p = dict(params(), alpha=torch.zeros(N, dtype=torch.float64))
+    w_in = uniform(-0.2, 0.8, N, N_IN)
+    w_rec = uniform(-0.3, 0.3, N, N)
+    x = (torch.rand(SAMPLES, STEPS, N_IN) < 0.25).double()
+    z, v = run(p, w_in, w_rec, x)
+    write_nir(out / "alif_delta.nir", p, w_in, w_rec)
+    np.save(out / "alif_delta_input.npy", x.numpy().astype(np.uint8))
+    np.save(out / "alif_delta_spikes.npy", z.numpy().astype(np.uint8))
+    np.save(out / "alif_delta_v.npy", v.numpy())
+    print(f"alif_delta: {int(z.sum())} spikes")
 
 
 if __name__ == "__main__":

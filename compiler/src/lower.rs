@@ -48,10 +48,25 @@ pub const SUPPORTED: &[&str] = &[
     "LIF",
     "CubaLI",
     "CubaLIF",
+    ALIF_NODE,
     "NIRGraph",
 ];
 
-const NEURONS: &[&str] = &["Threshold", "I", "IF", "LI", "LIF", "CubaLI", "CubaLIF"];
+/// spikefab's NIR extension for the adaptive LIF, which NIR cannot express
+/// (docs/nir.md): a `LIF` node's fields plus `tau_adapt` (the adaptation's
+/// time constant) and `threshold_step` (the threshold's rise per spike).
+pub const ALIF_NODE: &str = "spikefab.ALIF";
+
+const NEURONS: &[&str] = &[
+    "Threshold",
+    "I",
+    "IF",
+    "LI",
+    "LIF",
+    "CubaLI",
+    "CubaLIF",
+    ALIF_NODE,
+];
 
 /// Entries of one composed linear map (and multiply-adds to compute it): a
 /// NIR file of a few kilobytes can describe a convolution over a huge input.
@@ -1136,6 +1151,38 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
                 }
             };
             (neuron, gain)
+        }
+        ALIF_NODE => {
+            // the LIF's membrane, read with the exporter's convention
+            let tau = time_constant(lw, n, "tau", v("tau", None)?)?;
+            let tau_a = time_constant(lw, n, "tau_adapt", v("tau_adapt", None)?)?;
+            let r = v("r", Some(1.0))?;
+            let leak = v("v_leak", Some(0.0))?;
+            let step = v("threshold_step", None)?;
+            if let Some((i, s)) = step.iter().enumerate().find(|(_, s)| **s < 0.0) {
+                return Err(invalid(
+                    lw.g,
+                    format!("node '{n}' ({kind}): threshold_step[{i}] = {s}; spikes raise the threshold (≥ 0)"),
+                ));
+            }
+            let c = &lw.convention;
+            let mem: Vec<(f64, f64)> = (0..size)
+                .map(|i| c.membrane("LIF", dt, tau[i], r[i]))
+                .collect();
+            let bias: Vec<f64> = (0..size)
+                .map(|i| c.membrane("LIF", dt, tau[i], 1.0).1 * leak[i])
+                .collect();
+            let neuron = Neuron::Alif {
+                alpha: Param::Scalar(0.0),
+                beta: pv(mem.iter().map(|m| m.0).collect()),
+                threshold: pv(v("v_threshold", None)?),
+                bias: pv(bias),
+                adaptation: pv((0..size)
+                    .map(|i| c.membrane("LIF", dt, tau_a[i], 1.0).0)
+                    .collect()),
+                threshold_step: pv(step),
+            };
+            (neuron, mem.iter().map(|m| m.1).collect())
         }
         "CubaLIF" | "CubaLI" => {
             let ts = time_constant(lw, n, "tau_syn", v("tau_syn", None)?)?;

@@ -7,6 +7,8 @@
 
 mod common;
 
+use spikefab_compiler::lower::{lower_with, LowerOptions};
+use spikefab_compiler::nir::NirGraph;
 use spikefab_compiler::sim::simulate;
 use spikefab_compiler::Network;
 
@@ -26,29 +28,79 @@ fn npy_f64(path: &str) -> Vec<Vec<Vec<f64>>> {
         .collect()
 }
 
-#[test]
-fn alif_matches_the_lsnn_equations_in_pytorch() {
-    let net = Network::load(data("alif_net.ron").as_ref()).unwrap();
-    let inputs = common::npy_u8(&data("alif_input.npy"));
-    let spikes = common::npy_u8(&data("alif_spikes.npy"));
-    let v = npy_f64(&data("alif_v.npy"));
+/// Runs `net` on the fixture `name` (`<name>_{input,spikes,v}.npy`) and
+/// checks every spike and the membranes to 1e-6; returns the spikes compared.
+fn matches_reference(net: &Network, name: &str) -> usize {
+    let inputs = common::npy_u8(&data(&format!("{name}_input.npy")));
+    let spikes = common::npy_u8(&data(&format!("{name}_spikes.npy")));
+    let v = npy_f64(&data(&format!("{name}_v.npy")));
     let (mut fired, mut worst) = (0usize, 0.0f64);
     for (s, x) in inputs.iter().enumerate() {
         let x: Vec<Vec<bool>> = x
             .iter()
             .map(|r| r.iter().map(|&b| b != 0).collect())
             .collect();
-        let run = simulate(&net, &x);
+        let run = simulate(net, &x);
         for t in 0..x.len() {
             let want: Vec<bool> = spikes[s][t].iter().map(|&b| b != 0).collect();
-            assert_eq!(run.spikes[t], want, "sample {s}, step {t}");
+            assert_eq!(run.spikes[t], want, "{name}: sample {s}, step {t}");
             fired += want.iter().filter(|&&b| b).count();
             for (a, b) in run.v[t].iter().zip(&v[s][t]) {
                 worst = worst.max((a - b).abs());
             }
         }
     }
-    eprintln!("ALIF: {fired} spikes equal, membranes within {worst:.2e}");
-    assert!(fired > 1000, "the fixture must be active");
-    assert!(worst <= 1e-6, "{worst}");
+    eprintln!("{name}: {fired} spikes equal, membranes within {worst:.2e}");
+    assert!(fired > 1000, "{name}: the fixture must be active");
+    assert!(worst <= 1e-6, "{name}: {worst}");
+    fired
+}
+
+#[test]
+fn alif_matches_the_lsnn_equations_in_pytorch() {
+    let net = Network::load(data("alif_net.ron").as_ref()).unwrap();
+    matches_reference(&net, "alif");
+}
+
+#[test]
+fn alif_reads_from_spikefabs_nir_extension() {
+    let g = NirGraph::load(data("alif_delta.nir").as_ref()).unwrap();
+    let (net, _) = lower_with(&g, "alif_delta", LowerOptions::at(1e-3)).unwrap();
+    matches_reference(&net, "alif_delta");
+}
+
+#[test]
+fn bad_alif_extension_parameters_are_refused_naming_node_and_field() {
+    let g = NirGraph::load(data("alif_delta.nir").as_ref()).unwrap();
+    for (field, value, needle) in [
+        ("threshold_step", -0.1, "threshold_step"),
+        ("tau_adapt", 0.0, "tau_adapt"),
+        ("tau_adapt", 1e-4, "tau_adapt"), // dt/τ > 1: a decay below 0
+    ] {
+        let mut bad = g.clone();
+        let p = bad
+            .nodes
+            .get_mut("alif")
+            .unwrap()
+            .params
+            .get_mut(field)
+            .unwrap();
+        p.data[3] = value;
+        let Err(e) = lower_with(&bad, "bad", LowerOptions::at(1e-3)) else {
+            panic!("{field} = {value} must be refused")
+        };
+        let e = e.to_string();
+        assert!(e.contains("'alif'") && e.contains(needle), "{e}");
+    }
+    let mut missing = g.clone();
+    missing
+        .nodes
+        .get_mut("alif")
+        .unwrap()
+        .params
+        .remove("tau_adapt");
+    let Err(e) = lower_with(&missing, "bad", LowerOptions::at(1e-3)) else {
+        panic!("a missing tau_adapt must be refused")
+    };
+    assert!(e.to_string().contains("tau_adapt"), "{e}");
 }
