@@ -57,9 +57,10 @@ fn slices_of(p: &CoreProgram, layer: &str) -> (Vec<Slice>, usize) {
                     .and_then(|r| r.split_once(".."))
                     .and_then(|(a, _)| a.parse::<usize>().ok())
             };
-            if let Some(a) = start {
-                out.push((c, first, a, g.len(), g.model()));
-                size = size.max(a + g.len());
+            // (a name from a program file: a start past any real layer is ignored)
+            if let Some(end) = start.and_then(|a| a.checked_add(g.len())) {
+                out.push((c, first, end - g.len(), g.len(), g.model()));
+                size = size.max(end);
             }
             first += g.len() as u32;
         }
@@ -80,6 +81,13 @@ pub fn resolve(
     let (slices, size) = slices_of(p, layer);
     if slices.is_empty() {
         return bad(format!("the program has no layer '{name}'"));
+    }
+    // The compiler's slices tile 0..size; a program file whose names say
+    // otherwise is refused before anything is sized from them.
+    if slices.iter().map(|sl| sl.3).sum::<usize>() != size {
+        return bad(format!(
+            "the groups of layer '{name}' do not tile its neurons 0..{size}"
+        ));
     }
     let range = neurons.unwrap_or(0..size);
     if range.is_empty() || range.end > size {

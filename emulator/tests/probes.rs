@@ -88,6 +88,10 @@ fn probes_of_what_the_program_lacks_are_refused_by_name() {
     );
     // A name with a terminal escape is printed escaped.
     assert!(!e(resolve(&p, "x\u{1b}[2J", None, "v")).contains('\u{1b}'));
+    // Group names from a hostile program file cannot size anything.
+    let mut q = p.clone();
+    q.cores[1].groups[0].name = "random0[4000000000..4000000032]".into();
+    assert!(e(resolve(&q, "random0", None, "v")).contains("do not tile"));
     // Hand-made probes are checked before the run.
     let cfg = RunConfig {
         probes: vec![spikefab_emulator::Probe {
