@@ -28,8 +28,8 @@ use crate::exporters::{Convention, Exporter};
 use crate::network::{Input, Network, Neuron, Param, Population, Projection, Weights};
 use crate::nir::{Array, NirGraph, NirNode};
 
-/// The node types spikefab lowers.
-pub const SUPPORTED: &[&str] = &[
+/// The node types spikefab lowers besides neurons ([`NEURONS`]).
+const STRUCTURE: &[&str] = &[
     "Input",
     "Output",
     "Affine",
@@ -41,14 +41,6 @@ pub const SUPPORTED: &[&str] = &[
     "AvgPool2d",
     "Flatten",
     "Delay",
-    "Threshold",
-    "I",
-    "IF",
-    "LI",
-    "LIF",
-    "CubaLI",
-    "CubaLIF",
-    ALIF_NODE,
     "NIRGraph",
 ];
 
@@ -57,6 +49,7 @@ pub const SUPPORTED: &[&str] = &[
 /// time constant) and `threshold_step` (the threshold's rise per spike).
 pub const ALIF_NODE: &str = "spikefab.ALIF";
 
+/// The neuron node types spikefab lowers to populations.
 const NEURONS: &[&str] = &[
     "Threshold",
     "I",
@@ -67,6 +60,11 @@ const NEURONS: &[&str] = &[
     "CubaLIF",
     ALIF_NODE,
 ];
+
+/// Every node type spikefab lowers.
+pub fn supported() -> impl Iterator<Item = &'static str> {
+    STRUCTURE.iter().chain(NEURONS).copied()
+}
 
 /// Entries of one composed linear map (and multiply-adds to compute it): a
 /// NIR file of a few kilobytes can describe a convolution over a huge input.
@@ -865,13 +863,13 @@ pub fn lower_with(
         }
     }
     for (n, node) in &g.nodes {
-        if !SUPPORTED.contains(&node.kind.as_str()) {
+        if !supported().any(|k| k == node.kind) {
             return Err(invalid(
                 g,
                 format!(
                     "node '{n}' has type '{}', which spikefab does not support (supported: {})",
                     node.kind,
-                    SUPPORTED.join(", ")
+                    supported().collect::<Vec<_>>().join(", ")
                 ),
             ));
         }
