@@ -56,6 +56,7 @@ pub fn network(seed: u64) -> Network {
                 bias: Param::Scalar(0.0),
             },
             reset: Default::default(),
+            schedule: None,
         }],
         projections: vec![
             Projection {

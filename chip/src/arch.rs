@@ -134,6 +134,11 @@ pub struct CoreLimits {
     /// Most spikes one neuron may emit in one step (1..=31; Xylo: 31).
     #[serde(default = "one_spike")]
     pub max_spikes_per_step: u8,
+    /// Entries of the core's schedule memory: the per-step threshold offsets
+    /// and input shifts of its groups (CE-LIF, STDI; model/schedule.rs).
+    /// 0 (the default): the core has no schedules.
+    #[serde(default)]
+    pub schedule_entries: u32,
 }
 
 fn one_spike() -> u8 {
@@ -374,6 +379,11 @@ pub struct EventCosts {
     /// its neuron update; free where the file does not say.
     #[serde(default = "EventCost::zero")]
     pub threshold_update: EventCost,
+    /// One schedule-table read of an active neuron in a group with a
+    /// schedule (its step's threshold offset and input shift); free where
+    /// the file does not say.
+    #[serde(default = "EventCost::zero")]
+    pub schedule_lookup: EventCost,
     /// What external input spikes cost on their way in.
     #[serde(default)]
     pub inputs: InputCost,
@@ -396,6 +406,7 @@ impl EventCosts {
             ("hop_chip", self.hop_chip),
             ("learning_update", self.learning_update),
             ("threshold_update", self.threshold_update),
+            ("schedule_lookup", self.schedule_lookup),
         ]);
         match self.inputs {
             InputCost::OffChip { link } => v.push(("inputs.OffChip.link", link)),
@@ -549,6 +560,13 @@ impl Arch {
         }
         if self.core.max_spikes_per_step > 1 && !self.core.subtract_reset {
             return bad("core.max_spikes_per_step above 1 needs core.subtract_reset: true (a reset to zero fires once)".into());
+        }
+        if self.core.schedule_entries as usize > crate::model::schedule::MAX_SCHEDULE_LEN * 16 {
+            return bad(format!(
+                "core.schedule_entries must be at most {}, found {}",
+                crate::model::schedule::MAX_SCHEDULE_LEN * 16,
+                self.core.schedule_entries
+            ));
         }
         if self.core.max_delay > 255 {
             return bad("max_delay must be at most 255".into());

@@ -37,6 +37,11 @@ impl Fixed {
         self.half_range - 1
     }
 
+    /// How far a threshold mantissa is shifted to compare with `v`.
+    pub fn threshold_shift(&self) -> u32 {
+        self.threshold_shift
+    }
+
     /// The threshold as compared with `v`: `vth << threshold_shift`.
     pub fn effective_threshold(&self, vth: u32) -> i32 {
         ((vth as i64) << self.threshold_shift) as i32

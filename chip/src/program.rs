@@ -13,10 +13,10 @@ use std::path::Path;
 
 use crate::arch::Arch;
 use crate::error::{ChipError, Result};
-use crate::model::{ModelKind, Neurons, Reset};
+use crate::model::{ModelKind, Neurons, Reset, Schedule};
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
-pub const PROGRAM_FORMAT_VERSION: u32 = 4;
+pub const PROGRAM_FORMAT_VERSION: u32 = 5;
 const SFC_MAGIC: &[u8; 4] = b"SFC\0";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -67,6 +67,10 @@ pub struct NeuronGroup {
     /// How its neurons fire and reset (spiking models only).
     #[serde(default)]
     pub reset: Reset,
+    /// A per-step threshold offset and input weighting (CE-LIF's contextual
+    /// embedding, STDI coding), if the group has one.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
 }
 
 impl NeuronGroup {
@@ -90,6 +94,7 @@ impl NeuronGroup {
             weight_exp: self.weight_exp,
             neurons: self.neurons.slice(range),
             reset: self.reset,
+            schedule: self.schedule.clone(),
         }
     }
 }
@@ -402,6 +407,37 @@ impl CoreProgram {
                 if let Err((i, e)) = g.neurons.check(f) {
                     return invalid(format!("core {ci} group '{}' neuron {i}: {e}", g.name));
                 }
+                if let Some(s) = &g.schedule {
+                    s.check(g.weight_exp, f).map_err(|e| {
+                        ChipError::InvalidProgram(format!("core {ci} group '{}': {e}", g.name))
+                    })?;
+                    // A threshold moved below 0 has no meaning (and the RTL
+                    // compares against it unclamped).
+                    let lowest_offset = s.steps.iter().filter_map(|e| e.threshold).min();
+                    if let (Some(off), Some((i, vth))) =
+                        (lowest_offset, g.neurons.lowest_threshold())
+                    {
+                        if (vth as i64) + (off as i64) < 0 {
+                            return invalid(format!(
+                                "core {ci} group '{}': schedule offset {off} takes neuron {i}'s threshold {vth} below 0",
+                                g.name
+                            ));
+                        }
+                    }
+                }
+            }
+            let entries: usize = core
+                .groups
+                .iter()
+                .filter_map(|g| g.schedule.as_ref().map(Schedule::len))
+                .sum();
+            if entries > arch.core.schedule_entries as usize {
+                return invalid(format!(
+                    "core {ci}: its groups' schedules hold {entries} entries; chip '{}' has room for {} per core (core.schedule_entries{})",
+                    arch.name,
+                    arch.core.schedule_entries,
+                    if arch.core.schedule_entries == 0 { ": it has no threshold schedules" } else { "" }
+                ));
             }
 
             let s = &core.synapses;

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use spikefab_chip::model::{alif, cuba_lif, if_, li};
+use spikefab_chip::model::{alif, cuba_lif, if_, li, Schedule, ScheduleStep};
 use spikefab_chip::*;
 use std::path::Path;
 
@@ -73,6 +73,16 @@ fn group() -> impl Strategy<Value = NeuronGroup> {
                         weight_exp,
                         neurons,
                         reset: Reset::Zero,
+                        // Some groups carry a table: entries that move no
+                        // threshold below 0 and keep the exponent in range.
+                        schedule: (n % 2 == 0).then(|| Schedule {
+                            steps: (0..n % 5 + 1)
+                                .map(|k| ScheduleStep {
+                                    threshold: (k != 2).then_some(k as i32),
+                                    input_shift: 0,
+                                })
+                                .collect(),
+                        }),
                     }
                 })
         },

@@ -37,6 +37,7 @@ fn network(n: usize, density: f64) -> Network {
                 bias: Param::Scalar(0.0),
             },
             reset: Default::default(),
+            schedule: None,
         }],
         projections: vec![Projection {
             from: "in".into(),

@@ -48,6 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     bias: Param::Scalar(0.0),
                 },
                 reset: Default::default(),
+                schedule: None,
             },
             Population {
                 name: "out".into(),
@@ -60,6 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     current_bias: Param::Scalar(0.0),
                 },
                 reset: Default::default(),
+                schedule: None,
             },
         ],
         projections: vec![

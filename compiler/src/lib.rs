@@ -24,6 +24,7 @@
 //!         size: 3,
 //!         neuron: Neuron::Lif { beta: Param::Scalar(0.9), threshold: Param::Scalar(1.0), bias: Param::Scalar(0.0) },
 //!         reset: Default::default(),
+//!         schedule: None,
 //!     }],
 //!     projections: vec![Projection {
 //!         from: "in".into(),

@@ -1050,6 +1050,7 @@ pub fn lower_with(
             size,
             neuron,
             reset,
+            schedule: None,
         });
         let gain = &gain;
         for (s, _, path) in paths.iter().filter(|x| x.1 == p) {

@@ -379,6 +379,17 @@ fn partition_and_pack(
             let axons: BTreeSet<u32> = sources[p][a..b].iter().flatten().copied().collect();
             syn <= lim.max_synapses as u64 && axons.len() <= lim.max_axons as usize
         };
+        // Every slice of a scheduled layer holds the layer's whole table.
+        let entries = pop.schedule.as_ref().map_or(0, |s| s.len());
+        if entries > lim.schedule_entries as usize {
+            return Err(too_big(
+                &pop.name,
+                format!(
+                    "its schedule has {entries} entries, a core's schedule memory holds {}",
+                    lim.schedule_entries
+                ),
+            ));
+        }
         let mut size = pop.size.min(lim.max_neurons as usize);
         while size > 1
             && !(0..pop.size)
@@ -410,10 +421,14 @@ fn partition_and_pack(
 
     // 2. pack (next fit)
     let mut cores: Vec<Vec<usize>> = Vec::new(); // slice indices per core
-    let (mut n_neurons, mut n_syn) = (0usize, 0u64);
+    let (mut n_neurons, mut n_syn, mut n_sched) = (0usize, 0u64, 0usize);
     let mut axons: BTreeSet<u32> = BTreeSet::new();
     for (si, s) in slices.iter().enumerate() {
         let neurons = s.end - s.start;
+        let sched = net.populations[s.population]
+            .schedule
+            .as_ref()
+            .map_or(0, |x| x.len());
         let syn: u64 = fan_in[s.population][s.start..s.end]
             .iter()
             .map(|&c| c as u64)
@@ -427,16 +442,19 @@ fn partition_and_pack(
         let fits = !cores.is_empty()
             && n_neurons + neurons <= lim.max_neurons as usize
             && n_syn + syn <= lim.max_synapses as u64
-            && merged <= lim.max_axons as usize;
+            && merged <= lim.max_axons as usize
+            && n_sched + sched <= lim.schedule_entries as usize;
         if fits {
             cores.last_mut().expect("non-empty").push(si);
             n_neurons += neurons;
             n_syn += syn;
+            n_sched += sched;
             axons.extend(srcs);
         } else {
             cores.push(vec![si]);
             n_neurons = neurons;
             n_syn = syn;
+            n_sched = sched;
             axons = srcs;
         }
     }

@@ -48,6 +48,125 @@ pub struct Population {
     /// `Subtract(max_spikes: k)` (θ subtracted per spike, up to k spikes a step).
     #[serde(default)]
     pub reset: Reset,
+    /// A threshold and input weighting that vary with the timestep (CE-LIF's
+    /// contextual embedding, STDI coding); none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+}
+
+/// A population's per-step table: at step `t` (of the network, as the float
+/// reference counts them: the step of the input) entry `t mod len` applies.
+///
+/// - `threshold[k]`: added to every neuron's threshold; `None` holds the
+///   population (no neuron fires that step).
+/// - `input_shift[k]`: every synaptic input of the step is weighted by
+///   `2^input_shift[k]` (the chip adds it to the layer's weight exponent).
+///
+/// Either list may be left out (no offsets, no weighting); given both, they
+/// have the same length. Written in RON as
+/// `schedule: Some((threshold: [Some(0.1), None], input_shift: [0, -1]))`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    #[serde(default)]
+    pub threshold: Vec<Option<f64>>,
+    #[serde(default)]
+    pub input_shift: Vec<i8>,
+}
+
+/// Largest |input_shift| of a schedule entry: more than any chip's exponent range.
+pub const MAX_INPUT_SHIFT: i8 = 16;
+
+impl Schedule {
+    /// Entries in one period.
+    pub fn len(&self) -> usize {
+        self.threshold.len().max(self.input_shift.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Entry `t mod len`: the threshold offset (`None`: hold) and input shift.
+    pub fn at(&self, t: usize) -> (Option<f64>, i8) {
+        let k = t % self.len();
+        (
+            self.threshold.get(k).copied().unwrap_or(Some(0.0)),
+            self.input_shift.get(k).copied().unwrap_or(0),
+        )
+    }
+
+    /// The smallest and largest input shift, each bounded by 0 (no shift).
+    pub fn shift_range(&self) -> (i8, i8) {
+        self.input_shift
+            .iter()
+            .fold((0, 0), |(lo, hi), &s| (lo.min(s), hi.max(s)))
+    }
+
+    /// The largest threshold increase any entry makes (≥ 0).
+    pub fn max_offset(&self) -> f64 {
+        self.threshold
+            .iter()
+            .flatten()
+            .fold(0.0f64, |m, &x| m.max(x))
+    }
+
+    /// `lowest`: the population's lowest threshold, `None` for readouts.
+    fn check(&self, lowest: Option<f64>) -> std::result::Result<(), String> {
+        let spiking = lowest.is_some();
+        use spikefab_chip::model::schedule::MAX_SCHEDULE_LEN;
+        let (nt, ns) = (self.threshold.len(), self.input_shift.len());
+        if nt == 0 && ns == 0 {
+            return Err("schedule: length 0 (give threshold or input_shift entries)".into());
+        }
+        if nt > 0 && ns > 0 && nt != ns {
+            return Err(format!(
+                "schedule: threshold has {nt} entries, input_shift {ns}; they must have the same length"
+            ));
+        }
+        if self.len() > MAX_SCHEDULE_LEN {
+            return Err(format!(
+                "schedule: {} entries, more than {MAX_SCHEDULE_LEN}",
+                self.len()
+            ));
+        }
+        if let Some(k) = self
+            .threshold
+            .iter()
+            .position(|x| x.is_some_and(|x| !x.is_finite()))
+        {
+            return Err(format!("schedule: threshold[{k}] is not finite"));
+        }
+        if let Some(k) = self
+            .input_shift
+            .iter()
+            .position(|s| s.unsigned_abs() > MAX_INPUT_SHIFT as u8)
+        {
+            return Err(format!(
+                "schedule: input_shift[{k}] is {}, outside ±{MAX_INPUT_SHIFT}",
+                self.input_shift[k]
+            ));
+        }
+        if let Some(th) = lowest {
+            if let Some(k) = self
+                .threshold
+                .iter()
+                .position(|x| x.is_some_and(|x| th + x < 0.0))
+            {
+                return Err(format!(
+                    "schedule: threshold[{k}] = {} takes the lowest threshold, {th}, below 0",
+                    self.threshold[k].unwrap_or(0.0)
+                ));
+            }
+        }
+        if !spiking && self.threshold.iter().any(|x| *x != Some(0.0)) {
+            return Err(
+                "schedule: a readout never fires, so it has no threshold to schedule (give input_shift only)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A scalar shared by a population, or one value per neuron.
@@ -560,6 +679,13 @@ impl Network {
             }
             if let Some(m) = p.neuron.range_error(p.size) {
                 return Err(self.invalid(format!("population '{}': {m}", p.name)));
+            }
+            if let Some(s) = &p.schedule {
+                let lowest = (0..p.size)
+                    .filter_map(|i| p.neuron.dynamics(i).threshold)
+                    .reduce(f64::min);
+                s.check(lowest)
+                    .map_err(|m| self.invalid(format!("population '{}': {m}", p.name)))?;
             }
         }
         let index = self.index();

@@ -41,6 +41,7 @@ fn worst_current(
     incoming: &[usize],
     by_source: &[Vec<Vec<(u32, f64)>>],
     dyns: &[crate::network::Dynamics],
+    input_gain: f64,
 ) -> Option<f64> {
     let mut pos = vec![0.0f64; dyns.len()];
     let mut neg = vec![0.0f64; dyns.len()];
@@ -57,7 +58,7 @@ fn worst_current(
     }
     let mut worst = 0.0f64;
     for (i, d) in dyns.iter().enumerate() {
-        let drive = pos[i].max(neg[i]);
+        let drive = pos[i].max(neg[i]) * input_gain;
         if drive == 0.0 {
             continue;
         }
@@ -183,8 +184,32 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             .fold(0.0, f64::max);
         // Membrane gain K: thresholds use the top of their field; readouts get
         // headroom for 16× their largest per-step input.
+        // A schedule's input shifts move the layer's exponent step by step:
+        // the exponent must leave room for them at both ends.
+        let (shift_lo, shift_hi) = pop.schedule.as_ref().map_or((0, 0), |s| s.shift_range());
+        let (exp_lo, exp_hi) = (
+            f.weight_exp_min as i32 - shift_lo as i32,
+            f.weight_exp_max as i32 - shift_hi as i32,
+        );
+        if pop.schedule.is_some() && arch.core.schedule_entries == 0 {
+            return Err(err(
+                &pop.name,
+                "it has a schedule (a per-step threshold or input weighting), and the chip has no schedule memory (core.schedule_entries: 0)".into(),
+            ));
+        }
+        if exp_lo > exp_hi {
+            return Err(err(
+                &pop.name,
+                format!(
+                    "its schedule's input shifts span {shift_lo}..={shift_hi}, wider than the chip's weight exponent range {}..={}",
+                    f.weight_exp_min, f.weight_exp_max
+                ),
+            ));
+        }
         let k_gain = if pop.neuron.spiking() {
-            let th = dyns.iter().filter_map(|d| d.threshold).fold(0.0, f64::max);
+            // The largest threshold any step compares with.
+            let raise = pop.schedule.as_ref().map_or(0.0, |s| s.max_offset());
+            let th = dyns.iter().filter_map(|d| d.threshold).fold(0.0, f64::max) + raise;
             if th <= 0.0 {
                 return Err(err(&pop.name, "thresholds must be positive".into()));
             }
@@ -211,7 +236,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             k_gain
         };
         // Lower it where the largest weight would need an exponent above the arch's.
-        let weight_room = w_max * 2f64.powi(f.weight_exp_max as i32) / shift_gain * (1.0 - 1e-9);
+        let weight_room = w_max * 2f64.powi(exp_hi) / shift_gain * (1.0 - 1e-9);
         let k_gain = if max_w * k_gain > weight_room {
             weight_room / max_w
         } else {
@@ -223,7 +248,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
         // Xylo's saturates). 1/64 of the range is kept for weight rounding.
         let state_room = ((1i64 << (f.state_bits - 1)) - 1) as f64 * (1.0 - 1.0 / 64.0);
         let per_unit = 2f64.powi(f.threshold_shift as i32); // state units per k_gain unit
-        let worst = worst_current(&incoming, &by_source, &dyns);
+        let worst = worst_current(&incoming, &by_source, &dyns, 2f64.powi(shift_hi as i32));
         let worst = match headroom {
             Headroom::WorstCase => worst,
             Headroom::Sampled(peaks) => {
@@ -258,13 +283,13 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             };
             let top = top_mantissa(weights, max_w, w_max as i32, needs_even) as f64;
             let gain = k_gain * shift_gain;
-            let e = ((gain * max_w / top).log2().floor() as i32).min(f.weight_exp_max as i32);
-            if e >= f.weight_exp_min as i32 {
+            let e = ((gain * max_w / top).log2().floor() as i32).min(exp_hi);
+            if e >= exp_lo {
                 (top * 2f64.powi(e) / max_w / shift_gain, e as i8)
             } else {
                 // Even the smallest exponent leaves the weights low in their
                 // field; keep the gain the threshold asked for.
-                (k_gain, f.weight_exp_min)
+                (k_gain, exp_lo as i8)
             }
         };
         let current_headroom = worst.map(|w| {
@@ -291,11 +316,18 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
                 ));
             }
         }
+        let schedule = pop
+            .schedule
+            .as_ref()
+            .map(|s| models::schedule::lower(s, &scale, depths[q]))
+            .transpose()
+            .map_err(|m| err(&pop.name, m))?;
         let g = NeuronGroup {
             name: pop.name.clone(),
             weight_exp,
             neurons,
             reset: pop.reset,
+            schedule,
         };
         let threshold_bits = dyns
             .iter()

@@ -172,9 +172,22 @@ pub fn simulate_timed(
             }
             let mut fired_now = vec![0u8; pop.size];
             let prev = (t + hist - 1) % hist;
+            // The schedule counts the input's steps: pipelined, the population
+            // answers input step t − depth at step t.
+            let (offset, gain) = match &pop.schedule {
+                None => (Some(0.0), 1.0),
+                Some(s) => {
+                    let step = match timing {
+                        Timing::SameStep => t as i64,
+                        Timing::Pipelined => t as i64 - depths[q] as i64,
+                    };
+                    let (off, shift) = s.at(step.rem_euclid(s.len() as i64) as usize);
+                    (off, 2f64.powi(shift as i32))
+                }
+            };
             for n in 0..pop.size {
                 let d = dyns[q][n];
-                cur[q][n] = d.alpha * cur[q][n] + i_in[n] + d.current_bias;
+                cur[q][n] = d.alpha * cur[q][n] + i_in[n] * gain + d.current_bias;
                 run.peak_current[q] = run.peak_current[q].max(cur[q][n].abs());
                 v[q][n] = d.beta * v[q][n] + cur[q][n] + d.bias;
                 // ALIF: the adaptation decays before the spike test, and this
@@ -182,7 +195,13 @@ pub fn simulate_timed(
                 if let Some(a) = d.adaptation {
                     adapt[q][n] *= a.decay;
                 }
-                if let Some(th) = d.threshold.map(|th| th + adapt[q][n]) {
+                // A held step (schedule entry `None`) fires nothing; the
+                // threshold may not fall below 0, as on the chip.
+                let th = d
+                    .threshold
+                    .zip(offset)
+                    .map(|(th, off)| (th + adapt[q][n] + off).max(0.0));
+                if let Some(th) = th {
                     match semantics {
                         Semantics::Nir => match pop.reset {
                             Reset::Zero => {
@@ -241,6 +260,7 @@ mod tests {
                 bias: Param::Scalar(0.0),
             },
             reset,
+            schedule: None,
         }
     }
 

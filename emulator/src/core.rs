@@ -6,7 +6,8 @@
 //! never per neuron); nothing allocates while it runs.
 
 use spikefab_chip::model::reset::{Subtract, ToZero};
-use spikefab_chip::model::{Fire, Visit};
+use spikefab_chip::model::schedule::Scheduled;
+use spikefab_chip::model::{Fire, Schedule, Visit};
 use spikefab_chip::neuron::{activation, Decay, Fixed, Mul12, ShiftDecay};
 use spikefab_chip::{CoreConfig, DecayRule, EventCosts, Model, Reset, TileCoord};
 
@@ -80,6 +81,7 @@ impl<'p> CoreState<'p> {
                     rule,
                     reset: g.reset,
                     weight_exp: g.weight_exp,
+                    schedule: g.schedule.as_ref(),
                 })
             })
             .collect();
@@ -205,7 +207,7 @@ impl<'p> CoreState<'p> {
             let len = p.len();
             out.first_id = base as u32;
             let before = out.counters.saturations;
-            p.update(&mut slot[base..base + len], &mut out);
+            p.update(t, &mut slot[base..base + len], &mut out);
             *sat += out.counters.saturations - before;
             base += len;
         }
@@ -314,8 +316,9 @@ struct Fired<'a> {
 trait Population: Send {
     fn len(&self) -> usize;
     /// Takes (and zeroes) each neuron's accumulated input in `acc`, steps
-    /// every neuron, counts active updates and saturations, reports spikes.
-    fn update(&mut self, acc: &mut [i32], out: &mut Fired);
+    /// every neuron (step `t` of the run), counts active updates and
+    /// saturations, reports spikes.
+    fn update(&mut self, t: u32, acc: &mut [i32], out: &mut Fired);
     /// State register `k` of neuron `i` (both checked by the probe's resolution).
     fn state_var(&self, i: usize, k: usize) -> i32;
 }
@@ -323,8 +326,11 @@ trait Population: Send {
 struct Group<M: Model, D: Decay, F: Fire> {
     fx: Fixed,
     decay: D,
-    fire: F,
-    weight_exp: i8,
+    /// The reset rule and weight exponent of each step: one entry, or with
+    /// a schedule one per schedule entry (step `t` uses `t mod len`).
+    steps: Vec<(F, i8)>,
+    /// Schedule reads per active neuron update: 1 with a schedule, else 0.
+    lookups: u64,
     params: Vec<M::Params>,
     state: Vec<M::State>,
 }
@@ -340,7 +346,8 @@ impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
 
     /// A neuron is active when it has input or the model says its state must
     /// be read, changed and written back anyway (non-zero state, a bias).
-    fn update(&mut self, acc: &mut [i32], out: &mut Fired) {
+    fn update(&mut self, t: u32, acc: &mut [i32], out: &mut Fired) {
+        let (fire, weight_exp) = self.steps[t as usize % self.steps.len()];
         let active_base = out.counters.active_neuron_updates;
         let mut active = 0u64;
         let mut saturations = 0u64;
@@ -355,10 +362,10 @@ impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
             let o = M::step(
                 &self.fx,
                 &self.decay,
-                &self.fire,
+                &fire,
                 p,
                 s,
-                activation(sum, self.weight_exp),
+                activation(sum, weight_exp),
             );
             saturations += o.saturated as u64;
             // A neuron that fires n times in a step is listed n times in a
@@ -370,20 +377,22 @@ impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
         }
         out.counters.active_neuron_updates += active;
         out.counters.threshold_updates += active * M::THRESHOLD_UPDATES;
+        out.counters.schedule_lookups += active * self.lookups;
         out.counters.saturations += saturations;
     }
 }
 
 /// Builds a group's [`Population`]: the one place the emulator turns a model,
-/// a decay rule and a reset into a monomorphic loop.
-struct Build {
+/// a decay rule, a reset and a schedule into a monomorphic loop.
+struct Build<'a> {
     fx: Fixed,
     rule: DecayRule,
     reset: Reset,
     weight_exp: i8,
+    schedule: Option<&'a Schedule>,
 }
 
-impl Visit for Build {
+impl Visit for Build<'_> {
     type Out = Box<dyn Population>;
 
     fn visit<M: Model>(self, neurons: &[M::Stored]) -> Box<dyn Population> {
@@ -405,11 +414,34 @@ impl Visit for Build {
             fire: F,
             neurons: &[M::Stored],
         ) -> Box<dyn Population> {
+            let Some(schedule) = b.schedule else {
+                return with_steps::<M, D, F>(b, decay, vec![(fire, b.weight_exp)], 0, neurons);
+            };
+            // The offsets in state units, as the threshold they move.
+            let steps = schedule
+                .steps
+                .iter()
+                .map(|s| {
+                    let offset = s
+                        .threshold
+                        .map(|o| ((o as i64) << b.fx.threshold_shift()) as i32);
+                    (Scheduled { fire, offset }, b.weight_exp + s.input_shift)
+                })
+                .collect();
+            with_steps::<M, D, Scheduled<F>>(b, decay, steps, 1, neurons)
+        }
+        fn with_steps<M: Model, D: Decay + Send + 'static, F: Fire>(
+            b: &Build,
+            decay: D,
+            steps: Vec<(F, i8)>,
+            lookups: u64,
+            neurons: &[M::Stored],
+        ) -> Box<dyn Population> {
             Box::new(Group::<M, D, F> {
                 fx: b.fx,
                 decay,
-                fire,
-                weight_exp: b.weight_exp,
+                steps,
+                lookups,
                 params: neurons.iter().map(|n| M::params(&b.fx, n)).collect(),
                 state: vec![M::State::default(); neurons.len()],
             })

@@ -42,6 +42,9 @@ pub struct Counters {
     /// neuron updates.
     #[serde(default)]
     pub threshold_updates: u64,
+    /// Schedule-table reads (active neurons of groups with a schedule).
+    #[serde(default)]
+    pub schedule_lookups: u64,
 }
 
 impl AddAssign for Counters {
@@ -61,6 +64,7 @@ impl AddAssign for Counters {
         self.saturations += o.saturations;
         self.learning_updates += o.learning_updates;
         self.threshold_updates += o.threshold_updates;
+        self.schedule_lookups += o.schedule_lookups;
     }
 }
 
@@ -104,6 +108,7 @@ impl Counters {
         self.active_neuron_updates as f64 * active.latency_ns
             + self.idle_neuron_updates() as f64 * idle.latency_ns
             + self.threshold_updates as f64 * c.threshold_update.latency_ns
+            + self.schedule_lookups as f64 * c.schedule_lookup.latency_ns
     }
 
     /// The rest of it: firing, sending messages, learning.
@@ -129,7 +134,8 @@ impl Counters {
                 + self.sparse_synaptic_ops() as f64 * c.synapse_sparse.energy_pj,
             neuron_pj: self.active_neuron_updates as f64 * active.energy_pj
                 + self.idle_neuron_updates() as f64 * idle.energy_pj
-                + self.threshold_updates as f64 * c.threshold_update.energy_pj,
+                + self.threshold_updates as f64 * c.threshold_update.energy_pj
+                + self.schedule_lookups as f64 * c.schedule_lookup.energy_pj,
             spike_out_pj: self.spikes as f64 * c.spike_out.energy_pj,
             axon_out_pj: self.messages_out as f64 * c.axon_out.energy_pj,
             input_pj: self.input_events as f64 * input_event_pj

@@ -165,6 +165,7 @@ impl Synthetic {
                             .collect(),
                     ),
                     reset: Reset::Zero,
+                    schedule: None,
                 }],
                 synapses: SynapseTable::from_rows(&rows),
                 routes: RouteTable::from_lists(&routes),

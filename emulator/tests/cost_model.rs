@@ -68,6 +68,7 @@ fn if_group(name: &str, n: usize) -> NeuronGroup {
             n
         ]),
         reset: Reset::Zero,
+        schedule: None,
     }
 }
 

@@ -53,6 +53,7 @@ fn program(c: &Case) -> CoreProgram {
                         .collect(),
                 ),
                 reset: Reset::Zero,
+                schedule: None,
             }],
             synapses: SynapseTable::from_rows(&rows),
             routes: RouteTable::from_lists(&vec![Vec::new(); c.n_out]),

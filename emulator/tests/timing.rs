@@ -50,6 +50,7 @@ fn group(name: &str, model: ModelKind, n: usize) -> NeuronGroup {
         weight_exp: 0,
         neurons,
         reset: Reset::Zero,
+        schedule: None,
     }
 }
 

@@ -87,6 +87,10 @@ impl Model for Alif {
         [s.lif.u, s.lif.v, s.a][k]
     }
 
+    fn threshold(n: &Stored) -> u32 {
+        n.vth
+    }
+
     fn check(n: &Stored, f: &NumberFormat) -> Result<(), String> {
         cuba_lif::CubaLif::check(&n.as_lif(), f)?;
         common::check_decay("da", n.da, f)?;

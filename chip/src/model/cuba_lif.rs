@@ -117,6 +117,10 @@ impl Model for CubaLif {
         [s.u, s.v][k]
     }
 
+    fn threshold(n: &Stored) -> u32 {
+        n.vth
+    }
+
     fn check(n: &Stored, f: &NumberFormat) -> Result<(), String> {
         common::check_decay("du", n.du, f)?;
         common::check_decay("dv", n.dv, f)?;

@@ -46,6 +46,10 @@ impl Model for If {
         s.v
     }
 
+    fn threshold(n: &Stored) -> u32 {
+        n.vth
+    }
+
     fn check(n: &Stored, f: &NumberFormat) -> Result<(), String> {
         common::check_bias(n.bias_mant, n.bias_exp, f)?;
         common::check_threshold(n.vth, f)

@@ -48,6 +48,10 @@ impl Model for Li {
         CubaLif::state_var(s, k)
     }
 
+    fn threshold(_: &Stored) -> u32 {
+        0
+    }
+
     fn check(n: &Stored, f: &NumberFormat) -> Result<(), String> {
         CubaLif::check(&n.as_lif(), f)
     }

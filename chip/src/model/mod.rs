@@ -32,8 +32,10 @@ pub mod cuba_lif;
 pub mod if_;
 pub mod li;
 pub mod reset;
+pub mod schedule;
 
 pub use reset::{Fire, Reset};
+pub use schedule::{Schedule, ScheduleStep};
 
 /// What the models' unit tests share: the `loihi` preset's formats and its
 /// `Mul12` decay rule.
@@ -92,6 +94,10 @@ pub trait Model: 'static {
 
     /// Register `k` (< `STATE_VARS.len()`) of a neuron's state, in state units.
     fn state_var(s: &Self::State, k: usize) -> i32;
+
+    /// The resting threshold mantissa a schedule's offsets move (0 for
+    /// models that never fire).
+    fn threshold(n: &Self::Stored) -> u32;
 
     /// Checks a stored neuron against the chip's formats; the message names the field.
     fn check(n: &Self::Stored, f: &NumberFormat) -> Result<(), String>;
@@ -237,6 +243,21 @@ impl Neurons {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The lowest resting threshold mantissa of the group and its neuron.
+    pub fn lowest_threshold(&self) -> Option<(usize, u32)> {
+        struct Lowest;
+        impl Visit for Lowest {
+            type Out = Option<(usize, u32)>;
+            fn visit<M: Model>(self, n: &[M::Stored]) -> Self::Out {
+                n.iter()
+                    .map(M::threshold)
+                    .enumerate()
+                    .min_by_key(|&(_, v)| v)
+            }
+        }
+        self.visit(Lowest)
     }
 
     /// Checks every neuron against the formats; the error names the neuron and field.

@@ -17,6 +17,7 @@ mod alif;
 mod cuba_lif;
 mod if_;
 mod li;
+pub(crate) mod schedule;
 
 /// The quantities every rule maps with, fixed per population by the quantizer.
 pub(crate) struct Scale<'a> {
