@@ -39,7 +39,14 @@ module snn_core #(
     parameter AXON_FILE = "",
     parameter RPTR_FILE = "",
     parameter ROUTE_FILE = "",
-    parameter OUTMAP_FILE = ""
+    parameter OUTMAP_FILE = "",
+    // schedules (SNN_SCHEDULE): the groups' per-step tables and their directory
+    /* verilator lint_off UNUSEDPARAM */  // programs without schedules leave them unused
+    parameter N_SCHED = 1,          // tables (groups with a schedule) in the core
+    parameter N_SCHED_ENTRIES = 1,  // their entries together
+    parameter SCHED_FILE = "",
+    parameter SCHED_DIR_FILE = ""
+    /* verilator lint_on UNUSEDPARAM */
 ) (
     input wire clk,
     input wire rst,
@@ -69,6 +76,9 @@ module snn_core #(
     localparam CMD_CLEAR = 3'd1, CMD_UPDATE = 3'd2, CMD_SEND = 3'd3, CMD_DELIVER = 3'd4;
     localparam [3:0] T_NEURONS = 4'd0, T_SYNAPSES = 4'd1, T_AXON_PTR = 4'd2,
                      T_ROUTE_PTR = 4'd3, T_ROUTES = 4'd4, T_OUTMAP = 4'd5;
+    /* verilator lint_off UNUSEDPARAM */  // programs without schedules have no such tables
+    localparam [3:0] T_SCHEDULE = 4'd6, T_SCHEDULE_DIR = 4'd7;
+    /* verilator lint_on UNUSEDPARAM */
 
     // ---- sizes ----
     localparam NW = (N_NEURONS > 1) ? $clog2(N_NEURONS) : 1;   // neuron index bits
@@ -255,6 +265,62 @@ module snn_core #(
     assign spk_wd = e4_n;
 `endif
 
+    // ---- schedules (model/schedule.rs) ----
+    // Each group with a schedule has a directory entry {len, base} into the
+    // entry table; the neuron word's `sched` is its directory index + 1 (0:
+    // none). sch_pos[k] is t mod len of table k: zeroed by CLEAR, advanced
+    // when a step's deliver phase ends. An entry moves the threshold by
+    // `threshold << THR_SHIFT`, holds the group (no neuron fires) or adds
+    // `input_shift` to the weight exponent. Both tables are small: read
+    // asynchronously (LUT RAM), in the cycle the neuron word arrives.
+`ifdef SNN_SCHEDULE
+    localparam SE_AW = (N_SCHED_ENTRIES > 1) ? $clog2(N_SCHED_ENTRIES) : 1;
+    localparam SD_AW = (N_SCHED > 1) ? $clog2(N_SCHED) : 1;
+    reg [`SNN_SCHEDULE_W-1:0] sch_mem [0:N_SCHED_ENTRIES-1];
+    reg [`SNN_SCHEDULE_DIR_W-1:0] sch_dir [0:N_SCHED-1];
+    reg [`SNN_SCHEDULE_DIR_LEN_W-1:0] sch_pos [0:N_SCHED-1];
+    initial begin
+        if (SCHED_FILE != "") $readmemh(SCHED_FILE, sch_mem);
+        if (SCHED_DIR_FILE != "") $readmemh(SCHED_DIR_FILE, sch_dir);
+    end
+    /* verilator lint_off UNUSEDSIGNAL */  // ids and addresses are as wide as the arch allows
+    wire [`SNN_NEURONS_SCHED_W-1:0] sch_id = w[`SNN_NEURONS_SCHED_LSB +: `SNN_NEURONS_SCHED_W];
+    wire [`SNN_NEURONS_SCHED_W-1:0] sch_k = sch_id - 1'b1;
+    wire [`SNN_SCHEDULE_DIR_W-1:0] sch_d = sch_dir[sch_k[SD_AW-1:0]];
+    wire [`SNN_SCHEDULE_DIR_BASE_W-1:0] sch_at = sch_d[`SNN_SCHEDULE_DIR_BASE_LSB +: `SNN_SCHEDULE_DIR_BASE_W]
+                                                + sch_pos[sch_k[SD_AW-1:0]][`SNN_SCHEDULE_DIR_BASE_W-1:0];
+    wire [`SNN_SCHEDULE_W-1:0] sch_e = sch_mem[sch_at[SE_AW-1:0]];
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire sch_on = sch_id != 0;
+    wire sch_hold = sch_on && sch_e[`SNN_SCHEDULE_HOLD_LSB];
+    wire signed [31:0] sch_off = !sch_on ? 32'sd0
+        : ($signed({{(32 - `SNN_SCHEDULE_THRESHOLD_W){sch_e[`SNN_SCHEDULE_THRESHOLD_LSB + `SNN_SCHEDULE_THRESHOLD_W - 1]}},
+                    sch_e[`SNN_SCHEDULE_THRESHOLD_LSB +: `SNN_SCHEDULE_THRESHOLD_W]}) <<< `SNN_THR_SHIFT);
+    wire signed [5:0] sch_shift = !sch_on ? 6'sd0
+        : $signed(sch_e[`SNN_SCHEDULE_INPUT_SHIFT_LSB +: 6]);
+    // a held group compares against 2^30: above any membrane (< 2^(XB-1)),
+    // and with an adaptation (< 2^(XB-1)) added it still fits 32 bits
+    wire signed [31:0] vth_step = sch_hold ? 32'sd1073741824 : $signed(vth_eff) + sch_off;
+    wire signed [5:0] wexp_step = wexp + sch_shift;
+    integer sch_i;
+    always @(posedge clk) begin
+        if (prog_we && prog_table == T_SCHEDULE)
+            sch_mem[prog_addr[SE_AW-1:0]] <= prog_data[`SNN_SCHEDULE_W-1:0];
+        if (prog_we && prog_table == T_SCHEDULE_DIR)
+            sch_dir[prog_addr[SD_AW-1:0]] <= prog_data[`SNN_SCHEDULE_DIR_W-1:0];
+        if (cmd == CMD_CLEAR && phase == P_IDLE) begin
+            for (sch_i = 0; sch_i < N_SCHED; sch_i = sch_i + 1) sch_pos[sch_i] <= 0;
+        end else if (phase == P_DELIVER && sub == D_DRAIN && !s1_v && !s2_v) begin
+            for (sch_i = 0; sch_i < N_SCHED; sch_i = sch_i + 1)
+                sch_pos[sch_i] <= (sch_pos[sch_i] + 1'b1 == sch_dir[sch_i][`SNN_SCHEDULE_DIR_LEN_LSB +: `SNN_SCHEDULE_DIR_LEN_W])
+                    ? 0 : sch_pos[sch_i] + 1'b1;
+        end
+    end
+`else
+    wire signed [31:0] vth_step = $signed(vth_eff);
+    wire signed [5:0] wexp_step = wexp;
+`endif
+
     // stages 3-4: the neuron models (snn_soma.v, written by export-hdl for
     // the models the program uses)
     /* verilator lint_off UNUSEDSIGNAL */  // stored: the low state_bits of v
@@ -304,7 +370,7 @@ module snn_core #(
     // the threshold of the neuron being sent: vth, plus a' under ALIF
 `ifdef SNN_STATE_A
     reg signed [31:0] a_hold;
-    wire signed [31:0] theta_snd = $signed(vth_eff) + a_hold;
+    wire signed [31:0] theta_snd = vth_step + a_hold;
     // each further spike raises a by one step, saturating (model/alif.rs)
     localparam signed [32:0] AMAX = (33'sd1 <<< (XB - 1)) - 33'sd1;
     wire signed [32:0] a_raised = {a_q[31], a_q} + {astep_eff[31], astep_eff};
@@ -312,7 +378,7 @@ module snn_core #(
     wire signed [31:0] a_rep = (a_raised > AMAX) ? AMAX[31:0] : a_raised[31:0];
     /* verilator lint_on UNUSEDSIGNAL */
 `else
-    wire signed [31:0] theta_snd = $signed(vth_eff);
+    wire signed [31:0] theta_snd = vth_step;
 `endif
     /* verilator lint_off UNUSEDSIGNAL */  // v > theta >= 0: the difference fits state_bits
     wire signed [31:0] v_sub = v_q - theta_snd;
@@ -410,9 +476,9 @@ module snn_core #(
             e2_n <= e1_n;
             e2_model <= w[`SNN_NEURONS_MODEL_LSB +: `SNN_NEURONS_MODEL_W];
             e2_subtract <= spikes_max != 0;
-            e2_ain <= shift_by_exp(acc_q, wexp);
+            e2_ain <= shift_by_exp(acc_q, wexp_step);
             e2_bias <= shift_by_exp(bmant, bexp);
-            e2_vth <= vth_eff;
+            e2_vth <= vth_step;
             e2_vm <= v_q;
             e2_du <= du_code;
             e2_dv <= dv_code;

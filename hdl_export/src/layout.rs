@@ -98,6 +98,17 @@ pub struct Layouts {
     pub outmap: Layout,
     pub in_ptr: Layout,
     pub stimulus: Layout,
+    /// Schedule entries and their per-core directory, when the program's
+    /// groups have schedules (model/schedule.rs); the neuron word then
+    /// carries `sched`.
+    pub schedule: Option<(Layout, Layout)>,
+}
+
+/// Whether any group of the program has a schedule.
+pub fn uses_schedules(p: &CoreProgram) -> bool {
+    p.cores
+        .iter()
+        .any(|c| c.groups.iter().any(|g| g.schedule.is_some()))
 }
 
 /// The neuron word: the model code, the group's weight exponent, then the
@@ -193,10 +204,55 @@ impl Layouts {
             signed,
             doc,
         };
+        let schedules = uses_schedules(p);
+        let entries = a.core.schedule_entries as u64;
+        let mut neuron = neuron_fields(f, &crate::models::used(p));
+        if schedules {
+            neuron.push(fld(
+                "sched",
+                bits_for(entries + 2),
+                false,
+                "the group's schedule: its directory entry + 1, or 0 for none",
+            ));
+        }
         Layouts {
+            schedule: schedules.then(|| {
+                (
+                    Layout {
+                        memory: "schedule",
+                        fields: vec![
+                            fld(
+                                "threshold",
+                                f.threshold_bits as u32 + 1,
+                                true,
+                                "added to the threshold mantissa this step",
+                            ),
+                            fld("hold", 1, false, "1: the group does not fire this step"),
+                            fld(
+                                "input_shift",
+                                6,
+                                true,
+                                "added to the weight exponent this step",
+                            ),
+                        ],
+                    },
+                    Layout {
+                        memory: "schedule_dir",
+                        fields: vec![
+                            fld("base", bits_for(entries), false, "the table's first entry"),
+                            fld(
+                                "len",
+                                bits_for(entries + 1),
+                                false,
+                                "its entries: step t uses base + t mod len",
+                            ),
+                        ],
+                    },
+                )
+            }),
             neuron: Layout {
                 memory: "neurons",
-                fields: neuron_fields(f, &crate::models::used(p)),
+                fields: neuron,
             },
             synapse: Layout {
                 memory: "synapses",
@@ -283,8 +339,8 @@ impl Layouts {
         }
     }
 
-    pub fn all(&self) -> [&Layout; 8] {
-        [
+    pub fn all(&self) -> Vec<&Layout> {
+        let mut v = vec![
             &self.neuron,
             &self.synapse,
             &self.axon_ptr,
@@ -293,7 +349,11 @@ impl Layouts {
             &self.outmap,
             &self.in_ptr,
             &self.stimulus,
-        ]
+        ];
+        if let Some((entries, dir)) = &self.schedule {
+            v.extend([entries, dir]);
+        }
+        v
     }
 
     /// Width of the programming port's data: the widest programmable table.

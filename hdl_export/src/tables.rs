@@ -40,18 +40,25 @@ pub struct CoreTables {
     /// group's `max_spikes` under a subtractive reset), and every input-port
     /// entry (an input channel has at most one event a step).
     pub inbox_depth: usize,
+    /// The schedule entries of the core's groups, one table after another,
+    /// and per table its `{base, len}` (programs with schedules only).
+    pub schedule: Option<(Memory, Memory)>,
 }
 
 impl CoreTables {
-    pub fn memories(&self) -> [&Memory; 6] {
-        [
+    pub fn memories(&self) -> Vec<&Memory> {
+        let mut v = vec![
             &self.neurons,
             &self.synapses,
             &self.axon_ptr,
             &self.route_ptr,
             &self.routes,
             &self.outmap,
-        ]
+        ];
+        if let Some((entries, dir)) = &self.schedule {
+            v.extend([entries, dir]);
+        }
+        v
     }
 }
 
@@ -76,6 +83,8 @@ struct NeuronWords<'a> {
     format: &'a NumberFormat,
     weight_exp: i8,
     reset: Reset,
+    /// The group's schedule directory entry + 1, or 0 (programs with schedules only).
+    sched: Option<i64>,
     place: &'a dyn Fn(usize) -> String,
 }
 
@@ -94,6 +103,9 @@ impl Visit for NeuronWords<'_> {
             Reset::Zero => 0,
             Reset::Subtract { max_spikes } => max_spikes as i64,
         };
+        if let Some(id) = self.sched {
+            values[self.layout.index("sched")] = id;
+        }
         neurons
             .iter()
             .enumerate()
@@ -142,7 +154,31 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
         .map(|(ci, core)| {
             let mut neurons = Vec::with_capacity(core.num_neurons());
             let mut first = 0;
+            // (entries, directory) of the core's scheduled groups, in order.
+            let (mut entries, mut dir) = (Vec::new(), Vec::new());
             for g in &core.groups {
+                let sched = l
+                    .schedule
+                    .as_ref()
+                    .map(|(e, d)| -> Result<i64, ExportError> {
+                        let Some(sc) = &g.schedule else { return Ok(0) };
+                        let k = dir.len();
+                        dir.push(d.pack(&[entries.len() as i64, sc.len() as i64], &|| {
+                            format!("core {ci} schedule {k} (group '{}')", g.name)
+                        })?);
+                        for (j, st) in sc.steps.iter().enumerate() {
+                            entries.push(e.pack(
+                                &[
+                                    st.threshold.unwrap_or(0) as i64,
+                                    st.threshold.is_none() as i64,
+                                    st.input_shift as i64,
+                                ],
+                                &|| format!("core {ci} group '{}' schedule step {j}", g.name),
+                            )?);
+                        }
+                        Ok(dir.len() as i64)
+                    });
+                let sched = sched.transpose()?;
                 let place =
                     |i: usize| format!("core {ci} neuron {} (group '{}')", first + i, g.name);
                 neurons.extend(g.neurons.visit(NeuronWords {
@@ -150,6 +186,7 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                     format: &p.arch.format,
                     weight_exp: g.weight_exp,
                     reset: g.reset,
+                    sched,
                     place: &place,
                 })?);
                 first += g.len();
@@ -207,6 +244,12 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                 outmap: mem("outmap", l.outmap.width(), outmap),
                 slots: (max_delay + 1).next_power_of_two(),
                 inbox_depth: inbox[ci].max(1),
+                schedule: l.schedule.as_ref().map(|(e, d)| {
+                    (
+                        mem("schedule", e.width(), entries),
+                        mem("schedule_dir", d.width(), dir),
+                    )
+                }),
             })
         })
         .collect()

@@ -380,6 +380,85 @@ fn alif_co_simulates_and_its_adaptation_changes_the_spikes() {
     }
 }
 
+/// `p` with each core's group split in three: the first and last thirds get
+/// schedules of different lengths (threshold offsets of either sign, held
+/// steps, input shifts), the middle none — so the RTL's directory, its
+/// positions and the entries' fields all show in the spikes.
+fn with_schedules(mut p: CoreProgram, seed: u64) -> CoreProgram {
+    use spikefab_chip::model::{Schedule, ScheduleStep};
+    p.arch.core.schedule_entries = 64;
+    let mut rng = seed;
+    let mut next = move |m: u64| {
+        rng = rng
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (rng >> 33) % m
+    };
+    let (lo, hi) = (p.arch.format.weight_exp_min, p.arch.format.weight_exp_max);
+    for core in &mut p.cores {
+        let mut groups = Vec::new();
+        for g in &core.groups {
+            let n = g.len();
+            let (a, b) = (n / 3, 2 * n / 3);
+            let lowest = g.neurons.lowest_threshold().map_or(0, |x| x.1) as i64;
+            let mut table = |len: usize| Schedule {
+                steps: (0..len)
+                    .map(|k| ScheduleStep {
+                        threshold: (k % 4 != 3)
+                            .then(|| (next(lowest as u64 + 1) as i64 - lowest / 2) as i32),
+                        input_shift: (next(3) as i8 - 1)
+                            .clamp(lo - g.weight_exp, hi - g.weight_exp),
+                    })
+                    .collect(),
+            };
+            let mut first = g.slice(0..a, format!("{}_a", g.name));
+            first.schedule = Some(table(5));
+            let middle = g.slice(a..b, format!("{}_b", g.name));
+            let mut last = g.slice(b..n, format!("{}_c", g.name));
+            last.schedule = Some(table(7));
+            groups.extend([first, middle, last]);
+        }
+        core.groups = groups;
+    }
+    p
+}
+
+#[test]
+fn schedules_co_simulate_with_every_model_and_reset() {
+    for (arch, reset) in [
+        ("fpga-small", Reset::Zero),
+        ("xylo", Reset::Zero),
+        ("fpga-small", Reset::Subtract { max_spikes: 3 }),
+    ] {
+        let kinds = with_rtl();
+        let mut plain = every_model(synthetic(arch, kinds.len(), 18, 1, 23), &kinds);
+        plain.arch.core.subtract_reset = true;
+        plain.arch.core.max_spikes_per_step = reset.max_spikes();
+        for g in plain.cores.iter_mut().flat_map(|c| &mut c.groups) {
+            g.reset = reset;
+        }
+        let p = with_schedules(plain.clone(), 5);
+        p.validate().unwrap();
+        let input = poisson_input(8, 40, 0.35, p.dt, 24);
+        let spikes = |p: &CoreProgram| {
+            run(p, &input, &RunConfig::new(40, 1), &|_| {})
+                .unwrap()
+                .spikes
+        };
+        let unscheduled = with_schedules(plain, 5);
+        let mut unscheduled = unscheduled;
+        for g in unscheduled.cores.iter_mut().flat_map(|c| &mut c.groups) {
+            g.schedule = None;
+        }
+        assert_ne!(
+            spikes(&p),
+            spikes(&unscheduled),
+            "{arch}: the schedules change nothing"
+        );
+        cosim_program(&format!("schedules, {arch}, {reset:?}"), &p, &input, 40);
+    }
+}
+
 #[test]
 fn saturating_and_wrapping_inputs() {
     // Strong input weights drive u past its 24-bit range (Lava's wrap) and v into saturation.
