@@ -163,8 +163,9 @@ pub fn comment_text(s: &str) -> String {
 /// multipliers, 4 MULT18X18D) or 1,380 with `Shift` decays (barrel shifters
 /// instead), plus its neuron-model blocks ([`models::lut4`]), a selector
 /// of about 20 LUT4 per model beyond the first, and ALIF's adaptation
-/// register where a program uses it. The tables are block RAM
-/// (`ramb18_total`, the same count of DP16KD on ECP5). CI checks the
+/// register and the schedule tables where a program uses them. The tables
+/// are block RAM (`ramb18_total`, the same count of DP16KD on ECP5) but
+/// for the schedules', small and in LUT RAM. CI checks the
 /// estimate within 20 % (hdl_export/tests/cosim.rs).
 pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
     let cores = p.cores.len();
@@ -173,6 +174,12 @@ pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
     // The adaptation register (ALIF) adds a third decay (a multiplier under
     // Mul12, a shifter under Shift) and the send phase's adapted threshold.
     let a = models::state_a(&kinds);
+    let somas = somas
+        + if layout::uses_schedules(p) {
+            SCHEDULE_LUT4
+        } else {
+            0
+        };
     match p.arch.format.decay {
         spikefab_chip::DecayRule::Mul12 { .. } => (
             200 + (965 + somas + if a { STATE_A_MUL12_LUT4 } else { 0 }) * cores,
@@ -192,6 +199,12 @@ pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
 /// speak of; under `Shift` it is a barrel shifter (290 puts both a 2-core
 /// ALIF + CUBA LIF export and a 4-core every-model one within 10 %).
 const STATE_A_MUL12_LUT4: usize = 0;
+
+/// ECP5 LUT4 a core spends on schedules: the directory and entry tables in
+/// LUT RAM, their positions, and the adders into the threshold and the
+/// weight exponent (Yosys 0.23 on a 2-core ALIF + CUBA LIF export with two
+/// tables per core, hdl_export/tests/cosim.rs: 194 per core).
+const SCHEDULE_LUT4: usize = 194;
 const STATE_A_SHIFT_LUT4: usize = 290;
 
 /// Features the reference RTL implements; anything else is listed as unsupported.
@@ -257,11 +270,17 @@ pub fn export(
                     formats::mif(m).into_bytes(),
                 ));
             }
+            // Schedule tables are read asynchronously: LUT RAM, in the logic estimate.
+            let lut_ram = m.name.ends_with("_schedule") || m.name.ends_with("_schedule_dir");
             memories.push(MemoryInfo {
                 name: m.name.clone(),
                 depth: m.depth(),
                 width: m.width,
-                ramb18: formats::ramb18(m.depth(), m.width as usize),
+                ramb18: if lut_ram {
+                    0
+                } else {
+                    formats::ramb18(m.depth(), m.width as usize)
+                },
             });
         }
     }

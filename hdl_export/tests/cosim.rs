@@ -646,8 +646,10 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         ("fpga-small", all.len(), &all),
         ("fpga-small/shift", 2, &alif_and_lif),
         ("xylo", 1, &[]),
+        // schedule tables (LUT RAM) and their adders
+        ("fpga-small/schedules", 2, &alif_and_lif),
     ] {
-        let mut p = synthetic(arch.trim_end_matches("/shift"), cores, 24, 1, 13);
+        let mut p = synthetic(arch.split('/').next().unwrap(), cores, 24, 1, 13);
         if arch.ends_with("/shift") {
             p.arch.format.decay = spikefab_chip::DecayRule::Shift;
             for n in p
@@ -664,6 +666,11 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
             p
         } else {
             every_model(p, kinds)
+        };
+        let p = if arch.ends_with("/schedules") {
+            with_schedules(p, 3)
+        } else {
+            p
         };
         let input = poisson_input(8, 5, 0.2, p.dt, 1);
         let dir = tempfile::tempdir().unwrap();
