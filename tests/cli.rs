@@ -857,3 +857,55 @@ fn an_alif_network_compiles_runs_and_is_costed_where_the_chip_has_alif() {
     }
     assert!(hdl.join("rtl/models/snn_alif.v").exists());
 }
+
+#[test]
+fn scheduled_examples_compile_run_and_count_their_table_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, also_adapts) in [("celif", true), ("stdi", false)] {
+        let net = repo(&format!("examples/networks/{name}.ron"));
+        let prog = dir.path().join(format!("{name}.sfc"));
+        let o = spikefab(&[
+            "compile",
+            net.to_str().unwrap(),
+            "--arch",
+            "loihi",
+            "-o",
+            prog.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let out = dir.path().join(format!("{name}-run"));
+        let o = spikefab(&[
+            "run",
+            prog.to_str().unwrap(),
+            "--input",
+            repo(INPUT).to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+        let t = &r["totals"];
+        let active = t["active_neuron_updates"].as_u64().unwrap();
+        // Every neuron of these networks is in a scheduled group.
+        assert!(
+            active > 0 && t["schedule_lookups"].as_u64() == Some(active),
+            "{t}"
+        );
+        assert_eq!(
+            t["threshold_updates"].as_u64() == Some(active),
+            also_adapts,
+            "{name}: {t}"
+        );
+        // A chip without schedule memory refuses, naming the layer.
+        let o = spikefab(&[
+            "compile",
+            net.to_str().unwrap(),
+            "--arch",
+            "truenorth",
+            "-o",
+            dir.path().join("x.sfc").to_str().unwrap(),
+        ]);
+        assert_clean_failure(&o, &format!("'{name}'"));
+    }
+}

@@ -104,3 +104,15 @@ fn bad_alif_extension_parameters_are_refused_naming_node_and_field() {
     };
     assert!(e.to_string().contains("tau_adapt"), "{e}");
 }
+
+#[test]
+fn celif_matches_its_equations_in_pytorch() {
+    let net = Network::load(data("celif_net.ron").as_ref()).unwrap();
+    matches_reference(&net, "celif");
+}
+
+#[test]
+fn an_stdi_schedule_matches_its_equations_in_pytorch() {
+    let net = Network::load(data("stdi_net.ron").as_ref()).unwrap();
+    matches_reference(&net, "stdi");
+}

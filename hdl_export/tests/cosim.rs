@@ -459,6 +459,34 @@ fn schedules_co_simulate_with_every_model_and_reset() {
     }
 }
 
+/// Every example network (one per neuron model and table: MLP, ALIF,
+/// CE-LIF, STDI) compiles for the reference RTL's chip and co-simulates
+/// bit-exact; `loihi` compiles it too (the CLI tests run it there).
+#[test]
+fn every_example_network_co_simulates_on_fpga_small() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/networks");
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ron"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 4, "{names:?}");
+    for path in names {
+        let net = spikefab_compiler::Network::load(&path).unwrap();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        spikefab_compiler::compile(&net, &Arch::preset("loihi").unwrap(), 1)
+            .unwrap_or_else(|e| panic!("{name} on loihi: {e}"));
+        let p = spikefab_compiler::compile(&net, &Arch::preset("fpga-small").unwrap(), 1)
+            .unwrap_or_else(|e| panic!("{name} on fpga-small: {e}"))
+            .program;
+        let channels: usize = net.inputs.iter().map(|i| i.size).sum();
+        let steps = 40;
+        let input = poisson_input(channels as u32, steps, 0.3, p.dt, 9);
+        cosim_program(&format!("example {name}"), &p, &input, steps);
+    }
+}
+
 #[test]
 fn saturating_and_wrapping_inputs() {
     // Strong input weights drive u past its 24-bit range (Lava's wrap) and v into saturation.
