@@ -12,6 +12,7 @@
 
 pub mod cochlea;
 pub mod compile;
+pub mod convert;
 pub mod demo;
 pub mod hdl;
 pub mod inspect;

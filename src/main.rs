@@ -206,6 +206,41 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// ANN→SNN conversion: a ReLU network (NIR: IF nodes at the ReLUs, an I node as readout)
+    /// converted with rate and STDI coding; accuracy, spikes, energy and latency against timesteps.
+    Convert {
+        /// The ANN as a NIR file.
+        ann: PathBuf,
+        /// Samples as .npy [samples, inputs]; divided by --scale they lie in [0, 1].
+        #[arg(long)]
+        data: PathBuf,
+        /// Class labels as .npy [samples].
+        #[arg(long)]
+        labels: PathBuf,
+        #[arg(long, default_value_t = 1.0)]
+        scale: f64,
+        /// The first TEST samples are measured ...
+        #[arg(long, default_value_t = 360)]
+        test: usize,
+        /// ... and the next CALIBRATE set each layer's scale (threshold balancing).
+        #[arg(long, default_value_t = 500)]
+        calibrate: usize,
+        /// Percentile of a layer's activations taken as its scale.
+        #[arg(long, default_value_t = 99.9)]
+        percentile: f64,
+        /// Codings to compare: rate, stdi.
+        #[arg(long, value_delimiter = ',', default_value = "rate,stdi")]
+        coding: Vec<spikefab_compiler::convert::Coding>,
+        /// Steps per layer (rate: per inference), e.g. 1,2,4,8,16,32.
+        #[arg(long, value_delimiter = ',', default_value = "1,2,4,8,16,32")]
+        timesteps: Vec<usize>,
+        /// Also compile and emulate each network on this chip.
+        #[arg(long)]
+        arch: Option<String>,
+        /// Write each converted network here as RON.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
     /// Co-design sweep: compile and emulate the spoken-digit test set over a grid of chip and cochlea parameters.
     Sweep {
         /// A model folder like examples/kws (kws.nir, cochlea.txt, test/labels.csv);
@@ -564,6 +599,34 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 force,
             };
             let text = spikefab::hdl::export_hdl(&job)?;
+            emit(quiet, &text)?;
+        }
+        Command::Convert {
+            ann,
+            data,
+            labels,
+            scale,
+            test,
+            calibrate,
+            percentile,
+            coding,
+            timesteps,
+            arch,
+            out,
+        } => {
+            let text = spikefab::convert::run(&spikefab::convert::Request {
+                ann: &ann,
+                data: &data,
+                labels: &labels,
+                scale,
+                test,
+                calibrate,
+                percentile,
+                codings: &coding,
+                timesteps: &timesteps,
+                arch: arch.as_deref(),
+                out: out.as_deref(),
+            })?;
             emit(quiet, &text)?;
         }
         Command::Sweep {

@@ -39,6 +39,7 @@
 //! assert_eq!(compiled.program.num_synapses(), 4);
 //! ```
 
+pub mod convert;
 pub mod error;
 pub mod exporters;
 pub mod lower;

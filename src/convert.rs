@@ -1,0 +1,270 @@
+//! `spikefab convert`: an ANN (NIR) into SNNs by rate and STDI coding, each
+//! measured in float and on a chip: accuracy, spikes, energy and latency
+//! per inference against the number of timesteps.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use spikefab_chip::npy::NumericArray;
+use spikefab_chip::{Arch, CoreProgram, SpikeStream};
+use spikefab_compiler::convert::{argmax, convert, Ann, Coding, Converted};
+use spikefab_compiler::lower::{lower_with, LowerOptions};
+use spikefab_compiler::nir::NirGraph;
+use spikefab_compiler::sim::simulate;
+use spikefab_emulator::{probe, Emulator, RunConfig};
+
+/// What `spikefab convert` is asked.
+pub struct Request<'a> {
+    pub ann: &'a Path,
+    pub data: &'a Path,
+    pub labels: &'a Path,
+    /// Divides the data (pixels 0..16: 16) so that inputs lie in [0, 1].
+    pub scale: f64,
+    /// The first `test` samples are measured; the next `calibrate` set the scales.
+    pub test: usize,
+    pub calibrate: usize,
+    pub percentile: f64,
+    pub codings: &'a [Coding],
+    pub timesteps: &'a [usize],
+    pub arch: Option<&'a str>,
+    pub out: Option<&'a Path>,
+}
+
+/// One converted network's measurements.
+struct Row {
+    coding: Coding,
+    timesteps: usize,
+    steps: usize,
+    float: f64,
+    chip: Option<ChipRow>,
+}
+
+struct ChipRow {
+    accuracy: f64,
+    spikes: f64,
+    energy_nj: f64,
+    latency_us: f64,
+}
+
+fn load(path: &Path, what: &str) -> Result<NumericArray> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading {what} {}", path.display()))?;
+    NumericArray::from_npy(&bytes).map_err(|e| anyhow::anyhow!("{what} {}: {e}", path.display()))
+}
+
+/// Runs the conversion study and returns its table (Markdown).
+pub fn run(r: &Request) -> Result<String> {
+    if !(r.scale.is_finite() && r.scale > 0.0) {
+        bail!("--scale must be a positive number, found {}", r.scale);
+    }
+    if !(0.0..=100.0).contains(&r.percentile) {
+        bail!("--percentile must be in 0..=100, found {}", r.percentile);
+    }
+    let g = NirGraph::load(r.ann)?;
+    let name = r
+        .ann
+        .file_stem()
+        .map_or("ann".into(), |s| s.to_string_lossy().into_owned());
+    let (net, _) = lower_with(&g, &name, LowerOptions::at(1e-3))?;
+    let ann = Ann::new(net)?;
+    let n_in = ann.input_size();
+    let data = load(r.data, "--data")?;
+    if data.shape.len() != 2 || data.shape[1] as usize != n_in {
+        bail!(
+            "--data {}: shape {:?}; the ANN needs [samples, {n_in}]",
+            r.data.display(),
+            data.shape
+        );
+    }
+    let samples = data.shape[0] as usize;
+    let labels = load(r.labels, "--labels")?;
+    if labels.shape != [samples as u64] {
+        bail!(
+            "--labels {}: shape {:?}; the data has {samples} samples",
+            r.labels.display(),
+            labels.shape
+        );
+    }
+    let classes = ann
+        .network()
+        .outputs
+        .iter()
+        .map(|o| ann.network().populations[ann.network().population(o).expect("validated")].size)
+        .sum::<usize>();
+    if let Some(k) = labels
+        .values
+        .iter()
+        .position(|&y| !(y >= 0.0 && y < classes as f64 && y.fract() == 0.0))
+    {
+        bail!(
+            "--labels {}: label {} at {k} is not a class 0..{classes}",
+            r.labels.display(),
+            labels.values[k]
+        );
+    }
+    if r.test == 0 || r.test + r.calibrate > samples || r.calibrate == 0 {
+        bail!(
+            "--test {} and --calibrate {} must be ≥ 1 and fit the {samples} samples",
+            r.test,
+            r.calibrate
+        );
+    }
+    let x: Vec<Vec<f64>> = data
+        .values
+        .chunks(n_in)
+        .map(|c| c.iter().map(|v| v / r.scale).collect())
+        .collect();
+    if let Some(k) = data
+        .values
+        .iter()
+        .position(|v| !(0.0..=1.0).contains(&(v / r.scale)))
+    {
+        bail!(
+            "--data {}: value {} at {:?} is outside [0, {}] (inputs are rates or binary fractions in [0, 1] after --scale)",
+            r.data.display(),
+            data.values[k],
+            data.index_of(k),
+            r.scale
+        );
+    }
+    let y: Vec<usize> = labels.values.iter().map(|&v| v as usize).collect();
+    let (test, rest) = x.split_at(r.test);
+    let lambdas = ann.calibrate(&rest[..r.calibrate], r.percentile);
+    let ann_acc = (0..r.test)
+        .filter(|&i| ann.predict(&test[i]) == y[i])
+        .count() as f64
+        / r.test as f64;
+    let arch = r.arch.map(Arch::resolve).transpose()?;
+    if let Some(dir) = r.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+
+    let mut rows = Vec::new();
+    for &coding in r.codings {
+        for &t in r.timesteps {
+            let c = convert(&ann, &lambdas, coding, t)?;
+            let inputs: Vec<Vec<Vec<bool>>> = test.iter().map(|v| c.encode(v)).collect();
+            let float = inputs
+                .iter()
+                .zip(&y)
+                .filter(|(i, &y)| argmax(&simulate(&c.network, i).v[c.readout_step]) == y)
+                .count() as f64
+                / r.test as f64;
+            let chip = match &arch {
+                None => None,
+                Some(a) => Some(on_chip(&c, a, &inputs, &y)?),
+            };
+            if let Some(dir) = r.out {
+                let path: PathBuf = dir.join(format!("{}.ron", c.network.name));
+                spikefab_chip::write_atomic(&path, c.network.to_ron().as_bytes())?;
+            }
+            rows.push(Row {
+                coding,
+                timesteps: t,
+                steps: c.steps,
+                float,
+                chip,
+            });
+        }
+    }
+    Ok(table(&name, ann_acc, r, arch.as_ref(), &rows))
+}
+
+/// Accuracy, spikes, energy and latency per inference on `arch`; the
+/// readout's membranes are probed at the step the float network answers,
+/// shifted by the chip's pipeline depth.
+fn on_chip(c: &Converted, arch: &Arch, inputs: &[Vec<Vec<bool>>], y: &[usize]) -> Result<ChipRow> {
+    let compiled = spikefab_compiler::compile(&c.network, arch, 1)
+        .with_context(|| format!("compiling {} for {}", c.network.name, arch.name))?;
+    let p: &CoreProgram = &compiled.program;
+    let lat = p.provenance.output_latency_steps as usize;
+    let steps = (c.steps + lat) as u32;
+    let readout = &c.network.outputs;
+    let mut probes = Vec::new();
+    for o in readout {
+        probes.extend(probe::resolve(p, o, None, "v")?);
+    }
+    let cfg = RunConfig {
+        probes,
+        ..RunConfig::new(steps, 1)
+    };
+    let emu = Emulator::new(p)?;
+    let at = (c.readout_step + lat) as u32;
+    let (mut right, mut spikes, mut energy, mut latency) = (0usize, 0.0, 0.0, 0.0);
+    for (x, &label) in inputs.iter().zip(y) {
+        let stream = SpikeStream::from_rows(x, steps, p.dt).map_err(anyhow::Error::msg)?;
+        let v = std::sync::Mutex::new(Vec::new());
+        let out = emu.run_probed(&stream, &cfg, &|_| {}, &|t, vals| {
+            if t == at {
+                *v.lock().expect("probe sink") = vals.to_vec();
+            }
+        })?;
+        let v: Vec<f64> = v
+            .into_inner()
+            .expect("probe sink")
+            .iter()
+            .map(|&x| x as f64)
+            .collect();
+        right += (argmax(&v) == label) as usize;
+        spikes += out.report.totals.spikes as f64;
+        energy += out.report.energy.total_pj;
+        latency += out.report.latency.total_ns;
+    }
+    let n = inputs.len() as f64;
+    Ok(ChipRow {
+        accuracy: right as f64 / n,
+        spikes: spikes / n,
+        energy_nj: energy / n / 1e3,
+        latency_us: latency / n / 1e3,
+    })
+}
+
+fn table(name: &str, ann: f64, r: &Request, arch: Option<&Arch>, rows: &[Row]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{name}: ANN {:.2} % on {} test samples; scales from {} samples at the {} th percentile\n",
+        100.0 * ann,
+        r.test,
+        r.calibrate,
+        r.percentile
+    );
+    match arch {
+        None => {
+            let _ = writeln!(
+                s,
+                "| coding | T | steps | float acc. |\n|---|---:|---:|---:|"
+            );
+        }
+        Some(a) => {
+            let _ = writeln!(
+                s,
+                "| coding | T | steps | float acc. | {0} acc. | spikes / inf. | energy / inf. (nJ) | latency / inf. (µs) |\n|---|---:|---:|---:|---:|---:|---:|---:|",
+                a.name
+            );
+        }
+    }
+    for row in rows {
+        let _ = write!(
+            s,
+            "| {} | {} | {} | {:.2} % |",
+            row.coding,
+            row.timesteps,
+            row.steps,
+            100.0 * row.float
+        );
+        if let Some(c) = &row.chip {
+            let _ = write!(
+                s,
+                " {:.2} % | {:.0} | {:.1} | {:.2} |",
+                100.0 * c.accuracy,
+                c.spikes,
+                c.energy_nj,
+                c.latency_us
+            );
+        }
+        s.push('\n');
+    }
+    s
+}
