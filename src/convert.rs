@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use spikefab_chip::npy::NumericArray;
-use spikefab_chip::{Arch, CoreProgram, SpikeStream};
-use spikefab_compiler::convert::{argmax, convert, Ann, Coding, Converted};
+use spikefab_chip::Arch;
+use spikefab_compiler::convert::{convert, Ann, Coding};
 use spikefab_compiler::lower::{lower_with, LowerOptions};
 use spikefab_compiler::nir::NirGraph;
-use spikefab_compiler::sim::simulate;
-use spikefab_emulator::{probe, Emulator, RunConfig};
+
+use crate::accuracy::{in_float, on_chip, OnChip, Readout};
 
 /// What `spikefab convert` is asked.
 pub struct Request<'a> {
@@ -32,19 +32,21 @@ pub struct Request<'a> {
 }
 
 /// One converted network's measurements.
-struct Row {
-    coding: Coding,
-    timesteps: usize,
-    steps: usize,
-    float: f64,
-    chip: Option<ChipRow>,
+pub struct Row {
+    pub coding: Coding,
+    pub timesteps: usize,
+    /// Steps of one inference.
+    pub steps: usize,
+    pub float: f64,
+    pub chip: Option<OnChip>,
 }
 
-struct ChipRow {
-    accuracy: f64,
-    spikes: f64,
-    energy_nj: f64,
-    latency_us: f64,
+/// A conversion study: the ANN's accuracy and every converted network's.
+pub struct Study {
+    pub name: String,
+    pub ann: f64,
+    pub arch: Option<Arch>,
+    pub rows: Vec<Row>,
 }
 
 fn load(path: &Path, what: &str) -> Result<NumericArray> {
@@ -55,6 +57,12 @@ fn load(path: &Path, what: &str) -> Result<NumericArray> {
 
 /// Runs the conversion study and returns its table (Markdown).
 pub fn run(r: &Request) -> Result<String> {
+    let s = study(r)?;
+    Ok(table(&s.name, s.ann, r, s.arch.as_ref(), &s.rows))
+}
+
+/// Converts the ANN every way asked and measures each network.
+pub fn study(r: &Request) -> Result<Study> {
     if !(r.scale.is_finite() && r.scale > 0.0) {
         bail!("--scale must be a positive number, found {}", r.scale);
     }
@@ -145,15 +153,13 @@ pub fn run(r: &Request) -> Result<String> {
         for &t in r.timesteps {
             let c = convert(&ann, &lambdas, coding, t)?;
             let inputs: Vec<Vec<Vec<bool>>> = test.iter().map(|v| c.encode(v)).collect();
-            let float = inputs
-                .iter()
-                .zip(&y)
-                .filter(|(i, &y)| argmax(&simulate(&c.network, i).v[c.readout_step]) == y)
-                .count() as f64
-                / r.test as f64;
+            let readout = Readout::Membrane {
+                step: c.readout_step,
+            };
+            let float = in_float(&c.network, &inputs, &y[..r.test], readout, false);
             let chip = match &arch {
                 None => None,
-                Some(a) => Some(on_chip(&c, a, &inputs, &y)?),
+                Some(a) => Some(on_chip(&c.network, a, &inputs, &y[..r.test], readout)?),
             };
             if let Some(dir) = r.out {
                 let path: PathBuf = dir.join(format!("{}.ron", c.network.name));
@@ -168,55 +174,11 @@ pub fn run(r: &Request) -> Result<String> {
             });
         }
     }
-    Ok(table(&name, ann_acc, r, arch.as_ref(), &rows))
-}
-
-/// Accuracy, spikes, energy and latency per inference on `arch`; the
-/// readout's membranes are probed at the step the float network answers,
-/// shifted by the chip's pipeline depth.
-fn on_chip(c: &Converted, arch: &Arch, inputs: &[Vec<Vec<bool>>], y: &[usize]) -> Result<ChipRow> {
-    let compiled = spikefab_compiler::compile(&c.network, arch, 1)
-        .with_context(|| format!("compiling {} for {}", c.network.name, arch.name))?;
-    let p: &CoreProgram = &compiled.program;
-    let lat = p.provenance.output_latency_steps as usize;
-    let steps = (c.steps + lat) as u32;
-    let readout = &c.network.outputs;
-    let mut probes = Vec::new();
-    for o in readout {
-        probes.extend(probe::resolve(p, o, None, "v")?);
-    }
-    let cfg = RunConfig {
-        probes,
-        ..RunConfig::new(steps, 1)
-    };
-    let emu = Emulator::new(p)?;
-    let at = (c.readout_step + lat) as u32;
-    let (mut right, mut spikes, mut energy, mut latency) = (0usize, 0.0, 0.0, 0.0);
-    for (x, &label) in inputs.iter().zip(y) {
-        let stream = SpikeStream::from_rows(x, steps, p.dt).map_err(anyhow::Error::msg)?;
-        let v = std::sync::Mutex::new(Vec::new());
-        let out = emu.run_probed(&stream, &cfg, &|_| {}, &|t, vals| {
-            if t == at {
-                *v.lock().expect("probe sink") = vals.to_vec();
-            }
-        })?;
-        let v: Vec<f64> = v
-            .into_inner()
-            .expect("probe sink")
-            .iter()
-            .map(|&x| x as f64)
-            .collect();
-        right += (argmax(&v) == label) as usize;
-        spikes += out.report.totals.spikes as f64;
-        energy += out.report.energy.total_pj;
-        latency += out.report.latency.total_ns;
-    }
-    let n = inputs.len() as f64;
-    Ok(ChipRow {
-        accuracy: right as f64 / n,
-        spikes: spikes / n,
-        energy_nj: energy / n / 1e3,
-        latency_us: latency / n / 1e3,
+    Ok(Study {
+        name,
+        ann: ann_acc,
+        arch,
+        rows,
     })
 }
 

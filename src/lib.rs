@@ -10,6 +10,7 @@
 //! - `spikefab-compiler`: networks to core programs;
 //! - `spikefab-hdl`: core programs to FPGA memory tables and reference RTL.
 
+pub mod accuracy;
 pub mod cochlea;
 pub mod compile;
 pub mod convert;

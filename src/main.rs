@@ -206,6 +206,20 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Classification accuracy of a network on labelled spike samples, in float and on chips.
+    Accuracy {
+        /// The network (spikefab RON).
+        network: PathBuf,
+        /// Spike samples: .npy [samples, steps, channels] of 0/1.
+        #[arg(long)]
+        inputs: PathBuf,
+        /// Class labels: .npy [samples].
+        #[arg(long)]
+        labels: PathBuf,
+        /// Chips to measure it on (preset names or RON files), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        arch: Vec<String>,
+    },
     /// ANN→SNN conversion: a ReLU network (NIR: IF nodes at the ReLUs, an I node as readout)
     /// converted with rate and STDI coding; accuracy, spikes, energy and latency against timesteps.
     Convert {
@@ -250,7 +264,8 @@ enum Command {
         #[arg(long, default_value = "loihi")]
         arch: String,
         /// A parameter and its values: KEY=LO..HI or KEY=A,B,C; keys: preset, weight_bits,
-        /// state_bits, threshold_bits, rate (cochlea spikes/s), neurons (per core). Repeatable.
+        /// state_bits, threshold_bits, rate (cochlea spikes/s), neurons (per core), model
+        /// (LAYER:lif, LAYER:alif or LAYER:if: the layer's neuron model). Repeatable.
         #[arg(long, required = true)]
         vary: Vec<String>,
         #[arg(long, default_value_t = default_threads(), value_parser = threads_parser())]
@@ -599,6 +614,15 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 force,
             };
             let text = spikefab::hdl::export_hdl(&job)?;
+            emit(quiet, &text)?;
+        }
+        Command::Accuracy {
+            network,
+            inputs,
+            labels,
+            arch,
+        } => {
+            let text = spikefab::accuracy::accuracy(&network, &inputs, &labels, &arch)?;
             emit(quiet, &text)?;
         }
         Command::Convert {

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use spikefab_chip::Arch;
+use spikefab_compiler::{Network, Neuron, Param};
 
 use crate::kws;
 use crate::progress::{Mode, Progress};
@@ -129,7 +130,74 @@ pub const KEYS: &[&str] = &[
     "threshold_bits",
     "rate",
     "neurons",
+    "model",
 ];
+
+/// The neuron models `--vary model=LAYER:MODEL` can give a layer: its own
+/// membrane, threshold and bias, with the synaptic current of CUBA models
+/// kept where the model has one.
+pub const MODELS: &[&str] = &["lif", "alif", "if"];
+
+/// ALIF's adaptation when a sweep turns a layer into ALIF: keep factor per
+/// step (a time constant of 20 steps) and rise per spike, as a fraction of
+/// the layer's threshold.
+const SWEEP_ALIF_KEEP: f64 = 0.95;
+const SWEEP_ALIF_STEP: f64 = 0.2;
+
+/// `net` with layer `layer` running `model` (one of [`MODELS`]).
+pub fn with_model(net: &Network, spec: &str) -> anyhow::Result<Network> {
+    let (layer, model) = spec
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("model={spec}: expected LAYER:MODEL"))?;
+    let mut net = net.clone();
+    let q = net.population(layer).ok_or_else(|| {
+        anyhow::anyhow!(
+            "model={}: the network has no layer '{}'",
+            spikefab_chip::text::escape(spec),
+            spikefab_chip::text::escape(layer)
+        )
+    })?;
+    let p = &mut net.populations[q];
+    if !p.neuron.spiking() {
+        anyhow::bail!(
+            "model={spec}: layer '{layer}' is a readout; only spiking layers change model"
+        );
+    }
+    let d: Vec<_> = (0..p.size).map(|i| p.neuron.dynamics(i)).collect();
+    let each = |f: &dyn Fn(&spikefab_compiler::network::Dynamics) -> f64| {
+        Param::PerNeuron(d.iter().map(f).collect())
+    };
+    let threshold = each(&|d| d.threshold.unwrap_or(1.0));
+    p.neuron = match model {
+        "lif" => Neuron::CubaLif {
+            alpha: each(&|d| d.alpha),
+            beta: each(&|d| d.beta),
+            threshold,
+            bias: each(&|d| d.bias),
+            current_bias: each(&|d| d.current_bias),
+        },
+        "alif" => Neuron::Alif {
+            alpha: each(&|d| d.alpha),
+            beta: each(&|d| d.beta),
+            bias: each(&|d| d.bias + d.current_bias / (1.0 - d.alpha).max(1e-12)),
+            adaptation: Param::Scalar(SWEEP_ALIF_KEEP),
+            threshold_step: each(&|d| SWEEP_ALIF_STEP * d.threshold.unwrap_or(1.0)),
+            threshold,
+        },
+        "if" => Neuron::If {
+            threshold,
+            bias: each(&|d| d.bias),
+        },
+        other => anyhow::bail!(
+            "model={}: unknown model '{}'; use one of {}",
+            spikefab_chip::text::escape(spec),
+            spikefab_chip::text::escape(other),
+            MODELS.join(", ")
+        ),
+    };
+    net.validate()?;
+    Ok(net)
+}
 
 /// `key=lo..hi` (inclusive integers) or `key=a,b,c`.
 pub fn parse_axis(spec: &str) -> anyhow::Result<Axis> {
@@ -162,6 +230,9 @@ pub fn parse_axis(spec: &str) -> anyhow::Result<Axis> {
             "preset" => spikefab_chip::text::check_name("preset", v).is_ok(),
             "rate" => v.parse::<f64>().is_ok_and(|r| r.is_finite() && r >= 0.0),
             "neurons" => v.parse::<u32>().is_ok(),
+            "model" => v.split_once(':').is_some_and(|(l, m)| {
+                spikefab_chip::text::check_name("layer", l).is_ok() && MODELS.contains(&m)
+            }),
             _ => v.parse::<u8>().is_ok(),
         };
         if !ok {
@@ -232,6 +303,12 @@ pub fn sweep(
     }
     let enc = kws::Encoding::load(src)?;
     let net = kws::load_model(src)?;
+    // A model axis naming a layer the network lacks is refused before any point runs.
+    for a in axes.iter().filter(|a| a.key == "model") {
+        for v in &a.values {
+            with_model(&net, v)?;
+        }
+    }
     // the grid, as lists of (key, value)
     let mut grid: Vec<Vec<(String, String)>> = vec![Vec::new()];
     for a in axes {
@@ -295,8 +372,15 @@ pub fn sweep(
                     .iter()
                     .find(|(k, _)| k == "rate")
                     .map_or(enc.rate.to_string(), |(_, v)| v.clone());
-                let outcome = arch_for(base_arch, settings)
-                    .and_then(|arch| kws::evaluate(&net, &arch, &sets[&rate]).map(|(_, r)| r))
+                let net = match settings.iter().find(|(k, _)| k == "model") {
+                    None => Ok(std::borrow::Cow::Borrowed(&net)),
+                    Some((_, spec)) => with_model(&net, spec).map(std::borrow::Cow::Owned),
+                };
+                let outcome = net
+                    .and_then(|net| {
+                        let arch = arch_for(base_arch, settings)?;
+                        kws::evaluate(&net, &arch, &sets[&rate]).map(|(_, r)| r)
+                    })
                     .map_err(|e| format!("{e:#}"));
                 let logged = journal
                     .lock()

@@ -909,3 +909,74 @@ fn scheduled_examples_compile_run_and_count_their_table_reads() {
         assert_clean_failure(&o, &format!("'{name}'"));
     }
 }
+
+#[test]
+fn sweeps_vary_a_layers_model_and_conversion_inputs_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let o = spikefab(&[
+        "sweep",
+        "--vary",
+        "model=lif1:lif,lif1:alif,lif1:if",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    for m in ["lif1:lif", "lif1:alif", "lif1:if"] {
+        assert!(csv.contains(m), "{csv}");
+    }
+    let o = spikefab(&[
+        "sweep",
+        "--vary",
+        "model=nosuch:alif",
+        "--out",
+        dir.path().join("s2").to_str().unwrap(),
+    ]);
+    assert_clean_failure(&o, "no layer 'nosuch'");
+    let o = spikefab(&[
+        "sweep",
+        "--vary",
+        "model=lif1:hh",
+        "--out",
+        dir.path().join("s3").to_str().unwrap(),
+    ]);
+    assert_clean_failure(&o, "not a valid model");
+    // convert: labels that are not classes, data outside [0, 1], no ANN
+    let tasks = |f: &str| repo(&format!("compiler/tests/data/tasks/{f}"));
+    let bad_labels = dir.path().join("labels.npy");
+    use npyz::WriterBuilder;
+    let mut y = npyz::WriteOptions::<i64>::new()
+        .default_dtype()
+        .shape(&[1797])
+        .writer(std::fs::File::create(&bad_labels).unwrap())
+        .begin_nd()
+        .unwrap();
+    for i in 0..1797i64 {
+        y.push(&(if i == 5 { 12 } else { 1 })).unwrap();
+    }
+    y.finish().unwrap();
+    let convert = |labels: &std::path::Path, scale: &str| {
+        spikefab(&[
+            "convert",
+            tasks("digits_cnn.nir").to_str().unwrap(),
+            "--data",
+            tasks("digits_pixels.npy").to_str().unwrap(),
+            "--labels",
+            labels.to_str().unwrap(),
+            "--scale",
+            scale,
+            "--timesteps",
+            "2",
+        ])
+    };
+    assert_clean_failure(&convert(&bad_labels, "16"), "label 12 at 5 is not a class");
+    assert_clean_failure(&convert(&tasks("digits_labels.npy"), "4"), "outside [0, 4]");
+    let o = convert(&tasks("digits_labels.npy"), "16");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("| STDI | 2 | 6 |"),
+        "{}",
+        text(&o.stdout)
+    );
+}
