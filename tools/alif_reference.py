@@ -111,22 +111,24 @@ def network_ron(p, w_in, w_rec):
 DT = 1e-3
 
 
-def write_nir(path: Path, p, w_in, w_rec):
+def write_nir(path: Path, p, w_in, w_rec, kind="spikefab.ALIF", extra=None):
     """A NIR graph input -> w_in -> alif (<- w_rec <- alif) -> output, in
-    float64, with the ALIF as spikefab's extension node."""
+    float64, with the ALIF as spikefab's extension node `kind` (and its
+    `extra` fields: tools/schedule_reference.py writes spikefab.CELIF)."""
     beta, rho = p["beta"].numpy(), p["adaptation"].numpy()
     tau = DT / (1 - beta)
     nodes = {
         "input": {"type": "Input", "shape": np.array([N_IN])},
         "w_in": {"type": "Linear", "weight": w_in.numpy()},
         "alif": {
-            "type": "spikefab.ALIF",
+            "type": kind,
             "tau": tau,
             "r": tau / DT,
             "v_leak": p["bias"].numpy() * tau / DT,
             "v_threshold": p["threshold"].numpy(),
             "tau_adapt": DT / (1 - rho),
             "threshold_step": p["threshold_step"].numpy(),
+            **(extra or {}),
         },
         "w_rec": {"type": "Linear", "weight": w_rec.numpy()},
         "output": {"type": "Output", "shape": np.array([N])},

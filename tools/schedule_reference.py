@@ -27,6 +27,10 @@ subtracting the threshold, up to two spikes a step (each one delivered):
     n[t] = 0 on a held step, else the largest n <= 2 with v[t] > n * th[t]
     v[t] = v[t] - n[t] * th[t],   th[t] = theta0 + o[t mod T]
 
+Also writes the CE-LIF network with delta synapses as a NIR file with
+spikefab's extension node `spikefab.CELIF` (docs/nir.md): `celif_delta.nir`
+with `celif_delta_{input,spikes,v}.npy`.
+
 Writes `{celif,stdi}_net.ron` (spikefab's network format; also written as
 the examples `celif.ron` and `stdi.ron` into the second folder, the latter
 resetting to zero so that chips without a subtractive reset run it),
@@ -39,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from alif_reference import write_nir
 
 SAMPLES, STEPS, N_IN, N = 8, 60, 16, 16
 torch.manual_seed(12)
@@ -170,6 +176,28 @@ def main(out: Path, examples: Path):
     save(out, examples, "stdi", ron, x, z, v, example)
     print(f"stdi: {int((z > 0).sum())} neuron-steps fired, {int((z > 1).sum())} with two spikes")
     assert 0 < (z > 1).sum() < (z > 0).sum() and z[:, 0::6].sum() == 0
+
+    # CE-LIF with delta synapses as spikefab's NIR extension node
+    # spikefab.CELIF (alif_reference's fields, plus the embedding), its
+    # parameters chosen so that NIR's forward-Euler reading at dt = 1e-3 is exact.
+    p = dict(
+        alpha=torch.zeros(N, dtype=torch.float64),
+        beta=uniform(0.8, 0.95, N),
+        threshold=uniform(0.8, 1.2, N),
+        bias=uniform(-0.02, 0.05, N),
+        adaptation=uniform(0.8, 0.98, N),
+        threshold_step=uniform(0.1, 0.6, N),
+    )
+    e = uniform(-0.4, 0.5, 11)
+    w_in = uniform(-0.2, 0.8, N, N_IN)
+    w_rec = uniform(-0.3, 0.3, N, N)
+    x = (torch.rand(SAMPLES, STEPS, N_IN) < 0.25).double()
+    z, v = run_celif(p, e, w_in, w_rec, x)
+    write_nir(out / "celif_delta.nir", p, w_in, w_rec, "spikefab.CELIF", {"embedding": e.numpy()})
+    np.save(out / "celif_delta_input.npy", x.numpy().astype(np.uint8))
+    np.save(out / "celif_delta_spikes.npy", z.numpy().astype(np.uint8))
+    np.save(out / "celif_delta_v.npy", v.numpy())
+    print(f"celif_delta: {int(z.sum())} spikes")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,11 @@ const STRUCTURE: &[&str] = &[
 /// time constant) and `threshold_step` (the threshold's rise per spike).
 pub const ALIF_NODE: &str = "spikefab.ALIF";
 
+/// spikefab's extension node for CE-LIF: `spikefab.ALIF`'s fields plus
+/// `embedding`, the threshold offset of each step of the sequence (a 1-D
+/// array; docs/nir.md, docs/models.md).
+pub const CELIF_NODE: &str = "spikefab.CELIF";
+
 /// The neuron node types spikefab lowers to populations.
 const NEURONS: &[&str] = &[
     "Threshold",
@@ -59,6 +64,7 @@ const NEURONS: &[&str] = &[
     "CubaLI",
     "CubaLIF",
     ALIF_NODE,
+    CELIF_NODE,
 ];
 
 /// Every node type spikefab lowers.
@@ -1050,7 +1056,7 @@ pub fn lower_with(
             size,
             neuron,
             reset,
-            schedule: None,
+            schedule: embedding(&lw, p)?,
         });
         let gain = &gain;
         for (s, _, path) in paths.iter().filter(|x| x.1 == p) {
@@ -1107,6 +1113,36 @@ fn vec_param(
     }
 }
 
+/// A CE-LIF node's contextual embedding as the population's threshold
+/// schedule; `None` for every other node.
+fn embedding(lw: &Lowering, n: &str) -> Result<Option<crate::network::Schedule>> {
+    let node = &lw.g.nodes[n];
+    if node.kind != CELIF_NODE {
+        return Ok(None);
+    }
+    let bad = |m: String| invalid(lw.g, format!("node '{n}' ({CELIF_NODE}): {m}"));
+    let e = node.params.get("embedding").ok_or_else(|| {
+        bad("it has no parameter 'embedding' (a threshold offset per step)".into())
+    })?;
+    if e.shape.len() != 1
+        || e.data.is_empty()
+        || e.len() > spikefab_chip::model::schedule::MAX_SCHEDULE_LEN
+    {
+        return Err(bad(format!(
+            "embedding has shape {:?}; it is one offset per step, 1..={} of them",
+            e.shape,
+            spikefab_chip::model::schedule::MAX_SCHEDULE_LEN
+        )));
+    }
+    if let Some(k) = e.data.iter().position(|x| !x.is_finite()) {
+        return Err(bad(format!("embedding[{k}] is not finite")));
+    }
+    Ok(Some(crate::network::Schedule {
+        threshold: e.data.iter().map(|&x| Some(x)).collect(),
+        input_shift: Vec::new(),
+    }))
+}
+
 /// The discrete neuron and the gain its input current gets (folded into weights).
 fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)> {
     let kind = lw.g.nodes[n].kind.as_str();
@@ -1151,7 +1187,7 @@ fn discretize(lw: &Lowering, n: &str, size: usize) -> Result<(Neuron, Vec<f64>)>
             };
             (neuron, gain)
         }
-        ALIF_NODE => {
+        ALIF_NODE | CELIF_NODE => {
             // the LIF's membrane, read with the exporter's convention
             let tau = time_constant(lw, n, "tau", v("tau", None)?)?;
             let tau_a = time_constant(lw, n, "tau_adapt", v("tau_adapt", None)?)?;

@@ -116,3 +116,47 @@ fn an_stdi_schedule_matches_its_equations_in_pytorch() {
     let net = Network::load(data("stdi_net.ron").as_ref()).unwrap();
     matches_reference(&net, "stdi");
 }
+
+#[test]
+fn celif_reads_from_spikefabs_nir_extension_and_bad_embeddings_are_named() {
+    let g = NirGraph::load(data("celif_delta.nir").as_ref()).unwrap();
+    let (net, _) = lower_with(&g, "celif_delta", LowerOptions::at(1e-3)).unwrap();
+    assert_eq!(
+        net.populations[0].schedule.as_ref().map(|s| s.len()),
+        Some(11)
+    );
+    matches_reference(&net, "celif_delta");
+    let refused = |edit: &dyn Fn(&mut spikefab_compiler::nir::Array)| {
+        let mut bad = g.clone();
+        let node = bad.nodes.get_mut("alif").unwrap();
+        edit(node.params.get_mut("embedding").unwrap());
+        match lower_with(&bad, "bad", LowerOptions::at(1e-3)) {
+            Ok(_) => panic!("a bad embedding must be refused"),
+            Err(e) => e.to_string(),
+        }
+    };
+    let e = refused(&|a| a.data[2] = f64::NAN);
+    assert!(e.contains("'alif'") && e.contains("embedding[2]"), "{e}");
+    let e = refused(&|a| {
+        a.data.clear();
+        a.shape = vec![0];
+    });
+    assert!(
+        e.contains("'alif'") && e.contains("embedding has shape"),
+        "{e}"
+    );
+    // an offset that takes a threshold below 0 is the network's error, named
+    let e = refused(&|a| a.data[0] = -5.0);
+    assert!(e.contains("'alif'") && e.contains("below 0"), "{e}");
+    let mut missing = g.clone();
+    missing
+        .nodes
+        .get_mut("alif")
+        .unwrap()
+        .params
+        .remove("embedding");
+    let Err(e) = lower_with(&missing, "bad", LowerOptions::at(1e-3)) else {
+        panic!("a missing embedding must be refused")
+    };
+    assert!(e.to_string().contains("embedding"), "{e}");
+}
