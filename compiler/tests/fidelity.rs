@@ -567,6 +567,31 @@ fn scheduled_thresholds_and_input_weighting_agree_with_the_float_network() {
     );
     // Held steps fire nothing: entries 4 (t mod 7 = 4) of the hidden layer.
     assert!(a.iter().skip(4).step_by(7).flatten().all(|&s| !s));
+    // The same spikes, energy and latency for any thread count.
+    let c = compile(&net, &wide(), 7).unwrap();
+    let steps = input.len() as u32 + c.program.provenance.output_latency_steps;
+    let stream = SpikeStream::from_rows(&input, steps, net.dt).unwrap();
+    let with = |threads| {
+        run(
+            &c.program,
+            &stream,
+            &RunConfig::new(steps, threads),
+            &|_| {},
+        )
+        .unwrap()
+    };
+    let (one, two) = (with(1), with(2));
+    assert_eq!(one.spikes, two.spikes);
+    assert_eq!(one.report.totals, two.report.totals);
+    assert!(one.report.totals.schedule_lookups > 0);
+    assert_eq!(
+        one.report.energy.total_pj.to_bits(),
+        two.report.energy.total_pj.to_bits()
+    );
+    assert_eq!(
+        one.report.latency.total_ns.to_bits(),
+        two.report.latency.total_ns.to_bits()
+    );
 }
 
 #[test]

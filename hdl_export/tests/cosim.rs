@@ -738,8 +738,11 @@ fn verilator_agrees_too() {
         eprintln!("!!! SKIPPED Verilator co-simulation: verilator 5 is not installed (apt-get install verilator) !!!");
         return;
     }
-    let p = synthetic("fpga-small", 4, 16, 3, 3);
-    let input = poisson_input(8, 60, 0.2, p.dt, 4);
+    // every model with the RTL, each core's groups with schedules of two
+    // lengths (and one without), routed with delays
+    let kinds = with_rtl();
+    let p = with_schedules(every_model(synthetic("fpga-small", 4, 18, 3, 3), &kinds), 7);
+    let input = poisson_input(8, 60, 0.3, p.dt, 4);
     let out = run(&p, &input, &RunConfig::new(60, 1), &|_| {}).unwrap();
     let dir = tempfile::tempdir().unwrap();
     export(

@@ -153,6 +153,27 @@ mod tests {
         assert_eq!(hold.fire(1 << 20, 100), (1 << 20, 0));
     }
 
+    proptest::proptest! {
+        /// An entry is the reset rule against the moved threshold (clamped
+        /// at 0), or no spike and `v` kept when it holds.
+        #[test]
+        fn an_entry_is_the_rule_against_the_moved_threshold(
+            v in -(1i32 << 23)..(1 << 23),
+            vth in 0i32..(1 << 23),
+            off in -(1i32 << 23)..(1 << 23),
+            max in 1u8..=31,
+            hold in proptest::bool::ANY,
+        ) {
+            let rule = Subtract { max_spikes: max };
+            let s = Scheduled { fire: rule, offset: (!hold).then_some(off) };
+            let want = if hold { (v, 0) } else { rule.fire(v, (vth + off).max(0)) };
+            proptest::prop_assert_eq!(s.fire(v, vth), want);
+            let z = Scheduled { fire: ToZero, offset: (!hold).then_some(off) };
+            let want = if hold { (v, 0) } else { ToZero.fire(v, (vth + off).max(0)) };
+            proptest::prop_assert_eq!(z.fire(v, vth), want);
+        }
+    }
+
     #[test]
     fn steps_wrap_and_bad_tables_are_named() {
         let f = Arch::preset("loihi").unwrap().format;
