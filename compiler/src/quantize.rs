@@ -31,6 +31,9 @@ pub struct QuantizedPopulation {
     pub current_headroom: Option<f64>,
     /// Bits the largest threshold mantissa uses (what the headroom cost).
     pub threshold_bits: Option<u32>,
+    /// The largest error of the schedule's quantized threshold offsets,
+    /// relative to the largest threshold (`None` without offsets).
+    pub schedule_error: Option<f64>,
 }
 
 /// The largest synaptic current any neuron of a population can reach, in
@@ -334,11 +337,22 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             .filter_map(|d| d.threshold)
             .map(|th| (th * k_gain).round().max(1.0).log2().floor() as u32 + 1)
             .max();
+        let th_max = dyns.iter().filter_map(|d| d.threshold).fold(0.0, f64::max);
+        let schedule_error = pop.schedule.as_ref().and_then(|sc| {
+            let errs: Vec<f64> = sc
+                .threshold
+                .iter()
+                .flatten()
+                .map(|&x| ((x * k_gain).round() / k_gain - x).abs() / th_max.max(f64::MIN_POSITIVE))
+                .collect();
+            (!errs.is_empty()).then(|| errs.into_iter().fold(0.0, f64::max))
+        });
         populations.push(QuantizedPopulation {
             group: g,
             gain,
             current_headroom,
             threshold_bits,
+            schedule_error,
         });
     }
 

@@ -73,6 +73,13 @@ pub struct LayerReport {
     /// Bits the layer's largest threshold mantissa uses after that.
     #[serde(default)]
     pub threshold_bits: Option<u32>,
+    /// Entries of the layer's schedule (CE-LIF, STDI), 0 without one.
+    #[serde(default)]
+    pub schedule_entries: usize,
+    /// The largest error of its quantized threshold offsets, relative to
+    /// the layer's largest threshold.
+    #[serde(default)]
+    pub schedule_error: Option<f64>,
 }
 
 impl CompileReport {
@@ -124,6 +131,8 @@ impl CompileReport {
                         weight_error: incoming.iter().copied().fold(0.0, f64::max),
                         current_headroom: q.populations[i].current_headroom,
                         threshold_bits: q.populations[i].threshold_bits,
+                        schedule_entries: pop.schedule.as_ref().map_or(0, |s| s.len()),
+                        schedule_error: q.populations[i].schedule_error,
                     }
                 })
                 .collect(),
@@ -151,23 +160,30 @@ impl CompileReport {
         );
         let _ = writeln!(
             s,
-            "  layer                 neurons  cores  weight exp  weight error  current room  threshold bits"
+            "  layer                 neurons  cores  weight exp  weight error  current room  threshold bits  schedule"
         );
         for l in &self.layers {
             // the state register over the worst-case current: ≥ 1× cannot overflow
             let room = l
                 .current_headroom
                 .map_or("unbounded".into(), |h| format!("{h:.2}×"));
+            // entries, and the offsets' largest quantization error
+            let schedule = match (l.schedule_entries, l.schedule_error) {
+                (0, _) => "-".to_string(),
+                (n, Some(e)) => format!("{n} (±{:.1e})", e),
+                (n, None) => n.to_string(),
+            };
             let _ = writeln!(
                 s,
-                "  {:<20} {:>8} {:>6} {:>11} {:>12.2e} {:>13} {:>15}",
+                "  {:<20} {:>8} {:>6} {:>11} {:>12.2e} {:>13} {:>15}  {}",
                 l.name,
                 l.neurons,
                 l.cores,
                 l.weight_exp,
                 l.weight_error,
                 room,
-                l.threshold_bits.map_or("-".into(), |b| b.to_string())
+                l.threshold_bits.map_or("-".into(), |b| b.to_string()),
+                schedule
             );
         }
         let max = |f: fn(&CoreUtilization) -> f64| {
