@@ -33,9 +33,10 @@ and `alif_v.npy` (float64 [samples, steps, 16]: the membrane after reset).
 import sys
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
+
+from nirfile import write_graph
 
 SAMPLES, STEPS, N_IN, N = 8, 60, 16, 16
 torch.manual_seed(11)
@@ -134,16 +135,7 @@ def write_nir(path: Path, p, w_in, w_rec, kind="spikefab.ALIF", extra=None):
         "output": {"type": "Output", "shape": np.array([N])},
     }
     edges = [("input", "w_in"), ("w_in", "alif"), ("alif", "w_rec"), ("w_rec", "alif"), ("alif", "output")]
-    with h5py.File(path, "w") as f:
-        f.create_dataset("version", data="1.0.8")
-        g = f.create_group("node")
-        g.create_dataset("type", data="NIRGraph")
-        g.create_dataset("edges", data=np.array(edges, dtype=object), dtype=h5py.string_dtype())
-        ns = g.create_group("nodes")
-        for name, fields in nodes.items():
-            ng = ns.create_group(name)
-            for k, v in fields.items():
-                ng.create_dataset(k, data=v)
+    write_graph(path, nodes, edges)
 
 
 def main(out: Path, examples: Path):

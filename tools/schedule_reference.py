@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alif_reference import write_nir
+from alif_reference import ron_dense, ron_list, write_nir
 
 SAMPLES, STEPS, N_IN, N = 8, 60, 16, 16
 torch.manual_seed(12)
@@ -90,14 +90,6 @@ def run_stdi(theta, bias, offsets, shifts, w_in, w_rec, x, most=2):
         ns.append(n)
         vs.append(v)
     return torch.stack(ns, 1), torch.stack(vs, 1)
-
-
-def ron_list(t):
-    return "[" + ", ".join(repr(float(x)) for x in t) + "]"
-
-
-def ron_dense(w):
-    return "Dense([" + ", ".join(ron_list(row) for row in w) + "])"
 
 
 def ron_options(xs):

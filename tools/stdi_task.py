@@ -21,10 +21,11 @@ reads 384 + 1 of a core's 512 axons).
 import sys
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 from sklearn.datasets import load_digits
+
+from nirfile import write_graph
 
 torch.manual_seed(5)
 np.random.seed(5)
@@ -79,16 +80,7 @@ def main(out: Path):
     }
     chain = ["input", "conv1", "relu1", "conv2", "relu2", "flat", "fc", "readout", "output"]
     edges = list(zip(chain, chain[1:]))
-    with h5py.File(out / "digits_cnn.nir", "w") as f:
-        f.create_dataset("version", data="1.0.8")
-        g = f.create_group("node")
-        g.create_dataset("type", data="NIRGraph")
-        g.create_dataset("edges", data=np.array(edges, dtype=object), dtype=h5py.string_dtype())
-        ns = g.create_group("nodes")
-        for name, fields in nodes.items():
-            ng = ns.create_group(name)
-            for k, v in fields.items():
-                ng.create_dataset(k, data=v)
+    write_graph(out / "digits_cnn.nir", nodes, edges)
     np.save(out / "digits_pixels.npy", (x * 16).round().astype(np.uint8))
     np.save(out / "digits_labels.npy", y.astype(np.int64))
 
