@@ -92,17 +92,17 @@ fn bad_alif_extension_parameters_are_refused_naming_node_and_field() {
         let e = e.to_string();
         assert!(e.contains("'alif'") && e.contains(needle), "{e}");
     }
+    refuses_without(&g, "tau_adapt");
+}
+
+/// `g` without node `alif`'s parameter `field` is refused, naming it.
+fn refuses_without(g: &NirGraph, field: &str) {
     let mut missing = g.clone();
-    missing
-        .nodes
-        .get_mut("alif")
-        .unwrap()
-        .params
-        .remove("tau_adapt");
+    missing.nodes.get_mut("alif").unwrap().params.remove(field);
     let Err(e) = lower_with(&missing, "bad", LowerOptions::at(1e-3)) else {
-        panic!("a missing tau_adapt must be refused")
+        panic!("a missing {field} must be refused")
     };
-    assert!(e.to_string().contains("tau_adapt"), "{e}");
+    assert!(e.to_string().contains(field), "{e}");
 }
 
 #[test]
@@ -148,15 +148,5 @@ fn celif_reads_from_spikefabs_nir_extension_and_bad_embeddings_are_named() {
     // an offset that takes a threshold below 0 is the network's error, named
     let e = refused(&|a| a.data[0] = -5.0);
     assert!(e.contains("'alif'") && e.contains("below 0"), "{e}");
-    let mut missing = g.clone();
-    missing
-        .nodes
-        .get_mut("alif")
-        .unwrap()
-        .params
-        .remove("embedding");
-    let Err(e) = lower_with(&missing, "bad", LowerOptions::at(1e-3)) else {
-        panic!("a missing embedding must be refused")
-    };
-    assert!(e.to_string().contains("embedding"), "{e}");
+    refuses_without(&g, "embedding");
 }
