@@ -926,23 +926,15 @@ fn sweeps_vary_a_layers_model_and_conversion_inputs_are_checked() {
     for m in ["lif1:lif", "lif1:alif", "lif1:if"] {
         assert!(csv.contains(m), "{csv}");
     }
-    let o = spikefab(&[
-        "sweep",
-        "--vary",
-        "model=nosuch:alif",
-        "--out",
-        dir.path().join("s2").to_str().unwrap(),
-    ]);
-    assert_clean_failure(&o, "no layer 'nosuch'");
-    let o = spikefab(&[
-        "sweep",
-        "--vary",
-        "model=lif1:hh",
-        "--out",
-        dir.path().join("s3").to_str().unwrap(),
-    ]);
-    assert_clean_failure(&o, "not a valid model");
-    // convert: labels that are not classes, data outside [0, 1], no ANN
+    for (vary, needle) in [
+        ("model=nosuch:alif", "no layer 'nosuch'"),
+        ("model=lif1:hh", "not a valid model"),
+    ] {
+        let out = dir.path().join("refused");
+        let o = spikefab(&["sweep", "--vary", vary, "--out", out.to_str().unwrap()]);
+        assert_clean_failure(&o, needle);
+    }
+    // convert: labels that are not classes, data outside [0, 1]
     let tasks = |f: &str| repo(&format!("compiler/tests/data/tasks/{f}"));
     let bad_labels = dir.path().join("labels.npy");
     use npyz::WriterBuilder;
