@@ -64,8 +64,10 @@ impl std::fmt::Display for Coding {
     }
 }
 
-/// Most steps per layer a conversion may use.
-pub const MAX_TIMESTEPS: usize = 1 << 12;
+/// Most steps per layer a conversion may use: rate coding's 256 steps carry
+/// 8 bits, what STDI's window carries at most; the encoded inputs
+/// (`steps × channels` per sample) stay small.
+pub const MAX_TIMESTEPS: usize = 256;
 
 /// Most bits an STDI window carries: the input weighting `2^−k` spends
 /// `k` of the chip's weight-exponent range (loihi, fpga-small: −8..=7), so
