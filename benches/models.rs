@@ -44,6 +44,7 @@ fn layer(neuron: Neuron, schedule: Option<Schedule>) -> Network {
             neuron,
             reset: Default::default(),
             schedule,
+            noise: None,
         }],
         projections: vec![Projection {
             from: "in".into(),
@@ -56,6 +57,7 @@ fn layer(neuron: Neuron, schedule: Option<Schedule>) -> Network {
             delay: 0,
         }],
         outputs: vec!["layer".into()],
+        noise_seed: None,
     }
 }
 

@@ -57,6 +57,7 @@ pub fn network(seed: u64) -> Network {
             },
             reset: Default::default(),
             schedule: None,
+            noise: None,
         }],
         projections: vec![
             Projection {
@@ -81,6 +82,7 @@ pub fn network(seed: u64) -> Network {
             },
         ],
         outputs: vec!["lif".into()],
+        noise_seed: None,
     }
 }
 

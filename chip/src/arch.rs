@@ -139,6 +139,10 @@ pub struct CoreLimits {
     /// 0 (the default): the core has no schedules.
     #[serde(default)]
     pub schedule_entries: u32,
+    /// Whether each core has a noise generator (a seeded PRNG adding noise
+    /// to its neurons' input, model/noise.rs).
+    #[serde(default)]
+    pub noise: bool,
 }
 
 fn one_spike() -> u8 {
@@ -384,6 +388,10 @@ pub struct EventCosts {
     /// the file does not say.
     #[serde(default = "EventCost::zero")]
     pub schedule_lookup: EventCost,
+    /// One random draw of a noisy group's neuron (every neuron, every step);
+    /// free where the file does not say.
+    #[serde(default = "EventCost::zero")]
+    pub noise_draw: EventCost,
     /// What external input spikes cost on their way in.
     #[serde(default)]
     pub inputs: InputCost,
@@ -407,6 +415,7 @@ impl EventCosts {
             ("learning_update", self.learning_update),
             ("threshold_update", self.threshold_update),
             ("schedule_lookup", self.schedule_lookup),
+            ("noise_draw", self.noise_draw),
         ]);
         match self.inputs {
             InputCost::OffChip { link } => v.push(("inputs.OffChip.link", link)),

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use crate::arch::Arch;
 use crate::error::{ChipError, Result};
-use crate::model::{ModelKind, Neurons, Reset, Schedule};
+use crate::model::{ModelKind, Neurons, Noise, Reset, Schedule};
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
 pub const PROGRAM_FORMAT_VERSION: u32 = 5;
@@ -38,6 +38,10 @@ pub struct CoreProgram {
     pub input_cores: Vec<u32>,
     /// The neurons read out, in output-channel order.
     pub outputs: Vec<OutputPort>,
+    /// Seeds every core's noise stream (model/noise.rs); a program with a
+    /// noisy group must have one.
+    #[serde(default)]
+    pub noise_seed: Option<u64>,
     pub provenance: Provenance,
 }
 
@@ -71,6 +75,9 @@ pub struct NeuronGroup {
     /// embedding, STDI coding), if the group has one.
     #[serde(default)]
     pub schedule: Option<Schedule>,
+    /// Noise added to every neuron's input each step (model/noise.rs), if any.
+    #[serde(default)]
+    pub noise: Option<Noise>,
 }
 
 impl NeuronGroup {
@@ -95,6 +102,7 @@ impl NeuronGroup {
             neurons: self.neurons.slice(range),
             reset: self.reset,
             schedule: self.schedule.clone(),
+            noise: self.noise,
         }
     }
 }
@@ -406,6 +414,23 @@ impl CoreProgram {
                 }
                 if let Err((i, e)) = g.neurons.check(f) {
                     return invalid(format!("core {ci} group '{}' neuron {i}: {e}", g.name));
+                }
+                if let Some(n) = &g.noise {
+                    if !arch.core.noise {
+                        return invalid(format!(
+                            "core {ci} group '{}' is noisy, and chip '{}' has no noise generator (core.noise: false)",
+                            g.name, arch.name
+                        ));
+                    }
+                    if self.noise_seed.is_none() {
+                        return invalid(format!(
+                            "core {ci} group '{}' is noisy, and the program has no noise_seed",
+                            g.name
+                        ));
+                    }
+                    n.check(f).map_err(|e| {
+                        ChipError::InvalidProgram(format!("core {ci} group '{}': {e}", g.name))
+                    })?;
                 }
                 if let Some(s) = &g.schedule {
                     s.check(g.weight_exp, f).map_err(|e| {

@@ -83,6 +83,7 @@ fn group() -> impl Strategy<Value = NeuronGroup> {
                                 })
                                 .collect(),
                         }),
+                        noise: None,
                     }
                 })
         },
@@ -170,6 +171,7 @@ fn program() -> impl Strategy<Value = CoreProgram> {
                     }],
                     output_latency_steps: 0,
                 },
+                noise_seed: None,
             }
         })
 }

@@ -38,6 +38,7 @@ fn network(n: usize, density: f64) -> Network {
             },
             reset: Default::default(),
             schedule: None,
+            noise: None,
         }],
         projections: vec![Projection {
             from: "in".into(),
@@ -50,6 +51,7 @@ fn network(n: usize, density: f64) -> Network {
             delay: 0,
         }],
         outputs: vec!["lif".into()],
+        noise_seed: None,
     }
 }
 

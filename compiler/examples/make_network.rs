@@ -49,6 +49,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
                 reset: Default::default(),
                 schedule: None,
+                noise: None,
             },
             Population {
                 name: "out".into(),
@@ -62,6 +63,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 },
                 reset: Default::default(),
                 schedule: None,
+                noise: None,
             },
         ],
         projections: vec![
@@ -85,6 +87,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
         ],
         outputs: vec!["out".into()],
+        noise_seed: None,
     };
     net.validate()?;
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/networks/mlp.ron");

@@ -403,6 +403,7 @@ pub fn convert(ann: &Ann, lambdas: &[f64], coding: Coding, timesteps: usize) -> 
                 Reset::Zero
             },
             schedule,
+            noise: None,
         });
         for (src, rows) in &ann.into[q] {
             let k = scale_of(src) / unit * spike_worth;
@@ -453,6 +454,7 @@ pub fn convert(ann: &Ann, lambdas: &[f64], coding: Coding, timesteps: usize) -> 
         populations,
         projections,
         outputs: net.outputs.clone(),
+        noise_seed: None,
     };
     network.validate()?;
     Ok(Converted {

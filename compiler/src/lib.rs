@@ -25,6 +25,7 @@
 //!         neuron: Neuron::Lif { beta: Param::Scalar(0.9), threshold: Param::Scalar(1.0), bias: Param::Scalar(0.0) },
 //!         reset: Default::default(),
 //!         schedule: None,
+//!         noise: None,
 //!     }],
 //!     projections: vec![Projection {
 //!         from: "in".into(),
@@ -33,6 +34,7 @@
 //!         delay: 0,
 //!     }],
 //!     outputs: vec!["lif".into()],
+//!     noise_seed: None,
 //! };
 //! let compiled = compile(&net, &Arch::preset("loihi").unwrap(), 1).unwrap();
 //! assert_eq!(compiled.report.cores_used, 1);

@@ -1033,6 +1033,7 @@ pub fn lower_with(
             .filter(|p| outputs.contains(**p))
             .map(|p| p.to_string())
             .collect(),
+        noise_seed: None,
     };
     for &p in &pop_order {
         let size: usize = lw.shapes[p].iter().product();
@@ -1057,6 +1058,7 @@ pub fn lower_with(
             neuron,
             reset,
             schedule: embedding(&lw, p)?,
+            noise: None,
         });
         let gain = &gain;
         for (s, _, path) in paths.iter().filter(|x| x.1 == p) {

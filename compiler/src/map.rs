@@ -335,6 +335,7 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
             layers,
             output_latency_steps: out_latency,
         },
+        noise_seed: net.noise_seed,
     };
     Ok(Mapped {
         program,

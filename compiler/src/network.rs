@@ -29,6 +29,10 @@ pub struct Network {
     pub projections: Vec<Projection>,
     /// Populations read out, in output-channel order.
     pub outputs: Vec<String>,
+    /// Seeds the noise of noisy populations (the float reference's stream
+    /// and the chip's); required when any population is noisy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise_seed: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -52,6 +56,20 @@ pub struct Population {
     /// contextual embedding, STDI coding); none by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
+    /// Noise added to every neuron's input each step (NSNN, TeCoS-LVM):
+    /// `Some((amplitude: A))`, uniform in [−A, A) in input (weight) units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<InputNoise>,
+}
+
+/// A population's input noise: each step every neuron's input gets an
+/// independent draw, uniform in `[−amplitude, amplitude)`. On a chip the
+/// amplitude is a power of two of the layer's input units (Loihi's noise
+/// exponent; model/noise.rs), the nearest to this one.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputNoise {
+    pub amplitude: f64,
 }
 
 /// A population's per-step table: at step `t` (of the network, as the float
@@ -679,6 +697,20 @@ impl Network {
             }
             if let Some(m) = p.neuron.range_error(p.size) {
                 return Err(self.invalid(format!("population '{}': {m}", p.name)));
+            }
+            if let Some(n) = &p.noise {
+                if !(n.amplitude.is_finite() && n.amplitude > 0.0) {
+                    return Err(self.invalid(format!(
+                        "population '{}': noise amplitude {} must be a positive number",
+                        p.name, n.amplitude
+                    )));
+                }
+                if self.noise_seed.is_none() {
+                    return Err(self.invalid(format!(
+                        "population '{}' is noisy, and the network has no noise_seed (give one: the same seed gives the same spikes)",
+                        p.name
+                    )));
+                }
             }
             if let Some(s) = &p.schedule {
                 let lowest = (0..p.size)

@@ -34,6 +34,9 @@ pub struct QuantizedPopulation {
     /// The largest error of the schedule's quantized threshold offsets,
     /// relative to the largest threshold (`None` without offsets).
     pub schedule_error: Option<f64>,
+    /// The chip's noise amplitude against the network's, relative (`None`
+    /// for a layer without noise): a power of two of the input units.
+    pub noise_error: Option<f64>,
 }
 
 /// The largest synaptic current any neuron of a population can reach, in
@@ -325,12 +328,47 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             .map(|s| models::schedule::lower(s, &scale, depths[q]))
             .transpose()
             .map_err(|m| err(&pop.name, m))?;
+        // Noise: the nearest power of two of the layer's input units
+        // (a_in = Σ w · gain), as the chip's exponent sets it.
+        let (noise, noise_error) = match &pop.noise {
+            None => (None, None),
+            Some(nz) => {
+                if !arch.core.noise {
+                    return Err(err(
+                        &pop.name,
+                        "it is noisy, and the chip has no noise generator (core.noise: false)"
+                            .into(),
+                    ));
+                }
+                let units = nz.amplitude * gain;
+                let e = units.log2().round();
+                let most = spikefab_chip::model::Noise::max_exp(f);
+                if !(0.0..=most as f64).contains(&e) {
+                    return Err(err(
+                        &pop.name,
+                        format!(
+                            "its noise amplitude {} is 2^{e} input units; the chip's noise exponent spans 2^0..=2^{most}",
+                            nz.amplitude
+                        ),
+                    ));
+                }
+                let chip = 2f64.powi(e as i32) / gain;
+                (
+                    Some(spikefab_chip::model::Noise {
+                        mant: 0,
+                        exp: e as u8,
+                    }),
+                    Some((chip - nz.amplitude).abs() / nz.amplitude),
+                )
+            }
+        };
         let g = NeuronGroup {
             name: pop.name.clone(),
             weight_exp,
             neurons,
             reset: pop.reset,
             schedule,
+            noise,
         };
         let threshold_bits = dyns
             .iter()
@@ -353,6 +391,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             current_headroom,
             threshold_bits,
             schedule_error,
+            noise_error,
         });
     }
 

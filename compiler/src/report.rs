@@ -80,6 +80,10 @@ pub struct LayerReport {
     /// the layer's largest threshold.
     #[serde(default)]
     pub schedule_error: Option<f64>,
+    /// For a noisy layer: the chip's noise amplitude against the network's,
+    /// relative (a power of two of the input units is the nearest it has).
+    #[serde(default)]
+    pub noise_error: Option<f64>,
 }
 
 impl CompileReport {
@@ -133,6 +137,7 @@ impl CompileReport {
                         threshold_bits: q.populations[i].threshold_bits,
                         schedule_entries: pop.schedule.as_ref().map_or(0, |s| s.len()),
                         schedule_error: q.populations[i].schedule_error,
+                        noise_error: q.populations[i].noise_error,
                     }
                 })
                 .collect(),
@@ -160,7 +165,7 @@ impl CompileReport {
         );
         let _ = writeln!(
             s,
-            "  layer                 neurons  cores  weight exp  weight error  current room  threshold bits  schedule"
+            "  layer                 neurons  cores  weight exp  weight error  current room  threshold bits  schedule  noise"
         );
         for l in &self.layers {
             // the state register over the worst-case current: ≥ 1× cannot overflow
@@ -175,7 +180,7 @@ impl CompileReport {
             };
             let _ = writeln!(
                 s,
-                "  {:<20} {:>8} {:>6} {:>11} {:>12.2e} {:>13} {:>15}  {}",
+                "  {:<20} {:>8} {:>6} {:>11} {:>12.2e} {:>13} {:>15}  {:<8}  {}",
                 l.name,
                 l.neurons,
                 l.cores,
@@ -183,7 +188,9 @@ impl CompileReport {
                 l.weight_error,
                 room,
                 l.threshold_bits.map_or("-".into(), |b| b.to_string()),
-                schedule
+                schedule,
+                l.noise_error
+                    .map_or("-".into(), |e| format!("±{:.0}% amplitude", 100.0 * e))
             );
         }
         let max = |f: fn(&CoreUtilization) -> f64| {

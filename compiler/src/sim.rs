@@ -7,6 +7,7 @@
 //! the step they fire, as their population's `reset` says: to 0, or by
 //! subtracting θ per spike (up to `max_spikes` spikes a step, each delivered).
 
+use rand::{Rng, SeedableRng};
 use spikefab_chip::Reset;
 
 use crate::network::{Dynamics, Network, Source};
@@ -137,6 +138,10 @@ pub fn simulate_timed(
         .iter()
         .map(|o| net.population(o).expect("validated"))
         .collect();
+    // Noisy populations draw from one stream, in population and neuron
+    // order, one draw per neuron and step (not the chip's stream: the two
+    // agree in distribution, docs/models.md).
+    let mut noise_rng = rand_chacha::ChaCha8Rng::seed_from_u64(net.noise_seed.unwrap_or(0));
     let mut run = FloatRun {
         spikes: Vec::with_capacity(input.len()),
         counts: Vec::with_capacity(input.len()),
@@ -185,9 +190,16 @@ pub fn simulate_timed(
                     (off, 2f64.powi(shift as i32))
                 }
             };
+            if let Some(nz) = &pop.noise {
+                for x in i_in.iter_mut() {
+                    *x = *x * gain + noise_rng.random_range(-nz.amplitude..nz.amplitude);
+                }
+            } else if gain != 1.0 {
+                i_in.iter_mut().for_each(|x| *x *= gain);
+            }
             for n in 0..pop.size {
                 let d = dyns[q][n];
-                cur[q][n] = d.alpha * cur[q][n] + i_in[n] * gain + d.current_bias;
+                cur[q][n] = d.alpha * cur[q][n] + i_in[n] + d.current_bias;
                 run.peak_current[q] = run.peak_current[q].max(cur[q][n].abs());
                 v[q][n] = d.beta * v[q][n] + cur[q][n] + d.bias;
                 // ALIF: the adaptation decays before the spike test, and this
@@ -261,6 +273,7 @@ mod tests {
             },
             reset,
             schedule: None,
+            noise: None,
         }
     }
 
@@ -295,6 +308,7 @@ mod tests {
                 },
             ],
             outputs: vec!["a".into(), "b".into()],
+            noise_seed: None,
         };
         let input = vec![vec![true], vec![false]];
         let r = simulate(&net(31), &input);

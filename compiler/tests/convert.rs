@@ -86,6 +86,7 @@ fn mlp(seed: u64) -> Network {
         },
         reset: Default::default(),
         schedule: None,
+        noise: None,
     };
     let proj = |from: &str, to: &str, weights| Projection {
         from: from.into(),
@@ -112,6 +113,7 @@ fn mlp(seed: u64) -> Network {
                 },
                 reset: Default::default(),
                 schedule: None,
+                noise: None,
             },
         ],
         projections: vec![
@@ -120,6 +122,7 @@ fn mlp(seed: u64) -> Network {
             proj("h2", "out", w3),
         ],
         outputs: vec!["out".into()],
+        noise_seed: None,
     }
 }
 

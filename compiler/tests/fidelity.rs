@@ -53,6 +53,7 @@ fn mlp(seed: u64, inputs: usize, hidden: usize, outputs: usize) -> Network {
                 },
                 reset: Default::default(),
                 schedule: None,
+                noise: None,
             },
             Population {
                 name: "out".into(),
@@ -68,6 +69,7 @@ fn mlp(seed: u64, inputs: usize, hidden: usize, outputs: usize) -> Network {
                 },
                 reset: Default::default(),
                 schedule: None,
+                noise: None,
             },
         ],
         projections: vec![
@@ -91,6 +93,7 @@ fn mlp(seed: u64, inputs: usize, hidden: usize, outputs: usize) -> Network {
             },
         ],
         outputs: vec!["hidden".into(), "out".into()],
+        noise_seed: None,
     }
 }
 
@@ -246,6 +249,7 @@ fn wide_layer(alpha: f64) -> Network {
             },
             reset: Default::default(),
             schedule: None,
+            noise: None,
         }],
         projections: vec![Projection {
             from: "in".into(),
@@ -258,6 +262,7 @@ fn wide_layer(alpha: f64) -> Network {
             delay: 0,
         }],
         outputs: vec!["hot".into()],
+        noise_seed: None,
     }
 }
 

@@ -5,11 +5,12 @@
 //! model and the chip's decay rule (one dynamic call per group and step,
 //! never per neuron); nothing allocates while it runs.
 
+use spikefab_chip::model::noise;
 use spikefab_chip::model::reset::{Subtract, ToZero};
 use spikefab_chip::model::schedule::Scheduled;
-use spikefab_chip::model::{Fire, Schedule, Visit};
+use spikefab_chip::model::{Fire, Noise, Schedule, Visit};
 use spikefab_chip::neuron::{activation, Decay, Fixed, Mul12, ShiftDecay};
-use spikefab_chip::{CoreConfig, DecayRule, EventCosts, Model, Reset, TileCoord};
+use spikefab_chip::{CoreConfig, CoreProgram, DecayRule, EventCosts, Model, Reset, TileCoord};
 
 use crate::counters::Counters;
 
@@ -34,6 +35,8 @@ pub(crate) struct CoreState<'p> {
     n: usize,
     /// The groups' neurons and state, in neuron-id order.
     populations: Vec<Box<dyn Population>>,
+    /// The core's noise stream (xorshift32 state, model/noise.rs).
+    rng: u32,
     /// Per group: its neurons' register overflows so far (for the report's layers).
     pub group_saturations: Vec<u64>,
     /// Dendritic accumulators: `slots × n`, slot `t mod slots` is integrated at step `t`.
@@ -56,15 +59,17 @@ pub(crate) struct CoreState<'p> {
 }
 
 impl<'p> CoreState<'p> {
+    /// Core `index` of `program`, on tile `tile`.
     pub fn new(
+        program: &'p CoreProgram,
         index: usize,
-        cfg: &'p CoreConfig,
         tile: TileCoord,
         fx: &Fixed,
-        rule: DecayRule,
         max_route_delay: u8,
         inbox_capacity: usize,
     ) -> Self {
+        let cfg = &program.cores[index];
+        let rule = program.arch.format.decay;
         let n = cfg.num_neurons();
         // Most spikes in one step: every neuron at its group's max.
         let most_spikes: usize = cfg
@@ -82,6 +87,7 @@ impl<'p> CoreState<'p> {
                     reset: g.reset,
                     weight_exp: g.weight_exp,
                     schedule: g.schedule.as_ref(),
+                    noise: g.noise,
                 })
             })
             .collect();
@@ -94,6 +100,7 @@ impl<'p> CoreState<'p> {
             n,
             group_saturations: vec![0; cfg.groups.len()],
             populations,
+            rng: noise::stream(program.noise_seed.unwrap_or(0), index as u32),
             ring: vec![0; slots as usize * n],
             slot_mask: slots - 1,
             inbox: Vec::with_capacity(inbox_capacity),
@@ -207,7 +214,7 @@ impl<'p> CoreState<'p> {
             let len = p.len();
             out.first_id = base as u32;
             let before = out.counters.saturations;
-            p.update(t, &mut slot[base..base + len], &mut out);
+            p.update(t, &mut slot[base..base + len], &mut out, &mut self.rng);
             *sat += out.counters.saturations - before;
             base += len;
         }
@@ -318,7 +325,8 @@ trait Population: Send {
     /// Takes (and zeroes) each neuron's accumulated input in `acc`, steps
     /// every neuron (step `t` of the run), counts active updates and
     /// saturations, reports spikes.
-    fn update(&mut self, t: u32, acc: &mut [i32], out: &mut Fired);
+    /// Noisy groups draw from the core's stream `rng`, one draw per neuron.
+    fn update(&mut self, t: u32, acc: &mut [i32], out: &mut Fired, rng: &mut u32);
     /// State register `k` of neuron `i` (both checked by the probe's resolution).
     fn state_var(&self, i: usize, k: usize) -> i32;
 }
@@ -331,6 +339,7 @@ struct Group<M: Model, D: Decay, F: Fire> {
     steps: Vec<(F, i8)>,
     /// Schedule reads per active neuron update: 1 with a schedule, else 0.
     lookups: u64,
+    noise: Option<Noise>,
     params: Vec<M::Params>,
     state: Vec<M::State>,
 }
@@ -346,8 +355,9 @@ impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
 
     /// A neuron is active when it has input or the model says its state must
     /// be read, changed and written back anyway (non-zero state, a bias).
-    fn update(&mut self, t: u32, acc: &mut [i32], out: &mut Fired) {
+    fn update(&mut self, t: u32, acc: &mut [i32], out: &mut Fired, rng: &mut u32) {
         let (fire, weight_exp) = self.steps[t as usize % self.steps.len()];
+        let noise = self.noise;
         let active_base = out.counters.active_neuron_updates;
         let mut active = 0u64;
         let mut saturations = 0u64;
@@ -358,15 +368,13 @@ impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
             .enumerate()
         {
             let sum = std::mem::take(a);
-            active += (sum != 0 || M::is_active(p, s)) as u64;
-            let o = M::step(
-                &self.fx,
-                &self.decay,
-                &fire,
-                p,
-                s,
-                activation(sum, weight_exp),
-            );
+            let mut a_in = activation(sum, weight_exp);
+            if let Some(n) = &noise {
+                a_in = a_in.wrapping_add(n.term(noise::draw(rng)));
+            }
+            // A draw is input: a neuron whose draw is non-zero is active.
+            active += (a_in != 0 || sum != 0 || M::is_active(p, s)) as u64;
+            let o = M::step(&self.fx, &self.decay, &fire, p, s, a_in);
             saturations += o.saturated as u64;
             // A neuron that fires n times in a step is listed n times in a
             // row: each spike is sent (and charged) as its own event.
@@ -378,6 +386,9 @@ impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
         out.counters.active_neuron_updates += active;
         out.counters.threshold_updates += active * M::THRESHOLD_UPDATES;
         out.counters.schedule_lookups += active * self.lookups;
+        if noise.is_some() {
+            out.counters.noise_draws += self.params.len() as u64;
+        }
         out.counters.saturations += saturations;
     }
 }
@@ -390,6 +401,7 @@ struct Build<'a> {
     reset: Reset,
     weight_exp: i8,
     schedule: Option<&'a Schedule>,
+    noise: Option<Noise>,
 }
 
 impl Visit for Build<'_> {
@@ -442,6 +454,7 @@ impl Visit for Build<'_> {
                 decay,
                 steps,
                 lookups,
+                noise: b.noise,
                 params: neurons.iter().map(|n| M::params(&b.fx, n)).collect(),
                 state: vec![M::State::default(); neurons.len()],
             })

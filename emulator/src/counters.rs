@@ -45,6 +45,9 @@ pub struct Counters {
     /// Schedule-table reads (active neurons of groups with a schedule).
     #[serde(default)]
     pub schedule_lookups: u64,
+    /// Random draws of noisy groups' neurons (every neuron, every step).
+    #[serde(default)]
+    pub noise_draws: u64,
 }
 
 impl AddAssign for Counters {
@@ -65,6 +68,7 @@ impl AddAssign for Counters {
         self.learning_updates += o.learning_updates;
         self.threshold_updates += o.threshold_updates;
         self.schedule_lookups += o.schedule_lookups;
+        self.noise_draws += o.noise_draws;
     }
 }
 
@@ -109,6 +113,7 @@ impl Counters {
             + self.idle_neuron_updates() as f64 * idle.latency_ns
             + self.threshold_updates as f64 * c.threshold_update.latency_ns
             + self.schedule_lookups as f64 * c.schedule_lookup.latency_ns
+            + self.noise_draws as f64 * c.noise_draw.latency_ns
     }
 
     /// The rest of it: firing, sending messages, learning.
@@ -135,7 +140,8 @@ impl Counters {
             neuron_pj: self.active_neuron_updates as f64 * active.energy_pj
                 + self.idle_neuron_updates() as f64 * idle.energy_pj
                 + self.threshold_updates as f64 * c.threshold_update.energy_pj
-                + self.schedule_lookups as f64 * c.schedule_lookup.energy_pj,
+                + self.schedule_lookups as f64 * c.schedule_lookup.energy_pj
+                + self.noise_draws as f64 * c.noise_draw.energy_pj,
             spike_out_pj: self.spikes as f64 * c.spike_out.energy_pj,
             axon_out_pj: self.messages_out as f64 * c.axon_out.energy_pj,
             input_pj: self.input_events as f64 * input_event_pj

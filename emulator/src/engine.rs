@@ -380,14 +380,13 @@ fn run_validated<'p>(
                 let (inbox_cap, max_route_delay) = (&inbox_cap, &max_route_delay);
                 s.spawn(move |_| {
                     // Each worker sets up its own cores' state, in parallel.
-                    for (c, core) in program.cores.iter().enumerate() {
+                    for c in 0..program.cores.len() {
                         if shared.owner[c] == w.id {
                             w.cores.push(CoreState::new(
+                                program,
                                 c,
-                                core,
                                 shared.tiles[c],
                                 &shared.fx,
-                                program.arch.format.decay,
                                 max_route_delay[c],
                                 inbox_cap[c],
                             ));

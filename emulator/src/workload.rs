@@ -166,6 +166,7 @@ impl Synthetic {
                     ),
                     reset: Reset::Zero,
                     schedule: None,
+                    noise: None,
                 }],
                 synapses: SynapseTable::from_rows(&rows),
                 routes: RouteTable::from_lists(&routes),
@@ -209,6 +210,7 @@ impl Synthetic {
                 layers: Vec::new(),
                 output_latency_steps: 0,
             },
+            noise_seed: None,
         }
     }
 }

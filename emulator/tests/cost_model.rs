@@ -69,6 +69,7 @@ fn if_group(name: &str, n: usize) -> NeuronGroup {
         ]),
         reset: Reset::Zero,
         schedule: None,
+        noise: None,
     }
 }
 
@@ -105,6 +106,7 @@ fn program(arch: Arch) -> CoreProgram {
             OutputPort { core: 1, neuron: 0 },
         ],
         provenance: Provenance::default(),
+        noise_seed: None,
     }
 }
 

@@ -54,6 +54,7 @@ fn program(c: &Case) -> CoreProgram {
                 ),
                 reset: Reset::Zero,
                 schedule: None,
+                noise: None,
             }],
             synapses: SynapseTable::from_rows(&rows),
             routes: RouteTable::from_lists(&vec![Vec::new(); c.n_out]),
@@ -67,6 +68,7 @@ fn program(c: &Case) -> CoreProgram {
             })
             .collect(),
         provenance: Provenance::default(),
+        noise_seed: None,
     }
 }
 

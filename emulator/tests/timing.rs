@@ -51,6 +51,7 @@ fn group(name: &str, model: ModelKind, n: usize) -> NeuronGroup {
         neurons,
         reset: Reset::Zero,
         schedule: None,
+        noise: None,
     }
 }
 
@@ -92,6 +93,7 @@ fn delays_routes_and_models_fire_exactly_when_expected() {
             .chain([OutputPort { core: 1, neuron: 0 }])
             .collect(),
         provenance: Provenance::default(),
+        noise_seed: None,
     };
     let input = SpikeStream::new(
         2,
@@ -173,6 +175,7 @@ fn a_subtractive_reset_sends_one_message_per_spike() {
             OutputPort { core: 0, neuron: 1 },
         ],
         provenance: Provenance::default(),
+        noise_seed: None,
     };
     let input = SpikeStream::new(
         1,

@@ -41,7 +41,8 @@ module snn_core #(
     parameter ROUTE_FILE = "",
     parameter OUTMAP_FILE = "",
     // schedules (SNN_SCHEDULE): the groups' per-step tables and their directory
-    /* verilator lint_off UNUSEDPARAM */  // programs without schedules leave them unused
+    /* verilator lint_off UNUSEDPARAM */  // programs without schedules or noise leave them unused
+    parameter [31:0] NOISE_SEED = 32'd1,  // the core's noise stream (model/noise.rs::stream)
     parameter N_SCHED = 1,          // tables (groups with a schedule) in the core
     parameter N_SCHED_ENTRIES = 1,  // their entries together
     parameter SCHED_FILE = "",
@@ -321,6 +322,31 @@ module snn_core #(
     wire signed [5:0] wexp_step = wexp;
 `endif
 
+    // ---- noise (model/noise.rs) ----
+    // One xorshift32 stream per core, reset to NOISE_SEED by CLEAR; each
+    // neuron of a noisy group draws once per step as it enters the update
+    // pipeline: n = ((r - 128) + 64*mant) * 2^(exp - 7), r the top 8 bits,
+    // added to its input.
+`ifdef SNN_NOISE
+    reg [31:0] rng;
+    wire [31:0] rng_a = rng ^ (rng << 13);
+    wire [31:0] rng_b = rng_a ^ (rng_a >> 17);
+    wire [31:0] rng_next = rng_b ^ (rng_b << 5);
+    wire noise_on = w[`SNN_NEURONS_NOISE_ON_LSB];
+    wire signed [31:0] noise_mant = {{(32 - `SNN_NEURONS_NOISE_MANT_W){w[`SNN_NEURONS_NOISE_MANT_LSB + `SNN_NEURONS_NOISE_MANT_W - 1]}},
+                                     w[`SNN_NEURONS_NOISE_MANT_LSB +: `SNN_NEURONS_NOISE_MANT_W]};
+    wire [`SNN_NEURONS_NOISE_EXP_W-1:0] noise_exp = w[`SNN_NEURONS_NOISE_EXP_LSB +: `SNN_NEURONS_NOISE_EXP_W];
+    wire signed [31:0] noise_base = $signed({24'd0, rng_next[31:24]}) - 32'sd128 + (noise_mant <<< 6);
+    wire signed [31:0] noise_term = !noise_on ? 32'sd0
+        : (noise_exp >= 7) ? (noise_base <<< (noise_exp - 7)) : (noise_base >>> (7 - noise_exp));
+    always @(posedge clk) begin
+        if (rst || (cmd == CMD_CLEAR && phase == P_IDLE)) rng <= NOISE_SEED;
+        else if (phase == P_UPDATE && e1_v && noise_on) rng <= rng_next;
+    end
+`else
+    wire signed [31:0] noise_term = 32'sd0;
+`endif
+
     // stages 3-4: the neuron models (snn_soma.v, written by export-hdl for
     // the models the program uses)
     /* verilator lint_off UNUSEDSIGNAL */  // stored: the low state_bits of v
@@ -476,7 +502,7 @@ module snn_core #(
             e2_n <= e1_n;
             e2_model <= w[`SNN_NEURONS_MODEL_LSB +: `SNN_NEURONS_MODEL_W];
             e2_subtract <= spikes_max != 0;
-            e2_ain <= shift_by_exp(acc_q, wexp_step);
+            e2_ain <= shift_by_exp(acc_q, wexp_step) + noise_term;
             e2_bias <= shift_by_exp(bmant, bexp);
             e2_vth <= vth_step;
             e2_vm <= v_q;

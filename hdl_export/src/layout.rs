@@ -104,6 +104,13 @@ pub struct Layouts {
     pub schedule: Option<(Layout, Layout)>,
 }
 
+/// Whether any group of the program is noisy.
+pub fn uses_noise(p: &CoreProgram) -> bool {
+    p.cores
+        .iter()
+        .any(|c| c.groups.iter().any(|g| g.noise.is_some()))
+}
+
 /// Whether any group of the program has a schedule.
 pub fn uses_schedules(p: &CoreProgram) -> bool {
     p.cores
@@ -207,6 +214,28 @@ impl Layouts {
         let schedules = uses_schedules(p);
         let entries = a.core.schedule_entries as u64;
         let mut neuron = neuron_fields(f, &crate::models::used(p));
+        if uses_noise(p) {
+            neuron.extend([
+                fld(
+                    "noise_on",
+                    1,
+                    false,
+                    "1: the group is noisy (a draw per neuron and step)",
+                ),
+                fld(
+                    "noise_mant",
+                    2,
+                    true,
+                    "the draw's offset in units of 64 (-2..=1)",
+                ),
+                fld(
+                    "noise_exp",
+                    bits_for(spikefab_chip::model::Noise::max_exp(f) as u64 + 1),
+                    false,
+                    "noise = ((r - 128) + 64 mant) * 2^(exp - 7)",
+                ),
+            ]);
+        }
         if schedules {
             neuron.push(fld(
                 "sched",

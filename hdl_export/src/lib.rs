@@ -163,7 +163,8 @@ pub fn comment_text(s: &str) -> String {
 /// multipliers, 4 MULT18X18D) or 1,380 with `Shift` decays (barrel shifters
 /// instead), plus its neuron-model blocks ([`models::lut4`]), a selector
 /// of about 20 LUT4 per model beyond the first, and ALIF's adaptation
-/// register and the schedule tables where a program uses them. The tables
+/// register, the schedule tables and the noise stream where a program uses
+/// them. The tables
 /// are block RAM (`ramb18_total`, the same count of DP16KD on ECP5) but
 /// for the schedules', small and in LUT RAM. CI checks the
 /// estimate within 20 % (hdl_export/tests/cosim.rs).
@@ -179,7 +180,8 @@ pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
             SCHEDULE_LUT4
         } else {
             0
-        };
+        }
+        + if layout::uses_noise(p) { NOISE_LUT4 } else { 0 };
     match p.arch.format.decay {
         spikefab_chip::DecayRule::Mul12 { .. } => (
             200 + (965 + somas + if a { STATE_A_MUL12_LUT4 } else { 0 }) * cores,
@@ -205,6 +207,13 @@ const STATE_A_MUL12_LUT4: usize = 0;
 /// weight exponent (Yosys 0.23 on a 2-core ALIF + CUBA LIF export with two
 /// tables per core, hdl_export/tests/cosim.rs: 194 per core).
 const SCHEDULE_LUT4: usize = 194;
+
+/// ECP5 LUT4 a core spends on its noise stream: the xorshift32 and the
+/// shifter that scales a draw by its group's exponent, most of it. Fitted
+/// to Yosys 0.23 on 2-core ALIF + CUBA LIF exports: 643 a core with noise
+/// alone, 407 for noise and schedules together (synthesis shares the input
+/// adder); 480 keeps both within 15 % (CI synthesizes the second).
+const NOISE_LUT4: usize = 480;
 const STATE_A_SHIFT_LUT4: usize = 290;
 
 /// Features the reference RTL implements; anything else is listed as unsupported.

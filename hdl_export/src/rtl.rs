@@ -45,6 +45,10 @@ pub fn constants(p: &CoreProgram, l: &Layouts) -> Vec<(String, i64)> {
         // snn_core stores, decays and passes the adaptation register
         c.push(("STATE_A".into(), 1));
     }
+    if crate::layout::uses_noise(p) {
+        // snn_core keeps a noise stream (xorshift32)
+        c.push(("NOISE".into(), 1));
+    }
     if l.schedule.is_some() {
         // snn_core keeps the schedule tables and their positions
         c.push(("SCHEDULE".into(), 1));
@@ -307,7 +311,7 @@ module snn_top (
                .SLOTS({slots}), .INBOX_DEPTH({inbox}),
                .NEURON_FILE("mem/core_{k}_neurons.mem"), .SYN_FILE("mem/core_{k}_synapses.mem"),
                .AXON_FILE("mem/core_{k}_axon_ptr.mem"), .RPTR_FILE("mem/core_{k}_route_ptr.mem"),
-               .ROUTE_FILE("mem/core_{k}_routes.mem"), .OUTMAP_FILE("mem/core_{k}_outmap.mem"){sched})
+               .ROUTE_FILE("mem/core_{k}_routes.mem"), .OUTMAP_FILE("mem/core_{k}_outmap.mem"){noise}{sched})
         core{k} (.clk(clk), .rst(srst), .t(t), .cmd((state == T_SEND && sender != 8'd{k}) ? 3'd0 : cmd), .busy(core_busy[{k}]),
                 .prog_we(prog_ok && prog_core == 8'd{k}), .prog_table(prog_table), .prog_addr(prog_addr[19:0]), .prog_data(prog_wdata),
                 .bus_valid(bus_valid), .bus_msg(bus_msg), .msg_valid(msg_valid[{k}]), .msg(msg[{k}]),
@@ -319,6 +323,14 @@ module snn_top (
             nr = tb.routes.depth(),
             slots = tb.slots,
             inbox = tb.inbox_depth,
+            noise = if crate::layout::uses_noise(p) {
+                format!(
+                    ", .NOISE_SEED(32'd{})",
+                    spikefab_chip::model::noise::stream(p.noise_seed.unwrap_or(0), k as u32)
+                )
+            } else {
+                String::new()
+            },
             sched = match &tb.schedule {
                 None => String::new(),
                 Some((entries, dir)) => format!(

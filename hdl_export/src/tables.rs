@@ -85,6 +85,7 @@ struct NeuronWords<'a> {
     reset: Reset,
     /// The group's schedule directory entry + 1, or 0 (programs with schedules only).
     sched: Option<i64>,
+    noise: Option<spikefab_chip::model::Noise>,
     place: &'a dyn Fn(usize) -> String,
 }
 
@@ -105,6 +106,11 @@ impl Visit for NeuronWords<'_> {
         };
         if let Some(id) = self.sched {
             values[self.layout.index("sched")] = id;
+        }
+        if let Some(n) = self.noise {
+            values[self.layout.index("noise_on")] = 1;
+            values[self.layout.index("noise_mant")] = n.mant as i64;
+            values[self.layout.index("noise_exp")] = n.exp as i64;
         }
         neurons
             .iter()
@@ -187,6 +193,7 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                     weight_exp: g.weight_exp,
                     reset: g.reset,
                     sched,
+                    noise: g.noise,
                     place: &place,
                 })?);
                 first += g.len();

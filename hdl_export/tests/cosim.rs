@@ -423,6 +423,59 @@ fn with_schedules(mut p: CoreProgram, seed: u64) -> CoreProgram {
     p
 }
 
+/// `p` with every other group noisy (offsets and exponents varied), on a
+/// chip with a noise generator and seed `seed`.
+fn with_noise(mut p: CoreProgram, seed: u64) -> CoreProgram {
+    use spikefab_chip::model::Noise;
+    p.arch.core.noise = true;
+    p.noise_seed = Some(seed);
+    let most = Noise::max_exp(&p.arch.format);
+    for (k, g) in p.cores.iter_mut().flat_map(|c| &mut c.groups).enumerate() {
+        if k % 2 == 0 {
+            g.noise = Some(Noise {
+                mant: [0, -1, 1, -2][k / 2 % 4],
+                exp: (7 + k as u8 % 5).min(most),
+            });
+        }
+    }
+    p
+}
+
+#[test]
+fn noise_co_simulates_with_every_model_on_both_decay_rules() {
+    for (arch, reset) in [
+        ("fpga-small", Reset::Zero),
+        ("xylo", Reset::Subtract { max_spikes: 3 }),
+    ] {
+        let kinds = with_rtl();
+        let mut plain = every_model(synthetic(arch, kinds.len(), 18, 1, 25), &kinds);
+        plain.arch.core.subtract_reset = true;
+        plain.arch.core.max_spikes_per_step = reset.max_spikes();
+        for g in plain.cores.iter_mut().flat_map(|c| &mut c.groups) {
+            g.reset = reset;
+        }
+        // split each group so that noisy and quiet groups share cores
+        let p = with_noise(with_schedules(plain.clone(), 3), 17);
+        p.validate().unwrap();
+        let input = poisson_input(8, 40, 0.3, p.dt, 26);
+        let spikes = |p: &CoreProgram| {
+            run(p, &input, &RunConfig::new(40, 2), &|_| {})
+                .unwrap()
+                .spikes
+        };
+        let mut quiet = p.clone();
+        for g in quiet.cores.iter_mut().flat_map(|c| &mut c.groups) {
+            g.noise = None;
+        }
+        assert_ne!(
+            spikes(&p),
+            spikes(&quiet),
+            "{arch}: the noise changes nothing"
+        );
+        cosim_program(&format!("noise, {arch}, {reset:?}"), &p, &input, 40);
+    }
+}
+
 #[test]
 fn schedules_co_simulate_with_every_model_and_reset() {
     for (arch, reset) in [
@@ -674,8 +727,8 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         ("fpga-small", all.len(), &all),
         ("fpga-small/shift", 2, &alif_and_lif),
         ("xylo", 1, &[]),
-        // schedule tables (LUT RAM) and their adders
-        ("fpga-small/schedules", 2, &alif_and_lif),
+        // schedule tables (LUT RAM) and their adders, and a noise stream per core
+        ("fpga-small/schedules+noise", 2, &alif_and_lif),
     ] {
         let mut p = synthetic(arch.split('/').next().unwrap(), cores, 24, 1, 13);
         if arch.ends_with("/shift") {
@@ -695,8 +748,8 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         } else {
             every_model(p, kinds)
         };
-        let p = if arch.ends_with("/schedules") {
-            with_schedules(p, 3)
+        let p = if arch.ends_with("/schedules+noise") {
+            with_noise(with_schedules(p, 3), 3)
         } else {
             p
         };
@@ -739,9 +792,12 @@ fn verilator_agrees_too() {
         return;
     }
     // every model with the RTL, each core's groups with schedules of two
-    // lengths (and one without), routed with delays
+    // lengths (and one without) and noise on every other one, routed with delays
     let kinds = with_rtl();
-    let p = with_schedules(every_model(synthetic("fpga-small", 4, 18, 3, 3), &kinds), 7);
+    let p = with_noise(
+        with_schedules(every_model(synthetic("fpga-small", 4, 18, 3, 3), &kinds), 7),
+        5,
+    );
     let input = poisson_input(8, 60, 0.3, p.dt, 4);
     let out = run(&p, &input, &RunConfig::new(60, 1), &|_| {}).unwrap();
     let dir = tempfile::tempdir().unwrap();

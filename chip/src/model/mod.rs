@@ -31,9 +31,11 @@ pub mod alif;
 pub mod cuba_lif;
 pub mod if_;
 pub mod li;
+pub mod noise;
 pub mod reset;
 pub mod schedule;
 
+pub use noise::Noise;
 pub use reset::{Fire, Reset};
 pub use schedule::{Schedule, ScheduleStep};
 
