@@ -265,7 +265,8 @@ enum Command {
         arch: String,
         /// A parameter and its values: KEY=LO..HI or KEY=A,B,C; keys: preset, weight_bits,
         /// state_bits, threshold_bits, rate (cochlea spikes/s), neurons (per core), model
-        /// (LAYER:lif, LAYER:alif or LAYER:if: the layer's neuron model). Repeatable.
+        /// (LAYER:lif, LAYER:alif or LAYER:if: the layer's neuron model), noise (LAYER:AMPLITUDE:
+        /// input noise uniform in ±AMPLITUDE, 0 for none). Repeatable.
         #[arg(long, required = true)]
         vary: Vec<String>,
         #[arg(long, default_value_t = default_threads(), value_parser = threads_parser())]

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use spikefab_chip::Arch;
+use spikefab_compiler::network::InputNoise;
 use spikefab_compiler::{Network, Neuron, Param};
 
 use crate::kws;
@@ -131,6 +132,7 @@ pub const KEYS: &[&str] = &[
     "rate",
     "neurons",
     "model",
+    "noise",
 ];
 
 /// The neuron models `--vary model=LAYER:MODEL` can give a layer: its own
@@ -143,6 +145,29 @@ pub const MODELS: &[&str] = &["lif", "alif", "if"];
 /// the layer's threshold.
 const SWEEP_ALIF_KEEP: f64 = 0.95;
 const SWEEP_ALIF_STEP: f64 = 0.2;
+
+/// `net` with layer `LAYER` of `spec` (`LAYER:AMPLITUDE`) noisy: input noise
+/// uniform in ±AMPLITUDE (docs/models.md), seed 1 unless the network has one.
+pub fn with_noise(net: &Network, spec: &str) -> anyhow::Result<Network> {
+    let (layer, a) = spec
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("noise={spec}: expected LAYER:AMPLITUDE"))?;
+    let amplitude: f64 = a
+        .parse()
+        .with_context(|| format!("noise={spec}: '{a}' is not a number"))?;
+    let mut net = net.clone();
+    let q = net.population(layer).ok_or_else(|| {
+        anyhow::anyhow!(
+            "noise={}: the network has no layer '{}'",
+            spikefab_chip::text::escape(spec),
+            spikefab_chip::text::escape(layer)
+        )
+    })?;
+    net.populations[q].noise = (amplitude > 0.0).then_some(InputNoise { amplitude });
+    net.noise_seed.get_or_insert(1);
+    net.validate()?;
+    Ok(net)
+}
 
 /// `net` with layer `layer` running `model` (one of [`MODELS`]).
 pub fn with_model(net: &Network, spec: &str) -> anyhow::Result<Network> {
@@ -230,6 +255,10 @@ pub fn parse_axis(spec: &str) -> anyhow::Result<Axis> {
             "preset" => spikefab_chip::text::check_name("preset", v).is_ok(),
             "rate" => v.parse::<f64>().is_ok_and(|r| r.is_finite() && r >= 0.0),
             "neurons" => v.parse::<u32>().is_ok(),
+            "noise" => v.split_once(':').is_some_and(|(l, a)| {
+                spikefab_chip::text::check_name("layer", l).is_ok()
+                    && a.parse::<f64>().is_ok_and(|a| a.is_finite() && a >= 0.0)
+            }),
             "model" => v.split_once(':').is_some_and(|(l, m)| {
                 spikefab_chip::text::check_name("layer", l).is_ok() && MODELS.contains(&m)
             }),
@@ -304,9 +333,13 @@ pub fn sweep(
     let enc = kws::Encoding::load(src)?;
     let net = kws::load_model(src)?;
     // A model axis naming a layer the network lacks is refused before any point runs.
-    for a in axes.iter().filter(|a| a.key == "model") {
+    for a in axes.iter().filter(|a| a.key == "model" || a.key == "noise") {
         for v in &a.values {
-            with_model(&net, v)?;
+            if a.key == "model" {
+                with_model(&net, v)?;
+            } else {
+                with_noise(&net, v)?;
+            }
         }
     }
     // the grid, as lists of (key, value)
@@ -372,10 +405,17 @@ pub fn sweep(
                     .iter()
                     .find(|(k, _)| k == "rate")
                     .map_or(enc.rate.to_string(), |(_, v)| v.clone());
-                let net = match settings.iter().find(|(k, _)| k == "model") {
-                    None => Ok(std::borrow::Cow::Borrowed(&net)),
-                    Some((_, spec)) => with_model(&net, spec).map(std::borrow::Cow::Owned),
-                };
+                // the point's network: its layer's model, then its noise
+                let net =
+                    settings
+                        .iter()
+                        .try_fold(std::borrow::Cow::Borrowed(&net), |n, (k, v)| {
+                            match k.as_str() {
+                                "model" => with_model(&n, v).map(std::borrow::Cow::Owned),
+                                "noise" => with_noise(&n, v).map(std::borrow::Cow::Owned),
+                                _ => Ok(n),
+                            }
+                        });
                 let outcome = net
                     .and_then(|net| {
                         let arch = arch_for(base_arch, settings)?;

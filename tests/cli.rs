@@ -926,9 +926,26 @@ fn sweeps_vary_a_layers_model_and_conversion_inputs_are_checked() {
     for m in ["lif1:lif", "lif1:alif", "lif1:if"] {
         assert!(csv.contains(m), "{csv}");
     }
+    // noise: a layer's input noise, on a chip with a noise generator
+    let o = spikefab(&[
+        "sweep",
+        "--vary",
+        "noise=lif1:0,lif1:0.1",
+        "--out",
+        dir.path().join("noise").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let csv = std::fs::read_to_string(dir.path().join("noise/sweep.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(
+        rows.len() == 3 && rows[2].starts_with("lif1:0.1,0.") && rows[2].ends_with(','),
+        "{csv}"
+    );
     for (vary, needle) in [
         ("model=nosuch:alif", "no layer 'nosuch'"),
         ("model=lif1:hh", "not a valid model"),
+        ("noise=lif1:-1", "not a valid noise"),
+        ("noise=nosuch:0.1", "no layer 'nosuch'"),
     ] {
         let out = dir.path().join("refused");
         let o = spikefab(&["sweep", "--vary", vary, "--out", out.to_str().unwrap()]);
