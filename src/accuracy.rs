@@ -157,9 +157,113 @@ pub fn on_chip(
     })
 }
 
+/// A perturbation of a run (robustness tables; `--perturb`), applied with
+/// its own seeded stream so that every chip and the float network see the
+/// same perturbed inputs and weights.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Perturbation {
+    /// Each input spike is dropped with this probability.
+    Delete(f64),
+    /// Each input spike moves by a whole number of steps, uniform in ±k
+    /// (kept inside the run; spikes that land together merge).
+    Jitter(u32),
+    /// Every weight is multiplied by `1 + N(0, σ²)`.
+    Weights(f64),
+}
+
+impl std::str::FromStr for Perturbation {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let bad = || {
+            format!(
+                "--perturb '{}': expected delete=P (0..=1), jitter=K (steps) or weights=S (≥ 0)",
+                spikefab_chip::text::escape(s)
+            )
+        };
+        let (k, v) = s.split_once('=').ok_or_else(bad)?;
+        match k {
+            "delete" => v
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.0..=1.0).contains(p))
+                .map(Perturbation::Delete),
+            "jitter" => v
+                .parse::<u32>()
+                .ok()
+                .filter(|&k| k <= 1000)
+                .map(Perturbation::Jitter),
+            "weights" => v
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && (0.0..=10.0).contains(s))
+                .map(Perturbation::Weights),
+            _ => None,
+        }
+        .ok_or_else(bad)
+    }
+}
+
+/// The perturbed inputs and network (seeded: the same for every caller).
+pub fn perturb(
+    net: &Network,
+    inputs: &[Vec<Vec<bool>>],
+    p: Perturbation,
+) -> (Network, Vec<Vec<Vec<bool>>>) {
+    use rand::{Rng, SeedableRng};
+    use rand_distr::{Distribution, Normal};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5EED);
+    let mut net = net.clone();
+    let mut inputs = inputs.to_vec();
+    match p {
+        Perturbation::Delete(prob) => {
+            for s in inputs.iter_mut().flatten().flatten() {
+                if *s && rng.random_bool(prob) {
+                    *s = false;
+                }
+            }
+        }
+        Perturbation::Jitter(k) => {
+            for sample in inputs.iter_mut() {
+                let steps = sample.len() as i64;
+                let mut moved = vec![vec![false; sample.first().map_or(0, Vec::len)]; sample.len()];
+                for (t, row) in sample.iter().enumerate() {
+                    for (c, &s) in row.iter().enumerate() {
+                        if s {
+                            let d = rng.random_range(-(k as i64)..=k as i64);
+                            moved[(t as i64 + d).clamp(0, steps - 1) as usize][c] = true;
+                        }
+                    }
+                }
+                *sample = moved;
+            }
+        }
+        Perturbation::Weights(sigma) => {
+            let normal = Normal::new(0.0, sigma).expect("σ is finite and ≥ 0");
+            for pr in &mut net.projections {
+                match &mut pr.weights {
+                    spikefab_compiler::Weights::Dense(rows) => rows
+                        .iter_mut()
+                        .flatten()
+                        .for_each(|w| *w *= 1.0 + normal.sample(&mut rng)),
+                    spikefab_compiler::Weights::Sparse { synapses, .. } => synapses
+                        .iter_mut()
+                        .for_each(|s| s.2 *= 1.0 + normal.sample(&mut rng)),
+                }
+            }
+        }
+    }
+    (net, inputs)
+}
+
 /// `spikefab accuracy`: a network's accuracy on labelled spike samples, in
-/// float and on each chip; returns the table.
-pub fn accuracy(network: &Path, inputs: &Path, labels: &Path, archs: &[String]) -> Result<String> {
+/// float and on each chip, under `perturbation` if given; returns the table.
+pub fn accuracy(
+    network: &Path,
+    inputs: &Path,
+    labels: &Path,
+    archs: &[String],
+    perturbation: Option<Perturbation>,
+) -> Result<String> {
     let net = Network::load(network)?;
     let samples = spikefab_chip::load_samples(inputs)?;
     let channels: usize = net.inputs.iter().map(|i| i.size).sum();
@@ -203,6 +307,10 @@ pub fn accuracy(network: &Path, inputs: &Path, labels: &Path, archs: &[String]) 
         );
     }
     let y: Vec<usize> = y.values.iter().map(|&v| v as usize).collect();
+    let (net, samples) = match perturbation {
+        None => (net, samples),
+        Some(p) => perturb(&net, &samples, p),
+    };
     let steps = samples.first().map_or(0, Vec::len);
     let readout = Readout::of(&net, steps);
     let mut s = String::new();

@@ -219,6 +219,10 @@ enum Command {
         /// Chips to measure it on (preset names or RON files), comma-separated.
         #[arg(long, value_delimiter = ',')]
         arch: Vec<String>,
+        /// Measure under a perturbation: delete=P (drop input spikes), jitter=K
+        /// (move them ±K steps) or weights=S (multiply weights by 1 + N(0, S²)); seeded.
+        #[arg(long)]
+        perturb: Option<spikefab::accuracy::Perturbation>,
     },
     /// ANN→SNN conversion: a ReLU network (NIR: IF nodes at the ReLUs, an I node as readout)
     /// converted with rate and STDI coding; accuracy, spikes, energy and latency against timesteps.
@@ -622,8 +626,9 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             inputs,
             labels,
             arch,
+            perturb,
         } => {
-            let text = spikefab::accuracy::accuracy(&network, &inputs, &labels, &arch)?;
+            let text = spikefab::accuracy::accuracy(&network, &inputs, &labels, &arch, perturb)?;
             emit(quiet, &text)?;
         }
         Command::Convert {

@@ -91,3 +91,62 @@ fn stdi_matches_the_ann_in_eight_steps_on_fpga_small_where_rate_coding_does_not(
     assert!(stdi.float >= study.ann - 0.01 && chip(stdi) >= study.ann - 0.01);
     assert!(chip(rate) < study.ann - 0.01 && rate.float < study.ann - 0.01);
 }
+
+#[test]
+fn perturbations_do_what_they_say() {
+    use spikefab::accuracy::{perturb, Perturbation};
+    let net = Network::load(&tasks("nsnn_noisy.ron")).unwrap();
+    let inputs = spikefab_chip::load_samples(&tasks("nsnn_test_input.npy")).unwrap();
+    let count = |x: &[Vec<Vec<bool>>]| x.iter().flatten().flatten().filter(|&&s| s).count();
+    let n = count(&inputs);
+    assert_eq!(
+        count(&perturb(&net, &inputs, Perturbation::Delete(0.0)).1),
+        n
+    );
+    assert_eq!(
+        count(&perturb(&net, &inputs, Perturbation::Delete(1.0)).1),
+        0
+    );
+    let half = count(&perturb(&net, &inputs, Perturbation::Delete(0.5)).1) as f64 / n as f64;
+    assert!((half - 0.5).abs() < 0.01, "{half}");
+    let (same, kept) = perturb(&net, &inputs, Perturbation::Weights(0.0));
+    assert_eq!(same, net);
+    assert_eq!(kept, inputs);
+    let (jittered_net, jittered) = perturb(&net, &inputs, Perturbation::Jitter(2));
+    assert_eq!(jittered_net, net);
+    // spikes that land together merge (dense rate codes collide often)
+    assert!(count(&jittered) <= n && count(&jittered) > n / 2 && jittered != inputs);
+    // seeded: the same perturbation twice is the same
+    assert_eq!(
+        perturb(&net, &inputs, Perturbation::Weights(0.3)),
+        perturb(&net, &inputs, Perturbation::Weights(0.3))
+    );
+}
+
+#[test]
+fn the_noisy_network_degrades_more_gracefully_under_weight_noise() {
+    use spikefab::accuracy::{perturb, Perturbation};
+    let inputs = spikefab_chip::load_samples(&tasks("nsnn_test_input.npy")).unwrap();
+    let labels = spikefab_chip::npy::NumericArray::from_npy(
+        &std::fs::read(tasks("nsnn_test_labels.npy")).unwrap(),
+    )
+    .unwrap();
+    let y: Vec<usize> = labels.values.iter().map(|&v| v as usize).collect();
+    let loihi = Arch::preset("loihi").unwrap();
+    let measure = |m: &str, p: Perturbation| {
+        let net = Network::load(&tasks(&format!("nsnn_{m}.ron"))).unwrap();
+        let (net, x) = perturb(&net, &inputs, p);
+        let r = Readout::of(&net, x[0].len());
+        (
+            in_float(&net, &x, &y, r, false),
+            on_chip(&net, &loihi, &x, &y, r).unwrap().accuracy,
+        )
+    };
+    let det = measure("deterministic", Perturbation::Weights(0.6));
+    let noisy = measure("noisy", Perturbation::Weights(0.6));
+    eprintln!("weights ×(1 + N(0, 0.36)): deterministic {det:?}, noisy {noisy:?}");
+    assert!(
+        noisy.0 >= det.0 + 0.02 && noisy.1 >= det.1 + 0.05,
+        "{noisy:?} vs {det:?}"
+    );
+}
