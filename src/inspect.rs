@@ -269,6 +269,31 @@ pub fn program_summary(p: &CoreProgram) -> String {
             l.name, l.weight_scale, l.weight_exp
         );
     }
+    // Groups with a model, reset, schedule or noise worth naming (first 16).
+    for (ci, c) in p.cores.iter().enumerate() {
+        for g in c.groups.iter().take(16) {
+            let mut extra = Vec::new();
+            if let Some(sc) = &g.schedule {
+                let held = sc.steps.iter().filter(|e| e.threshold.is_none()).count();
+                extra.push(format!("schedule of {} steps ({held} held)", sc.len()));
+            }
+            if let Some(n) = &g.noise {
+                extra.push(format!("noise 2^{} (mant {})", n.exp, n.mant));
+            }
+            if !extra.is_empty() {
+                let _ = writeln!(
+                    s,
+                    "  core {ci} group {} ({}): {}",
+                    crate::terminal_safe(&g.name),
+                    g.model(),
+                    extra.join(", ")
+                );
+            }
+        }
+    }
+    if let Some(seed) = p.noise_seed {
+        let _ = writeln!(s, "  noise seed {seed}");
+    }
     s
 }
 
