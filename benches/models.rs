@@ -1,5 +1,6 @@
 //! The emulator's neuron loop per model: one 1024-neuron layer of each
-//! model (and of LIF with a schedule, CE-LIF's and STDI's table) driven by
+//! model (and of LIF with a schedule, CE-LIF's and STDI's table, and with
+//! on-chip noise) driven by
 //! the same 256 Poisson inputs for 200 steps on `loihi`, compiled from the
 //! same float network. Criterion reports neuron updates per second; the
 //! ratio to LIF, in the same run, is the cost of a model. Run:
@@ -10,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use spikefab_chip::Arch;
 use spikefab_compiler::network::{
-    Input, Network, Neuron, Param, Population, Projection, Schedule, Weights,
+    Input, InputNoise, Network, Neuron, Param, Population, Projection, Schedule, Weights,
 };
 use spikefab_emulator::workload::poisson_input;
 use spikefab_emulator::{Emulator, RunConfig};
@@ -107,6 +108,12 @@ fn models(c: &mut Criterion) {
         ("alif", layer(alif(), None)),
         ("cuba_lif+schedule", layer(lif(), Some(table.clone()))),
         ("ce_lif", layer(alif(), Some(table))),
+        ("cuba_lif+noise", {
+            let mut n = layer(lif(), None);
+            n.populations[0].noise = Some(InputNoise { amplitude: 0.05 });
+            n.noise_seed = Some(1);
+            n
+        }),
     ];
     let arch = Arch::preset("loihi").unwrap();
     let input = poisson_input(INPUTS as u32, STEPS, 0.1, 1e-3, 3);
