@@ -182,6 +182,7 @@ pub fn fidelity(
     let emulator = spikefab_emulator::Emulator::new(program)?;
     let (mut same, mut total, mut dec_same) = (0usize, 0usize, 0usize);
     let (mut rec_same, mut rec_total, mut rec_dec) = (0usize, 0usize, 0usize);
+    let (mut chip_spikes, mut float_spikes) = (0usize, 0usize);
     for (i, x) in samples.iter().enumerate() {
         let steps = x.len();
         let channels = x.first().map_or(0, Vec::len);
@@ -205,6 +206,8 @@ pub fn fidelity(
         for (a, b) in chip.iter().zip(&float) {
             same += a.iter().zip(b).filter(|(p, q)| p == q).count();
             total += a.len();
+            chip_spikes += a.iter().filter(|&&s| s).count();
+            float_spikes += b.iter().filter(|&&s| s).count();
         }
         dec_same += usize::from(decision(&chip) == decision(&float));
         if let Some(rec) = recorded.and_then(|r| r.get(i)) {
@@ -222,6 +225,9 @@ pub fn fidelity(
         decision_agreement_vs_float: frac(dec_same, samples.len()),
         spike_agreement_vs_recorded: recorded.map(|_| frac(rec_same, rec_total)),
         decision_agreement_vs_recorded: recorded.map(|_| frac(rec_dec, samples.len())),
+        output_rate_chip: frac(chip_spikes, total),
+        output_rate_float: frac(float_spikes, total),
+        noisy: net.populations.iter().any(|p| p.noise.is_some()),
     })
 }
 

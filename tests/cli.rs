@@ -989,3 +989,46 @@ fn sweeps_vary_a_layers_model_and_conversion_inputs_are_checked() {
         text(&o.stdout)
     );
 }
+
+#[test]
+fn a_noisy_network_compiles_with_inputs_and_its_rates_are_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    // 8 samples of 40 steps on 16 channels, every 5th cell a spike
+    let inputs = dir.path().join("in.npy");
+    {
+        use npyz::WriterBuilder;
+        let mut w = npyz::WriteOptions::<u8>::new()
+            .default_dtype()
+            .shape(&[8, 40, 16])
+            .writer(std::fs::File::create(&inputs).unwrap())
+            .begin_nd()
+            .unwrap();
+        for k in 0..8 * 40 * 16u32 {
+            w.push(&u8::from(k % 5 == 0)).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    let o = spikefab(&[
+        "compile",
+        repo("examples/networks/noisy.ron").to_str().unwrap(),
+        "--arch",
+        "loihi",
+        "-o",
+        dir.path().join("n.sfc").to_str().unwrap(),
+        "--inputs",
+        inputs.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let line = out
+        .lines()
+        .find(|l| l.contains("output rate"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("noisy"), "{line}");
+    let rates: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.trim_end_matches(',').parse().ok())
+        .collect();
+    assert!(rates.len() == 2 && rates[0] > 0.05, "{line}");
+    assert!((rates[0] - rates[1]).abs() < 0.1 * rates[1], "{line}");
+}

@@ -46,6 +46,16 @@ pub struct Fidelity {
     /// The same against the exporter's own recorded output spikes, when given.
     pub spike_agreement_vs_recorded: Option<f64>,
     pub decision_agreement_vs_recorded: Option<f64>,
+    /// Output spikes per output neuron and step, on the chip and in the
+    /// float reference: what to compare when the network is noisy (the two
+    /// draw different noise, so spikes agree only in distribution).
+    #[serde(default)]
+    pub output_rate_chip: f64,
+    #[serde(default)]
+    pub output_rate_float: f64,
+    /// Whether the network has noisy populations.
+    #[serde(default)]
+    pub noisy: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -216,6 +226,17 @@ impl CompileReport {
                 f.samples,
                 100.0 * f.spike_agreement_vs_float,
                 100.0 * f.decision_agreement_vs_float
+            );
+            let _ = writeln!(
+                s,
+                "  output rate: chip {:.4}, float {:.4} spikes per neuron and step{}",
+                f.output_rate_chip,
+                f.output_rate_float,
+                if f.noisy {
+                    " (noisy: chip and float draw different noise, so compare these, not spikes)"
+                } else {
+                    ""
+                }
             );
             if let (Some(sp), Some(d)) = (
                 f.spike_agreement_vs_recorded,
