@@ -31,6 +31,8 @@ import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
+from surrogate import FastSigmoid
+
 torch.manual_seed(3)
 np.random.seed(3)
 torch.set_num_threads(2)
@@ -46,18 +48,6 @@ def data():
     idx = np.random.permutation(len(y))
     test, train = idx[:360], idx[360:]
     return (torch.tensor(x[train]), torch.tensor(y[train])), (torch.tensor(x[test]), torch.tensor(y[test]))
-
-
-class Spike(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return (x > 0).double()
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (1 + 10 * x.abs()) ** 2
 
 
 class Net(torch.nn.Module):
@@ -87,7 +77,7 @@ class Net(torch.nn.Module):
             if self.kind == "celif":
                 # thresholds stay >= 0.05 (spikefab refuses a negative one)
                 theta = theta + self.e[t].clamp(min=0.05 - THETA)
-            z = Spike.apply(v - theta) if not hard else (v > theta).double()
+            z = FastSigmoid.apply(v - theta) if not hard else (v > theta).double()
             v = v * (1 - z)
             if self.kind != "lif":
                 a = a + STEP * z

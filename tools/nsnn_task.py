@@ -32,6 +32,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from alif_reference import ron_dense
+from surrogate import FastSigmoid
 
 torch.manual_seed(7)
 np.random.seed(7)
@@ -59,18 +60,6 @@ def data():
     x = encode(d.images.reshape(-1, 64)[idx])
     y = d.target[idx]
     return (torch.tensor(x[360:]), torch.tensor(y[360:])), (torch.tensor(x[:360]), torch.tensor(y[:360]))
-
-
-class FastSigmoid(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return (x > 0).double()
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (1 + 10 * x.abs()) ** 2
 
 
 class NoiseDriven(torch.autograd.Function):
