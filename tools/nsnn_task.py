@@ -14,14 +14,15 @@ Network: 64 -> 64 LIF (beta 0.9, threshold 1, delta synapses, no biases) ->
 
 Deterministic: spikes z = H(v - theta), trained through a fast-sigmoid
 surrogate. Noisy (NSNN): every hidden neuron's input gets uniform noise in
-[-A, A) each step, at training and at inference, so a spike is a Bernoulli
+[-A, A) each step (A = 1 and 2), at training and at inference, so a spike is a Bernoulli
 event with P = clip((v - theta + A) / 2A, 0, 1); the noise-driven learning
 rule's gradient is that probability's derivative, the noise's density
 1/2A inside the band (NSNN's "noise-driven learning": the surrogate is the
 noise's pdf, not a chosen shape). spikefab's noisy neuron is exactly this:
 uniform input noise (docs/models.md).
 
-Writes `nsnn_{deterministic,noisy}.ron`, `nsnn_test_input.npy` (uint8
+Writes `nsnn_deterministic.ron`, `nsnn_noisy.ron` (amplitude 1) and
+`nsnn_noisy_a2.ron` (amplitude 2), `nsnn_test_input.npy` (uint8
 [360, 16, 64]) and `nsnn_test_labels.npy`.
 """
 import sys
@@ -38,7 +39,8 @@ torch.manual_seed(7)
 np.random.seed(7)
 torch.set_num_threads(2)
 STEPS, IN, H, OUT = 16, 64, 64, 10
-BETA, THETA, A = 0.9, 1.0, 1.0
+BETA, THETA = 0.9, 1.0
+AMPLITUDES = [1.0, 2.0]  # of the noisy networks, in input units
 
 
 def encode(images):
@@ -66,18 +68,20 @@ class NoiseDriven(torch.autograd.Function):
     """A spike of the noisy neuron; the gradient is the noise's density."""
 
     @staticmethod
-    def forward(ctx, v_minus_theta, noise):
+    def forward(ctx, v_minus_theta, noise, a):
         ctx.save_for_backward(v_minus_theta)
+        ctx.a = a
         return (v_minus_theta + noise > 0).double()
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * (x.abs() < A).double() / (2 * A), None
+        return g * (x.abs() < ctx.a).double() / (2 * ctx.a), None, None
 
 
 class Net(torch.nn.Module):
     def __init__(self, noisy):
+        """`noisy`: the noise amplitude, or 0 for the deterministic network."""
         super().__init__()
         self.noisy = noisy
         self.w_in = torch.nn.Parameter(torch.randn(H, IN, dtype=torch.float64) * 0.3)
@@ -89,9 +93,9 @@ class Net(torch.nn.Module):
         for t in range(STEPS):
             i = x[:, t] @ self.w_in.T
             if self.noisy:
-                noise = (torch.rand_like(v) * 2 - 1) * A
+                noise = (torch.rand_like(v) * 2 - 1) * self.noisy
                 v = BETA * v + i
-                z = NoiseDriven.apply(v - THETA, noise)
+                z = NoiseDriven.apply(v - THETA, noise, self.noisy)
                 # spikefab adds the noise to the input: it stays in v
                 v = (v + noise) * (1 - z)
             else:
@@ -118,12 +122,12 @@ def train(noisy, tr, te, epochs=80):
         sched.step()
     with torch.no_grad():
         acc = (net(te[0]).argmax(1) == te[1]).double().mean().item()
-    print(f"{'noisy' if noisy else 'deterministic'}: test {acc:.4f}", flush=True)
+    print(f"{f'noisy (amplitude {noisy})' if noisy else 'deterministic'}: test {acc:.4f}", flush=True)
     return net
 
 
 def network_ron(name, net):
-    noise = f"\n            noise: Some((amplitude: {A})),," if net.noisy else ""
+    noise = f"\n            noise: Some((amplitude: {net.noisy})),," if net.noisy else ""
     noise = noise.replace(",,", ",")
     seed = "\n    noise_seed: Some(1)," if net.noisy else ""
     return f"""(
@@ -152,9 +156,9 @@ def main(out: Path):
     tr, te = data()
     np.save(out / "nsnn_test_input.npy", te[0].numpy().astype(np.uint8))
     np.save(out / "nsnn_test_labels.npy", te[1].numpy().astype(np.int64))
-    for noisy in [False, True]:
+    for noisy in [0.0] + AMPLITUDES:
         net = train(noisy, tr, te)
-        name = "nsnn_noisy" if noisy else "nsnn_deterministic"
+        name = {0.0: "nsnn_deterministic", 1.0: "nsnn_noisy"}.get(noisy, f"nsnn_noisy_a{noisy:g}")
         (out / f"{name}.ron").write_text(network_ron(name.replace("_", "-"), net))
 
 
