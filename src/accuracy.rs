@@ -255,6 +255,39 @@ pub fn perturb(
     (net, inputs)
 }
 
+/// Class labels from `.npy` `path`: one per sample, each a class of `net`
+/// (an index into its output channels), checked before use.
+pub fn load_labels(path: &Path, samples: usize, net: &Network) -> Result<Vec<usize>> {
+    let y = spikefab_chip::npy::NumericArray::from_npy(
+        &std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+    )
+    .map_err(|e| anyhow::anyhow!("--labels {}: {e}", path.display()))?;
+    if y.shape != [samples as u64] {
+        bail!(
+            "--labels {}: shape {:?}; there are {samples} samples",
+            path.display(),
+            y.shape
+        );
+    }
+    let classes: usize = net
+        .outputs
+        .iter()
+        .map(|o| net.populations[net.population(o).expect("validated")].size)
+        .sum();
+    if let Some(k) = y
+        .values
+        .iter()
+        .position(|&v| !(v >= 0.0 && v < classes as f64 && v.fract() == 0.0))
+    {
+        bail!(
+            "--labels {}: label {} at {k} is not a class 0..{classes}",
+            path.display(),
+            y.values[k]
+        );
+    }
+    Ok(y.values.iter().map(|&v| v as usize).collect())
+}
+
 /// `spikefab accuracy`: a network's accuracy on labelled spike samples, in
 /// float and on each chip, under `perturbation` if given; returns the table.
 pub fn accuracy(
@@ -278,35 +311,7 @@ pub fn accuracy(
             s[0].len()
         );
     }
-    let y = spikefab_chip::npy::NumericArray::from_npy(
-        &std::fs::read(labels).with_context(|| format!("reading {}", labels.display()))?,
-    )
-    .map_err(|e| anyhow::anyhow!("--labels {}: {e}", labels.display()))?;
-    let classes: usize = net
-        .outputs
-        .iter()
-        .map(|o| net.populations[net.population(o).expect("validated")].size)
-        .sum();
-    if y.shape != [samples.len() as u64] {
-        bail!(
-            "--labels {}: shape {:?}; --inputs has {} samples",
-            labels.display(),
-            y.shape,
-            samples.len()
-        );
-    }
-    if let Some(k) = y
-        .values
-        .iter()
-        .position(|&v| !(v >= 0.0 && v < classes as f64 && v.fract() == 0.0))
-    {
-        bail!(
-            "--labels {}: {} at {k} is not a class 0..{classes}",
-            labels.display(),
-            y.values[k]
-        );
-    }
-    let y: Vec<usize> = y.values.iter().map(|&v| v as usize).collect();
+    let y = load_labels(labels, samples.len(), &net)?;
     let (net, samples) = match perturbation {
         None => (net, samples),
         Some(p) => perturb(&net, &samples, p),

@@ -86,31 +86,7 @@ pub fn study(r: &Request) -> Result<Study> {
         );
     }
     let samples = data.shape[0] as usize;
-    let labels = load(r.labels, "--labels")?;
-    if labels.shape != [samples as u64] {
-        bail!(
-            "--labels {}: shape {:?}; the data has {samples} samples",
-            r.labels.display(),
-            labels.shape
-        );
-    }
-    let classes = ann
-        .network()
-        .outputs
-        .iter()
-        .map(|o| ann.network().populations[ann.network().population(o).expect("validated")].size)
-        .sum::<usize>();
-    if let Some(k) = labels
-        .values
-        .iter()
-        .position(|&y| !(y >= 0.0 && y < classes as f64 && y.fract() == 0.0))
-    {
-        bail!(
-            "--labels {}: label {} at {k} is not a class 0..{classes}",
-            r.labels.display(),
-            labels.values[k]
-        );
-    }
+    let y = crate::accuracy::load_labels(r.labels, samples, ann.network())?;
     if r.test == 0 || r.test + r.calibrate > samples || r.calibrate == 0 {
         bail!(
             "--test {} and --calibrate {} must be ≥ 1 and fit the {samples} samples",
@@ -136,7 +112,6 @@ pub fn study(r: &Request) -> Result<Study> {
             r.scale
         );
     }
-    let y: Vec<usize> = labels.values.iter().map(|&v| v as usize).collect();
     let (test, rest) = x.split_at(r.test);
     let lambdas = ann.calibrate(&rest[..r.calibrate], r.percentile);
     let ann_acc = (0..r.test)
