@@ -210,9 +210,10 @@ const SCHEDULE_LUT4: usize = 194;
 
 /// ECP5 LUT4 a core spends on its noise stream: the xorshift32 and the
 /// shifter that scales a draw by its group's exponent, most of it. Fitted
-/// to Yosys 0.23 on 2-core ALIF + CUBA LIF exports: 643 a core with noise
-/// alone, 407 for noise and schedules together (synthesis shares the input
-/// adder); 480 keeps both within 15 % (CI synthesizes the second).
+/// to Yosys 0.23 on the 2-core ALIF + CUBA LIF export with noise and
+/// schedules that CI synthesizes (hdl_export/tests/cosim.rs), leaving room
+/// for an export with noise alone, where synthesis cannot share the input
+/// adder with the schedule's and the count is higher.
 const NOISE_LUT4: usize = 480;
 const STATE_A_SHIFT_LUT4: usize = 290;
 
