@@ -1,6 +1,7 @@
 //! The emulator's neuron loop per model: one 1024-neuron layer of each
-//! model (and of LIF with a schedule, CE-LIF's and STDI's table, and with
-//! on-chip noise) driven by
+//! model (and of LIF with a schedule, CE-LIF's and STDI's table, with
+//! on-chip noise, and with 4 dendritic branches a neuron — its 16 synapses
+//! dealt over them, so five times the compartments and cores) driven by
 //! the same 256 Poisson inputs for 200 steps on `loihi`, compiled from the
 //! same float network. Criterion reports neuron updates per second; the
 //! ratio to LIF, in the same run, is the cost of a model. Run:
@@ -11,7 +12,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use spikefab_chip::Arch;
 use spikefab_compiler::network::{
-    Input, InputNoise, Network, Neuron, Param, Population, Projection, Schedule, Weights,
+    Dendrites, Input, InputNoise, Network, Neuron, Param, Population, Projection, Schedule, Weights,
 };
 use spikefab_emulator::workload::poisson_input;
 use spikefab_emulator::{Emulator, RunConfig};
@@ -46,6 +47,7 @@ fn layer(neuron: Neuron, schedule: Option<Schedule>) -> Network {
             reset: Default::default(),
             schedule,
             noise: None,
+            dendrites: None,
         }],
         projections: vec![Projection {
             from: "in".into(),
@@ -112,6 +114,23 @@ fn models(c: &mut Criterion) {
             let mut n = layer(lif(), None);
             n.populations[0].noise = Some(InputNoise { amplitude: 0.05 });
             n.noise_seed = Some(1);
+            n
+        }),
+        ("cuba_lif+dendrites", {
+            let mut n = layer(lif(), None);
+            n.populations[0].dendrites = Some(Dendrites {
+                branches: 4,
+                cap: 0.5,
+            });
+            if let Weights::Sparse {
+                targets, synapses, ..
+            } = &mut n.projections[0].weights
+            {
+                *targets *= 4;
+                for (k, s) in synapses.iter_mut().enumerate() {
+                    s.0 = s.0 * 4 + k as u32 % 4;
+                }
+            }
             n
         }),
     ];

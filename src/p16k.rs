@@ -58,6 +58,7 @@ pub fn network(seed: u64) -> Network {
             reset: Default::default(),
             schedule: None,
             noise: None,
+            dendrites: None,
         }],
         projections: vec![
             Projection {

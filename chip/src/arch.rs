@@ -121,7 +121,9 @@ pub struct CoreLimits {
     pub max_routes: u32,
     /// Largest synaptic + axonal delay in timesteps (delay 0 = next step).
     pub max_delay: u32,
-    /// Dendritic compartments a neuron may have besides its soma.
+    /// Dendritic branches a neuron may have besides its soma (0: point
+    /// neurons only; model/dendrites.rs). Each branch is a compartment:
+    /// `max_neurons` bounds a core's somas and branches together.
     pub compartments_per_neuron: u32,
     /// The neuron models the core implements; a program using another is
     /// refused. A file that does not list them supports CUBA LIF, IF and LI.
@@ -392,6 +394,11 @@ pub struct EventCosts {
     /// free where the file does not say.
     #[serde(default = "EventCost::zero")]
     pub noise_draw: EventCost,
+    /// One dendritic branch of a neuron (read its accumulator, the
+    /// nonlinearity, add into the soma): every branch, every step; free
+    /// where the file does not say.
+    #[serde(default = "EventCost::zero")]
+    pub branch_op: EventCost,
     /// What external input spikes cost on their way in.
     #[serde(default)]
     pub inputs: InputCost,
@@ -416,6 +423,7 @@ impl EventCosts {
             ("threshold_update", self.threshold_update),
             ("schedule_lookup", self.schedule_lookup),
             ("noise_draw", self.noise_draw),
+            ("branch_op", self.branch_op),
         ]);
         match self.inputs {
             InputCost::OffChip { link } => v.push(("inputs.OffChip.link", link)),
@@ -575,6 +583,13 @@ impl Arch {
                 "core.schedule_entries must be at most {}, found {}",
                 crate::model::schedule::MAX_SCHEDULE_LEN * 16,
                 self.core.schedule_entries
+            ));
+        }
+        if self.core.compartments_per_neuron > crate::model::dendrites::MAX_BRANCHES as u32 {
+            return bad(format!(
+                "core.compartments_per_neuron must be at most {}, found {}",
+                crate::model::dendrites::MAX_BRANCHES,
+                self.core.compartments_per_neuron
             ));
         }
         if self.core.max_delay > 255 {

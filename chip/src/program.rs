@@ -13,10 +13,10 @@ use std::path::Path;
 
 use crate::arch::Arch;
 use crate::error::{ChipError, Result};
-use crate::model::{ModelKind, Neurons, Noise, Reset, Schedule};
+use crate::model::{Dendrites, ModelKind, Neurons, Noise, Reset, Schedule};
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
-pub const PROGRAM_FORMAT_VERSION: u32 = 5;
+pub const PROGRAM_FORMAT_VERSION: u32 = 6;
 const SFC_MAGIC: &[u8; 4] = b"SFC\0";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,6 +78,10 @@ pub struct NeuronGroup {
     /// Noise added to every neuron's input each step (model/noise.rs), if any.
     #[serde(default)]
     pub noise: Option<Noise>,
+    /// Dendritic branches of every neuron (model/dendrites.rs), if any: the
+    /// group then has `len · branches` input slots.
+    #[serde(default)]
+    pub dendrites: Option<Dendrites>,
 }
 
 impl NeuronGroup {
@@ -103,7 +107,24 @@ impl NeuronGroup {
             reset: self.reset,
             schedule: self.schedule.clone(),
             noise: self.noise,
+            dendrites: self.dendrites,
         }
+    }
+
+    /// Input slots per neuron: its branches, or 1 for a point neuron.
+    pub fn branches(&self) -> usize {
+        self.dendrites.map_or(1, |d| d.branches as usize)
+    }
+
+    /// The group's input slots (what synapses target): `len · branches`.
+    pub fn input_slots(&self) -> usize {
+        self.len() * self.branches()
+    }
+
+    /// The core compartments the group takes: a soma per neuron and, for
+    /// a dendritic group, one per branch.
+    pub fn compartments(&self) -> usize {
+        self.len() + self.dendrites.map_or(0, |_| self.input_slots())
     }
 }
 
@@ -247,6 +268,17 @@ impl CoreConfig {
         self.groups.iter().map(NeuronGroup::len).sum()
     }
 
+    /// Input slots, in neuron order (what a synapse's `target` indexes):
+    /// one per point neuron, one per branch of a dendritic neuron.
+    pub fn num_input_slots(&self) -> usize {
+        self.groups.iter().map(NeuronGroup::input_slots).sum()
+    }
+
+    /// Compartments: somas and dendritic branches (`core.max_neurons` bounds them).
+    pub fn num_compartments(&self) -> usize {
+        self.groups.iter().map(NeuronGroup::compartments).sum()
+    }
+
     /// The largest total delay (synaptic) used by this core's table.
     pub fn max_synaptic_delay(&self) -> u8 {
         self.synapses.delay.iter().copied().max().unwrap_or(0)
@@ -349,7 +381,12 @@ impl CoreProgram {
                 }
             };
             let n = core.num_neurons();
-            cap("neurons", n, arch.core.max_neurons)?;
+            let slots = core.num_input_slots();
+            cap(
+                "compartments (somas and dendritic branches)",
+                core.num_compartments(),
+                arch.core.max_neurons,
+            )?;
             cap("synapse words", core.synapses.len(), arch.core.max_synapses)?;
             cap(
                 "input axons",
@@ -432,6 +469,14 @@ impl CoreProgram {
                         ChipError::InvalidProgram(format!("core {ci} group '{}': {e}", g.name))
                     })?;
                 }
+                if let Some(d) = &g.dendrites {
+                    d.check(arch.core.compartments_per_neuron, f).map_err(|e| {
+                        ChipError::InvalidProgram(format!(
+                            "core {ci} group '{}' on chip '{}': {e}",
+                            g.name, arch.name
+                        ))
+                    })?;
+                }
                 if let Some(s) = &g.schedule {
                     s.check(g.weight_exp, f).map_err(|e| {
                         ChipError::InvalidProgram(format!("core {ci} group '{}': {e}", g.name))
@@ -485,10 +530,10 @@ impl CoreProgram {
                 .synapses
                 .iter()
                 .map(|w| w.target)
-                .find(|&t| t as usize >= n)
+                .find(|&t| t as usize >= slots)
             {
                 return invalid(format!(
-                    "core {ci}: a synapse targets neuron {t}, but the core has {n} neurons"
+                    "core {ci}: a synapse targets input slot {t}, but the core has {slots} (one per neuron, one per dendritic branch)"
                 ));
             }
             if let Some(w) = s
@@ -555,7 +600,7 @@ impl CoreProgram {
             fan_in[r.core as usize][r.axon as usize] += 1;
         }
         for (ci, (core, fan_in)) in self.cores.iter().zip(&fan_in).enumerate() {
-            let mut bound = vec![0u64; core.num_neurons()];
+            let mut bound = vec![0u64; core.num_input_slots()];
             let s = &core.synapses;
             for (a, &hits) in fan_in.iter().enumerate() {
                 let hits = hits as u64;
@@ -566,7 +611,7 @@ impl CoreProgram {
             }
             if let Some((n, b)) = bound.iter().enumerate().find(|(_, &b)| b > i32::MAX as u64) {
                 return Err(ChipError::InvalidProgram(format!(
-                    "core {ci} neuron {n}: the input sum can reach {b}, beyond the 32-bit dendritic accumulator; split its fan-in"
+                    "core {ci} input slot {n}: the input sum can reach {b}, beyond the 32-bit accumulator; split its fan-in"
                 )));
             }
         }

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
-use spikefab_chip::model::{alif, cuba_lif, if_, li, Schedule, ScheduleStep};
+use spikefab_chip::model::{alif, cuba_lif, if_, li, Dendrites, Schedule, ScheduleStep};
 use spikefab_chip::*;
 use std::path::Path;
 
@@ -84,6 +84,11 @@ fn group() -> impl Strategy<Value = NeuronGroup> {
                                 .collect(),
                         }),
                         noise: None,
+                        // every other group dendritic: its synapses target slots
+                        dendrites: (weight_exp % 2 == 0).then_some(Dendrites {
+                            branches: (n % 4 + 1) as u8,
+                            cap: 100,
+                        }),
                     }
                 })
         },
@@ -236,9 +241,40 @@ fn oversized_core_names_the_core_and_resource() {
     r.ptr.resize(neurons + 1, end);
     let e = p.validate().unwrap_err().to_string();
     assert!(
-        e.contains(&format!("core {last}")) && e.contains("neurons") && e.contains("1024"),
+        e.contains(&format!("core {last}")) && e.contains("compartments") && e.contains("1024"),
         "{e}"
     );
+}
+
+#[test]
+fn bad_dendrites_and_slot_targets_name_the_group_and_field() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let p = program().new_tree(&mut runner).unwrap().current();
+    let with = |k: u8, cap: u32, compartments: u32| {
+        let mut p = p.clone();
+        p.arch.core.compartments_per_neuron = compartments;
+        p.cores[0].groups[0].dendrites = Some(Dendrites { branches: k, cap });
+        let name = p.cores[0].groups[0].name.clone();
+        (p.validate().err().map(|e| e.to_string()), name)
+    };
+    assert_eq!(with(2, 100, 4).0, None);
+    for (k, cap, compartments, field) in [
+        (0, 100, 4, "branches 0"),
+        (5, 100, 4, "branches 5 is outside 1..=4"),
+        (2, 0, 4, "cap 0"),
+        (2, 1 << 23, 4, "cap 8388608"),
+        (2, 100, 0, "compartments_per_neuron: 0"),
+    ] {
+        let (e, name) = with(k, cap, compartments);
+        let e = e.expect(field);
+        assert!(e.contains(&name) && e.contains(field), "{e}");
+    }
+    // a synapse beyond the core's input slots
+    let mut bad = p.clone();
+    let slots = bad.cores[0].num_input_slots() as u16;
+    bad.cores[0].synapses.synapses[0].target = slots;
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(e.contains(&format!("input slot {slots}")), "{e}");
 }
 
 #[test]

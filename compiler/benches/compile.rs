@@ -39,6 +39,7 @@ fn network(n: usize, density: f64) -> Network {
             reset: Default::default(),
             schedule: None,
             noise: None,
+            dendrites: None,
         }],
         projections: vec![Projection {
             from: "in".into(),

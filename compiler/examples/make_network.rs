@@ -50,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 reset: Default::default(),
                 schedule: None,
                 noise: None,
+                dendrites: None,
             },
             Population {
                 name: "out".into(),
@@ -64,6 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 reset: Default::default(),
                 schedule: None,
                 noise: None,
+                dendrites: None,
             },
         ],
         projections: vec![

@@ -404,6 +404,7 @@ pub fn convert(ann: &Ann, lambdas: &[f64], coding: Coding, timesteps: usize) -> 
             },
             schedule,
             noise: None,
+            dendrites: None,
         });
         for (src, rows) in &ann.into[q] {
             let k = scale_of(src) / unit * spike_worth;

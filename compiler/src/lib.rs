@@ -26,6 +26,7 @@
 //!         reset: Default::default(),
 //!         schedule: None,
 //!         noise: None,
+//!         dendrites: None,
 //!     }],
 //!     projections: vec![Projection {
 //!         from: "in".into(),

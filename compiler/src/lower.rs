@@ -1059,6 +1059,7 @@ pub fn lower_with(
             reset,
             schedule: embedding(&lw, p)?,
             noise: None,
+            dendrites: None,
         });
         let gain = &gain;
         for (s, _, path) in paths.iter().filter(|x| x.1 == p) {

@@ -90,11 +90,14 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         .iter()
         .map(|p| vec![Vec::new(); p.size])
         .collect();
+    // A projection's targets are input slots: `neuron · branches + branch`.
+    let branches: Vec<usize> = net.populations.iter().map(|p| p.branches()).collect();
     for pr in &q.projections {
+        let k = branches[pr.dst];
         for (s, row) in pr.by_source.iter().enumerate() {
             for &(t, _) in row {
-                fan_in[pr.dst][t as usize] += 1;
-                sources[pr.dst][t as usize].push(gid(pr.src, s));
+                fan_in[pr.dst][t as usize / k] += 1;
+                sources[pr.dst][t as usize / k].push(gid(pr.src, s));
             }
         }
     }
@@ -114,19 +117,22 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         }
     };
 
-    // where each neuron lives: (core, local id)
+    // where each neuron lives: (core, local id), and its first input slot there
     let mut home: Vec<Vec<(u32, u32)>> = net
         .populations
         .iter()
         .map(|p| vec![(0, 0); p.size])
         .collect();
+    let mut first_slot: Vec<Vec<u32>> = net.populations.iter().map(|p| vec![0; p.size]).collect();
     for (c, members) in cores.iter().enumerate() {
-        let mut local = 0u32;
+        let (mut local, mut slot) = (0u32, 0u32);
         for &si in members {
             let s = &slices[si];
-            for h in &mut home[s.population][s.start..s.end] {
-                *h = (c as u32, local);
+            for n in s.start..s.end {
+                home[s.population][n] = (c as u32, local);
+                first_slot[s.population][n] = slot;
                 local += 1;
+                slot += branches[s.population] as u32;
             }
         }
     }
@@ -136,7 +142,8 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
     for pr in &q.projections {
         for (s, row) in pr.by_source.iter().enumerate() {
             for &(t, _) in row {
-                core_axons[home[pr.dst][t as usize].0 as usize].insert(gid(pr.src, s));
+                let n = t as usize / branches[pr.dst];
+                core_axons[home[pr.dst][n].0 as usize].insert(gid(pr.src, s));
             }
         }
     }
@@ -163,9 +170,12 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         for (s, row) in pr.by_source.iter().enumerate() {
             let g = gid(pr.src, s);
             for &(t, w) in row {
-                let (c, local) = home[pr.dst][t as usize];
+                let k = branches[pr.dst];
+                let (n, branch) = (t as usize / k, t as usize % k);
+                let c = home[pr.dst][n].0;
+                let slot = first_slot[pr.dst][n] + branch as u32;
                 let a = axon_index[c as usize][&g];
-                rows[c as usize][a as usize].push((local as u16, w, delay));
+                rows[c as usize][a as usize].push((slot as u16, w, delay));
             }
         }
     }
@@ -391,7 +401,18 @@ fn partition_and_pack(
                 ),
             ));
         }
-        let mut size = pop.size.min(lim.max_neurons as usize);
+        // A dendritic neuron takes a compartment per branch besides its soma.
+        let per = compartments(pop);
+        if per > lim.max_neurons as usize {
+            return Err(too_big(
+                &pop.name,
+                format!(
+                    "one neuron takes {per} compartments (a soma and its branches), a core holds {}",
+                    lim.max_neurons
+                ),
+            ));
+        }
+        let mut size = pop.size.min(lim.max_neurons as usize / per);
         while size > 1
             && !(0..pop.size)
                 .step_by(size)
@@ -425,7 +446,7 @@ fn partition_and_pack(
     let (mut n_neurons, mut n_syn, mut n_sched) = (0usize, 0u64, 0usize);
     let mut axons: BTreeSet<u32> = BTreeSet::new();
     for (si, s) in slices.iter().enumerate() {
-        let neurons = s.end - s.start;
+        let neurons = (s.end - s.start) * compartments(&net.populations[s.population]);
         let sched = net.populations[s.population]
             .schedule
             .as_ref()
@@ -511,13 +532,13 @@ fn forced(
                 neurons.push(0);
                 cores.len() - 1
             });
-            neurons[c] += end - start;
+            neurons[c] += (end - start) * compartments(&net.populations[p]);
             if neurons[c] > arch.core.max_neurons as usize {
                 return Err(CompileError::DoesNotFit {
                     layer: net.populations[p].name.clone(),
                     arch: arch.name.clone(),
                     message: format!(
-                        "the placement puts {} neurons on core {phys}, which holds {}",
+                        "the placement puts {} compartments (somas and dendritic branches) on core {phys}, which holds {}",
                         neurons[c], arch.core.max_neurons
                     ),
                 });
@@ -529,6 +550,12 @@ fn forced(
         per_pop.push(mine);
     }
     Ok((slices, per_pop, cores, ids))
+}
+
+/// The core compartments one neuron of `pop` takes: its soma and, if it
+/// is dendritic, one per branch (chip/src/model/dendrites.rs).
+fn compartments(pop: &crate::network::Population) -> usize {
+    1 + pop.dendrites.map_or(0, |d| d.branches)
 }
 
 /// Mesh hops between two physical cores.

@@ -60,6 +60,41 @@ pub struct Population {
     /// `Some((amplitude: A))`, uniform in [−A, A) in input (weight) units.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<InputNoise>,
+    /// Dendritic branches (arXiv 2306.11950): `Some((branches: K, cap: C))`.
+    /// Each neuron then has K input slots — row `neuron·K + branch` of every
+    /// projection into the population — each rectified and capped at C
+    /// (input units) before the soma sums them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dendrites: Option<Dendrites>,
+}
+
+impl Population {
+    /// Branches per neuron: 1 for point neurons.
+    pub fn branches(&self) -> usize {
+        self.dendrites.map_or(1, |d| d.branches)
+    }
+
+    /// Its input slots, the targets of projections into it: `size · branches`.
+    pub fn input_slots(&self) -> usize {
+        self.size * self.branches()
+    }
+}
+
+/// A population's dendritic branches: branch `k` of a neuron sums its own
+/// synapses `b_k` (in input units, after any schedule weighting) and adds
+/// `min(max(b_k, 0), cap)` to the neuron's input.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dendrites {
+    pub branches: usize,
+    pub cap: f64,
+}
+
+impl Dendrites {
+    /// The branch nonlinearity.
+    pub fn branch(&self, b: f64) -> f64 {
+        b.clamp(0.0, self.cap)
+    }
 }
 
 /// A population's input noise: each step every neuron's input gets an
@@ -712,6 +747,21 @@ impl Network {
                     )));
                 }
             }
+            if let Some(d) = &p.dendrites {
+                let most = spikefab_chip::model::dendrites::MAX_BRANCHES as usize;
+                if !(1..=most).contains(&d.branches) {
+                    return Err(self.invalid(format!(
+                        "population '{}': dendrites branches {} is outside 1..={most}",
+                        p.name, d.branches
+                    )));
+                }
+                if !(d.cap.is_finite() && d.cap > 0.0) {
+                    return Err(self.invalid(format!(
+                        "population '{}': dendrites cap {} must be a positive number",
+                        p.name, d.cap
+                    )));
+                }
+            }
             if let Some(s) = &p.schedule {
                 let lowest = (0..p.size)
                     .filter_map(|i| p.neuron.dynamics(i).threshold)
@@ -740,10 +790,14 @@ impl Network {
                 )));
             };
             let (t, s) = pr.weights.shape();
-            let want = (self.populations[dst].size, self.source_size(src));
+            let want = (self.populations[dst].input_slots(), self.source_size(src));
             if (t, s) != want {
+                let slots = match self.populations[dst].dendrites {
+                    Some(d) => format!(" (neurons × {} branches)", d.branches),
+                    None => String::new(),
+                };
                 return Err(self.invalid(format!(
-                    "{here}: weights are {t} × {s} (targets × sources), the layers need {} × {}",
+                    "{here}: weights are {t} × {s} (targets × sources), the layers need {} × {}{slots}",
                     want.0, want.1
                 )));
             }

@@ -37,20 +37,26 @@ pub struct QuantizedPopulation {
     /// The chip's noise amplitude against the network's, relative (`None`
     /// for a layer without noise): a power of two of the input units.
     pub noise_error: Option<f64>,
+    /// The chip's dendrite cap against the network's, relative (`None`
+    /// for point neurons).
+    pub dendrite_error: Option<f64>,
 }
 
 /// The largest synaptic current any neuron of a population can reach, in
 /// real units: its larger same-signed weight sum, every source firing every
-/// step, accumulated to the steady state `/(1 − α)`. `None` if some neuron's
-/// current never decays (α ≥ 1) while it has inputs.
+/// step, accumulated to the steady state `/(1 − α)`. A dendritic neuron's
+/// input is its branches' positive sums, each at most the cap. `None` if
+/// some neuron's current never decays (α ≥ 1) while it has inputs.
 fn worst_current(
     incoming: &[usize],
     by_source: &[Vec<Vec<(u32, f64)>>],
     dyns: &[crate::network::Dynamics],
+    dendrites: Option<&crate::network::Dendrites>,
     input_gain: f64,
 ) -> Option<f64> {
-    let mut pos = vec![0.0f64; dyns.len()];
-    let mut neg = vec![0.0f64; dyns.len()];
+    let k = dendrites.map_or(1, |d| d.branches);
+    let mut pos = vec![0.0f64; dyns.len() * k];
+    let mut neg = vec![0.0f64; dyns.len() * k];
     for &k in incoming {
         for row in &by_source[k] {
             for &(t, w) in row {
@@ -64,7 +70,11 @@ fn worst_current(
     }
     let mut worst = 0.0f64;
     for (i, d) in dyns.iter().enumerate() {
-        let drive = pos[i].max(neg[i]) * input_gain;
+        let slots = i * k..(i + 1) * k;
+        let drive = match dendrites {
+            None => pos[i].max(neg[i]) * input_gain,
+            Some(dd) => pos[slots].iter().map(|&p| dd.branch(p * input_gain)).sum(),
+        };
         if drive == 0.0 {
             continue;
         }
@@ -225,7 +235,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             for &k in &incoming {
                 for row in &by_source[k] {
                     for &(t, w) in row {
-                        row_sum[t as usize] += w.abs();
+                        row_sum[t as usize / pop.branches()] += w.abs();
                     }
                 }
             }
@@ -254,7 +264,13 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
         // Xylo's saturates). 1/64 of the range is kept for weight rounding.
         let state_room = ((1i64 << (f.state_bits - 1)) - 1) as f64 * (1.0 - 1.0 / 64.0);
         let per_unit = 2f64.powi(f.threshold_shift as i32); // state units per k_gain unit
-        let worst = worst_current(&incoming, &by_source, &dyns, 2f64.powi(shift_hi as i32));
+        let worst = worst_current(
+            &incoming,
+            &by_source,
+            &dyns,
+            pop.dendrites.as_ref(),
+            2f64.powi(shift_hi as i32),
+        );
         let worst = match headroom {
             Headroom::WorstCase => worst,
             Headroom::Sampled(peaks) => {
@@ -328,38 +344,20 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             .map(|s| models::schedule::lower(s, &scale, depths[q]))
             .transpose()
             .map_err(|m| err(&pop.name, m))?;
-        // Noise: the nearest power of two of the layer's input units
-        // (a_in = Σ w · gain), as the chip's exponent sets it.
+        // Noise and dendrites are in the layer's input units (a_in = Σ w · gain).
         let (noise, noise_error) = match &pop.noise {
             None => (None, None),
             Some(nz) => {
-                if !arch.core.noise {
-                    return Err(err(
-                        &pop.name,
-                        "it is noisy, and the chip has no noise generator (core.noise: false)"
-                            .into(),
-                    ));
-                }
-                let units = nz.amplitude * gain;
-                let e = units.log2().round();
-                let most = spikefab_chip::model::Noise::max_exp(f);
-                if !(0.0..=most as f64).contains(&e) {
-                    return Err(err(
-                        &pop.name,
-                        format!(
-                            "its noise amplitude {} is 2^{e} input units; the chip's noise exponent spans 2^0..=2^{most}",
-                            nz.amplitude
-                        ),
-                    ));
-                }
-                let chip = 2f64.powi(e as i32) / gain;
-                (
-                    Some(spikefab_chip::model::Noise {
-                        mant: 0,
-                        exp: e as u8,
-                    }),
-                    Some((chip - nz.amplitude).abs() / nz.amplitude),
-                )
+                let (n, e) = models::noise::lower(nz, gain, arch).map_err(|m| err(&pop.name, m))?;
+                (Some(n), Some(e))
+            }
+        };
+        let (dendrites, dendrite_error) = match &pop.dendrites {
+            None => (None, None),
+            Some(d) => {
+                let (d, e) =
+                    models::dendrites::lower(d, gain, arch).map_err(|m| err(&pop.name, m))?;
+                (Some(d), Some(e))
             }
         };
         let g = NeuronGroup {
@@ -369,6 +367,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             reset: pop.reset,
             schedule,
             noise,
+            dendrites,
         };
         let threshold_bits = dyns
             .iter()
@@ -392,6 +391,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             threshold_bits,
             schedule_error,
             noise_error,
+            dendrite_error,
         });
     }
 

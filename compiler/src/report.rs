@@ -94,6 +94,12 @@ pub struct LayerReport {
     /// relative (a power of two of the input units is the nearest it has).
     #[serde(default)]
     pub noise_error: Option<f64>,
+    /// Dendritic branches per neuron, 0 for point neurons.
+    #[serde(default)]
+    pub branches: usize,
+    /// For a dendritic layer: the chip's branch cap against the network's, relative.
+    #[serde(default)]
+    pub dendrite_error: Option<f64>,
 }
 
 impl CompileReport {
@@ -119,7 +125,8 @@ impl CompileReport {
                 .iter()
                 .map(|c| CoreUtilization {
                     core_id: c.core_id,
-                    neurons: frac(c.num_neurons(), lim.max_neurons),
+                    // somas and dendritic branches share the core's compartments
+                    neurons: frac(c.num_compartments(), lim.max_neurons),
                     synapses: frac(c.synapses.len(), lim.max_synapses),
                     axons: frac(c.synapses.num_axons(), lim.max_axons),
                     routes: frac(c.routes.entries.len(), lim.max_routes),
@@ -148,6 +155,8 @@ impl CompileReport {
                         schedule_entries: pop.schedule.as_ref().map_or(0, |s| s.len()),
                         schedule_error: q.populations[i].schedule_error,
                         noise_error: q.populations[i].noise_error,
+                        branches: pop.dendrites.map_or(0, |d| d.branches),
+                        dendrite_error: q.populations[i].dendrite_error,
                     }
                 })
                 .collect(),
@@ -175,7 +184,7 @@ impl CompileReport {
         );
         let _ = writeln!(
             s,
-            "  layer                 neurons  cores  weight exp  weight error  current room  threshold bits  schedule  noise"
+            "  layer                 neurons  cores  weight exp  weight error  current room  threshold bits  schedule  dendrites  noise"
         );
         for l in &self.layers {
             // the state register over the worst-case current: ≥ 1× cannot overflow
@@ -188,9 +197,15 @@ impl CompileReport {
                 (n, Some(e)) => format!("{n} (±{:.1e})", e),
                 (n, None) => n.to_string(),
             };
+            // branches, and the cap's quantization error
+            let dendrites = match (l.branches, l.dendrite_error) {
+                (0, _) => "-".to_string(),
+                (k, Some(e)) => format!("{k} (±{:.1}%)", 100.0 * e),
+                (k, None) => k.to_string(),
+            };
             let _ = writeln!(
                 s,
-                "  {:<20} {:>8} {:>6} {:>11} {:>12.2e} {:>13} {:>15}  {:<8}  {}",
+                "  {:<20} {:>8} {:>6} {:>11} {:>12.2e} {:>13} {:>15}  {:<8}  {:<9}  {}",
                 l.name,
                 l.neurons,
                 l.cores,
@@ -199,6 +214,7 @@ impl CompileReport {
                 room,
                 l.threshold_bits.map_or("-".into(), |b| b.to_string()),
                 schedule,
+                dendrites,
                 l.noise_error
                     .map_or("-".into(), |e| format!("±{:.0}% amplitude", 100.0 * e))
             );
@@ -208,7 +224,7 @@ impl CompileReport {
         };
         let _ = writeln!(
             s,
-            "  fullest core: neurons {:.0}%, synapses {:.0}%, axons {:.0}%, routes {:.0}%",
+            "  fullest core: compartments {:.0}%, synapses {:.0}%, axons {:.0}%, routes {:.0}%",
             max(|u| u.neurons),
             max(|u| u.synapses),
             max(|u| u.axons),

@@ -152,7 +152,8 @@ pub fn simulate_timed(
     for t in 0..input.len() {
         let slot = t % hist;
         for (q, pop) in net.populations.iter().enumerate() {
-            let mut i_in = vec![0.0; pop.size];
+            // One input per slot: per neuron, or per branch of a dendritic neuron.
+            let mut i_in = vec![0.0; pop.input_slots()];
             for e in edges.iter().filter(|e| e.dst == q) {
                 if e.lag > t {
                     continue;
@@ -190,12 +191,20 @@ pub fn simulate_timed(
                     (off, 2f64.powi(shift as i32))
                 }
             };
+            if gain != 1.0 {
+                i_in.iter_mut().for_each(|x| *x *= gain);
+            }
+            // Dendrites: each branch rectified and capped, summed per neuron.
+            if let Some(d) = &pop.dendrites {
+                i_in = i_in
+                    .chunks_exact(d.branches)
+                    .map(|b| b.iter().map(|&x| d.branch(x)).sum())
+                    .collect();
+            }
             if let Some(nz) = &pop.noise {
                 for x in i_in.iter_mut() {
-                    *x = *x * gain + noise_rng.random_range(-nz.amplitude..nz.amplitude);
+                    *x += noise_rng.random_range(-nz.amplitude..nz.amplitude);
                 }
-            } else if gain != 1.0 {
-                i_in.iter_mut().for_each(|x| *x *= gain);
             }
             for n in 0..pop.size {
                 let d = dyns[q][n];
@@ -274,6 +283,7 @@ mod tests {
             reset,
             schedule: None,
             noise: None,
+            dendrites: None,
         }
     }
 

@@ -87,6 +87,7 @@ fn mlp(seed: u64) -> Network {
         reset: Default::default(),
         schedule: None,
         noise: None,
+        dendrites: None,
     };
     let proj = |from: &str, to: &str, weights| Projection {
         from: from.into(),
@@ -114,6 +115,7 @@ fn mlp(seed: u64) -> Network {
                 reset: Default::default(),
                 schedule: None,
                 noise: None,
+                dendrites: None,
             },
         ],
         projections: vec![

@@ -9,7 +9,7 @@ mod common;
 use common::wide;
 use spikefab_chip::{Arch, ModelKind, SpikeStream};
 use spikefab_compiler::network::{
-    Input, Network, Neuron, Param, Population, Projection, Schedule, Weights,
+    Dendrites, Input, Network, Neuron, Param, Population, Projection, Schedule, Weights,
 };
 use spikefab_compiler::{compile, sim, CompileError};
 use spikefab_emulator::{run, RunConfig};
@@ -54,6 +54,7 @@ fn mlp(seed: u64, inputs: usize, hidden: usize, outputs: usize) -> Network {
                 reset: Default::default(),
                 schedule: None,
                 noise: None,
+                dendrites: None,
             },
             Population {
                 name: "out".into(),
@@ -70,6 +71,7 @@ fn mlp(seed: u64, inputs: usize, hidden: usize, outputs: usize) -> Network {
                 reset: Default::default(),
                 schedule: None,
                 noise: None,
+                dendrites: None,
             },
         ],
         projections: vec![
@@ -250,6 +252,7 @@ fn wide_layer(alpha: f64) -> Network {
             reset: Default::default(),
             schedule: None,
             noise: None,
+            dendrites: None,
         }],
         projections: vec![Projection {
             from: "in".into(),
@@ -686,4 +689,88 @@ fn a_constant_input_shift_is_the_network_with_scaled_weights() {
         assert!(a.len() > 1000, "shift {k}: the network must be active");
         assert_eq!(a, b, "shift {k}");
     }
+}
+
+/// `mlp` with a dendritic hidden layer: `k` branches a neuron, each with its
+/// own input and recurrent weights (rows `neuron·k + branch`), capped at `cap`.
+fn dendritic_mlp(seed: u64, k: usize, cap: f64) -> Network {
+    let mut net = mlp(seed, 24, 96, 10);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed + 200);
+    net.populations[0].dendrites = Some(Dendrites { branches: k, cap });
+    net.projections[0].weights = dense(&mut rng, 96 * k, 24, 0.6, 0.5);
+    net.projections[1].weights = dense(&mut rng, 96 * k, 96, RECUR, 0.1);
+    net
+}
+
+#[test]
+fn dendrites_agree_with_the_float_network_and_their_caps_matter() {
+    let input = poisson(41, 200, 24, 0.15);
+    let net = dendritic_mlp(3, 3, 0.35);
+    let (agree, fired) = agreement(&net, &wide(), &input);
+    eprintln!("dendrites: agreement {agree:.4} over {fired} float spikes (wide)");
+    assert!(fired > 500, "the network must be active");
+    assert!(agree >= 0.99, "{agree}");
+    let (agree, _) = agreement(&net, &Arch::preset("loihi").unwrap(), &input);
+    eprintln!("dendrites: agreement {agree:.4} on loihi");
+    assert!(agree > 0.9, "{agree}");
+    // The cap is real: an uncapped tree (every branch rectified only) fires more.
+    let count = |r: &sim::FloatRun| r.spikes.iter().flatten().filter(|&&s| s).count();
+    let capped = count(&sim::simulate(&net, &input));
+    let uncapped = count(&sim::simulate(&dendritic_mlp(3, 3, 1e9), &input));
+    assert!(capped * 10 < uncapped * 9, "{capped} vs {uncapped}");
+}
+
+#[test]
+fn dendrites_are_refused_where_they_cannot_run_naming_the_layer_and_field() {
+    let loihi = Arch::preset("loihi").unwrap();
+    let refused = |net: &Network, arch: &Arch, want: &[&str]| {
+        let Err(e) = compile(net, arch, 1) else {
+            panic!("must be refused: {want:?}")
+        };
+        let e = e.to_string();
+        assert!(want.iter().all(|w| e.contains(w)), "{e}");
+    };
+    refused(
+        &dendritic_mlp(1, 0, 0.5),
+        &loihi,
+        &["hidden", "branches 0 is outside 1..=16"],
+    );
+    refused(
+        &dendritic_mlp(1, 17, 0.5),
+        &loihi,
+        &["hidden", "branches 17"],
+    );
+    for cap in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        refused(
+            &dendritic_mlp(1, 2, cap),
+            &loihi,
+            &["hidden", "dendrites cap"],
+        );
+    }
+    // over the chip's limit (loihi: 4), or a chip without dendrites
+    refused(
+        &dendritic_mlp(1, 5, 0.5),
+        &loihi,
+        &[
+            "hidden",
+            "5 dendritic branches",
+            "allows 4",
+            "compartments_per_neuron",
+        ],
+    );
+    refused(
+        &dendritic_mlp(1, 2, 0.5),
+        &Arch::preset("xylo").unwrap(),
+        &["hidden", "point neurons only"],
+    );
+    // a cap below one input unit of the chip
+    refused(
+        &dendritic_mlp(1, 2, 1e-9),
+        &loihi,
+        &["hidden", "below the smallest"],
+    );
+    // weights must have a row per branch
+    let mut net = dendritic_mlp(1, 2, 0.5);
+    net.projections[0].weights = mlp(1, 24, 96, 10).projections[0].weights.clone();
+    refused(&net, &loihi, &["192 × 24", "neurons × 2 branches"]);
 }

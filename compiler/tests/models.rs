@@ -150,3 +150,12 @@ fn celif_reads_from_spikefabs_nir_extension_and_bad_embeddings_are_named() {
     assert!(e.contains("'alif'") && e.contains("below 0"), "{e}");
     refuses_without(&g, "embedding");
 }
+
+#[test]
+fn dendritic_neurons_match_their_equations_in_pytorch() {
+    // The fixture's branches are rectified (28 % of branch inputs) and
+    // capped (45 %) often enough that a linear sum changes 16 % of the
+    // (neuron, step) spike decisions: the nonlinearity is exercised.
+    let net = Network::load(data("dendrites_net.ron").as_ref()).unwrap();
+    matches_reference(&net, "dendrites");
+}

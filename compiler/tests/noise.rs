@@ -37,6 +37,7 @@ fn noisy(amplitude: f64, seed: u64) -> Network {
             reset: Default::default(),
             schedule: None,
             noise: Some(InputNoise { amplitude }),
+            dendrites: None,
         }],
         projections: vec![],
         outputs: vec!["noisy".into()],

@@ -127,7 +127,7 @@ fn wrong_placements_are_errors_naming_what_is_wrong() {
     .unwrap()
     .to_string();
     assert!(
-        e.contains("puts 64 neurons on core 0, which holds 50"),
+        e.contains("puts 64 compartments (somas and dendritic branches) on core 0, which holds 50"),
         "{e}"
     );
     // A placement file that is not RON names the file.

@@ -8,7 +8,7 @@
 use spikefab_chip::model::noise;
 use spikefab_chip::model::reset::{Subtract, ToZero};
 use spikefab_chip::model::schedule::Scheduled;
-use spikefab_chip::model::{Fire, Noise, Schedule, Visit};
+use spikefab_chip::model::{Dendrites, Fire, Noise, Schedule, Visit};
 use spikefab_chip::neuron::{activation, Decay, Fixed, Mul12, ShiftDecay};
 use spikefab_chip::{CoreConfig, CoreProgram, DecayRule, EventCosts, Model, Reset, TileCoord};
 
@@ -32,6 +32,7 @@ pub(crate) struct CoreState<'p> {
     pub index: usize,
     pub cfg: &'p CoreConfig,
     pub tile: TileCoord,
+    /// Input slots: one per point neuron, one per dendritic branch.
     n: usize,
     /// The groups' neurons and state, in neuron-id order.
     populations: Vec<Box<dyn Population>>,
@@ -39,7 +40,7 @@ pub(crate) struct CoreState<'p> {
     rng: u32,
     /// Per group: its neurons' register overflows so far (for the report's layers).
     pub group_saturations: Vec<u64>,
-    /// Dendritic accumulators: `slots × n`, slot `t mod slots` is integrated at step `t`.
+    /// Input accumulators: `delay slots × n`, delay slot `t mod slots` is integrated at step `t`.
     ring: Vec<i32>,
     slot_mask: u32,
     pub inbox: Vec<Arrival>,
@@ -70,7 +71,7 @@ impl<'p> CoreState<'p> {
     ) -> Self {
         let cfg = &program.cores[index];
         let rule = program.arch.format.decay;
-        let n = cfg.num_neurons();
+        let n = cfg.num_input_slots();
         // Most spikes in one step: every neuron at its group's max.
         let most_spikes: usize = cfg
             .groups
@@ -88,6 +89,7 @@ impl<'p> CoreState<'p> {
                     weight_exp: g.weight_exp,
                     schedule: g.schedule.as_ref(),
                     noise: g.noise,
+                    dendrites: g.dendrites,
                 })
             })
             .collect();
@@ -209,16 +211,17 @@ impl<'p> CoreState<'p> {
             active_before: &mut self.active_before,
             counters: c,
         };
-        let mut base = 0;
+        let (mut base, mut first_id) = (0, 0);
         for (p, sat) in self.populations.iter_mut().zip(&mut self.group_saturations) {
-            let len = p.len();
-            out.first_id = base as u32;
+            let slots = p.input_slots();
+            out.first_id = first_id;
             let before = out.counters.saturations;
-            p.update(t, &mut slot[base..base + len], &mut out, &mut self.rng);
+            p.update(t, &mut slot[base..base + slots], &mut out, &mut self.rng);
             *sat += out.counters.saturations - before;
-            base += len;
+            base += slots;
+            first_id += p.len() as u32;
         }
-        c.neuron_updates += n as u64;
+        c.neuron_updates += first_id as u64;
         c.spikes += self.spiked.len() as u64;
     }
 
@@ -322,6 +325,8 @@ struct Fired<'a> {
 /// One group's neurons and state, with its update loop.
 trait Population: Send {
     fn len(&self) -> usize;
+    /// Its input slots: `len`, or `len · branches` for dendritic neurons.
+    fn input_slots(&self) -> usize;
     /// Takes (and zeroes) each neuron's accumulated input in `acc`, steps
     /// every neuron (step `t` of the run), counts active updates and
     /// saturations, reports spikes.
@@ -331,9 +336,53 @@ trait Population: Send {
     fn state_var(&self, i: usize, k: usize) -> i32;
 }
 
-struct Group<M: Model, D: Decay, F: Fire> {
+/// How a neuron's input slots become its soma input: a point neuron's one
+/// accumulator, or a dendritic neuron's K branches (model/dendrites.rs).
+trait SomaInput: Copy + Send + 'static {
+    /// Input slots per neuron.
+    fn slots(&self) -> usize;
+    /// The soma input from a neuron's slots (taken and zeroed), and whether any had input.
+    fn take(&self, acc: &mut [i32], weight_exp: i8) -> (i32, bool);
+    /// Branch operations per neuron and step (charged as `branch_op`).
+    fn branch_ops(&self) -> u64;
+}
+
+#[derive(Clone, Copy)]
+struct Point;
+
+impl SomaInput for Point {
+    #[inline(always)]
+    fn slots(&self) -> usize {
+        1
+    }
+    #[inline(always)]
+    fn take(&self, acc: &mut [i32], weight_exp: i8) -> (i32, bool) {
+        let sum = std::mem::take(&mut acc[0]);
+        (activation(sum, weight_exp), sum != 0)
+    }
+    fn branch_ops(&self) -> u64 {
+        0
+    }
+}
+
+impl SomaInput for Dendrites {
+    #[inline(always)]
+    fn slots(&self) -> usize {
+        self.branches as usize
+    }
+    #[inline(always)]
+    fn take(&self, acc: &mut [i32], weight_exp: i8) -> (i32, bool) {
+        self.soma_input(acc, weight_exp)
+    }
+    fn branch_ops(&self) -> u64 {
+        self.branches as u64
+    }
+}
+
+struct Group<M: Model, D: Decay, F: Fire, I: SomaInput> {
     fx: Fixed,
     decay: D,
+    input: I,
     /// The reset rule and weight exponent of each step: one entry, or with
     /// a schedule one per schedule entry (step `t` uses `t mod len`).
     steps: Vec<(F, i8)>,
@@ -344,9 +393,13 @@ struct Group<M: Model, D: Decay, F: Fire> {
     state: Vec<M::State>,
 }
 
-impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
+impl<M: Model, D: Decay + Send, F: Fire, I: SomaInput> Population for Group<M, D, F, I> {
     fn len(&self) -> usize {
         self.params.len()
+    }
+
+    fn input_slots(&self) -> usize {
+        self.params.len() * self.input.slots()
     }
 
     fn state_var(&self, i: usize, k: usize) -> i32 {
@@ -361,19 +414,19 @@ impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
         let active_base = out.counters.active_neuron_updates;
         let mut active = 0u64;
         let mut saturations = 0u64;
+        let input = self.input;
         for (i, ((a, p), s)) in acc
-            .iter_mut()
+            .chunks_exact_mut(input.slots())
             .zip(&self.params)
             .zip(&mut self.state)
             .enumerate()
         {
-            let sum = std::mem::take(a);
-            let mut a_in = activation(sum, weight_exp);
+            let (mut a_in, had_input) = input.take(a, weight_exp);
             if let Some(n) = &noise {
                 a_in = a_in.wrapping_add(n.term(noise::draw(rng)));
             }
             // A draw is input: a neuron whose draw is non-zero is active.
-            active += (a_in != 0 || sum != 0 || M::is_active(p, s)) as u64;
+            active += (a_in != 0 || had_input || M::is_active(p, s)) as u64;
             let o = M::step(&self.fx, &self.decay, &fire, p, s, a_in);
             saturations += o.saturated as u64;
             // A neuron that fires n times in a step is listed n times in a
@@ -389,12 +442,13 @@ impl<M: Model, D: Decay + Send, F: Fire> Population for Group<M, D, F> {
         if noise.is_some() {
             out.counters.noise_draws += self.params.len() as u64;
         }
+        out.counters.branch_ops += self.params.len() as u64 * input.branch_ops();
         out.counters.saturations += saturations;
     }
 }
 
 /// Builds a group's [`Population`]: the one place the emulator turns a model,
-/// a decay rule, a reset and a schedule into a monomorphic loop.
+/// a decay rule, a reset, a schedule and dendrites into a monomorphic loop.
 struct Build<'a> {
     fx: Fixed,
     rule: DecayRule,
@@ -402,6 +456,7 @@ struct Build<'a> {
     weight_exp: i8,
     schedule: Option<&'a Schedule>,
     noise: Option<Noise>,
+    dendrites: Option<Dendrites>,
 }
 
 impl Visit for Build<'_> {
@@ -449,9 +504,23 @@ impl Visit for Build<'_> {
             lookups: u64,
             neurons: &[M::Stored],
         ) -> Box<dyn Population> {
-            Box::new(Group::<M, D, F> {
+            match b.dendrites {
+                None => with_input::<M, D, F, _>(b, decay, steps, lookups, Point, neurons),
+                Some(d) => with_input::<M, D, F, _>(b, decay, steps, lookups, d, neurons),
+            }
+        }
+        fn with_input<M: Model, D: Decay + Send + 'static, F: Fire, I: SomaInput>(
+            b: &Build,
+            decay: D,
+            steps: Vec<(F, i8)>,
+            lookups: u64,
+            input: I,
+            neurons: &[M::Stored],
+        ) -> Box<dyn Population> {
+            Box::new(Group::<M, D, F, I> {
                 fx: b.fx,
                 decay,
+                input,
                 steps,
                 lookups,
                 noise: b.noise,

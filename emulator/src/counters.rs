@@ -48,6 +48,10 @@ pub struct Counters {
     /// Random draws of noisy groups' neurons (every neuron, every step).
     #[serde(default)]
     pub noise_draws: u64,
+    /// Dendritic branch operations (every branch of every neuron of a
+    /// dendritic group, every step).
+    #[serde(default)]
+    pub branch_ops: u64,
 }
 
 impl AddAssign for Counters {
@@ -69,6 +73,7 @@ impl AddAssign for Counters {
         self.threshold_updates += o.threshold_updates;
         self.schedule_lookups += o.schedule_lookups;
         self.noise_draws += o.noise_draws;
+        self.branch_ops += o.branch_ops;
     }
 }
 
@@ -114,6 +119,7 @@ impl Counters {
             + self.threshold_updates as f64 * c.threshold_update.latency_ns
             + self.schedule_lookups as f64 * c.schedule_lookup.latency_ns
             + self.noise_draws as f64 * c.noise_draw.latency_ns
+            + self.branch_ops as f64 * c.branch_op.latency_ns
     }
 
     /// The rest of it: firing, sending messages, learning.
@@ -141,7 +147,8 @@ impl Counters {
                 + self.idle_neuron_updates() as f64 * idle.energy_pj
                 + self.threshold_updates as f64 * c.threshold_update.energy_pj
                 + self.schedule_lookups as f64 * c.schedule_lookup.energy_pj
-                + self.noise_draws as f64 * c.noise_draw.energy_pj,
+                + self.noise_draws as f64 * c.noise_draw.energy_pj
+                + self.branch_ops as f64 * c.branch_op.energy_pj,
             spike_out_pj: self.spikes as f64 * c.spike_out.energy_pj,
             axon_out_pj: self.messages_out as f64 * c.axon_out.energy_pj,
             input_pj: self.input_events as f64 * input_event_pj

@@ -167,6 +167,7 @@ impl Synthetic {
                     reset: Reset::Zero,
                     schedule: None,
                     noise: None,
+                    dendrites: None,
                 }],
                 synapses: SynapseTable::from_rows(&rows),
                 routes: RouteTable::from_lists(&routes),

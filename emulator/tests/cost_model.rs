@@ -70,6 +70,7 @@ fn if_group(name: &str, n: usize) -> NeuronGroup {
         reset: Reset::Zero,
         schedule: None,
         noise: None,
+        dendrites: None,
     }
 }
 

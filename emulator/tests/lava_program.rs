@@ -55,6 +55,7 @@ fn program(c: &Case) -> CoreProgram {
                 reset: Reset::Zero,
                 schedule: None,
                 noise: None,
+                dendrites: None,
             }],
             synapses: SynapseTable::from_rows(&rows),
             routes: RouteTable::from_lists(&vec![Vec::new(); c.n_out]),

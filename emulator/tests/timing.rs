@@ -52,6 +52,7 @@ fn group(name: &str, model: ModelKind, n: usize) -> NeuronGroup {
         reset: Reset::Zero,
         schedule: None,
         noise: None,
+        dendrites: None,
     }
 }
 

@@ -29,12 +29,14 @@ use crate::neuron::{Decay, Fixed};
 
 pub mod alif;
 pub mod cuba_lif;
+pub mod dendrites;
 pub mod if_;
 pub mod li;
 pub mod noise;
 pub mod reset;
 pub mod schedule;
 
+pub use dendrites::Dendrites;
 pub use noise::Noise;
 pub use reset::{Fire, Reset};
 pub use schedule::{Schedule, ScheduleStep};

@@ -15,8 +15,10 @@ use crate::network::Dynamics;
 
 mod alif;
 mod cuba_lif;
+pub(crate) mod dendrites;
 mod if_;
 mod li;
+pub(crate) mod noise;
 pub(crate) mod schedule;
 
 /// The quantities every rule maps with, fixed per population by the quantizer.
