@@ -13,6 +13,8 @@
 //   UPDATE   one neuron per cycle through a 5-stage pipeline (read, decode +
 //            multiply, decay, current, voltage + fire + write back):
 //            N_NEURONS + 5 cycles. Fired neurons go to the spike list.
+//            (SNN_DENDRITES: a neuron with K branches takes K + 1 cycles,
+//            one per branch accumulator and one for its soma.)
 //   SEND     (one core at a time: it owns the message bus) per fired neuron,
 //            3 cycles (list, pointers, output port) + 1 per routing entry;
 //            an output-port neuron also offers its channel on the output
@@ -29,6 +31,7 @@
 module snn_core #(
     parameter CORE_ID = 0,
     parameter N_NEURONS = 1,
+    parameter N_SLOTS = N_NEURONS,  // input slots: one per neuron, one per dendritic branch
     parameter N_AXONS = 1,
     parameter N_SYN = 1,
     parameter N_ROUTES = 1,
@@ -84,7 +87,8 @@ module snn_core #(
     // ---- sizes ----
     localparam NW = (N_NEURONS > 1) ? $clog2(N_NEURONS) : 1;   // neuron index bits
     localparam SB = (SLOTS > 1) ? $clog2(SLOTS) : 1;           // slot index bits
-    localparam ACC_AW = NW + SB;                                // accumulator {slot, neuron}
+    localparam IW = (N_SLOTS > 1) ? $clog2(N_SLOTS) : 1;        // input-slot index bits
+    localparam ACC_AW = IW + SB;                                // accumulator {delay slot, input slot}
     localparam SYN_AW = (N_SYN > 1) ? $clog2(N_SYN) : 1;
     localparam AX_AW = (N_AXONS > 1) ? $clog2(N_AXONS) : 1;
     localparam RT_AW = (N_ROUTES > 1) ? $clog2(N_ROUTES) : 1;
@@ -223,6 +227,7 @@ module snn_core #(
     reg [SB-1:0] t_slot;
     reg e1_v, e2_v, e3_v, e4_v;
     reg [NW-1:0] e1_n, e2_n, e3_n, e4_n;
+    wire e1_go;                     // stage 1 holds a neuron that goes on to stage 2
     // stage 2 inputs (registered by stage 1)
     reg [`SNN_NEURONS_MODEL_W-1:0] e2_model;
     reg e2_subtract;
@@ -341,11 +346,46 @@ module snn_core #(
         : (noise_exp >= 7) ? (noise_base <<< (noise_exp - 7)) : (noise_base >>> (7 - noise_exp));
     always @(posedge clk) begin
         if (rst || (cmd == CMD_CLEAR && phase == P_IDLE)) rng <= NOISE_SEED;
-        else if (phase == P_UPDATE && e1_v && noise_on) rng <= rng_next;
+        else if (phase == P_UPDATE && e1_go && noise_on) rng <= rng_next;
     end
 `else
     wire signed [31:0] noise_term = 32'sd0;
 `endif
+
+    // ---- dendrites (model/dendrites.rs) ----
+    // A neuron whose word has branches = K > 0 is issued K + 1 times: once
+    // per branch, reading that branch's accumulator (its input slots are
+    // consecutive), then once for its soma. Each branch read adds
+    // min(max(acc * 2^exp, 0), cap) to dsum and clears the accumulator; the
+    // soma issue takes dsum as its input. Which issue comes next is decided
+    // from the neuron word of the issue in stage 1 (a point neuron's word
+    // says K = 0: the next neuron follows at once).
+    reg [IW:0] upd_s;               // next input slot to read
+    reg [IW-1:0] e1_s;              // the slot stage 1 read
+`ifdef SNN_DENDRITES
+    reg [4:0] e1_j;                 // its branch
+    reg e1_soma;                    // stage 1 is a dendritic neuron's soma issue
+    reg signed [31:0] dsum;
+    wire [4:0] br_k = {{(5 - `SNN_NEURONS_BRANCHES_W){1'b0}}, w[`SNN_NEURONS_BRANCHES_LSB +: `SNN_NEURONS_BRANCHES_W]};
+    wire signed [31:0] br_cap = {{(32 - `SNN_NEURONS_CAP_W){1'b0}}, w[`SNN_NEURONS_CAP_LSB +: `SNN_NEURONS_CAP_W]};
+    wire signed [31:0] br_in = shift_by_exp(acc_q, wexp_step);
+    wire signed [31:0] br_g = br_in[31] ? 32'sd0 : (br_in > br_cap) ? br_cap : br_in;
+    wire iss_cont = e1_v && !e1_soma && br_k != 0;          // the next issue is stage 1's neuron again
+    wire iss_soma = iss_cont && e1_j + 1'b1 == br_k;         // ... for its soma
+    wire [4:0] iss_j = iss_cont ? e1_j + 1'b1 : 5'd0;
+    assign e1_go = e1_v && (e1_soma || br_k == 0);
+    wire signed [31:0] ain_in = e1_soma ? dsum : shift_by_exp(acc_q, wexp_step);
+    always @(posedge clk)
+        if (phase == P_UPDATE && e1_v && !e1_soma && br_k != 0)
+            dsum <= (e1_j == 0 ? 32'sd0 : dsum) + br_g;
+`else
+    wire e1_soma = 1'b0;
+    wire iss_cont = 1'b0;
+    wire iss_soma = 1'b0;
+    assign e1_go = e1_v;
+    wire signed [31:0] ain_in = shift_by_exp(acc_q, wexp_step);
+`endif
+    wire [NW-1:0] iss_n = iss_cont ? e1_n : upd_i[NW-1:0];  // the neuron issued this cycle
 
     // stages 3-4: the neuron models (snn_soma.v, written by export-hdl for
     // the models the program uses)
@@ -376,7 +416,7 @@ module snn_core #(
     wire [SB+`SNN_SYNAPSES_DELAY_W-1:0] syn_delay = {{SB{1'b0}}, syn_q[`SNN_SYNAPSES_DELAY_LSB +: `SNN_SYNAPSES_DELAY_W]};
     wire [SB+`SNN_ROUTES_DELAY_W-1:0] msg_delay = {{SB{1'b0}}, dlv_delay};
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [NW-1:0] s1_post = syn_q[`SNN_SYNAPSES_POST_LSB +: NW];
+    wire [IW-1:0] s1_post = syn_q[`SNN_SYNAPSES_POST_LSB +: IW];
     wire [ACC_AW-1:0] s1_addr = {s1_target & (SLOTS[SB-1:0] - 1'b1), s1_post};
     wire signed [31:0] s2_old = (fwd_v && fwd_addr == s2_addr) ? fwd_data : $signed(acc_q);
     wire signed [31:0] s2_sum = s2_old + s2_w;
@@ -425,8 +465,8 @@ module snn_core #(
 
     // read addresses: a function of the phase and its counters
     always @* begin
-        nrn_ra = (phase == P_SEND) ? snd_n : upd_i[NW-1:0];   // send: v and vth of the neuron sent
-        acc_ra = (phase == P_DELIVER) ? s1_addr : {t_slot, upd_i[NW-1:0]};
+        nrn_ra = (phase == P_SEND) ? snd_n : iss_n;   // send: v and vth of the neuron sent
+        acc_ra = (phase == P_DELIVER) ? s1_addr : {t_slot, upd_s[IW-1:0]};
         syn_ra = row_base[SYN_AW-1:0] + row_j[SYN_AW-1:0];
         aptr_ra = inbox_q[`SNN_ROUTES_DELAY_W +: AX_AW];
         inbox_ra = dlv_i[IB_AW-1:0];
@@ -466,9 +506,9 @@ module snn_core #(
             state_wd = {SW{1'b0}};
         end else if (s2_v) begin
             acc_we = 1'b1;
-        end else if (e1_v) begin
+        end else if (e1_v && !e1_soma) begin
             acc_we = 1'b1;              // the slot just read is free again
-            acc_wa = {t_slot, e1_n};
+            acc_wa = {t_slot, e1_s};
             acc_wd = 32'd0;
         end
     end
@@ -498,11 +538,11 @@ module snn_core #(
 
             // ---- update stages 1..4 (they drain on their own) ----
             e1_v <= 1'b0;
-            e2_v <= e1_v;
+            e2_v <= e1_go;
             e2_n <= e1_n;
             e2_model <= w[`SNN_NEURONS_MODEL_LSB +: `SNN_NEURONS_MODEL_W];
             e2_subtract <= spikes_max != 0;
-            e2_ain <= shift_by_exp(acc_q, wexp_step) + noise_term;
+            e2_ain <= ain_in + noise_term;
             e2_bias <= shift_by_exp(bmant, bexp);
             e2_vth <= vth_step;
             e2_vm <= v_q;
@@ -545,6 +585,7 @@ module snn_core #(
                         end
                         CMD_UPDATE: begin
                             upd_i <= 0;
+                            upd_s <= 0;
                             t_slot <= t[SB-1:0] & (SLOTS[SB-1:0] - 1'b1);
                             spk_count <= 0;
                             phase <= P_UPDATE;
@@ -573,10 +614,16 @@ module snn_core #(
                     end
                 end
                 P_UPDATE: begin
-                    if (upd_i != N_NEURONS[NW:0]) begin
+                    if (iss_cont || upd_i != N_NEURONS[NW:0]) begin
                         e1_v <= 1'b1;
-                        e1_n <= upd_i[NW-1:0];
-                        upd_i <= upd_i + 1'b1;
+                        e1_n <= iss_n;
+                        e1_s <= upd_s[IW-1:0];
+`ifdef SNN_DENDRITES
+                        e1_j <= iss_j;
+                        e1_soma <= iss_soma;
+`endif
+                        if (!iss_soma) upd_s <= upd_s + 1'b1;
+                        if (!iss_cont) upd_i <= upd_i + 1'b1;
                     end else if (!e1_v && !e2_v && !e3_v && !e4_v) begin
                         phase <= P_IDLE;
                     end

@@ -1,8 +1,9 @@
 //! The same words in three memory-initialisation formats, and the block-RAM estimate.
 
+use crate::layout::Word;
 use crate::tables::Memory;
 
-fn hex(word: u128, digits: usize) -> String {
+fn hex(word: Word, digits: usize) -> String {
     format!("{word:0digits$x}")
 }
 
@@ -12,7 +13,7 @@ pub fn mem(m: &Memory) -> String {
     let digits = m.width.div_ceil(4) as usize;
     let mut s = String::with_capacity(m.depth() * (digits + 1));
     for i in 0..m.depth() {
-        s.push_str(&hex(m.words.get(i).copied().unwrap_or(0), digits));
+        s.push_str(&hex(m.words.get(i).copied().unwrap_or(Word::ZERO), digits));
         s.push('\n');
     }
     s
@@ -23,7 +24,7 @@ pub fn coe(m: &Memory) -> String {
     let digits = m.width.div_ceil(4) as usize;
     let mut s = String::from("memory_initialization_radix=16;\nmemory_initialization_vector=\n");
     for i in 0..m.depth() {
-        s.push_str(&hex(m.words.get(i).copied().unwrap_or(0), digits));
+        s.push_str(&hex(m.words.get(i).copied().unwrap_or(Word::ZERO), digits));
         s.push_str(if i + 1 == m.depth() { ";\n" } else { ",\n" });
     }
     s
@@ -40,7 +41,7 @@ pub fn mif(m: &Memory) -> String {
     for i in 0..m.depth() {
         s.push_str(&format!(
             "{i:x} : {};\n",
-            hex(m.words.get(i).copied().unwrap_or(0), digits)
+            hex(m.words.get(i).copied().unwrap_or(Word::ZERO), digits)
         ));
     }
     s.push_str("END;\n");
@@ -72,6 +73,7 @@ mod tests {
     use super::*;
 
     fn m(words: Vec<u128>) -> Memory {
+        let words = words.into_iter().map(Word::from).collect();
         Memory {
             name: "x".into(),
             width: 10,

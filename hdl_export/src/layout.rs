@@ -7,6 +7,10 @@ use spikefab_chip::{Arch, CoreProgram, Model, ModelKind, NumberFormat};
 
 use crate::ExportError;
 
+/// One memory word: every field of a layout, from bit 0 up (a neuron word
+/// with every optional field passes 128 bits).
+pub type Word = ruint::Uint<256, 4>;
+
 /// One bit field of a memory word.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Field {
@@ -55,8 +59,16 @@ impl Layout {
 
     /// Packs `values` (one per field, in order) into a word; a value outside its
     /// field's range is an error naming `place` and the field.
-    pub fn pack(&self, values: &[i64], place: &dyn Fn() -> String) -> Result<u128, ExportError> {
-        let mut word = 0u128;
+    pub fn pack(&self, values: &[i64], place: &dyn Fn() -> String) -> Result<Word, ExportError> {
+        if self.width() > Word::BITS as u32 {
+            return Err(ExportError::Unsupported(format!(
+                "the {} memory's word is {} bits; the exporter packs at most {}",
+                self.memory,
+                self.width(),
+                Word::BITS
+            )));
+        }
+        let mut word = Word::ZERO;
         let mut at = 0;
         for (f, &v) in self.fields.iter().zip(values) {
             let (lo, hi) = if f.signed {
@@ -75,7 +87,7 @@ impl Layout {
                 });
             }
             let mask = (1u128 << f.width) - 1;
-            word |= ((v as i128 as u128) & mask) << at;
+            word |= Word::from((v as i128 as u128) & mask) << at as usize;
             at += f.width;
         }
         Ok(word)
@@ -109,6 +121,13 @@ pub fn uses_noise(p: &CoreProgram) -> bool {
     p.cores
         .iter()
         .any(|c| c.groups.iter().any(|g| g.noise.is_some()))
+}
+
+/// Whether any group of the program has dendritic branches.
+pub fn uses_dendrites(p: &CoreProgram) -> bool {
+    p.cores
+        .iter()
+        .any(|c| c.groups.iter().any(|g| g.dendrites.is_some()))
 }
 
 /// Whether any group of the program has a schedule.
@@ -236,6 +255,22 @@ impl Layouts {
                 ),
             ]);
         }
+        if uses_dendrites(p) {
+            neuron.extend([
+                fld(
+                    "branches",
+                    bits_for(spikefab_chip::model::dendrites::MAX_BRANCHES as u64 + 1),
+                    false,
+                    "0: a point neuron; K: K dendritic branches (its next K input slots)",
+                ),
+                fld(
+                    "cap",
+                    f.state_bits as u32 - 1,
+                    false,
+                    "a branch adds min(max(acc * 2^weight_exp, 0), cap) to the soma input",
+                ),
+            ]);
+        }
         if schedules {
             neuron.push(fld(
                 "sched",
@@ -286,7 +321,12 @@ impl Layouts {
             synapse: Layout {
                 memory: "synapses",
                 fields: vec![
-                    fld("post", neuron_id, false, "target neuron in the core"),
+                    fld(
+                        "post",
+                        neuron_id,
+                        false,
+                        "target input slot in the core (a neuron's, or a dendritic branch's)",
+                    ),
                     fld("weight", f.weight_bits as u32, true, "weight mantissa"),
                     fld(
                         "delay",
@@ -418,6 +458,30 @@ mod tests {
                 },
             ],
         }
+    }
+
+    /// A word past 128 bits (ALIF, noise, schedules and dendrites in one
+    /// neuron word) keeps its high fields; past 256 it is refused.
+    #[test]
+    fn packs_words_wider_than_128_bits() {
+        let wide = |n: usize| Layout {
+            memory: "wide",
+            fields: (0..n)
+                .map(|_| Field {
+                    name: "f",
+                    width: 20,
+                    signed: true,
+                    doc: "",
+                })
+                .collect(),
+        };
+        let l = wide(8); // 160 bits
+        let w = l
+            .pack(&[0, 0, 0, 0, 0, 0, 0, -1], &|| String::new())
+            .unwrap();
+        assert_eq!(w, Word::from(0xFFFFFu32) << 140usize);
+        let e = wide(13).pack(&[0; 13], &|| String::new()).unwrap_err();
+        assert!(e.to_string().contains("260 bits"), "{e}");
     }
 
     #[test]

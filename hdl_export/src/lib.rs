@@ -163,8 +163,8 @@ pub fn comment_text(s: &str) -> String {
 /// multipliers, 4 MULT18X18D) or 1,380 with `Shift` decays (barrel shifters
 /// instead), plus its neuron-model blocks ([`models::lut4`]), a selector
 /// of about 20 LUT4 per model beyond the first, and ALIF's adaptation
-/// register, the schedule tables and the noise stream where a program uses
-/// them. The tables
+/// register, the schedule tables, the noise stream and the dendritic
+/// branch walk where a program uses them. The tables
 /// are block RAM (`ramb18_total`, the same count of DP16KD on ECP5) but
 /// for the schedules', small and in LUT RAM. CI checks the
 /// estimate within 20 % (hdl_export/tests/cosim.rs).
@@ -181,7 +181,12 @@ pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
         } else {
             0
         }
-        + if layout::uses_noise(p) { NOISE_LUT4 } else { 0 };
+        + if layout::uses_noise(p) { NOISE_LUT4 } else { 0 }
+        + if layout::uses_dendrites(p) {
+            DENDRITES_LUT4
+        } else {
+            0
+        };
     match p.arch.format.decay {
         spikefab_chip::DecayRule::Mul12 { .. } => (
             200 + (965 + somas + if a { STATE_A_MUL12_LUT4 } else { 0 }) * cores,
@@ -215,6 +220,13 @@ const SCHEDULE_LUT4: usize = 194;
 /// for an export with noise alone, where synthesis cannot share the input
 /// adder with the schedule's and the count is higher.
 const NOISE_LUT4: usize = 480;
+
+/// ECP5 LUT4 a core spends on dendrites: the branch walk (slot counter,
+/// branch index, the next-issue choice), the branch's clamp and the sum.
+/// Fitted to Yosys 0.23 on the 2-core ALIF + CUBA LIF export with
+/// schedules, noise and 3-branch neurons that CI synthesizes
+/// (hdl_export/tests/cosim.rs: 177 per core).
+const DENDRITES_LUT4: usize = 177;
 const STATE_A_SHIFT_LUT4: usize = 290;
 
 /// Features the reference RTL implements; anything else is listed as unsupported.
@@ -310,7 +322,11 @@ pub fn export(
         let inbox_w = l.route.width() - l.route.fields[0].width;
         for (name, depth, width) in [
             ("state", n, state_w),
-            ("accumulators", n * t.slots as usize, 32),
+            (
+                "accumulators",
+                t.input_slots.next_power_of_two() * t.slots as usize,
+                32,
+            ),
             ("spikes", n, spike_w),
             ("inbox", t.inbox_depth, inbox_w),
         ] {
@@ -333,13 +349,13 @@ pub fn export(
     let per_step: u64 = p
         .cores
         .iter()
-        .map(|c| (c.num_neurons() + c.synapses.len() + 2 * c.routes.entries.len()) as u64 + 16)
+        .map(|c| (c.num_compartments() + c.synapses.len() + 2 * c.routes.entries.len()) as u64 + 16)
         .sum::<u64>()
         + 4 * p.inputs.entries.len() as u64
         + 3 * p.num_input_channels() as u64;
     let clear: u64 = tables
         .iter()
-        .map(|t| (t.neurons.depth().next_power_of_two() * t.slots as usize) as u64)
+        .map(|t| (t.input_slots.next_power_of_two() * t.slots as usize) as u64)
         .max()
         .unwrap_or(0);
     let runs = tb.runs.len() as u64;

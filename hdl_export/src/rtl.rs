@@ -49,6 +49,10 @@ pub fn constants(p: &CoreProgram, l: &Layouts) -> Vec<(String, i64)> {
         // snn_core keeps a noise stream (xorshift32)
         c.push(("NOISE".into(), 1));
     }
+    if crate::layout::uses_dendrites(p) {
+        // snn_core walks input slots: K + 1 update issues per dendritic neuron
+        c.push(("DENDRITES".into(), 1));
+    }
     if l.schedule.is_some() {
         // snn_core keeps the schedule tables and their positions
         c.push(("SCHEDULE".into(), 1));
@@ -308,7 +312,7 @@ module snn_top (
             s,
             r#"
     snn_core #(.CORE_ID({k}), .N_NEURONS({nn}), .N_AXONS({na}), .N_SYN({ns}), .N_ROUTES({nr}),
-               .SLOTS({slots}), .INBOX_DEPTH({inbox}),
+               .N_SLOTS({input_slots}), .SLOTS({slots}), .INBOX_DEPTH({inbox}),
                .NEURON_FILE("mem/core_{k}_neurons.mem"), .SYN_FILE("mem/core_{k}_synapses.mem"),
                .AXON_FILE("mem/core_{k}_axon_ptr.mem"), .RPTR_FILE("mem/core_{k}_route_ptr.mem"),
                .ROUTE_FILE("mem/core_{k}_routes.mem"), .OUTMAP_FILE("mem/core_{k}_outmap.mem"){noise}{sched})
@@ -322,6 +326,7 @@ module snn_top (
             ns = tb.synapses.depth(),
             nr = tb.routes.depth(),
             slots = tb.slots,
+            input_slots = tb.input_slots,
             inbox = tb.inbox_depth,
             noise = if crate::layout::uses_noise(p) {
                 format!(

@@ -5,7 +5,7 @@
 use spikefab_chip::model::Visit;
 use spikefab_chip::{CoreProgram, Model, NumberFormat, Reset, RouteTable, SpikeStream};
 
-use crate::layout::{Layout, Layouts};
+use crate::layout::{Layout, Layouts, Word};
 use crate::ExportError;
 
 /// One memory's words (one per line when written), at least one (zero) word.
@@ -14,7 +14,7 @@ pub struct Memory {
     /// File stem, e.g. `core_0_neurons`.
     pub name: String,
     pub width: u32,
-    pub words: Vec<u128>,
+    pub words: Vec<Word>,
 }
 
 impl Memory {
@@ -35,6 +35,9 @@ pub struct CoreTables {
     pub outmap: Memory,
     /// Delay slots of the core's accumulator ring (a power of two).
     pub slots: u32,
+    /// Input slots (accumulators per delay slot): one per neuron, one per
+    /// dendritic branch.
+    pub input_slots: usize,
     /// Most messages the core can receive in one step: every route entry
     /// that targets it times its neuron's most spikes a step (one, or its
     /// group's `max_spikes` under a subtractive reset), and every input-port
@@ -86,11 +89,12 @@ struct NeuronWords<'a> {
     /// The group's schedule directory entry + 1, or 0 (programs with schedules only).
     sched: Option<i64>,
     noise: Option<spikefab_chip::model::Noise>,
+    dendrites: Option<spikefab_chip::model::Dendrites>,
     place: &'a dyn Fn(usize) -> String,
 }
 
 impl Visit for NeuronWords<'_> {
-    type Out = Result<Vec<u128>, ExportError>;
+    type Out = Result<Vec<Word>, ExportError>;
 
     fn visit<M: Model>(self, neurons: &[M::Stored]) -> Self::Out {
         let at: Vec<usize> = M::word_fields(self.format)
@@ -111,6 +115,10 @@ impl Visit for NeuronWords<'_> {
             values[self.layout.index("noise_on")] = 1;
             values[self.layout.index("noise_mant")] = n.mant as i64;
             values[self.layout.index("noise_exp")] = n.exp as i64;
+        }
+        if let Some(d) = self.dendrites {
+            values[self.layout.index("branches")] = d.branches as i64;
+            values[self.layout.index("cap")] = d.cap as i64;
         }
         neurons
             .iter()
@@ -194,6 +202,7 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                     reset: g.reset,
                     sched,
                     noise: g.noise,
+                    dendrites: g.dendrites,
                     place: &place,
                 })?);
                 first += g.len();
@@ -250,6 +259,7 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                 routes: mem("routes", l.route.width(), routes),
                 outmap: mem("outmap", l.outmap.width(), outmap),
                 slots: (max_delay + 1).next_power_of_two(),
+                input_slots: core.num_input_slots().max(1),
                 inbox_depth: inbox[ci].max(1),
                 schedule: l.schedule.as_ref().map(|(e, d)| {
                     (
@@ -270,7 +280,7 @@ fn pack_routes(
     route: &Layout,
     source: &dyn Fn(usize) -> String,
     entry: &dyn Fn(usize) -> String,
-) -> Result<(Vec<u128>, Vec<u128>), ExportError> {
+) -> Result<(Vec<Word>, Vec<Word>), ExportError> {
     let pointers = (0..t.num_sources())
         .map(|i| {
             let (a, b) = (t.ptr[i] as i64, t.ptr[i + 1] as i64);

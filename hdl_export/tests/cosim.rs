@@ -163,6 +163,14 @@ fn fpga_small_latency_is_the_rtl_cycle_count() {
         g.weight_exp += 2;
     }
     programs.push(("2 cores x 48, up to 4 spikes a step".into(), multi, 40, 0.3));
+    // Dendrites: a K-branch neuron is K + 1 update cycles.
+    let dendritic = with_dendrites(synthetic("fpga-small", 2, 40, 1, 46), 3);
+    programs.push((
+        "2 cores x 40, half with 3 branches".into(),
+        dendritic,
+        40,
+        0.3,
+    ));
     let (rleaky, x) = compiled("rleaky", "fpga-small");
     let steps = x.len() as u32 + 2;
     let rleaky_input = SpikeStream::from_rows(&x, steps, rleaky.dt).unwrap();
@@ -439,6 +447,110 @@ fn with_noise(mut p: CoreProgram, seed: u64) -> CoreProgram {
         }
     }
     p
+}
+
+/// `p` with the first half of every group dendritic: `k` branches, each
+/// synapse of a dendritic neuron moved to one of them (round robin), the
+/// cap half the core's largest weight (so that branches saturate).
+fn with_dendrites(mut p: CoreProgram, k: u8) -> CoreProgram {
+    use spikefab_chip::model::Dendrites;
+    p.arch.core.compartments_per_neuron = k as u32;
+    for core in &mut p.cores {
+        let w_max = core
+            .synapses
+            .synapses
+            .iter()
+            .map(|w| w.weight.unsigned_abs())
+            .max()
+            .unwrap_or(2);
+        let mut groups = Vec::new();
+        for g in &core.groups {
+            let half = g.len().div_ceil(2);
+            let mut first = g.slice(0..half, format!("{}_d", g.name));
+            let top = Dendrites::max_cap(k, &p.arch.format);
+            first.dendrites = Some(Dendrites {
+                branches: k,
+                cap: (spikefab_chip::neuron::activation(w_max as i32, g.weight_exp) / 2)
+                    .clamp(1, top as i32) as u32,
+            });
+            groups.push(first);
+            if half < g.len() {
+                groups.push(g.slice(half..g.len(), format!("{}_p", g.name)));
+            }
+        }
+        // each neuron's first input slot, in the new groups' order
+        let mut slot_of = Vec::new();
+        let mut next = 0u16;
+        for g in &groups {
+            for _ in 0..g.len() {
+                slot_of.push(next);
+                next += g.branches() as u16;
+            }
+        }
+        let branches: Vec<u16> = groups
+            .iter()
+            .flat_map(|g| std::iter::repeat_n(g.branches() as u16, g.len()))
+            .collect();
+        for (i, w) in core.synapses.synapses.iter_mut().enumerate() {
+            let n = w.target as usize;
+            w.target = slot_of[n] + i as u16 % branches[n];
+        }
+        core.groups = groups;
+    }
+    p.validate().unwrap();
+    p
+}
+
+#[test]
+fn dendrites_co_simulate_with_every_model_noise_and_schedules() {
+    for (arch, reset, k) in [
+        ("fpga-small", Reset::Zero, 3),
+        ("xylo", Reset::Subtract { max_spikes: 3 }, 4),
+    ] {
+        let kinds = with_rtl();
+        let mut plain = every_model(synthetic(arch, kinds.len(), 18, 1, 27), &kinds);
+        plain.arch.core.subtract_reset = true;
+        plain.arch.core.max_spikes_per_step = reset.max_spikes();
+        for g in plain.cores.iter_mut().flat_map(|c| &mut c.groups) {
+            g.reset = reset;
+            g.weight_exp += 1;
+        }
+        let p = with_noise(with_schedules(with_dendrites(plain.clone(), k), 3), 19);
+        p.validate().unwrap();
+        let input = poisson_input(8, 40, 0.3, p.dt, 28);
+        let out = run(&p, &input, &RunConfig::new(40, 2), &|_| {}).unwrap();
+        let t = &out.report.totals;
+        let dendritic: u64 = p
+            .cores
+            .iter()
+            .flat_map(|c| &c.groups)
+            .filter_map(|g| g.dendrites.map(|d| (g.len() * d.branches as usize) as u64))
+            .sum();
+        assert_eq!(
+            t.branch_ops,
+            dendritic * 40,
+            "{arch}: every branch, every step"
+        );
+        // The caps must matter: the same branches with the largest cap
+        // fire differently.
+        let mut linear = p.clone();
+        for g in linear.cores.iter_mut().flat_map(|c| &mut c.groups) {
+            if let Some(d) = &mut g.dendrites {
+                d.cap = spikefab_chip::model::Dendrites::max_cap(d.branches, &p.arch.format);
+            }
+        }
+        let spikes = |p: &CoreProgram| {
+            run(p, &input, &RunConfig::new(40, 1), &|_| {})
+                .unwrap()
+                .spikes
+        };
+        assert!(
+            spikes(&p) != spikes(&linear),
+            "{arch}: the caps change nothing"
+        );
+        assert_eq!(out.spikes, spikes(&p), "{arch}: 1 and 2 threads differ");
+        cosim_program(&format!("dendrites, {arch}, {reset:?}"), &p, &input, 40);
+    }
 }
 
 #[test]
@@ -727,8 +839,9 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         ("fpga-small", all.len(), &all),
         ("fpga-small/shift", 2, &alif_and_lif),
         ("xylo", 1, &[]),
-        // schedule tables (LUT RAM) and their adders, and a noise stream per core
-        ("fpga-small/schedules+noise", 2, &alif_and_lif),
+        // schedule tables (LUT RAM) and their adders, a noise stream per
+        // core and the dendritic branch walk
+        ("fpga-small/schedules+noise+dendrites", 2, &alif_and_lif),
     ] {
         let mut p = synthetic(arch.split('/').next().unwrap(), cores, 24, 1, 13);
         if arch.ends_with("/shift") {
@@ -748,8 +861,8 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         } else {
             every_model(p, kinds)
         };
-        let p = if arch.ends_with("/schedules+noise") {
-            with_noise(with_schedules(p, 3), 3)
+        let p = if arch.ends_with("/schedules+noise+dendrites") {
+            with_noise(with_schedules(with_dendrites(p, 3), 3), 3)
         } else {
             p
         };
@@ -795,7 +908,10 @@ fn verilator_agrees_too() {
     // lengths (and one without) and noise on every other one, routed with delays
     let kinds = with_rtl();
     let p = with_noise(
-        with_schedules(every_model(synthetic("fpga-small", 4, 18, 3, 3), &kinds), 7),
+        with_schedules(
+            with_dendrites(every_model(synthetic("fpga-small", 4, 18, 3, 3), &kinds), 3),
+            7,
+        ),
         5,
     );
     let input = poisson_input(8, 60, 0.3, p.dt, 4);
