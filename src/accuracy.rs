@@ -47,6 +47,9 @@ impl Readout {
 pub struct OnChip {
     pub accuracy: f64,
     pub spikes: f64,
+    pub synaptic_ops: f64,
+    /// Dendritic branch operations (every branch, every step).
+    pub branch_ops: f64,
     pub energy_nj: f64,
     pub latency_us: f64,
 }
@@ -124,6 +127,7 @@ pub fn on_chip(
     }
     let emu = Emulator::new(p)?;
     let (mut right, mut spikes, mut energy, mut latency) = (0usize, 0.0, 0.0, 0.0);
+    let (mut synaptic_ops, mut branch_ops) = (0u64, 0u64);
     for (x, &label) in inputs.iter().zip(labels) {
         let stream = SpikeStream::from_rows(x, steps as u32, p.dt).map_err(anyhow::Error::msg)?;
         let scores = std::sync::Mutex::new(vec![0.0; p.outputs.len()]);
@@ -145,6 +149,8 @@ pub fn on_chip(
         }
         right += (argmax(&scores) == label) as usize;
         spikes += out.report.totals.spikes as f64;
+        synaptic_ops += out.report.totals.synaptic_ops;
+        branch_ops += out.report.totals.branch_ops;
         energy += out.report.energy.total_pj;
         latency += out.report.latency.total_ns;
     }
@@ -152,6 +158,8 @@ pub fn on_chip(
     Ok(OnChip {
         accuracy: right as f64 / n,
         spikes: spikes / n,
+        synaptic_ops: synaptic_ops as f64 / n,
+        branch_ops: branch_ops as f64 / n,
         energy_nj: energy / n / 1e3,
         latency_us: latency / n / 1e3,
     })
@@ -330,7 +338,7 @@ pub fn accuracy(
     if !archs.is_empty() {
         let _ = writeln!(
             s,
-            "| chip | accuracy | spikes / inf. | energy / inf. (nJ) | latency / inf. (µs) |\n|---|---:|---:|---:|---:|"
+            "| chip | accuracy | spikes / inf. | synaptic ops / inf. | branch ops / inf. | energy / inf. (nJ) | latency / inf. (µs) |\n|---|---:|---:|---:|---:|---:|---:|"
         );
     }
     for a in archs {
@@ -338,10 +346,12 @@ pub fn accuracy(
         let m = on_chip(&net, &arch, &samples, &y, readout)?;
         let _ = writeln!(
             s,
-            "| {} | {:.2} % | {:.0} | {:.1} | {:.2} |",
+            "| {} | {:.2} % | {:.0} | {:.0} | {:.0} | {:.1} | {:.2} |",
             crate::terminal_safe(&arch.name),
             100.0 * m.accuracy,
             m.spikes,
+            m.synaptic_ops,
+            m.branch_ops,
             m.energy_nj,
             m.latency_us
         );

@@ -240,7 +240,7 @@ pub fn program_summary(p: &CoreProgram) -> String {
     let lim = &p.arch.core;
     let _ = writeln!(
         s,
-        "  core  phys  neurons        synapses         axons         routes  max delay"
+        "  core  phys  compartments   synapses         axons         routes  max delay"
     );
     for (i, c) in p.cores.iter().enumerate().take(16) {
         let _ = writeln!(
@@ -248,7 +248,7 @@ pub fn program_summary(p: &CoreProgram) -> String {
             "  {:>4}  {:>4}  {:>5}/{:<6}  {:>7}/{:<8}  {:>5}/{:<6}  {:>5}/{:<6}  {:>3}",
             i,
             c.core_id,
-            c.num_neurons(),
+            c.num_compartments(),
             lim.max_neurons,
             c.synapses.len(),
             lim.max_synapses,
@@ -269,7 +269,7 @@ pub fn program_summary(p: &CoreProgram) -> String {
             l.name, l.weight_scale, l.weight_exp
         );
     }
-    // Groups with a model, reset, schedule or noise worth naming (first 16).
+    // Groups with a schedule, noise or dendrites worth naming (first 16).
     for (ci, c) in p.cores.iter().enumerate() {
         for g in c.groups.iter().take(16) {
             let mut extra = Vec::new();
@@ -279,6 +279,12 @@ pub fn program_summary(p: &CoreProgram) -> String {
             }
             if let Some(n) = &g.noise {
                 extra.push(format!("noise 2^{} (mant {})", n.exp, n.mant));
+            }
+            if let Some(d) = &g.dendrites {
+                extra.push(format!(
+                    "{} dendritic branches a neuron, cap {}",
+                    d.branches, d.cap
+                ));
             }
             if !extra.is_empty() {
                 let _ = writeln!(

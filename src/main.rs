@@ -270,7 +270,9 @@ enum Command {
         /// A parameter and its values: KEY=LO..HI or KEY=A,B,C; keys: preset, weight_bits,
         /// state_bits, threshold_bits, rate (cochlea spikes/s), neurons (per core), model
         /// (LAYER:lif, LAYER:alif or LAYER:if: the layer's neuron model), noise (LAYER:AMPLITUDE:
-        /// input noise uniform in ±AMPLITUDE, 0 for none). Repeatable.
+        /// input noise uniform in ±AMPLITUDE, 0 for none), branches (LAYER:K: K dendritic
+        /// branches a neuron, its synapses dealt round robin by source, 0 for point neurons).
+        /// Repeatable.
         #[arg(long, required = true)]
         vary: Vec<String>,
         #[arg(long, default_value_t = default_threads(), value_parser = threads_parser())]

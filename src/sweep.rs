@@ -133,6 +133,7 @@ pub const KEYS: &[&str] = &[
     "neurons",
     "model",
     "noise",
+    "branches",
 ];
 
 /// The neuron models `--vary model=LAYER:MODEL` can give a layer: its own
@@ -165,6 +166,62 @@ pub fn with_noise(net: &Network, spec: &str) -> anyhow::Result<Network> {
     })?;
     net.populations[q].noise = (amplitude > 0.0).then_some(InputNoise { amplitude });
     net.noise_seed.get_or_insert(1);
+    net.validate()?;
+    Ok(net)
+}
+
+/// `net` with layer `LAYER` of `spec` (`LAYER:K`) given K dendritic
+/// branches (0: point neurons). Each neuron's synapses are first summed per
+/// source (a dendritic layer's branches merged), then source `s` of every
+/// projection into the layer feeds branch `s mod K`. The cap is the
+/// layer's, or for a point layer its largest threshold: a branch alone can
+/// bring its neuron to threshold in one step, no further.
+pub fn with_branches(net: &Network, spec: &str) -> anyhow::Result<Network> {
+    use spikefab_compiler::network::{Dendrites, Weights};
+    let (layer, k) = spec
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("branches={spec}: expected LAYER:K"))?;
+    let k: usize = k
+        .parse()
+        .with_context(|| format!("branches={spec}: '{k}' is not a branch count"))?;
+    let mut net = net.clone();
+    let q = net.population(layer).ok_or_else(|| {
+        anyhow::anyhow!(
+            "branches={}: the network has no layer '{}'",
+            spikefab_chip::text::escape(spec),
+            spikefab_chip::text::escape(layer)
+        )
+    })?;
+    let p = &net.populations[q];
+    let (size, old) = (p.size, p.branches());
+    let cap = match p.dendrites {
+        Some(d) => d.cap,
+        None => (0..size)
+            .filter_map(|i| p.neuron.dynamics(i).threshold)
+            .fold(0.0, f64::max)
+            .max(1e-9),
+    };
+    let name = p.name.clone();
+    for pr in net.projections.iter_mut().filter(|pr| pr.to == name) {
+        let (_, sources) = pr.weights.shape();
+        let mut merged: std::collections::BTreeMap<(u32, u32), f64> = Default::default();
+        for (s, row) in pr.weights.by_source().iter().enumerate() {
+            for &(t, w) in row {
+                *merged.entry((t / old as u32, s as u32)).or_default() += w;
+            }
+        }
+        let per = k.max(1) as u32;
+        pr.weights = Weights::Sparse {
+            targets: size * per as usize,
+            sources,
+            synapses: merged
+                .into_iter()
+                .filter(|&(_, w)| w != 0.0)
+                .map(|((n, s), w)| (n * per + s % per, s, w))
+                .collect(),
+        };
+    }
+    net.populations[q].dendrites = (k > 0).then_some(Dendrites { branches: k, cap });
     net.validate()?;
     Ok(net)
 }
@@ -262,6 +319,11 @@ pub fn parse_axis(spec: &str) -> anyhow::Result<Axis> {
             "model" => v.split_once(':').is_some_and(|(l, m)| {
                 spikefab_chip::text::check_name("layer", l).is_ok() && MODELS.contains(&m)
             }),
+            "branches" => v.split_once(':').is_some_and(|(l, k)| {
+                spikefab_chip::text::check_name("layer", l).is_ok()
+                    && k.parse::<u8>()
+                        .is_ok_and(|k| k <= spikefab_chip::model::dendrites::MAX_BRANCHES)
+            }),
             _ => v.parse::<u8>().is_ok(),
         };
         if !ok {
@@ -333,12 +395,13 @@ pub fn sweep(
     let enc = kws::Encoding::load(src)?;
     let net = kws::load_model(src)?;
     // A model axis naming a layer the network lacks is refused before any point runs.
-    for a in axes.iter().filter(|a| a.key == "model" || a.key == "noise") {
+    for a in axes {
         for v in &a.values {
-            if a.key == "model" {
-                with_model(&net, v)?;
-            } else {
-                with_noise(&net, v)?;
+            match a.key.as_str() {
+                "model" => with_model(&net, v).map(drop)?,
+                "noise" => with_noise(&net, v).map(drop)?,
+                "branches" => with_branches(&net, v).map(drop)?,
+                _ => {}
             }
         }
     }
@@ -405,7 +468,7 @@ pub fn sweep(
                     .iter()
                     .find(|(k, _)| k == "rate")
                     .map_or(enc.rate.to_string(), |(_, v)| v.clone());
-                // the point's network: its layer's model, then its noise
+                // the point's network: its layer's model, noise and branches
                 let net =
                     settings
                         .iter()
@@ -413,6 +476,7 @@ pub fn sweep(
                             match k.as_str() {
                                 "model" => with_model(&n, v).map(std::borrow::Cow::Owned),
                                 "noise" => with_noise(&n, v).map(std::borrow::Cow::Owned),
+                                "branches" => with_branches(&n, v).map(std::borrow::Cow::Owned),
                                 _ => Ok(n),
                             }
                         });

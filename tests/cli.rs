@@ -199,7 +199,7 @@ fn a_program_that_exceeds_its_arch_is_rejected_naming_core_and_resource() {
     ]);
     assert_clean_failure(
         &o,
-        "core 0 exceeds the 'loihi' capacity for neurons: uses 64, the core has 48",
+        "core 0 exceeds the 'loihi' capacity for compartments (somas and dendritic branches): uses 64, the core has 48",
     );
 }
 
@@ -941,7 +941,27 @@ fn sweeps_vary_a_layers_model_and_conversion_inputs_are_checked() {
         rows.len() == 3 && rows[2].starts_with("lif1:0.1,0.") && rows[2].ends_with(','),
         "{csv}"
     );
+    // branches: a layer's dendritic branch count (0: point neurons); the
+    // trained point network loses accuracy when split untrained (the cap
+    // bites), and pays for its branches
+    let o = spikefab(&[
+        "sweep",
+        "--vary",
+        "branches=lif1:0,lif1:2",
+        "--out",
+        dir.path().join("branches").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let csv = std::fs::read_to_string(dir.path().join("branches/sweep.csv")).unwrap();
+    let energy = |row: &str| -> f64 { row.split(',').nth(2).unwrap().parse().unwrap() };
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(
+        rows.len() == 3 && rows[2].starts_with("lif1:2,") && energy(rows[2]) > energy(rows[1]),
+        "{csv}"
+    );
     for (vary, needle) in [
+        ("branches=lif1:17", "not a valid branches"),
+        ("branches=nosuch:2", "no layer 'nosuch'"),
         ("model=nosuch:alif", "no layer 'nosuch'"),
         ("model=lif1:hh", "not a valid model"),
         ("noise=lif1:-1", "not a valid noise"),

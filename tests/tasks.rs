@@ -150,3 +150,42 @@ fn the_noisy_network_degrades_more_gracefully_under_weight_noise() {
         "{noisy:?} vs {det:?}"
     );
 }
+
+/// The dendrite table (docs/models.md, `tools/dendrite_task.py`): at equal
+/// neuron count, dendritic neurons are at least as accurate as point
+/// neurons; against point neurons with as many synapses (32 × 4 branches
+/// vs 128), they match the accuracy with fewer spikes sent — the paper's
+/// capacity-for-communication trade, measured on loihi.
+#[test]
+fn dendritic_neurons_trade_branches_for_spikes_on_loihi() {
+    let inputs = spikefab_chip::load_samples(&tasks("nsnn_test_input.npy")).unwrap();
+    let labels = spikefab_chip::npy::NumericArray::from_npy(
+        &std::fs::read(tasks("nsnn_test_labels.npy")).unwrap(),
+    )
+    .unwrap();
+    let y: Vec<usize> = labels.values.iter().map(|&v| v as usize).collect();
+    let loihi = Arch::preset("loihi").unwrap();
+    let measure = |m: &str| {
+        let net = Network::load(&tasks(&format!("dendrites_{m}.ron"))).unwrap();
+        let r = Readout::of(&net, inputs[0].len());
+        let float = in_float(&net, &inputs, &y, r, false);
+        let chip = on_chip(&net, &loihi, &inputs, &y, r).unwrap();
+        eprintln!(
+            "{m}: float {float:.4}, loihi {:.4}, {:.0} spikes, {:.0} branch ops, {:.1} nJ",
+            chip.accuracy, chip.spikes, chip.branch_ops, chip.energy_nj
+        );
+        (float, chip)
+    };
+    let (p32, k4, p128) = (measure("point32"), measure("k4"), measure("point128"));
+    assert!(k4.0 >= p32.0 && k4.1.accuracy >= p32.1.accuracy);
+    assert!((k4.0 - p128.0).abs() <= 0.01 && (k4.1.accuracy - p128.1.accuracy).abs() <= 0.01);
+    assert!(
+        k4.1.spikes < 0.6 * p128.1.spikes,
+        "{} vs {}",
+        k4.1.spikes,
+        p128.1.spikes
+    );
+    // every branch of every neuron, every step of every inference
+    assert_eq!(p32.1.branch_ops, 0.0);
+    assert_eq!(k4.1.branch_ops % (32.0 * 4.0), 0.0);
+}
