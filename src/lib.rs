@@ -25,6 +25,7 @@ pub mod probes;
 pub mod progress;
 pub mod readers;
 pub mod run;
+pub mod spike_stats;
 pub mod summary;
 pub mod sweep;
 
