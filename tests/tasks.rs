@@ -14,14 +14,17 @@ fn tasks(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The class labels in fixture `name`.
+fn labels(name: &str) -> Vec<usize> {
+    let y =
+        spikefab_chip::npy::NumericArray::from_npy(&std::fs::read(tasks(name)).unwrap()).unwrap();
+    y.values.iter().map(|&v| v as usize).collect()
+}
+
 #[test]
 fn celif_beats_lif_on_the_long_memory_task_in_float_and_on_loihi() {
     let inputs = spikefab_chip::load_samples(&tasks("digits_test_input.npy")).unwrap();
-    let labels = spikefab_chip::npy::NumericArray::from_npy(
-        &std::fs::read(tasks("digits_test_labels.npy")).unwrap(),
-    )
-    .unwrap();
-    let y: Vec<usize> = labels.values.iter().map(|&v| v as usize).collect();
+    let y = labels("digits_test_labels.npy");
     let loihi = Arch::preset("loihi").unwrap();
     let mut acc = Vec::new();
     for m in ["lif", "alif", "celif"] {
@@ -127,11 +130,7 @@ fn perturbations_do_what_they_say() {
 fn the_noisy_network_degrades_more_gracefully_under_weight_noise() {
     use spikefab::accuracy::{perturb, Perturbation};
     let inputs = spikefab_chip::load_samples(&tasks("nsnn_test_input.npy")).unwrap();
-    let labels = spikefab_chip::npy::NumericArray::from_npy(
-        &std::fs::read(tasks("nsnn_test_labels.npy")).unwrap(),
-    )
-    .unwrap();
-    let y: Vec<usize> = labels.values.iter().map(|&v| v as usize).collect();
+    let y = labels("nsnn_test_labels.npy");
     let loihi = Arch::preset("loihi").unwrap();
     let measure = |m: &str, p: Perturbation| {
         let net = Network::load(&tasks(&format!("nsnn_{m}.ron"))).unwrap();
@@ -159,11 +158,7 @@ fn the_noisy_network_degrades_more_gracefully_under_weight_noise() {
 #[test]
 fn dendritic_neurons_trade_branches_for_spikes_on_loihi() {
     let inputs = spikefab_chip::load_samples(&tasks("nsnn_test_input.npy")).unwrap();
-    let labels = spikefab_chip::npy::NumericArray::from_npy(
-        &std::fs::read(tasks("nsnn_test_labels.npy")).unwrap(),
-    )
-    .unwrap();
-    let y: Vec<usize> = labels.values.iter().map(|&v| v as usize).collect();
+    let y = labels("nsnn_test_labels.npy");
     let loihi = Arch::preset("loihi").unwrap();
     let measure = |m: &str| {
         let net = Network::load(&tasks(&format!("dendrites_{m}.ron"))).unwrap();
@@ -188,4 +183,140 @@ fn dendritic_neurons_trade_branches_for_spikes_on_loihi() {
     // every branch of every neuron, every step of every inference
     assert_eq!(p32.1.branch_ops, 0.0);
     assert_eq!(k4.1.branch_ops % (32.0 * 4.0), 0.0);
+}
+
+/// The TeCoS-LVM table (docs/models.md, `tools/tecos_task.py`): a noisy
+/// spiking latent-variable model and a deterministic network of the same
+/// shape against a ground-truth retina's held-out trials, in float and on
+/// `loihi` with its on-chip noise (a noise seed per trial). Prints the
+/// table: `cargo test --release --test tasks tecos -- --nocapture`.
+#[test]
+fn tecos_lvm_fits_spike_statistics_in_float_and_on_loihi() {
+    use spikefab::spike_stats::{fano_factor, isi_distance, psth_correlation, rate_error, Trials};
+    const SKIP: usize = 10; // warm-up steps left out of every statistic
+    let inputs = spikefab_chip::load_samples(&tasks("tecos_test_input.npy")).unwrap();
+    let r = spikefab_chip::npy::NumericArray::from_npy(
+        &std::fs::read(tasks("tecos_test_responses.npy")).unwrap(),
+    )
+    .unwrap();
+    let [clips, repeats, steps, cells] = [0, 1, 2, 3].map(|k| r.shape[k] as usize);
+    let data: Vec<Trials> = (0..clips)
+        .map(|c| {
+            (0..repeats)
+                .map(|k| {
+                    (0..steps)
+                        .map(|t| {
+                            let at = ((c * repeats + k) * steps + t) * cells;
+                            r.values[at..at + cells].iter().map(|&v| v != 0.0).collect()
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    let loihi = Arch::preset("loihi").unwrap();
+    // a model's trials: float with a noise seed per trial, or the chip's
+    let float = |net: &Network| -> Vec<Trials> {
+        inputs
+            .iter()
+            .map(|x| {
+                (0..repeats)
+                    .map(|k| {
+                        let mut net = net.clone();
+                        net.noise_seed = net.noise_seed.map(|_| 1000 + k as u64);
+                        spikefab_compiler::sim::simulate(&net, x).spikes
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let chip = |net: &Network| -> Vec<Trials> {
+        let mut p = spikefab_compiler::compile(net, &loihi, 1).unwrap().program;
+        let lat = p.provenance.output_latency_steps as usize;
+        inputs
+            .iter()
+            .map(|x| {
+                let stream =
+                    spikefab_chip::SpikeStream::from_rows(x, (steps + lat) as u32, p.dt).unwrap();
+                (0..repeats)
+                    .map(|k| {
+                        p.noise_seed = p.noise_seed.map(|_| 1000 + k as u64);
+                        let cfg = spikefab_emulator::RunConfig::new((steps + lat) as u32, 1);
+                        let out = spikefab_emulator::run(&p, &stream, &cfg, &|_| {}).unwrap();
+                        let dense = out.spikes.to_dense();
+                        (0..steps)
+                            .map(|t| {
+                                (0..cells)
+                                    .map(|c| dense[(t + lat) * cells + c] != 0)
+                                    .collect()
+                            })
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    // the ground truth against itself: one half of its trials against the other
+    let halves: (Vec<Trials>, Vec<Trials>) = data
+        .iter()
+        .map(|t| (t[..repeats / 2].to_vec(), t[repeats / 2..].to_vec()))
+        .unzip();
+    let row = |what: &str, m: &[Trials], d: &[Trials]| {
+        let s = (
+            psth_correlation(m, d, SKIP),
+            rate_error(m, d, SKIP),
+            isi_distance(m, d, SKIP) * 10.0, // 10 ms steps
+            fano_factor(m, 10, SKIP),
+        );
+        eprintln!(
+            "| {what} | {:.3} | {:.1} % | {:.1} ms | {:.2} |",
+            s.0,
+            100.0 * s.1,
+            s.2,
+            s.3
+        );
+        s
+    };
+    eprintln!("| model | PSTH correlation | rate error | ISI distance (W1) | Fano factor (100 ms) |\n|---|---:|---:|---:|---:|");
+    let ceiling = row("ground truth, half against half", &halves.0, &halves.1);
+    let mut results = Vec::new();
+    for m in ["noisy", "deterministic"] {
+        let net = Network::load(&tasks(&format!("tecos_{m}.ron"))).unwrap();
+        let f = row(&format!("{m}, float"), &float(&net), &data);
+        let c = row(&format!("{m}, loihi"), &chip(&net), &data);
+        results.push((f, c));
+    }
+    let (noisy, det) = (results[0], results[1]);
+    // The noisy model's trials vary as the retina's do; the deterministic
+    // network repeats itself.
+    assert!(noisy.0 .3 > 0.5 && noisy.1 .3 > 0.5 && det.0 .3 < 0.05 && det.1 .3 < 0.05);
+    // Its ISI distribution is closer to the retina's, in float and on chip.
+    assert!(noisy.0 .2 < det.0 .2 && noisy.1 .2 < det.1 .2);
+    // It follows the stimulus: a PSTH correlation within reach of the ceiling.
+    assert!(noisy.0 .0 > 0.5 * ceiling.0 && noisy.1 .0 > 0.5 * ceiling.0);
+}
+
+/// The NSNN table's additive-noise rows: white noise on the pixels at 10
+/// and 0 dB SNR (`tools/nsnn_snr_inputs.py`) costs the noisy network less
+/// than the deterministic one, in float and on loihi.
+#[test]
+fn the_noisy_network_degrades_more_gracefully_under_additive_input_noise() {
+    let y = labels("nsnn_test_labels.npy");
+    let loihi = Arch::preset("loihi").unwrap();
+    for snr in [10, 0] {
+        let x =
+            spikefab_chip::load_samples(&tasks(&format!("nsnn_test_input_snr{snr}.npy"))).unwrap();
+        let measure = |m: &str| {
+            let net = Network::load(&tasks(&format!("nsnn_{m}.ron"))).unwrap();
+            let r = Readout::of(&net, x[0].len());
+            let float = in_float(&net, &x, &y, r, false);
+            (float, on_chip(&net, &loihi, &x, &y, r).unwrap().accuracy)
+        };
+        let (det, noisy) = (measure("deterministic"), measure("noisy"));
+        eprintln!("{snr} dB: deterministic {det:?}, noisy {noisy:?}");
+        assert!(
+            noisy.0 >= det.0 + 0.02 && noisy.1 >= det.1 + 0.015,
+            "{snr} dB"
+        );
+    }
 }

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from alif_reference import ron_dense
-from nsnn_task import BETA, IN, OUT, STEPS, THETA, data
+from nsnn_task import BETA, IN, OUT, STEPS, THETA, data, fit
 from surrogate import FastSigmoid
 
 torch.manual_seed(11)
@@ -62,25 +62,6 @@ class Net(torch.nn.Module):
             v = v * (1 - z)
             out = out + z @ self.w_out.T
         return out
-
-
-def train(net, tr, te, epochs=60):
-    opt = torch.optim.Adam(net.parameters(), lr=0.01)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    x, y = tr
-    for _ in range(epochs):
-        perm = torch.randperm(len(y))
-        for i in range(0, len(y), 128):
-            j = perm[i : i + 128]
-            loss = torch.nn.functional.cross_entropy(net(x[j]), y[j])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        sched.step()
-    with torch.no_grad():
-        acc = (net(te[0]).argmax(1) == te[1]).double().mean().item()
-    print(f"{net.n} x {net.k} branches: test {acc:.4f}", flush=True)
-    return net
 
 
 def network_ron(name, net):
@@ -116,7 +97,7 @@ def main(out: Path):
         ("point128", 128, 0),
         ("point64", 64, 0),
     ]:
-        net = train(Net(n, k), tr, te)
+        net = fit(Net(n, k), tr, te, 60, f"{n} x {k} branches")
         (out / f"dendrites_{name}.ron").write_text(network_ron(f"dendrites-{name}", net))
 
 

@@ -107,7 +107,14 @@ class Net(torch.nn.Module):
 
 
 def train(noisy, tr, te, epochs=80):
-    net = Net(noisy)
+    label = f"noisy (amplitude {noisy})" if noisy else "deterministic"
+    return fit(Net(noisy), tr, te, epochs, label)
+
+
+def fit(net, tr, te, epochs, label):
+    """Adam (lr 0.01, cosine-annealed) on cross-entropy of the readouts over
+    minibatches of 128; prints and returns the trained `net`. The digits
+    tasks share it (tools/dendrite_task.py)."""
     opt = torch.optim.Adam(net.parameters(), lr=0.01)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     x, y = tr
@@ -122,7 +129,7 @@ def train(noisy, tr, te, epochs=80):
         sched.step()
     with torch.no_grad():
         acc = (net(te[0]).argmax(1) == te[1]).double().mean().item()
-    print(f"{f'noisy (amplitude {noisy})' if noisy else 'deterministic'}: test {acc:.4f}", flush=True)
+    print(f"{label}: test {acc:.4f}", flush=True)
     return net
 
 
