@@ -58,6 +58,7 @@ fn layer(neuron: Neuron, schedule: Option<Schedule>) -> Network {
                 synapses,
             },
             delay: 0,
+            plasticity: None,
         }],
         outputs: vec!["layer".into()],
         noise_seed: None,

@@ -70,6 +70,7 @@ pub fn network(seed: u64) -> Network {
                     synapses: inp,
                 },
                 delay: 0,
+                plasticity: None,
             },
             Projection {
                 from: "lif".into(),
@@ -80,6 +81,7 @@ pub fn network(seed: u64) -> Network {
                     synapses: rec,
                 },
                 delay: 0,
+                plasticity: None,
             },
         ],
         outputs: vec!["lif".into()],

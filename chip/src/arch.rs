@@ -145,6 +145,10 @@ pub struct CoreLimits {
     /// to its neurons' input, model/noise.rs).
     #[serde(default)]
     pub noise: bool,
+    /// Whether cores have a learning engine: plastic synapses with pre/post
+    /// traces and a weight update every learning epoch (model/plasticity.rs).
+    #[serde(default)]
+    pub plasticity: bool,
 }
 
 fn one_spike() -> u8 {
@@ -394,6 +398,11 @@ pub struct EventCosts {
     /// free where the file does not say.
     #[serde(default = "EventCost::zero")]
     pub noise_draw: EventCost,
+    /// One trace update: an input axon's or a neuron's, every step, on cores
+    /// with plastic synapses (traces of axons and neurons that take part in
+    /// learning); free where the file does not say.
+    #[serde(default = "EventCost::zero")]
+    pub trace_update: EventCost,
     /// One dendritic branch of a neuron (read its accumulator, the
     /// nonlinearity, add into the soma): every branch, every step; free
     /// where the file does not say.
@@ -424,6 +433,7 @@ impl EventCosts {
             ("schedule_lookup", self.schedule_lookup),
             ("noise_draw", self.noise_draw),
             ("branch_op", self.branch_op),
+            ("trace_update", self.trace_update),
         ]);
         match self.inputs {
             InputCost::OffChip { link } => v.push(("inputs.OffChip.link", link)),

@@ -13,10 +13,10 @@ use std::path::Path;
 
 use crate::arch::Arch;
 use crate::error::{ChipError, Result};
-use crate::model::{Dendrites, ModelKind, Neurons, Noise, Reset, Schedule};
+use crate::model::{Dendrites, LearningRule, ModelKind, Neurons, Noise, Reset, Schedule};
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
-pub const PROGRAM_FORMAT_VERSION: u32 = 6;
+pub const PROGRAM_FORMAT_VERSION: u32 = 7;
 const SFC_MAGIC: &[u8; 4] = b"SFC\0";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -56,6 +56,10 @@ pub struct CoreConfig {
     pub synapses: SynapseTable,
     /// Neuron → the `(core, axon)` entries its spikes are sent to.
     pub routes: RouteTable,
+    /// The learning rules of its plastic synapses (`SynapseTable::rule`
+    /// k names rule k − 1; model/plasticity.rs).
+    #[serde(default)]
+    pub learning: Vec<LearningRule>,
 }
 
 /// Neurons of one model sharing a weight exponent.
@@ -141,6 +145,10 @@ pub struct SynapseTable {
     /// Whether the table is stored as a dense crossbar (selects the dense synaptic-op cost).
     #[serde(default)]
     pub dense: bool,
+    /// Per synapse word: 0 static, k plastic under the core's learning rule
+    /// k − 1. Empty: every synapse is static.
+    #[serde(default)]
+    pub rule: Vec<u8>,
 }
 
 /// One synapse word: the neuron it feeds and its weight mantissa.
@@ -168,6 +176,21 @@ impl SynapseTable {
         self.axon_ptr[a] as usize..self.axon_ptr[a + 1] as usize
     }
 
+    /// Builds the CSR table from per-axon rows of `(target, weight, delay,
+    /// rule)` (rule 0: static; the `rule` array is left empty when every
+    /// synapse is).
+    pub fn from_ruled_rows(rows: &[Vec<RuledSynapse>]) -> Self {
+        let plain: Vec<Vec<(u16, i16, u8)>> = rows
+            .iter()
+            .map(|r| r.iter().map(|&(t, w, d, _)| (t, w, d)).collect())
+            .collect();
+        let mut t = Self::from_rows(&plain);
+        if rows.iter().flatten().any(|x| x.3 != 0) {
+            t.rule = rows.iter().flatten().map(|x| x.3).collect();
+        }
+        t
+    }
+
     /// Builds the CSR table from per-axon rows of `(target, weight, delay)`.
     pub fn from_rows(rows: &[Vec<(u16, i16, u8)>]) -> Self {
         let mut t = SynapseTable {
@@ -185,6 +208,9 @@ impl SynapseTable {
         t
     }
 }
+
+/// One synapse of a row before packing: `(target, weight, delay, rule)`.
+pub type RuledSynapse = (u16, i16, u8, u8);
 
 /// A CSR list of routes: source `i` owns `entries[ptr[i] .. ptr[i + 1]]`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -548,6 +574,7 @@ impl CoreProgram {
                 ));
             }
             check_routes(&core.routes, n, &format!("core {ci} routing table"), self)?;
+            self.check_learning(ci, arch)?;
         }
         check_routes(&self.inputs, self.inputs.num_sources(), "input ports", self)?;
         if !self.input_cores.is_empty() && self.input_cores.len() != self.inputs.num_sources() {
@@ -581,6 +608,82 @@ impl CoreProgram {
             }
         }
         self.check_accumulator_range()
+    }
+
+    /// Core `ci`'s learning rules and plastic synapses: a chip with a
+    /// learning engine, rules in range, every rule id naming one, no delay
+    /// on a plastic synapse or on a route into its axon (the trace counts
+    /// the spike the step's update integrates).
+    fn check_learning(&self, ci: usize, arch: &Arch) -> Result<()> {
+        let core = &self.cores[ci];
+        let s = &core.synapses;
+        let invalid = |m: String| Err(ChipError::InvalidProgram(format!("core {ci}: {m}")));
+        if s.rule.is_empty() && core.learning.is_empty() {
+            return Ok(());
+        }
+        if !arch.core.plasticity {
+            return invalid(format!(
+                "it has plastic synapses, and chip '{}' has no learning engine (core.plasticity: false)",
+                arch.name
+            ));
+        }
+        if core.learning.len() > crate::model::plasticity::MAX_RULES {
+            return invalid(format!(
+                "{} learning rules; a core holds at most {}",
+                core.learning.len(),
+                crate::model::plasticity::MAX_RULES
+            ));
+        }
+        for (i, r) in core.learning.iter().enumerate() {
+            if let Err(e) = r.check() {
+                return invalid(format!("learning rule {i}: {e}"));
+            }
+        }
+        if s.rule.is_empty() {
+            return Ok(());
+        }
+        if s.rule.len() != s.synapses.len() {
+            return invalid(format!(
+                "{} synapse rule ids for {} synapse words",
+                s.rule.len(),
+                s.synapses.len()
+            ));
+        }
+        let mut plastic_axon = vec![false; s.num_axons()];
+        for (a, plastic) in plastic_axon.iter_mut().enumerate() {
+            for k in s.row(a) {
+                let r = s.rule[k] as usize;
+                if r > core.learning.len() {
+                    return invalid(format!(
+                        "synapse {k} names learning rule {r}, the core has {}",
+                        core.learning.len()
+                    ));
+                }
+                if r > 0 {
+                    *plastic = true;
+                    if s.delay[k] != 0 {
+                        return invalid(format!(
+                            "plastic synapse {k} has a delay of {} steps; plastic synapses have none",
+                            s.delay[k]
+                        ));
+                    }
+                }
+            }
+        }
+        let routes = self
+            .cores
+            .iter()
+            .flat_map(|c| c.routes.entries.iter())
+            .chain(self.inputs.entries.iter());
+        for r in routes {
+            if r.core as usize == ci && plastic_axon[r.axon as usize] && r.delay != 0 {
+                return invalid(format!(
+                    "a route into axon {} has an axonal delay of {} steps; the axon has plastic synapses",
+                    r.axon, r.delay
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The dendritic accumulators are 32-bit: prove no step's input sum can overflow them.

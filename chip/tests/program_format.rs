@@ -155,6 +155,7 @@ fn program() -> impl Strategy<Value = CoreProgram> {
                     groups,
                     synapses: SynapseTable::from_rows(&rows),
                     routes: mk(routes),
+                    learning: Vec::new(),
                 })
                 .collect();
             CoreProgram {

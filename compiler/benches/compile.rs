@@ -50,6 +50,7 @@ fn network(n: usize, density: f64) -> Network {
                 synapses,
             },
             delay: 0,
+            plasticity: None,
         }],
         outputs: vec!["lif".into()],
         noise_seed: None,

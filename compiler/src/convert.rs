@@ -423,6 +423,7 @@ pub fn convert(ann: &Ann, lambdas: &[f64], coding: Coding, timesteps: usize) -> 
                     synapses,
                 },
                 delay: 0,
+                plasticity: None,
             });
         }
     }
@@ -444,6 +445,7 @@ pub fn convert(ann: &Ann, lambdas: &[f64], coding: Coding, timesteps: usize) -> 
                     synapses: row.iter().map(|&(tg, w)| (tg, b as u32, w)).collect(),
                 },
                 delay: 0,
+                plasticity: None,
             });
         }
     }

@@ -33,6 +33,7 @@
 //!         to: "lif".into(),
 //!         weights: Weights::Dense(vec![vec![0.5, 0.0], vec![0.0, 0.8], vec![0.3, 0.3]]),
 //!         delay: 0,
+//!         plasticity: None,
 //!     }],
 //!     outputs: vec!["lif".into()],
 //!     noise_seed: None,

@@ -1081,6 +1081,7 @@ pub fn lower_with(
                     synapses,
                 },
                 delay: steps as u32,
+                plasticity: None,
             });
         }
     }

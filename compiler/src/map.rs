@@ -156,10 +156,14 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
                 .collect()
         })
         .collect();
-    let mut rows: Vec<Vec<Vec<(u16, i16, u8)>>> = core_axons
+    let mut rows: Vec<Vec<Vec<spikefab_chip::program::RuledSynapse>>> = core_axons
         .iter()
         .map(|s| vec![Vec::new(); s.len()])
         .collect();
+    // each core's learning rules, in order of first use; a synapse names
+    // its rule's index + 1 (0: static)
+    let mut rules: Vec<Vec<spikefab_chip::model::LearningRule>> =
+        vec![Vec::new(); core_axons.len()];
     for pr in &q.projections {
         let delay = u8::try_from(pr.chip_delay).map_err(|_| {
             too_big(
@@ -172,10 +176,32 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
             for &(t, w) in row {
                 let k = branches[pr.dst];
                 let (n, branch) = (t as usize / k, t as usize % k);
-                let c = home[pr.dst][n].0;
+                let c = home[pr.dst][n].0 as usize;
                 let slot = first_slot[pr.dst][n] + branch as u32;
-                let a = axon_index[c as usize][&g];
-                rows[c as usize][a as usize].push((slot as u16, w, delay));
+                let a = axon_index[c][&g];
+                let rule = match pr.plastic {
+                    None => 0,
+                    Some(r) => {
+                        let id = match rules[c].iter().position(|x| *x == r) {
+                            Some(i) => i,
+                            None => {
+                                rules[c].push(r);
+                                rules[c].len() - 1
+                            }
+                        };
+                        if id >= spikefab_chip::model::plasticity::MAX_RULES {
+                            return Err(too_big(
+                                &net.populations[pr.dst].name,
+                                format!(
+                                    "its core needs more than {} learning rules",
+                                    spikefab_chip::model::plasticity::MAX_RULES
+                                ),
+                            ));
+                        }
+                        id as u8 + 1
+                    }
+                };
+                rows[c][a as usize].push((slot as u16, w, delay, rule));
             }
         }
     }
@@ -265,8 +291,9 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         core_cfgs.push(CoreConfig {
             core_id: placement[c] as u32,
             groups,
-            synapses: SynapseTable::from_rows(&rows[c]),
+            synapses: SynapseTable::from_ruled_rows(&rows[c]),
             routes: RouteTable::from_lists(&routes),
+            learning: std::mem::take(&mut rules[c]),
         });
     }
     let inputs: Vec<Vec<Route>> = net

@@ -502,6 +502,32 @@ pub struct Projection {
     /// Extra timesteps before the spikes arrive.
     #[serde(default)]
     pub delay: u32,
+    /// Fast plastic weights on every synapse of the projection (HebbFF),
+    /// if any: `Some((rate: η, decay: λ))`, below.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plasticity: Option<Plasticity>,
+}
+
+/// A projection's plasticity (HebbFF's fast weights; model/plasticity.rs).
+/// Every synapse carries a plastic part `a` (0 at the start of a run) and
+/// delivers `w + a`. Traces count spikes: a source's `x` the spikes it
+/// sent into this step, a target neuron's `y` those it fired, each
+/// `x ← trace_keep · x + spikes`. After every `epoch` steps (counted from
+/// the network's step 0), `a ← decay · a + rate · x · y` (a negative rate
+/// is anti-Hebbian). Written `plasticity: Some((rate: -0.1, decay: 0.9))`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plasticity {
+    pub rate: f64,
+    pub decay: f64,
+    #[serde(default = "one_step")]
+    pub epoch: u32,
+    #[serde(default)]
+    pub trace_keep: f64,
+}
+
+fn one_step() -> u32 {
+    1
 }
 
 /// Connection weights, `to × from`.
@@ -800,6 +826,29 @@ impl Network {
                     "{here}: weights are {t} × {s} (targets × sources), the layers need {} × {}{slots}",
                     want.0, want.1
                 )));
+            }
+            if let Some(pl) = &pr.plasticity {
+                let bad = |field: &str, v: String| {
+                    Err(self.invalid(format!("{here}: plasticity {field} {v}")))
+                };
+                if !pl.rate.is_finite() {
+                    return bad("rate", format!("{} is not a number", pl.rate));
+                }
+                if !(0.0..=1.0).contains(&pl.decay) {
+                    return bad("decay", format!("{} is outside 0..=1", pl.decay));
+                }
+                if !(0.0..1.0).contains(&pl.trace_keep) {
+                    return bad("trace_keep", format!("{} is outside 0..1", pl.trace_keep));
+                }
+                if !(1..=u16::MAX as u32).contains(&pl.epoch) {
+                    return bad("epoch", format!("{} is outside 1..=65535", pl.epoch));
+                }
+                if pr.delay != 0 {
+                    return bad(
+                        "with a delay",
+                        format!("of {} steps: plastic synapses have none", pr.delay),
+                    );
+                }
             }
             match &pr.weights {
                 Weights::Dense(rows) => {

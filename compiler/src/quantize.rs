@@ -86,6 +86,19 @@ fn worst_current(
     Some(worst)
 }
 
+/// The largest |a| a plastic synapse can reach: traces at most one spike a
+/// step (`1/(1 − trace_keep)`), an update `rate·x·y` every epoch decayed
+/// by `decay` (a geometric sum; without decay, a thousand epochs').
+fn plastic_bound(p: &crate::network::Plasticity) -> f64 {
+    let trace = 1.0 / (1.0 - p.trace_keep);
+    let epochs = if p.decay < 1.0 {
+        1.0 / (1.0 - p.decay)
+    } else {
+        1000.0
+    };
+    p.rate.abs() * trace * trace * epochs
+}
+
 /// The mantissa the largest weight of a population's inputs should take.
 /// Normally `w_max`, the top of the field. When the weights already lie on
 /// a grid — every one an integer multiple `k` of `max_w / m` with `m ≤ w_max`,
@@ -127,6 +140,9 @@ pub struct QuantizedProjection {
     pub by_source: Vec<Vec<(u32, i16)>>,
     /// Relative RMS error of the effective weights against the float ones.
     pub weight_error: f64,
+    /// The learning rule of a plastic projection (its synapses are kept
+    /// even where their trained weight rounds to 0: they learn).
+    pub plastic: Option<spikefab_chip::model::LearningRule>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -194,9 +210,14 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
         let incoming: Vec<usize> = (0..net.projections.len())
             .filter(|&k| net.projections[k].to == pop.name)
             .collect();
+        // A plastic synapse delivers w + a: the field must hold the largest
+        // |w| plus the largest |a| its rule can reach.
         let max_w = incoming
             .iter()
-            .map(|&k| net.projections[k].weights.max_abs())
+            .map(|&k| {
+                let pr = &net.projections[k];
+                pr.weights.max_abs() + pr.plasticity.as_ref().map_or(0.0, plastic_bound)
+            })
             .fold(0.0, f64::max);
         // Membrane gain K: thresholds use the top of their field; readouts get
         // headroom for 16× their largest per-step input.
@@ -417,7 +438,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
                         }
                         num += (x / scale - w).powi(2);
                         den += w * w;
-                        (x != 0.0).then_some((t, x as i16))
+                        (x != 0.0 || pr.plasticity.is_some()).then_some((t, x as i16))
                     })
                     .collect()
             })
@@ -431,12 +452,27 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
         } else {
             depths[dst] + pr.delay - d_src
         };
+        let plastic = pr
+            .plasticity
+            .as_ref()
+            .map(|pl| {
+                if chip_delay != 0 {
+                    return Err(format!(
+                        "its plastic projection from '{}' would need a chip delay of {chip_delay} steps; plastic synapses have none",
+                        spikefab_chip::text::escape(&pr.from)
+                    ));
+                }
+                models::plasticity::lower(pl, scale, depths[dst], arch)
+            })
+            .transpose()
+            .map_err(|m| err(&net.populations[dst].name, m))?;
         projections.push(QuantizedProjection {
             src,
             dst,
             chip_delay,
             by_source: q_rows,
             weight_error: if den > 0.0 { (num / den).sqrt() } else { 0.0 },
+            plastic,
         });
     }
     Ok(QuantizedNetwork {

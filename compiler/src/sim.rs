@@ -35,6 +35,18 @@ struct Edge {
     /// Steps back in the spike history: delay for feed-forward, delay + 1 for recurrent.
     lag: usize,
     by_source: Vec<Vec<(u32, f64)>>,
+    /// A plastic projection's state: its rule, every synapse's plastic
+    /// part (aligned with `by_source`), the traces of its sources and of
+    /// its target neurons, and the spikes each source sent this step.
+    plastic: Option<PlasticState>,
+}
+
+struct PlasticState {
+    rule: crate::network::Plasticity,
+    a: Vec<Vec<f64>>,
+    x: Vec<f64>,
+    y: Vec<f64>,
+    sent: Vec<f64>,
 }
 
 /// How spiking neurons reset.
@@ -110,8 +122,20 @@ pub fn simulate_timed(
                 (pr.delay as isize + extra).max(0) as usize
             },
             by_source: pr.weights.by_source(),
+            plastic: pr.plasticity.map(|rule| {
+                let rows = pr.weights.by_source();
+                let q = net.population(&pr.to).expect("validated");
+                PlasticState {
+                    rule,
+                    a: rows.iter().map(|r| vec![0.0; r.len()]).collect(),
+                    x: vec![0.0; rows.len()],
+                    y: vec![0.0; net.populations[q].size],
+                    sent: vec![0.0; rows.len()],
+                }
+            }),
         })
         .collect();
+    let mut edges = edges;
     let hist = edges.iter().map(|e| e.lag).max().unwrap_or(0) + 1;
     let input_offset: Vec<usize> = net
         .inputs
@@ -154,7 +178,10 @@ pub fn simulate_timed(
         for (q, pop) in net.populations.iter().enumerate() {
             // One input per slot: per neuron, or per branch of a dendritic neuron.
             let mut i_in = vec![0.0; pop.input_slots()];
-            for e in edges.iter().filter(|e| e.dst == q) {
+            for e in edges.iter_mut().filter(|e| e.dst == q) {
+                if let Some(pl) = &mut e.plastic {
+                    pl.sent.iter_mut().for_each(|v| *v = 0.0);
+                }
                 if e.lag > t {
                     continue;
                 }
@@ -170,8 +197,18 @@ pub fn simulate_timed(
                 for (s, row) in e.by_source.iter().enumerate() {
                     let n = fired(s);
                     if n > 0 {
-                        for &(tg, w) in row {
-                            i_in[tg as usize] += w * n as f64;
+                        match &mut e.plastic {
+                            None => {
+                                for &(tg, w) in row {
+                                    i_in[tg as usize] += w * n as f64;
+                                }
+                            }
+                            Some(pl) => {
+                                pl.sent[s] = n as f64;
+                                for (&(tg, w), a) in row.iter().zip(&pl.a[s]) {
+                                    i_in[tg as usize] += (w + a) * n as f64;
+                                }
+                            }
                         }
                     }
                 }
@@ -251,6 +288,31 @@ pub fn simulate_timed(
                     }
                 }
             }
+            // Plastic projections into the population: traces, then at an
+            // epoch's end (the population's own step count, as the chip
+            // aligns it) every synapse's plastic part.
+            let own = match timing {
+                Timing::SameStep => t as i64,
+                Timing::Pipelined => t as i64 - depths[q] as i64,
+            };
+            let k = pop.branches();
+            for e in edges.iter_mut().filter(|e| e.dst == q) {
+                let Some(pl) = &mut e.plastic else { continue };
+                let r = pl.rule;
+                for (x, &n) in pl.x.iter_mut().zip(&pl.sent) {
+                    *x = r.trace_keep * *x + n;
+                }
+                for (y, &n) in pl.y.iter_mut().zip(&fired_now) {
+                    *y = r.trace_keep * *y + n as f64;
+                }
+                if (own + 1).rem_euclid(r.epoch as i64) == 0 {
+                    for (s, row) in e.by_source.iter().enumerate() {
+                        for (&(tg, _), a) in row.iter().zip(&mut pl.a[s]) {
+                            *a = r.decay * *a + r.rate * pl.x[s] * pl.y[tg as usize / k];
+                        }
+                    }
+                }
+            }
             pop_hist[q][slot] = fired_now;
         }
         run.counts.push(
@@ -309,12 +371,14 @@ mod tests {
                     to: "a".into(),
                     weights: Weights::Dense(vec![vec![3.5]]),
                     delay: 0,
+                    plasticity: None,
                 },
                 Projection {
                     from: "a".into(),
                     to: "b".into(),
                     weights: Weights::Dense(vec![vec![1.0]]),
                     delay: 0,
+                    plasticity: None,
                 },
             ],
             outputs: vec!["a".into(), "b".into()],

@@ -94,6 +94,7 @@ fn mlp(seed: u64) -> Network {
         to: to.into(),
         weights,
         delay: 0,
+        plasticity: None,
     };
     Network {
         name: "mlp".into(),
@@ -201,6 +202,7 @@ fn what_cannot_be_converted_is_refused_naming_the_layer() {
         to: "h2".into(),
         weights: Weights::Dense(vec![vec![0.1; 8]; 8]),
         delay: 0,
+        plasticity: None,
     });
     let e = Ann::new(net).unwrap_err().to_string();
     assert!(e.contains("'in' → 'h2'") && e.contains("skips"), "{e}");

@@ -6,6 +6,7 @@
 //! never per neuron); nothing allocates while it runs.
 
 use spikefab_chip::model::noise;
+use spikefab_chip::model::plasticity::{self, LearningRule};
 use spikefab_chip::model::reset::{Subtract, ToZero};
 use spikefab_chip::model::schedule::Scheduled;
 use spikefab_chip::model::{Dendrites, Fire, Noise, Schedule, Visit};
@@ -38,6 +39,8 @@ pub(crate) struct CoreState<'p> {
     populations: Vec<Box<dyn Population>>,
     /// The core's noise stream (xorshift32 state, model/noise.rs).
     rng: u32,
+    /// Its plasticity state, if it has plastic synapses (model/plasticity.rs).
+    learning: Option<Learning>,
     /// Per group: its neurons' register overflows so far (for the report's layers).
     pub group_saturations: Vec<u64>,
     /// Input accumulators: `delay slots × n`, delay slot `t mod slots` is integrated at step `t`.
@@ -103,6 +106,7 @@ impl<'p> CoreState<'p> {
             group_saturations: vec![0; cfg.groups.len()],
             populations,
             rng: noise::stream(program.noise_seed.unwrap_or(0), index as u32),
+            learning: Learning::new(cfg, &program.arch.format),
             ring: vec![0; slots as usize * n],
             slot_mask: slots - 1,
             inbox: Vec::with_capacity(inbox_capacity),
@@ -155,7 +159,15 @@ impl<'p> CoreState<'p> {
                 self.schedule.push((a.sent_ns, a.sent_ns + a.hop_ns, work));
             }
             let words = &s.synapses[row.clone()];
-            if mask == 0 {
+            if let Some(l) = &mut self.learning {
+                l.arrived[a.axon as usize] += 1;
+                let base = next.wrapping_add(a.delay as u32);
+                for ((k, w), &d) in row.clone().zip(words).zip(&s.delay[row.clone()]) {
+                    let slot = (base.wrapping_add(d as u32) & mask) as usize;
+                    let acc = &mut self.ring[slot * n + w.target as usize];
+                    *acc = acc.wrapping_add(l.weight(k, w.weight));
+                }
+            } else if mask == 0 {
                 let ring = &mut self.ring[..n];
                 for w in words {
                     let acc = &mut ring[w.target as usize];
@@ -223,6 +235,9 @@ impl<'p> CoreState<'p> {
         }
         c.neuron_updates += first_id as u64;
         c.spikes += self.spiked.len() as u64;
+        if let Some(l) = &mut self.learning {
+            l.learn(t, &self.spiked, &self.cfg.synapses, c);
+        }
     }
 
     /// State register `var` of core-local neuron `neuron`, as the step left it.
@@ -236,6 +251,142 @@ impl<'p> CoreState<'p> {
             first += p.len();
         }
         unreachable!("probes are resolved against the program's groups")
+    }
+}
+
+/// A core's plasticity (model/plasticity.rs): the plastic component of
+/// each synapse, the traces, and the spikes each axon brought into the
+/// coming update.
+struct Learning {
+    rules: Vec<LearningRule>,
+    /// Per synapse word: its rule + 1, or 0 (static).
+    rule_of: Vec<u8>,
+    /// Per synapse word: its plastic component.
+    plastic: Vec<i16>,
+    /// Per input slot: its neuron (a dendritic neuron's branches share one).
+    neuron_of_slot: Vec<u32>,
+    /// Per rule: the trace of every axon and of every neuron.
+    x: Vec<Vec<u8>>,
+    y: Vec<Vec<u8>>,
+    /// Per rule: the axons and neurons its synapses join (their traces are
+    /// updated, and charged, every step).
+    axons: Vec<Vec<u32>>,
+    neurons: Vec<Vec<u32>>,
+    /// Per axon: the spikes delivered for the coming update.
+    arrived: Vec<u32>,
+    /// Per neuron: the spikes of this step's update.
+    fired: Vec<u32>,
+    /// The weight field: effective weights and plastic components saturate at it.
+    lo: i32,
+    hi: i32,
+}
+
+impl Learning {
+    fn new(cfg: &CoreConfig, f: &spikefab_chip::NumberFormat) -> Option<Learning> {
+        let s = &cfg.synapses;
+        if s.rule.iter().all(|&r| r == 0) {
+            return None;
+        }
+        let mut slots = Vec::with_capacity(cfg.num_input_slots());
+        let mut first = 0u32;
+        for g in &cfg.groups {
+            for i in 0..g.len() as u32 {
+                slots.extend(std::iter::repeat_n(first + i, g.branches()));
+            }
+            first += g.len() as u32;
+        }
+        let rules = cfg.learning.clone();
+        let (mut axons, mut neurons) =
+            (vec![Vec::new(); rules.len()], vec![Vec::new(); rules.len()]);
+        for a in 0..s.num_axons() {
+            for k in s.row(a) {
+                if let Some(r) = (s.rule[k] as usize).checked_sub(1) {
+                    axons[r].push(a as u32);
+                    neurons[r].push(slots[s.synapses[k].target as usize]);
+                }
+            }
+        }
+        for v in axons.iter_mut().chain(neurons.iter_mut()) {
+            v.sort_unstable();
+            v.dedup();
+        }
+        let (lo, hi) = plasticity::weight_range(f);
+        Some(Learning {
+            x: vec![vec![0; s.num_axons()]; rules.len()],
+            y: vec![vec![0; cfg.num_neurons()]; rules.len()],
+            rules,
+            rule_of: s.rule.clone(),
+            plastic: vec![0; s.len()],
+            neuron_of_slot: slots,
+            axons,
+            neurons,
+            arrived: vec![0; s.num_axons()],
+            fired: vec![0; cfg.num_neurons()],
+            lo,
+            hi,
+        })
+    }
+
+    /// The weight synapse word `k` delivers.
+    #[inline(always)]
+    fn weight(&self, k: usize, w: i16) -> i32 {
+        if self.rule_of[k] == 0 {
+            w as i32
+        } else {
+            plasticity::effective(w, self.plastic[k], self.lo, self.hi)
+        }
+    }
+
+    /// After step `t`'s update: the traces, then, at a rule's epoch, its
+    /// synapses' plastic components.
+    fn learn(
+        &mut self,
+        t: u32,
+        spiked: &[u32],
+        s: &spikefab_chip::program::SynapseTable,
+        c: &mut Counters,
+    ) {
+        for &n in spiked {
+            self.fired[n as usize] += 1;
+        }
+        for (r, rule) in self.rules.iter().enumerate() {
+            for &a in &self.axons[r] {
+                let x = &mut self.x[r][a as usize];
+                *x = rule.trace(*x, self.arrived[a as usize]);
+            }
+            for &n in &self.neurons[r] {
+                let y = &mut self.y[r][n as usize];
+                *y = rule.trace(*y, self.fired[n as usize]);
+            }
+            c.trace_updates += (self.axons[r].len() + self.neurons[r].len()) as u64;
+        }
+        let mut due = [false; plasticity::MAX_RULES];
+        for (d, r) in due.iter_mut().zip(&self.rules) {
+            *d = (t as u64 + 1 + r.phase as u64) % r.epoch as u64 == 0;
+        }
+        if due.iter().any(|&d| d) {
+            for a in 0..s.num_axons() {
+                for k in s.row(a) {
+                    let Some(r) = (self.rule_of[k] as usize).checked_sub(1) else {
+                        continue;
+                    };
+                    if !due[r] {
+                        continue;
+                    }
+                    let n = self.neuron_of_slot[s.synapses[k].target as usize] as usize;
+                    self.plastic[k] = self.rules[r].update(
+                        self.plastic[k],
+                        self.x[r][a],
+                        self.y[r][n],
+                        self.lo,
+                        self.hi,
+                    );
+                    c.learning_updates += 1;
+                }
+            }
+        }
+        self.arrived.iter_mut().for_each(|v| *v = 0);
+        self.fired.iter_mut().for_each(|v| *v = 0);
     }
 }
 

@@ -52,6 +52,10 @@ pub struct Counters {
     /// dendritic group, every step).
     #[serde(default)]
     pub branch_ops: u64,
+    /// Pre- and post-synaptic trace updates of plastic synapses' axons and
+    /// neurons (every step); their weight updates are `learning_updates`.
+    #[serde(default)]
+    pub trace_updates: u64,
 }
 
 impl AddAssign for Counters {
@@ -74,6 +78,7 @@ impl AddAssign for Counters {
         self.schedule_lookups += o.schedule_lookups;
         self.noise_draws += o.noise_draws;
         self.branch_ops += o.branch_ops;
+        self.trace_updates += o.trace_updates;
     }
 }
 
@@ -127,6 +132,7 @@ impl Counters {
         self.spikes as f64 * c.spike_out.latency_ns
             + self.messages_out as f64 * c.axon_out.latency_ns
             + self.learning_updates as f64 * c.learning_update.latency_ns
+            + self.trace_updates as f64 * c.trace_update.latency_ns
     }
 
     /// Dynamic energy of these events (static energy is added by the caller).
@@ -156,7 +162,8 @@ impl Counters {
             noc_pj: self.hops_east_west as f64 * c.hop_east_west.energy_pj
                 + self.hops_north_south as f64 * c.hop_north_south.energy_pj
                 + self.hops_chip as f64 * c.hop_chip.energy_pj,
-            learning_pj: self.learning_updates as f64 * c.learning_update.energy_pj,
+            learning_pj: self.learning_updates as f64 * c.learning_update.energy_pj
+                + self.trace_updates as f64 * c.trace_update.energy_pj,
             static_pj: 0.0,
             total_pj: 0.0,
         };

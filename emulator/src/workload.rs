@@ -171,6 +171,7 @@ impl Synthetic {
                 }],
                 synapses: SynapseTable::from_rows(&rows),
                 routes: RouteTable::from_lists(&routes),
+                learning: Vec::new(),
             });
         }
 

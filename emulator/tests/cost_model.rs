@@ -88,12 +88,14 @@ fn program(arch: Arch) -> CoreProgram {
         groups: vec![if_group("a", 2)],
         synapses: SynapseTable::from_rows(&[vec![(0, 20, 0)]]),
         routes: RouteTable::from_lists(&[vec![route(1, 0)], vec![]]),
+        learning: Vec::new(),
     };
     let b = CoreConfig {
         core_id: 4,
         groups: vec![if_group("b", 1)],
         synapses: SynapseTable::from_rows(&[vec![(0, 20, 0)]]),
         routes: RouteTable::from_lists(&[vec![]]),
+        learning: Vec::new(),
     };
     CoreProgram {
         format_version: PROGRAM_FORMAT_VERSION,

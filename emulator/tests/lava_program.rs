@@ -59,6 +59,7 @@ fn program(c: &Case) -> CoreProgram {
             }],
             synapses: SynapseTable::from_rows(&rows),
             routes: RouteTable::from_lists(&vec![Vec::new(); c.n_out]),
+            learning: Vec::new(),
         }],
         inputs: RouteTable::from_lists(&inputs),
         input_cores: Vec::new(),

@@ -75,12 +75,14 @@ fn delays_routes_and_models_fire_exactly_when_expected() {
             vec![(2, 20, 1)],                                     // axon 1
         ]),
         routes: RouteTable::from_lists(&[vec![route(1, 0, 0)], vec![], vec![], vec![], vec![]]),
+        learning: Vec::new(),
     };
     let core1 = CoreConfig {
         core_id: 31 * 4, // the far corner tile of the loihi mesh
         groups: vec![group("far", ModelKind::CubaLif, 1)],
         synapses: SynapseTable::from_rows(&[vec![(0, 20, 0)]]),
         routes: RouteTable::from_lists(&[vec![]]),
+        learning: Vec::new(),
     };
     let program = CoreProgram {
         format_version: PROGRAM_FORMAT_VERSION,
@@ -163,6 +165,7 @@ fn a_subtractive_reset_sends_one_message_per_spike() {
         groups: vec![neuron(3), neuron(2)],
         synapses: SynapseTable::from_rows(&[vec![(0, 35, 0)], vec![(1, 20, 0)]]),
         routes: RouteTable::from_lists(&[vec![route(0, 1, 0)], vec![]]),
+        learning: Vec::new(),
     };
     let program = CoreProgram {
         format_version: PROGRAM_FORMAT_VERSION,

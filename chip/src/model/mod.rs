@@ -33,11 +33,13 @@ pub mod dendrites;
 pub mod if_;
 pub mod li;
 pub mod noise;
+pub mod plasticity;
 pub mod reset;
 pub mod schedule;
 
 pub use dendrites::Dendrites;
 pub use noise::Noise;
+pub use plasticity::LearningRule;
 pub use reset::{Fire, Reset};
 pub use schedule::{Schedule, ScheduleStep};
 

@@ -19,6 +19,7 @@ pub(crate) mod dendrites;
 mod if_;
 mod li;
 pub(crate) mod noise;
+pub(crate) mod plasticity;
 pub(crate) mod schedule;
 
 /// The quantities every rule maps with, fixed per population by the quantizer.
