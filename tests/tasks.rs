@@ -320,3 +320,60 @@ fn the_noisy_network_degrades_more_gracefully_under_additive_input_noise() {
         );
     }
 }
+
+/// The HebbFF table (docs/models.md, `tools/hebbff_task.py`): continual
+/// familiarity detection with anti-Hebbian fast weights learned on the
+/// chip, accuracy against the repeat interval R in float and on `loihi`,
+/// and the chip's energy per item split into inference and learning.
+/// Prints the table: `cargo test --release --test tasks hebbff -- --nocapture`.
+#[test]
+fn hebbff_detects_repeats_learning_on_loihi() {
+    const SKIP: usize = 20; // the first items cannot be repeats of long intervals
+    let net = Network::load(&tasks("hebbff.ron")).unwrap();
+    let loihi = Arch::preset("loihi").unwrap();
+    let p = spikefab_compiler::compile(&net, &loihi, 1).unwrap().program;
+    let lat = p.provenance.output_latency_steps as usize;
+    eprintln!("| R | float | loihi | loihi energy / item: inference | learning |\n|---:|---:|---:|---:|---:|");
+    let mut rows = Vec::new();
+    for r in [1, 2, 3, 5, 8, 12, 20] {
+        let x =
+            spikefab_chip::load_samples(&tasks(&format!("hebbff_test_input_r{r}.npy"))).unwrap();
+        let y = labels(&format!("hebbff_test_labels_r{r}.npy"));
+        let steps = x[0].len();
+        let score = |fired: &dyn Fn(usize) -> bool| {
+            (SKIP..steps).filter(|&t| fired(t) == (y[t] == 1)).count() as f64
+                / (steps - SKIP) as f64
+        };
+        let float = spikefab_compiler::sim::simulate(&net, &x[0]).spikes;
+        let f = score(&|t| float[t][0]);
+        let stream =
+            spikefab_chip::SpikeStream::from_rows(&x[0], (steps + lat) as u32, p.dt).unwrap();
+        let out = spikefab_emulator::run(
+            &p,
+            &stream,
+            &spikefab_emulator::RunConfig::new((steps + lat) as u32, 1),
+            &|_| {},
+        )
+        .unwrap();
+        let dense = out.spikes.to_dense();
+        let c = score(&|t| dense[t + lat] != 0);
+        let e = &out.report.energy;
+        let (inference, learning) = (
+            (e.total_pj - e.learning_pj) / steps as f64 / 1e3,
+            e.learning_pj / steps as f64 / 1e3,
+        );
+        eprintln!(
+            "| {r} | {:.1} % | {:.1} % | {inference:.1} nJ | {learning:.1} nJ |",
+            100.0 * f,
+            100.0 * c
+        );
+        rows.push((r, f, c, learning));
+    }
+    for &(r, f, c, learning) in &rows {
+        assert!((f - c).abs() <= 0.03, "R = {r}: float {f:.3}, loihi {c:.3}");
+        assert!(learning > 0.0);
+    }
+    // the paper's curve: familiarity fades with the interval
+    let (first, last) = (rows[0], rows[rows.len() - 1]);
+    assert!(first.1 > last.1 + 0.1 && first.2 > last.2 + 0.1, "{rows:?}");
+}

@@ -261,8 +261,8 @@ struct Learning {
     rules: Vec<LearningRule>,
     /// Per synapse word: its rule + 1, or 0 (static).
     rule_of: Vec<u8>,
-    /// Per synapse word: its plastic component.
-    plastic: Vec<i16>,
+    /// Per synapse word: its plastic component (2^-8 weight units).
+    plastic: Vec<i32>,
     /// Per input slot: its neuron (a dendritic neuron's branches share one).
     neuron_of_slot: Vec<u32>,
     /// Per rule: the trace of every axon and of every neuron.

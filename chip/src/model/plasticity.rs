@@ -9,10 +9,10 @@
 //!     x ← decay(x, trace_decay) + impulse · (spikes the axon brought into this step's update)
 //!     y ← decay(y, trace_decay) + impulse · (spikes the neuron fired this step)      saturating at 255
 //! weight update, after the update of every step t with (t + 1 + phase) mod epoch = 0:
-//!     a ← decay(a, plastic_decay) + ((rate · x · y) >> rate_shift)                   saturating at the weight field
-//!                                                                               (>> to nearest)
+//!     a ← decay(a, plastic_decay) + ((rate · x · y) >> rate_shift)       a in 2^-8 weight units, saturating
+//!                                                                   at the weight field (>> to nearest)
 //! effective weight of a plastic synapse:
-//!     w_eff = clamp(w + a) to the weight field                                        (w: the stored, trained weight)
+//!     w_eff = clamp(w + round(a / 2^8)) to the weight field               (w: the stored, trained weight)
 //! decay(v, d) = v · (4096 − d) / 4096, rounded to nearest, halves to even
 //! ```
 //!
@@ -54,6 +54,11 @@ pub const TRACE_MAX: i32 = 255;
 pub const MAX_RATE_SHIFT: u8 = 24;
 /// Rules a core may hold.
 pub const MAX_RULES: usize = 15;
+/// Bits a plastic component keeps below the weight's LSB. Without them a
+/// component of a few units never decays (a 6 % decay of 8 is under half
+/// a unit: rounding keeps 8 forever) and a learned depression on a 9-bit
+/// weight would last for good; Loihi rounds stochastically instead.
+pub const FRACTION_BITS: u32 = 8;
 
 /// `v · (4096 − d) / 4096`, rounded to nearest, halves to even: the decay
 /// of traces and plastic components. Rounding toward zero would take about
@@ -110,10 +115,11 @@ impl LearningRule {
         v.min(TRACE_MAX as i64) as u8
     }
 
-    /// A plastic component after one weight update with traces `x`, `y`,
-    /// saturated to the weight field `lo..=hi`.
+    /// A plastic component (in 2^-[`FRACTION_BITS`] weight units) after one
+    /// weight update with traces `x`, `y`, saturated to the weight field
+    /// `lo..=hi`.
     #[inline(always)]
-    pub fn update(&self, a: i16, x: u8, y: u8, lo: i32, hi: i32) -> i16 {
+    pub fn update(&self, a: i32, x: u8, y: u8, lo: i32, hi: i32) -> i32 {
         // to nearest (halves up): a floor would add half a mantissa of
         // depression to every anti-Hebbian update
         let p = self.rate as i32 * x as i32 * y as i32;
@@ -122,7 +128,7 @@ impl LearningRule {
         } else {
             (p + (1 << (self.rate_shift - 1))) >> self.rate_shift
         };
-        (decay(a as i32, self.plastic_decay) + dw).clamp(lo, hi) as i16
+        (decay(a, self.plastic_decay) + dw).clamp(lo << FRACTION_BITS, hi << FRACTION_BITS)
     }
 }
 
@@ -133,10 +139,12 @@ pub fn weight_range(f: &NumberFormat) -> (i32, i32) {
     (-hi - 1, hi)
 }
 
-/// The weight a plastic synapse delivers.
+/// The weight a plastic synapse delivers: its component rounded to
+/// weight units (halves up) added to the stored weight, saturated.
 #[inline(always)]
-pub fn effective(w: i16, a: i16, lo: i32, hi: i32) -> i32 {
-    (w as i32 + a as i32).clamp(lo, hi)
+pub fn effective(w: i16, a: i32, lo: i32, hi: i32) -> i32 {
+    let whole = (a + (1 << (FRACTION_BITS - 1))) >> FRACTION_BITS;
+    (w as i32 + whole).clamp(lo, hi)
 }
 
 #[cfg(test)]
@@ -165,10 +173,18 @@ mod tests {
         };
         assert_eq!(slow.trace(101, 0), 50); // 50.5 to even
         assert_eq!(slow.trace(1, 0), 0); // a halving trace forgets
-                                         // anti-Hebbian: both traces 16 → −64·256 >> 8 = −64; a decays by 400/4096 first
+                                         // anti-Hebbian: both traces 16 → −64·256 >> 8 = −64 (2^-8 units); a decays by 400/4096 first
         assert_eq!(HEBB.update(100, 16, 16, -256, 255), 90 - 64);
-        assert_eq!(HEBB.update(-250, 16, 16, -256, 255), -256); // saturates
+        assert_eq!(HEBB.update(-256 * 256, 255, 255, -256, 255), -256 * 256); // saturates
         assert_eq!(HEBB.update(-100, 0, 16, -256, 255), -90); // −90.2 to nearest
+                                                              // a few weight units of component decay (kept in 2^-8 units)
+        let mut a = -8 * 256;
+        for _ in 0..40 {
+            a = HEBB.update(a, 0, 0, -256, 255);
+        }
+        assert_eq!(effective(10, a, -256, 255), 10); // −8 · 0.9^40 ≈ −0.1 → 0
+        assert_eq!(effective(10, -8 * 256, -256, 255), 2);
+        assert_eq!(effective(250, 20 * 256, -256, 255), 255);
     }
 
     #[test]
@@ -208,14 +224,14 @@ mod tests {
         /// component stays in the weight field and, without activity, decays
         /// toward 0.
         #[test]
-        fn stays_in_range(x in 0u8..=255, s in 0u32..40, a in -256i16..=255, y in 0u8..=255, d in 0u16..=4096, rate in -128i8..=127, shift in 0u8..=24) {
+        fn stays_in_range(x in 0u8..=255, s in 0u32..40, a in -65536i32..=65280, y in 0u8..=255, d in 0u16..=4096, rate in -128i8..=127, shift in 0u8..=24) {
             let r = LearningRule { trace_decay: d, plastic_decay: d, rate, rate_shift: shift, ..HEBB };
             proptest::prop_assert!(r.trace(x, 0) <= x);
             let _ = r.trace(x, s);
             let n = r.update(a, x, y, -256, 255);
-            proptest::prop_assert!((-256..=255).contains(&(n as i32)));
+            proptest::prop_assert!((-65536..=65280).contains(&n));
             let quiet = r.update(a, 0, y, -256, 255);
-            proptest::prop_assert!((quiet as i32).abs() <= (a as i32).abs());
+            proptest::prop_assert!(quiet.abs() <= a.abs());
         }
     }
 }

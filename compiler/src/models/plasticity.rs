@@ -2,7 +2,7 @@
 //! (`chip/src/model/plasticity.rs`): traces of spikes, and a learning rate
 //! that turns their product into weight mantissas.
 
-use spikefab_chip::model::plasticity::{LearningRule, MAX_RATE_SHIFT};
+use spikefab_chip::model::plasticity::{LearningRule, FRACTION_BITS, MAX_RATE_SHIFT};
 use spikefab_chip::Arch;
 
 use crate::network::Plasticity;
@@ -35,7 +35,8 @@ pub(crate) fn lower(
     let impulse = (255.0 * (1.0 - pl.trace_keep) / 2.0)
         .floor()
         .clamp(1.0, 127.0);
-    let per_unit = pl.rate * scale / (impulse * impulse);
+    // in the component's units, 2^-FRACTION_BITS of a weight mantissa
+    let per_unit = pl.rate * scale * 2f64.powi(FRACTION_BITS as i32) / (impulse * impulse);
     let (rate, rate_shift) = if per_unit == 0.0 {
         (0, 0)
     } else {
@@ -46,13 +47,13 @@ pub(crate) fn lower(
         let m = (per_unit * 2f64.powf(shift)).round();
         if m.abs() > 128.0 {
             return Err(format!(
-                "plasticity rate {} is {:.1} weight mantissas per trace unit², beyond the chip's 8-bit learning rate",
+                "plasticity rate {} is {:.1} component units per trace unit², beyond the chip's 8-bit learning rate",
                 pl.rate, per_unit
             ));
         }
         if m.abs() < MIN_RATE_MANTISSA {
             return Err(format!(
-                "plasticity rate {} is {per_unit:.2e} weight mantissas per trace unit², below what an 8-bit rate with a shift of at most {MAX_RATE_SHIFT} holds",
+                "plasticity rate {} is {per_unit:.2e} component units per trace unit², below what an 8-bit rate with a shift of at most {MAX_RATE_SHIFT} holds",
                 pl.rate
             ));
         }
