@@ -727,13 +727,7 @@ fn dendrites_agree_with_the_float_network_and_their_caps_matter() {
 #[test]
 fn dendrites_are_refused_where_they_cannot_run_naming_the_layer_and_field() {
     let loihi = Arch::preset("loihi").unwrap();
-    let refused = |net: &Network, arch: &Arch, want: &[&str]| {
-        let Err(e) = compile(net, arch, 1) else {
-            panic!("must be refused: {want:?}")
-        };
-        let e = e.to_string();
-        assert!(want.iter().all(|w| e.contains(w)), "{e}");
-    };
+    let refused = common::assert_refused;
     refused(
         &dendritic_mlp(1, 0, 0.5),
         &loihi,

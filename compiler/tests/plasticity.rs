@@ -191,13 +191,7 @@ fn the_chip_learns_what_the_float_network_learns() {
 #[test]
 fn bad_plasticity_is_refused_naming_the_projection_or_layer_and_field() {
     let loihi = Arch::preset("loihi").unwrap();
-    let refused = |net: &Network, arch: &Arch, want: &[&str]| {
-        let Err(e) = compile(net, arch, 1) else {
-            panic!("must be refused: {want:?}")
-        };
-        let e = e.to_string();
-        assert!(want.iter().all(|w| e.contains(w)), "{e}");
-    };
+    let refused = common::assert_refused;
     refused(
         &plastic_net(f64::NAN, 0.9, 1, 0.0),
         &loihi,

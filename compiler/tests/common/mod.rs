@@ -32,3 +32,14 @@ pub fn npy_u8(path: &str) -> Vec<Vec<Vec<u8>>> {
         })
         .collect()
 }
+
+/// Compiling `net` for `arch` fails with an error that contains every one
+/// of `want` (the layer, the field, the chip's limit…).
+#[allow(dead_code)] // not every test binary checks refusals
+pub fn assert_refused(net: &spikefab_compiler::Network, arch: &Arch, want: &[&str]) {
+    let Err(e) = spikefab_compiler::compile(net, arch, 1) else {
+        panic!("must be refused: {want:?}")
+    };
+    let e = e.to_string();
+    assert!(want.iter().all(|w| e.contains(w)), "{e}");
+}
