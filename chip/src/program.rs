@@ -676,7 +676,10 @@ impl CoreProgram {
             .flat_map(|c| c.routes.entries.iter())
             .chain(self.inputs.entries.iter());
         for r in routes {
-            if r.core as usize == ci && plastic_axon[r.axon as usize] && r.delay != 0 {
+            // routes of later cores and the input ports are checked after
+            // this core: an axon out of range is theirs to report
+            let plastic = plastic_axon.get(r.axon as usize) == Some(&true);
+            if r.core as usize == ci && plastic && r.delay != 0 {
                 return invalid(format!(
                     "a route into axon {} has an axonal delay of {} steps; the axon has plastic synapses",
                     r.axon, r.delay

@@ -289,3 +289,43 @@ fn wrong_magic_and_version_are_explained() {
         .to_string();
     assert!(e.contains("version 9"), "{e}");
 }
+
+/// A route into an axon a core does not have is reported as such, not a
+/// panic of the plasticity check that looks at routes into plastic axons.
+#[test]
+fn a_route_past_a_learning_cores_axons_is_an_error() {
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let mut p = program().new_tree(&mut runner).unwrap().current();
+    p.arch.core.plasticity = true;
+    p.cores[0].learning = vec![spikefab_chip::model::LearningRule {
+        epoch: 1,
+        phase: 0,
+        trace_decay: 4096,
+        impulse: 16,
+        rate: -8,
+        rate_shift: 4,
+        plastic_decay: 400,
+    }];
+    let n = p.cores[0].synapses.len();
+    p.cores[0].synapses.rule = vec![1; n];
+    p.cores[0].synapses.delay = vec![0; n];
+    for r in p.inputs.entries.iter_mut().filter(|r| r.core == 0) {
+        r.delay = 0;
+    }
+    for c in &mut p.cores {
+        for r in c.routes.entries.iter_mut().filter(|r| r.core == 0) {
+            r.delay = 0;
+        }
+    }
+    p.validate().unwrap();
+    let axons = p.cores[0].synapses.num_axons() as u32;
+    // checked after the cores' own tables: the plasticity check meets it first
+    p.inputs = RouteTable::from_lists(&[vec![Route {
+        core: 0,
+        axon: axons + 7,
+        delay: 1,
+    }]]);
+    p.input_cores.clear();
+    let e = p.validate().unwrap_err().to_string();
+    assert!(e.contains("axon"), "{e}");
+}
