@@ -99,7 +99,7 @@ pub fn simulate_timed(
         .iter()
         .map(|p| (0..p.size).map(|i| p.neuron.dynamics(i)).collect())
         .collect();
-    let edges: Vec<Edge> = net
+    let mut edges: Vec<Edge> = net
         .projections
         .iter()
         .map(|pr| Edge {
@@ -135,7 +135,6 @@ pub fn simulate_timed(
             }),
         })
         .collect();
-    let mut edges = edges;
     let hist = edges.iter().map(|e| e.lag).max().unwrap_or(0) + 1;
     let input_offset: Vec<usize> = net
         .inputs
