@@ -147,23 +147,39 @@ pub const MODELS: &[&str] = &["lif", "alif", "if"];
 const SWEEP_ALIF_KEEP: f64 = 0.95;
 const SWEEP_ALIF_STEP: f64 = 0.2;
 
+/// A `LAYER:VALUE` setting of `key`: the layer's index in `net` and the value.
+fn layer_setting<'s>(
+    net: &Network,
+    key: &str,
+    spec: &'s str,
+    expected: &str,
+) -> anyhow::Result<(usize, &'s str)> {
+    use spikefab_chip::text::escape;
+    let (layer, value) = spec
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("{key}={}: expected {expected}", escape(spec)))?;
+    let q = net.population(layer).ok_or_else(|| {
+        anyhow::anyhow!(
+            "{key}={}: the network has no layer '{}'",
+            escape(spec),
+            escape(layer)
+        )
+    })?;
+    Ok((q, value))
+}
+
 /// `net` with layer `LAYER` of `spec` (`LAYER:AMPLITUDE`) noisy: input noise
 /// uniform in ±AMPLITUDE (docs/models.md), seed 1 unless the network has one.
 pub fn with_noise(net: &Network, spec: &str) -> anyhow::Result<Network> {
-    let (layer, a) = spec
-        .split_once(':')
-        .ok_or_else(|| anyhow::anyhow!("noise={spec}: expected LAYER:AMPLITUDE"))?;
-    let amplitude: f64 = a
-        .parse()
-        .with_context(|| format!("noise={spec}: '{a}' is not a number"))?;
-    let mut net = net.clone();
-    let q = net.population(layer).ok_or_else(|| {
-        anyhow::anyhow!(
-            "noise={}: the network has no layer '{}'",
+    let (q, a) = layer_setting(net, "noise", spec, "LAYER:AMPLITUDE")?;
+    let amplitude: f64 = a.parse().with_context(|| {
+        format!(
+            "noise={}: '{}' is not a number",
             spikefab_chip::text::escape(spec),
-            spikefab_chip::text::escape(layer)
+            spikefab_chip::text::escape(a)
         )
     })?;
+    let mut net = net.clone();
     net.populations[q].noise = (amplitude > 0.0).then_some(InputNoise { amplitude });
     net.noise_seed.get_or_insert(1);
     net.validate()?;
@@ -178,20 +194,15 @@ pub fn with_noise(net: &Network, spec: &str) -> anyhow::Result<Network> {
 /// bring its neuron to threshold in one step, no further.
 pub fn with_branches(net: &Network, spec: &str) -> anyhow::Result<Network> {
     use spikefab_compiler::network::{Dendrites, Weights};
-    let (layer, k) = spec
-        .split_once(':')
-        .ok_or_else(|| anyhow::anyhow!("branches={spec}: expected LAYER:K"))?;
-    let k: usize = k
-        .parse()
-        .with_context(|| format!("branches={spec}: '{k}' is not a branch count"))?;
-    let mut net = net.clone();
-    let q = net.population(layer).ok_or_else(|| {
-        anyhow::anyhow!(
-            "branches={}: the network has no layer '{}'",
+    let (q, k) = layer_setting(net, "branches", spec, "LAYER:K")?;
+    let k: usize = k.parse().with_context(|| {
+        format!(
+            "branches={}: '{}' is not a branch count",
             spikefab_chip::text::escape(spec),
-            spikefab_chip::text::escape(layer)
+            spikefab_chip::text::escape(k)
         )
     })?;
+    let mut net = net.clone();
     let p = &net.populations[q];
     let (size, old) = (p.size, p.branches());
     let cap = match p.dendrites {
@@ -228,21 +239,14 @@ pub fn with_branches(net: &Network, spec: &str) -> anyhow::Result<Network> {
 
 /// `net` with layer `layer` running `model` (one of [`MODELS`]).
 pub fn with_model(net: &Network, spec: &str) -> anyhow::Result<Network> {
-    let (layer, model) = spec
-        .split_once(':')
-        .ok_or_else(|| anyhow::anyhow!("model={spec}: expected LAYER:MODEL"))?;
+    let (q, model) = layer_setting(net, "model", spec, "LAYER:MODEL")?;
     let mut net = net.clone();
-    let q = net.population(layer).ok_or_else(|| {
-        anyhow::anyhow!(
-            "model={}: the network has no layer '{}'",
-            spikefab_chip::text::escape(spec),
-            spikefab_chip::text::escape(layer)
-        )
-    })?;
     let p = &mut net.populations[q];
     if !p.neuron.spiking() {
         anyhow::bail!(
-            "model={spec}: layer '{layer}' is a readout; only spiking layers change model"
+            "model={}: layer '{}' is a readout; only spiking layers change model",
+            spikefab_chip::text::escape(spec),
+            spikefab_chip::text::escape(&p.name)
         );
     }
     let d: Vec<_> = (0..p.size).map(|i| p.neuron.dynamics(i)).collect();
