@@ -91,6 +91,15 @@ pub fn run_table(r: &Report) -> String {
         pct(e.noc_pj, e.total_pj),
         pct(e.static_pj, e.total_pj)
     );
+    if t.learning_updates + t.trace_updates > 0 {
+        let _ = writeln!(
+            s,
+            "      learning {:.0}% ({} weight updates, {} trace updates)",
+            pct(e.learning_pj, e.total_pj),
+            t.learning_updates,
+            t.trace_updates
+        );
+    }
     let _ = writeln!(
         s,
         "  latency / inference   {:>14}{l_err}",

@@ -1052,3 +1052,49 @@ fn a_noisy_network_compiles_with_inputs_and_its_rates_are_compared() {
     assert!(rates.len() == 2 && rates[0] > 0.05, "{line}");
     assert!((rates[0] - rates[1]).abs() < 0.1 * rates[1], "{line}");
 }
+
+/// The plastic example learns wherever it compiles: on `loihi` and on the
+/// reference RTL's chip the report counts weight and trace updates and
+/// their energy, and the run's summary says what learning cost.
+#[test]
+fn the_plastic_example_learns_on_loihi_and_fpga_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(repo("compiler/tests/data/tasks/hebbff_test_input_r3.npy")).unwrap();
+    let rows = spikefab_chip::samples_from_npy(&bytes).unwrap().remove(0);
+    let input = dir.path().join("items.npy");
+    let stream = spikefab_chip::SpikeStream::from_rows(&rows[..100], 100, 1e-3).unwrap();
+    std::fs::write(&input, stream.to_npy()).unwrap();
+    for arch in ["loihi", "fpga-small"] {
+        let prog = dir.path().join(format!("{arch}.sfc"));
+        let o = spikefab(&[
+            "compile",
+            repo("examples/networks/hebbff.ron").to_str().unwrap(),
+            "--arch",
+            arch,
+            "-o",
+            prog.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{arch}: {}", text(&o.stderr));
+        let out = dir.path().join(arch);
+        let o = spikefab(&[
+            "run",
+            prog.to_str().unwrap(),
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{arch}: {}", text(&o.stderr));
+        assert!(text(&o.stdout).contains("learning"), "{}", text(&o.stdout));
+        let r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+        // 50 × 64 plastic synapses, a weight update each every step
+        assert_eq!(
+            r["totals"]["learning_updates"].as_u64(),
+            Some(50 * 64 * 100),
+            "{arch}"
+        );
+        assert!(r["totals"]["trace_updates"].as_u64().unwrap() > 0, "{arch}");
+        assert!(r["energy"]["learning_pj"].as_f64().unwrap() > 0.0, "{arch}");
+    }
+}

@@ -300,6 +300,19 @@ impl CoreConfig {
         self.groups.iter().map(NeuronGroup::input_slots).sum()
     }
 
+    /// The neuron of every input slot (a dendritic neuron's branches share one).
+    pub fn neuron_of_slot(&self) -> Vec<u32> {
+        let mut slots = Vec::with_capacity(self.num_input_slots());
+        let mut first = 0u32;
+        for g in &self.groups {
+            for i in 0..g.len() as u32 {
+                slots.extend(std::iter::repeat_n(first + i, g.branches()));
+            }
+            first += g.len() as u32;
+        }
+        slots
+    }
+
     /// Compartments: somas and dendritic branches (`core.max_neurons` bounds them).
     pub fn num_compartments(&self) -> usize {
         self.groups.iter().map(NeuronGroup::compartments).sum()

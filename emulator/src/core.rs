@@ -60,6 +60,9 @@ pub(crate) struct CoreState<'p> {
     pub busy_ns: f64,
     /// This step's send-side time (neuron updates, spikes, messages out).
     pub send_ns: f64,
+    /// `Phased` timing: the time of the learning the last update left for
+    /// the coming receive phase.
+    pub learn_ns: f64,
 }
 
 impl<'p> CoreState<'p> {
@@ -71,6 +74,7 @@ impl<'p> CoreState<'p> {
         fx: &Fixed,
         max_route_delay: u8,
         inbox_capacity: usize,
+        snapshot_every: u32,
     ) -> Self {
         let cfg = &program.cores[index];
         let rule = program.arch.format.decay;
@@ -106,7 +110,7 @@ impl<'p> CoreState<'p> {
             group_saturations: vec![0; cfg.groups.len()],
             populations,
             rng: noise::stream(program.noise_seed.unwrap_or(0), index as u32),
-            learning: Learning::new(cfg, &program.arch.format),
+            learning: Learning::new(cfg, &program.arch.format, snapshot_every),
             ring: vec![0; slots as usize * n],
             slot_mask: slots - 1,
             inbox: Vec::with_capacity(inbox_capacity),
@@ -118,6 +122,7 @@ impl<'p> CoreState<'p> {
             totals: Counters::default(),
             busy_ns: 0.0,
             send_ns: 0.0,
+            learn_ns: 0.0,
         }
     }
 
@@ -240,6 +245,12 @@ impl<'p> CoreState<'p> {
         }
     }
 
+    /// The core's weight snapshots: per snapshot, its plastic synapses'
+    /// delivered weights in synapse-word order.
+    pub fn weight_snapshots(&self) -> &[Vec<i32>] {
+        self.learning.as_ref().map_or(&[], |l| &l.snapshots)
+    }
+
     /// State register `var` of core-local neuron `neuron`, as the step left it.
     pub fn state_var(&self, neuron: u32, var: usize) -> i32 {
         let mut first = 0;
@@ -279,37 +290,24 @@ struct Learning {
     /// The weight field: effective weights and plastic components saturate at it.
     lo: i32,
     hi: i32,
+    /// Steps between weight snapshots (0: none), and the snapshots.
+    snapshot_every: u32,
+    snapshots: Vec<Vec<i32>>,
 }
 
 impl Learning {
-    fn new(cfg: &CoreConfig, f: &spikefab_chip::NumberFormat) -> Option<Learning> {
+    fn new(
+        cfg: &CoreConfig,
+        f: &spikefab_chip::NumberFormat,
+        snapshot_every: u32,
+    ) -> Option<Learning> {
         let s = &cfg.synapses;
         if s.rule.iter().all(|&r| r == 0) {
             return None;
         }
-        let mut slots = Vec::with_capacity(cfg.num_input_slots());
-        let mut first = 0u32;
-        for g in &cfg.groups {
-            for i in 0..g.len() as u32 {
-                slots.extend(std::iter::repeat_n(first + i, g.branches()));
-            }
-            first += g.len() as u32;
-        }
+        let slots = cfg.neuron_of_slot();
         let rules = cfg.learning.clone();
-        let (mut axons, mut neurons) =
-            (vec![Vec::new(); rules.len()], vec![Vec::new(); rules.len()]);
-        for a in 0..s.num_axons() {
-            for k in s.row(a) {
-                if let Some(r) = (s.rule[k] as usize).checked_sub(1) {
-                    axons[r].push(a as u32);
-                    neurons[r].push(slots[s.synapses[k].target as usize]);
-                }
-            }
-        }
-        for v in axons.iter_mut().chain(neurons.iter_mut()) {
-            v.sort_unstable();
-            v.dedup();
-        }
+        let plasticity::Joined { axons, neurons } = plasticity::joined(cfg, &slots);
         let (lo, hi) = plasticity::weight_range(f);
         Some(Learning {
             x: vec![vec![0; s.num_axons()]; rules.len()],
@@ -324,6 +322,8 @@ impl Learning {
             fired: vec![0; cfg.num_neurons()],
             lo,
             hi,
+            snapshot_every,
+            snapshots: Vec::new(),
         })
     }
 
@@ -387,6 +387,13 @@ impl Learning {
         }
         self.arrived.iter_mut().for_each(|v| *v = 0);
         self.fired.iter_mut().for_each(|v| *v = 0);
+        if self.snapshot_every != 0 && (t as u64 + 1) % self.snapshot_every as u64 == 0 {
+            let weights = (0..s.len())
+                .filter(|&k| self.rule_of[k] != 0)
+                .map(|k| self.weight(k, s.synapses[k].weight))
+                .collect();
+            self.snapshots.push(weights);
+        }
     }
 }
 

@@ -113,7 +113,7 @@ impl Counters {
     /// (The receive side — axon lookups and synaptic operations — is timed
     /// by the core as it processes its messages.)
     pub fn send_time_ns(&self, c: &EventCosts) -> f64 {
-        self.update_time_ns(c) + self.fire_time_ns(c)
+        self.update_time_ns(c) + self.fire_time_ns(c) + self.learn_time_ns(c)
     }
 
     /// The neuron-update part of [`Self::send_time_ns`].
@@ -127,11 +127,18 @@ impl Counters {
             + self.branch_ops as f64 * c.branch_op.latency_ns
     }
 
-    /// The rest of it: firing, sending messages, learning.
+    /// Firing and sending messages.
     pub fn fire_time_ns(&self, c: &EventCosts) -> f64 {
         self.spikes as f64 * c.spike_out.latency_ns
             + self.messages_out as f64 * c.axon_out.latency_ns
-            + self.learning_updates as f64 * c.learning_update.latency_ns
+    }
+
+    /// Learning: the traces and the weight updates. Under `Phased` timing
+    /// a core learns at the start of its receive phase (the reference
+    /// RTL's order: after its sends, so the traces count every spike of
+    /// the step, and in parallel with the other cores).
+    pub fn learn_time_ns(&self, c: &EventCosts) -> f64 {
+        self.learning_updates as f64 * c.learning_update.latency_ns
             + self.trace_updates as f64 * c.trace_update.latency_ns
     }
 

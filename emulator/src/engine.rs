@@ -51,6 +51,9 @@ pub struct RunConfig {
     /// State registers to read after every step's update, handed to the
     /// sink of [`Emulator::run_probed`] in this order.
     pub probes: Vec<Probe>,
+    /// Every this many steps, the delivered weight of every plastic synapse
+    /// after that step's learning ([`RunOutput::weight_snapshots`]).
+    pub snapshot_every: Option<u32>,
 }
 
 impl RunConfig {
@@ -61,6 +64,7 @@ impl RunConfig {
             threads,
             record_steps: false,
             probes: Vec::new(),
+            snapshot_every: None,
         }
     }
 }
@@ -71,6 +75,10 @@ pub struct RunOutput {
     /// Spikes of the program's output ports (channel = output index).
     pub spikes: SpikeStream,
     pub report: Report,
+    /// With [`RunConfig::snapshot_every`]: the plastic synapses' delivered
+    /// weights (weight mantissas) after every N-th step's learning, the
+    /// columns [`crate::snapshot::plastic_synapses`] lists.
+    pub weight_snapshots: Vec<crate::snapshot::WeightSnapshot>,
 }
 
 /// A message in flight between two cores.
@@ -217,6 +225,7 @@ fn run_validated<'p>(
     probe_sink: &'p (dyn Fn(u32, &[i32]) + Sync),
 ) -> Result<RunOutput, EmulatorError> {
     crate::probe::check(program, &cfg.probes)?;
+    crate::snapshot::check(program, cfg)?;
     if cfg.steps > spikefab_chip::limits::MAX_STEPS {
         return Err(EmulatorError::Input(format!(
             "{} steps is more than the {} a run may have",
@@ -389,6 +398,7 @@ fn run_validated<'p>(
                                 &shared.fx,
                                 max_route_delay[c],
                                 inbox_cap[c],
+                                cfg.snapshot_every.unwrap_or(0),
                             ));
                         }
                     }
@@ -435,19 +445,16 @@ impl<'p> Worker<'p> {
                     let receive_ns = core.deliver(t - 1, &mut c, costs, scheduled);
                     let ns = match timing {
                         CoreTiming::Serial => core.send_ns + receive_ns,
-                        // The receive phase is its own: the step's record adds the rest.
-                        CoreTiming::Phased => receive_ns,
+                        // The receive phase is its own (learning, then
+                        // messages): the step's record adds the rest.
+                        CoreTiming::Phased => std::mem::take(&mut core.learn_ns) + receive_ns,
                         // Scheduled: `receive_ns` is when the last message was
                         // processed, which already waited for its arrival.
                         CoreTiming::Overlapped | CoreTiming::Scheduled => {
                             core.send_ns.max(receive_ns)
                         }
                     };
-                    core.busy_ns += if phased {
-                        core.send_ns + receive_ns
-                    } else {
-                        ns
-                    };
+                    core.busy_ns += if phased { core.send_ns + ns } else { ns };
                     core.totals += c;
                     received.counters += c;
                     received.max_core_ns = received.max_core_ns.max(ns);
@@ -503,7 +510,12 @@ impl<'p> Worker<'p> {
                         });
                     }
                 }
-                core.send_ns = c.send_time_ns(costs);
+                if phased {
+                    core.send_ns = c.update_time_ns(costs) + c.fire_time_ns(costs);
+                    core.learn_ns = c.learn_time_ns(costs);
+                } else {
+                    core.send_ns = c.send_time_ns(costs);
+                }
                 sent.max_update_ns = sent.max_update_ns.max(c.update_time_ns(costs));
                 core.totals += c;
                 sent.counters += c;
@@ -726,5 +738,15 @@ fn assemble(
         .collect();
     let mut report = Report::new(program, cfg.steps, totals, records, &cores);
     report.layers = crate::report::layer_counts(program, &group_saturations);
-    RunOutput { spikes, report }
+    let by_core: Vec<&[Vec<i32>]> = workers
+        .iter()
+        .flat_map(|w| w.cores.iter())
+        .map(|c| c.weight_snapshots())
+        .collect();
+    let weight_snapshots = crate::snapshot::assemble(cfg, &by_core);
+    RunOutput {
+        spikes,
+        report,
+        weight_snapshots,
+    }
 }

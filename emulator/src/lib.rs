@@ -35,6 +35,7 @@ mod engine;
 pub mod noc;
 pub mod probe;
 pub mod report;
+pub mod snapshot;
 pub mod workload;
 
 pub use counters::{Counters, EnergyBreakdown};

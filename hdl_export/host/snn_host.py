@@ -23,7 +23,10 @@ import sys
 from pathlib import Path
 
 # Table numbers of the programming port (prog_addr = core << 24 | table << 20 | word).
-CORE_TABLES = {"neurons": 0, "synapses": 1, "axon_ptr": 2, "route_ptr": 3, "routes": 4, "outmap": 5}
+CORE_TABLES = {
+    "neurons": 0, "synapses": 1, "axon_ptr": 2, "route_ptr": 3, "routes": 4, "outmap": 5,
+    "schedule": 6, "schedule_dir": 7, "learn_rules": 8, "learn_traces": 9, "learn_synapses": 10,
+}
 INPUT_TABLES = {"input_ptr": 0, "input_routes": 1}
 INPUT_CORE = 0xFF
 MAX_WORD_INDEX = 1 << 20

@@ -49,7 +49,16 @@ module snn_core #(
     parameter N_SCHED = 1,          // tables (groups with a schedule) in the core
     parameter N_SCHED_ENTRIES = 1,  // their entries together
     parameter SCHED_FILE = "",
-    parameter SCHED_DIR_FILE = ""
+    parameter SCHED_DIR_FILE = "",
+    // the learning engine (SNN_LEARNING): whether this core learns, its
+    // rules, trace entries and plastic synapses, and their tables
+    parameter LEARN = 0,
+    parameter N_RULES = 1,
+    parameter N_LTRACES = 1,
+    parameter N_LSYN = 1,
+    parameter LRULE_FILE = "",
+    parameter LTRACE_FILE = "",
+    parameter LSYN_FILE = ""
     /* verilator lint_on UNUSEDPARAM */
 ) (
     input wire clk,
@@ -81,7 +90,8 @@ module snn_core #(
     localparam [3:0] T_NEURONS = 4'd0, T_SYNAPSES = 4'd1, T_AXON_PTR = 4'd2,
                      T_ROUTE_PTR = 4'd3, T_ROUTES = 4'd4, T_OUTMAP = 4'd5;
     /* verilator lint_off UNUSEDPARAM */  // programs without schedules have no such tables
-    localparam [3:0] T_SCHEDULE = 4'd6, T_SCHEDULE_DIR = 4'd7;
+    localparam [3:0] T_SCHEDULE = 4'd6, T_SCHEDULE_DIR = 4'd7,
+                     T_LEARN_RULES = 4'd8, T_LEARN_TRACES = 4'd9, T_LEARN_SYNAPSES = 4'd10;
     /* verilator lint_on UNUSEDPARAM */
 
     // ---- sizes ----
@@ -102,9 +112,30 @@ module snn_core #(
     localparam SW = XB + 32 + AB;                               // state word {a, v, u}
     localparam KW = NW + AB;                                    // spike-list word {a', neuron}
     localparam IBW = `SNN_ROUTES_AXON_W + `SNN_ROUTES_DELAY_W;  // inbox word {axon, delay}
+`ifdef SNN_LEARNING
+    localparam RB = (N_RULES > 1) ? $clog2(N_RULES) : 1;        // rule index bits
+    localparam LT_AW = (N_LTRACES > 1) ? $clog2(N_LTRACES) : 1;
+    localparam LS_AW = (N_LSYN > 1) ? $clog2(N_LSYN) : 1;
+    localparam PW = `SNN_SYNAPSES_WEIGHT_W + 8;                // plastic component: 8 bits below the weight's LSB
+    // the RAMs the learning engine fills: a core that does not learn keeps one word of each
+    localparam PL_DEPTH = (LEARN != 0) ? N_SYN : 1;             // plastic components, per synapse word
+    localparam X_DEPTH = (LEARN != 0) ? (N_RULES << AX_AW) : 1;  // pre traces {rule, axon}
+    localparam Y_DEPTH = (LEARN != 0) ? (N_RULES << NW) : 1;     // post traces {rule, neuron}
+    localparam ARR_DEPTH = (LEARN != 0) ? (1 << AX_AW) : 1;      // spikes an axon brought this step
+    localparam FIR_DEPTH = (LEARN != 0) ? (1 << NW) : 1;         // spikes a neuron fired this step
+    localparam XA_AW = (X_DEPTH > 1) ? $clog2(X_DEPTH) : 1;      // {rule, axon} without the bits a single rule lacks
+    localparam YA_AW = (Y_DEPTH > 1) ? $clog2(Y_DEPTH) : 1;
+    localparam CLR_L1 = (PL_DEPTH > X_DEPTH) ? PL_DEPTH : X_DEPTH;
+    localparam CLR_L = (CLR_L1 > Y_DEPTH) ? CLR_L1 : Y_DEPTH;
+    localparam CLR_N = (CLR_L > (1 << ACC_AW)) ? CLR_L : (1 << ACC_AW);
+`else
+    localparam CLR_N = 1 << ACC_AW;
+`endif
+    localparam CLR_W = $clog2(CLR_N) + 1;                       // CLEAR writes CLR_N words into every RAM it zeroes
 
     // ---- phases ----
-    localparam [2:0] P_IDLE = 3'd0, P_CLEAR = 3'd1, P_UPDATE = 3'd2, P_SEND = 3'd3, P_DELIVER = 3'd4;
+    localparam [2:0] P_IDLE = 3'd0, P_CLEAR = 3'd1, P_UPDATE = 3'd2, P_SEND = 3'd3, P_DELIVER = 3'd4,
+                     P_LEARN = 3'd5;
     reg [2:0] phase;
     assign busy = (phase != P_IDLE);
 
@@ -220,7 +251,7 @@ module snn_core #(
     endfunction
 
     // ---- clear ----
-    reg [ACC_AW:0] clr_i;
+    reg [CLR_W-1:0] clr_i;
 
     // ---- update pipeline ----
     reg [NW:0] upd_i;               // next neuron to read
@@ -457,11 +488,283 @@ module snn_core #(
 
     localparam [3:0] S_NONE = 4'd0,
                      D_MSG = 4'd1, D_PTR = 4'd2, D_ROW0 = 4'd3, D_ROW = 4'd4, D_DRAIN = 4'd5,
-                     X_FETCH = 4'd6, X_NID = 4'd7, X_PTR = 4'd8, X_ROUTE = 4'd9;
+                     X_FETCH = 4'd6, X_NID = 4'd7, X_PTR = 4'd8, X_ROUTE = 4'd9,
+                     L_TRACE = 4'd10, L_WSTART = 4'd11, L_WEIGHT = 4'd12;
     reg [3:0] sub;
     wire out_port = outm_q[`SNN_OUTMAP_VALID_LSB];
     assign out_valid = (sub == X_PTR) && out_port && !snd_rep;
     assign out_channel = outm_q[`SNN_OUTMAP_CHANNEL_LSB +: `SNN_OUTMAP_CHANNEL_W];
+
+
+    // ---- learning (model/plasticity.rs) ----
+    // A learning core starts its receive phase (CMD_DELIVER) with a learning
+    // pass: every step it updates the traces its learn_traces table lists,
+    // one a cycle (x of an axon from the spikes it brought into this step's
+    // update, y of a neuron from the spikes it fired, the repetitions of
+    // the send phase included), then, one bubble cycle later, for every
+    // rule at its epoch the plastic components of that rule's learn_synapses
+    // entries, one a cycle, a 4-stage pipeline (entry, traces and component,
+    // products, rounding and write) whose tail overlaps the first messages.
+    // The spike counts are 8-bit saturating (a trace saturates first); the
+    // last trace entry of an axon or neuron zeroes its count. Every rounding
+    // is model/plasticity.rs's: decays to nearest with halves to even, the
+    // rate shift and the component's weight units to nearest, halves up.
+    // A plastic synapse delivers clamp(w + round(a / 2^8)) to the weight field.
+`ifdef SNN_LEARNING
+    localparam L_ON = LEARN != 0;
+    localparam signed [31:0] W_HI = (32'sd1 <<< (`SNN_SYNAPSES_WEIGHT_W - 1)) - 32'sd1;
+    localparam signed [31:0] W_LO = -W_HI - 32'sd1;
+    // the rules: a small table read asynchronously (LUT RAM), every rule at once
+    reg [`SNN_LEARN_RULES_W-1:0] lrule [0:N_RULES-1];
+    initial if (LRULE_FILE != "") $readmemh(LRULE_FILE, lrule);
+    always @(posedge clk)
+        if (prog_we && prog_table == T_LEARN_RULES) lrule[prog_addr[RB-1:0]] <= prog_data[`SNN_LEARN_RULES_W-1:0];
+    wire [LT_AW-1:0] ltr_ra;
+    wire [LS_AW-1:0] lsy_ra;
+    /* verilator lint_off UNUSEDSIGNAL */  // indices are as wide as the arch allows
+    wire [`SNN_LEARN_TRACES_W-1:0] ltr_q;
+    wire [`SNN_LEARN_SYNAPSES_W-1:0] lsy_q;
+    /* verilator lint_on UNUSEDSIGNAL */
+    snn_ram #(.WIDTH(`SNN_LEARN_TRACES_W), .DEPTH(N_LTRACES), .AW(LT_AW), .INIT_FILE(LTRACE_FILE)) ltr_ram (
+        .clk(clk), .we(prog_we && prog_table == T_LEARN_TRACES), .waddr(prog_addr[LT_AW-1:0]),
+        .wdata(prog_data[`SNN_LEARN_TRACES_W-1:0]), .raddr(ltr_ra), .rdata(ltr_q));
+    snn_ram #(.WIDTH(`SNN_LEARN_SYNAPSES_W), .DEPTH(N_LSYN), .AW(LS_AW), .INIT_FILE(LSYN_FILE)) lsy_ram (
+        .clk(clk), .we(prog_we && prog_table == T_LEARN_SYNAPSES), .waddr(prog_addr[LS_AW-1:0]),
+        .wdata(prog_data[`SNN_LEARN_SYNAPSES_W-1:0]), .raddr(lsy_ra), .rdata(lsy_q));
+
+    // the RAMs the engine keeps (zeroed by CLEAR)
+    /* verilator lint_off UNUSEDSIGNAL */  // a single rule's RAM has no rule bits
+    reg [RB+AX_AW-1:0] x_ra, x_wa;
+    reg [RB+NW-1:0] y_ra, y_wa;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [AX_AW-1:0] arr_ra, arr_wa;
+    reg [NW-1:0] fir_ra, fir_wa;
+    reg [SYN_AW-1:0] pl_ra, pl_wa;
+    reg [7:0] x_wd, y_wd, arr_wd, fir_wd;
+    reg [PW-1:0] pl_wd;
+    reg x_we, y_we, arr_we, fir_we, pl_we;
+    wire [7:0] x_q, y_q, arr_q, fir_q;
+    wire [PW-1:0] pl_q;
+    snn_ram #(.WIDTH(8), .DEPTH(X_DEPTH), .AW(XA_AW)) x_ram (
+        .clk(clk), .we(x_we), .waddr(x_wa[XA_AW-1:0]), .wdata(x_wd), .raddr(x_ra[XA_AW-1:0]), .rdata(x_q));
+    snn_ram #(.WIDTH(8), .DEPTH(Y_DEPTH), .AW(YA_AW)) y_ram (
+        .clk(clk), .we(y_we), .waddr(y_wa[YA_AW-1:0]), .wdata(y_wd), .raddr(y_ra[YA_AW-1:0]), .rdata(y_q));
+    snn_ram #(.WIDTH(8), .DEPTH(ARR_DEPTH), .AW(AX_AW)) arr_ram (
+        .clk(clk), .we(arr_we), .waddr(arr_wa), .wdata(arr_wd), .raddr(arr_ra), .rdata(arr_q));
+    snn_ram #(.WIDTH(8), .DEPTH(FIR_DEPTH), .AW(NW)) fir_ram (
+        .clk(clk), .we(fir_we), .waddr(fir_wa), .wdata(fir_wd), .raddr(fir_ra), .rdata(fir_q));
+    snn_ram #(.WIDTH(PW), .DEPTH(PL_DEPTH), .AW(SYN_AW)) pl_ram (
+        .clk(clk), .we(pl_we), .waddr(pl_wa), .wdata(pl_wd), .raddr(pl_ra), .rdata(pl_q));
+
+    // decay(v, d) = v (4096 - d) / 4096 to nearest, halves to even, of a
+    // product p = v (4096 - d) given as its sign and magnitude
+    function [47:0] round12_even;
+        input [47:0] mag;
+        reg [47:0] q;
+        begin
+            q = mag >> 12;
+            round12_even = q + {47'd0, (mag[11:0] > 12'd2048) || (mag[11:0] == 12'd2048 && q[0])};
+        end
+    endfunction
+
+    // per rule: where step t falls in its epoch, (t + 1 + phase) mod epoch
+    // (0: the rule updates its weights after this step); CLEAR starts it at t = 0
+    reg [15:0] lpos [0:N_RULES-1];
+    reg [N_RULES-1:0] ldue;             // at its epoch, with plastic synapses
+    reg [RB:0] lfrom, lnext;            // the first due rule from lfrom on (N_RULES: none)
+    integer li;
+    always @* begin
+        for (li = 0; li < N_RULES; li = li + 1)
+            ldue[li] = lpos[li] == 16'd0 && lrule[li][`SNN_LEARN_RULES_LEN_LSB +: `SNN_LEARN_RULES_LEN_W] != 0;
+        lnext = N_RULES[RB:0];
+        for (li = N_RULES - 1; li >= 0; li = li - 1)
+            if (ldue[li] && li >= lfrom) lnext = li[RB:0];
+    end
+    /* verilator lint_off UNUSEDSIGNAL */  // the rule's list range is as wide as the arch allows
+    wire [`SNN_LEARN_RULES_W-1:0] lnext_w = lrule[lnext[RB-1:0]];
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    // the walk
+    reg [LT_AW:0] lt_i;                 // next trace entry
+    reg [RB:0] ls_r;                    // the rule being walked
+    /* verilator lint_off UNUSEDSIGNAL */  // as wide as the arch allows
+    reg [`SNN_LEARN_RULES_BASE_W-1:0] ls_p;   // its next entry
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [`SNN_LEARN_RULES_LEN_W-1:0] ls_left;
+    assign ltr_ra = lt_i[LT_AW-1:0];
+    assign lsy_ra = ls_p[LS_AW-1:0];
+    wire l_last_trace = lt_i + 1'b1 == N_LTRACES[LT_AW:0];
+    // traces: stage 1 has the entry, stage 2 the trace and the count
+    reg lt1_v, lt2_v;
+    /* verilator lint_off UNUSEDSIGNAL */  // an axon's or a neuron's: each RAM takes the bits it has
+    reg [`SNN_LEARN_TRACES_INDEX_W-1:0] lt2_index;
+    /* verilator lint_on UNUSEDSIGNAL */
+    reg [RB-1:0] lt2_rule;
+    reg lt2_neuron, lt2_last;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [`SNN_LEARN_TRACES_INDEX_W-1:0] lt1_index = ltr_q[`SNN_LEARN_TRACES_INDEX_LSB +: `SNN_LEARN_TRACES_INDEX_W];
+    wire [`SNN_LEARN_TRACES_RULE_W-1:0] lt1_rule = ltr_q[`SNN_LEARN_TRACES_RULE_LSB +: `SNN_LEARN_TRACES_RULE_W];
+    wire [`SNN_LEARN_RULES_W-1:0] lt2_w = lrule[lt2_rule];
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [7:0] lt2_old = lt2_neuron ? y_q : x_q;
+    wire [7:0] lt2_count = lt2_neuron ? fir_q : arr_q;
+    wire [13:0] lt2_keep = 14'd4096 - {1'b0, lt2_w[`SNN_LEARN_RULES_TRACE_DECAY_LSB +: 13]};
+    /* verilator lint_off UNUSEDSIGNAL */  // < 2^9 after the decay, < 2^17 with the impulses
+    wire [21:0] lt2_prod = {14'd0, lt2_old} * {8'd0, lt2_keep};
+    wire [15:0] lt2_add = {8'd0, lt2_w[`SNN_LEARN_RULES_IMPULSE_LSB +: 8]} * {8'd0, lt2_count};
+    wire [47:0] lt2_dec = round12_even({26'd0, lt2_prod});
+    wire [47:0] lt2_sum = lt2_dec + {32'd0, lt2_add};
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [7:0] lt2_new = (lt2_sum > 48'd255) ? 8'd255 : lt2_sum[7:0];
+    // weights: stage 1 has the entry, stage 2 the traces and the component,
+    // stage 3 the products
+    reg ls1_v, ls2_v, ls3_v;
+    reg [RB-1:0] ls1_r, ls2_r, ls3_r;
+    reg [SYN_AW-1:0] ls2_k, ls3_k;
+    reg signed [24:0] ls3_pp;           // rate x y
+    reg signed [PW+14:0] ls3_pd;        // a (4096 - plastic_decay)
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [`SNN_LEARN_RULES_W-1:0] ls2_w = lrule[ls2_r];
+    wire [`SNN_LEARN_RULES_W-1:0] ls3_w = lrule[ls3_r];
+    /* verilator lint_on UNUSEDSIGNAL */
+    // the products at their widths (one multiplier each): |rate x y| < 2^23,
+    // |a (4096 - d)| < 2^(PW + 13)
+    wire signed [7:0] ls2_rate = ls2_w[`SNN_LEARN_RULES_RATE_LSB +: 8];
+    wire [15:0] ls2_xy = {8'd0, x_q} * {8'd0, y_q};
+    wire signed [13:0] ls2_keep = 14'd4096 - {1'b0, ls2_w[`SNN_LEARN_RULES_PLASTIC_DECAY_LSB +: 13]};
+    wire signed [24:0] ls2_pp = ls2_rate * $signed({1'b0, ls2_xy});
+    wire signed [PW+14:0] ls2_pd = $signed(pl_q) * $signed({1'b0, ls2_keep});
+    wire [4:0] ls3_sh = ls3_w[`SNN_LEARN_RULES_RATE_SHIFT_LSB +: 5];
+    wire signed [31:0] ls3_pp32 = {{7{ls3_pp[24]}}, ls3_pp};
+    wire signed [31:0] ls3_dw = (ls3_sh == 5'd0) ? ls3_pp32
+        : (ls3_pp32 + (32'sd1 <<< (ls3_sh - 5'd1))) >>> ls3_sh;
+    wire [47:0] ls3_mag = {{(33 - PW){1'b0}}, ls3_pd[PW+14] ? -ls3_pd : ls3_pd};
+    wire [47:0] ls3_q = round12_even(ls3_mag);
+    /* verilator lint_off UNUSEDSIGNAL */  // |a| < 2^(PW-1)
+    wire signed [47:0] ls3_dec = ls3_pd[PW+14] ? -$signed(ls3_q) : $signed(ls3_q);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire signed [31:0] ls3_sum = ls3_dec[31:0] + ls3_dw;
+    /* verilator lint_off UNUSEDSIGNAL */  // within the weight field's 2^-8 units: PW bits
+    wire signed [31:0] ls3_new = (ls3_sum > (W_HI <<< 8)) ? (W_HI <<< 8)
+                               : (ls3_sum < (W_LO <<< 8)) ? (W_LO <<< 8) : ls3_sum;
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire l_finish = phase == P_LEARN && ((sub == L_WSTART && lnext == N_RULES[RB:0])
+                    || (sub == L_WEIGHT && ls_left == 1 && lnext == N_RULES[RB:0]));
+
+    // the weight a synapse word delivers: a plastic one adds its component
+    wire syn_plastic = syn_q[`SNN_SYNAPSES_RULE_LSB +: `SNN_SYNAPSES_RULE_W] != 0;
+    wire signed [31:0] syn_w_static = {{(32 - `SNN_SYNAPSES_WEIGHT_W){syn_q[`SNN_SYNAPSES_WEIGHT_LSB + `SNN_SYNAPSES_WEIGHT_W - 1]}},
+                                       syn_q[`SNN_SYNAPSES_WEIGHT_LSB +: `SNN_SYNAPSES_WEIGHT_W]};
+    wire signed [31:0] pl_whole = ($signed({{(32 - PW){pl_q[PW-1]}}, pl_q}) + 32'sd128) >>> 8;
+    wire signed [31:0] syn_w_plastic = syn_w_static + pl_whole;
+    wire signed [31:0] syn_w = !syn_plastic ? syn_w_static
+        : (syn_w_plastic > W_HI) ? W_HI : (syn_w_plastic < W_LO) ? W_LO : syn_w_plastic;
+
+    // read addresses and write ports of the engine's RAMs
+    /* verilator lint_off UNUSEDSIGNAL */  // each RAM clears the address bits it has
+    wire [63:0] clr_wide = {{(64 - CLR_W){1'b0}}, clr_i};
+    /* verilator lint_on UNUSEDSIGNAL */
+    /* verilator lint_off UNUSEDSIGNAL */  // as wide as the arch allows
+    reg [`SNN_ROUTES_AXON_W-1:0] dlv_axon;   // the message being delivered: its axon's count + 1
+    /* verilator lint_on UNUSEDSIGNAL */
+    always @* begin
+        x_ra = ls1_v ? {ls1_r, lsy_q[`SNN_LEARN_SYNAPSES_AXON_LSB +: AX_AW]} : {lt1_rule[RB-1:0], lt1_index[AX_AW-1:0]};
+        y_ra = ls1_v ? {ls1_r, lsy_q[`SNN_LEARN_SYNAPSES_NEURON_LSB +: NW]} : {lt1_rule[RB-1:0], lt1_index[NW-1:0]};
+        pl_ra = ls1_v ? lsy_q[`SNN_LEARN_SYNAPSES_SYNAPSE_LSB +: SYN_AW] : syn_ra;
+        arr_ra = lt1_v ? lt1_index[AX_AW-1:0] : inbox_q[`SNN_ROUTES_DELAY_W +: AX_AW];
+        fir_ra = lt1_v ? lt1_index[NW-1:0] : rptr_ra;
+        x_wa = {lt2_rule, lt2_index[AX_AW-1:0]};
+        y_wa = {lt2_rule, lt2_index[NW-1:0]};
+        x_wd = lt2_new;
+        y_wd = lt2_new;
+        x_we = L_ON && lt2_v && !lt2_neuron;
+        y_we = L_ON && lt2_v && lt2_neuron;
+        arr_wa = lt2_index[AX_AW-1:0];
+        arr_wd = 8'd0;
+        arr_we = L_ON && lt2_v && !lt2_neuron && lt2_last;
+        fir_wa = lt2_index[NW-1:0];
+        fir_wd = 8'd0;
+        fir_we = L_ON && lt2_v && lt2_neuron && lt2_last;
+        pl_wa = ls3_k;
+        pl_wd = ls3_new[PW-1:0];
+        pl_we = L_ON && ls3_v;
+        if (phase == P_DELIVER && sub == D_ROW0) begin
+            arr_we = L_ON;
+            arr_wa = dlv_axon[AX_AW-1:0];
+            arr_wd = (arr_q == 8'd255) ? arr_q : arr_q + 8'd1;
+        end
+        if (phase == P_SEND && sub == X_PTR && (!out_port || snd_rep || out_ready)) begin
+            fir_we = L_ON;
+            fir_wa = snd_n;
+            fir_wd = (fir_q == 8'd255) ? fir_q : fir_q + 8'd1;
+        end
+        if (phase == P_CLEAR) begin
+            x_we = 1'b1; y_we = 1'b1; arr_we = 1'b1; fir_we = 1'b1; pl_we = 1'b1;
+            x_wa = clr_wide[RB+AX_AW-1:0]; y_wa = clr_wide[RB+NW-1:0];
+            arr_wa = clr_wide[AX_AW-1:0]; fir_wa = clr_wide[NW-1:0]; pl_wa = clr_wide[SYN_AW-1:0];
+            x_wd = 8'd0; y_wd = 8'd0; arr_wd = 8'd0; fir_wd = 8'd0; pl_wd = {PW{1'b0}};
+        end
+    end
+
+    always @(posedge clk) begin
+        lt1_v <= 1'b0;
+        lt2_v <= lt1_v;
+        lt2_index <= lt1_index;
+        lt2_rule <= lt1_rule[RB-1:0];
+        lt2_neuron <= ltr_q[`SNN_LEARN_TRACES_NEURON_LSB];
+        lt2_last <= ltr_q[`SNN_LEARN_TRACES_LAST_LSB];
+        ls1_v <= 1'b0;
+        ls2_v <= ls1_v;
+        ls2_r <= ls1_r;
+        ls2_k <= lsy_q[`SNN_LEARN_SYNAPSES_SYNAPSE_LSB +: SYN_AW];
+        ls3_v <= ls2_v;
+        ls3_r <= ls2_r;
+        ls3_k <= ls2_k;
+        ls3_pp <= ls2_pp;
+        ls3_pd <= ls2_pd;
+        if (phase == P_DELIVER && sub == D_PTR) dlv_axon <= inbox_q[`SNN_ROUTES_DELAY_W +: `SNN_ROUTES_AXON_W];
+        // (the phase's sub-state moves in the main block below: L_TRACE
+        // until the last entry, L_WSTART for one cycle, L_WEIGHT until l_finish)
+        if (rst) begin
+            lt2_v <= 1'b0; ls2_v <= 1'b0; ls3_v <= 1'b0;
+        end else if (phase == P_IDLE) begin
+            lt_i <= 0;
+        end else if (phase == P_LEARN && sub == L_TRACE) begin
+            lt1_v <= 1'b1;
+            lt_i <= lt_i + 1'b1;
+        end else if (phase == P_LEARN && (sub == L_WSTART || sub == L_WEIGHT)) begin
+            if (sub == L_WEIGHT) begin
+                ls1_v <= 1'b1;
+                ls1_r <= ls_r[RB-1:0];
+                ls_p <= ls_p + 1'b1;
+                ls_left <= ls_left - 1'b1;
+            end
+            if (sub == L_WSTART || ls_left == 1) begin
+                ls_r <= lnext;
+                ls_p <= lnext_w[`SNN_LEARN_RULES_BASE_LSB +: `SNN_LEARN_RULES_BASE_W];
+                ls_left <= lnext_w[`SNN_LEARN_RULES_LEN_LSB +: `SNN_LEARN_RULES_LEN_W];
+            end
+        end
+    end
+    always @* lfrom = (sub == L_WSTART) ? {(RB + 1){1'b0}} : ls_r + 1'b1;
+    integer lp;
+    always @(posedge clk) begin
+        if (cmd == CMD_CLEAR && phase == P_IDLE) begin
+            for (lp = 0; lp < N_RULES; lp = lp + 1)
+                lpos[lp] <= (lrule[lp][`SNN_LEARN_RULES_PHASE_LSB +: 16] + 16'd1 == lrule[lp][`SNN_LEARN_RULES_EPOCH_LSB +: 16])
+                    ? 16'd0 : lrule[lp][`SNN_LEARN_RULES_PHASE_LSB +: 16] + 16'd1;
+        end else if (l_finish) begin
+            for (lp = 0; lp < N_RULES; lp = lp + 1)
+                lpos[lp] <= (lpos[lp] + 16'd1 == lrule[lp][`SNN_LEARN_RULES_EPOCH_LSB +: 16]) ? 16'd0 : lpos[lp] + 16'd1;
+        end
+    end
+`else
+    localparam L_ON = 1'b0;
+    wire l_finish = 1'b0;
+    wire l_last_trace = 1'b0;
+    wire signed [31:0] syn_w = {{(32 - `SNN_SYNAPSES_WEIGHT_W){syn_q[`SNN_SYNAPSES_WEIGHT_LSB + `SNN_SYNAPSES_WEIGHT_W - 1]}},
+                                syn_q[`SNN_SYNAPSES_WEIGHT_LSB +: `SNN_SYNAPSES_WEIGHT_W]};
+`endif
 
     // read addresses: a function of the phase and its counters
     always @* begin
@@ -499,7 +802,7 @@ module snn_core #(
         end
         if (phase == P_CLEAR) begin
             acc_we = 1'b1;
-            acc_wa = clr_i[ACC_AW-1:0];
+            acc_wa = clr_i[ACC_AW-1:0];     // past 2^ACC_AW (learning RAMs): zeroed again
             acc_wd = 32'd0;
             state_we = 1'b1;
             state_wa = clr_i[NW-1:0];
@@ -529,8 +832,7 @@ module snn_core #(
             // ---- accumulator write port: deliver (read-modify-write), update (clear), clear ----
             s2_v <= s1_v && phase == P_DELIVER;
             s2_addr <= s1_addr;
-            s2_w <= {{(32 - `SNN_SYNAPSES_WEIGHT_W){syn_q[`SNN_SYNAPSES_WEIGHT_LSB + `SNN_SYNAPSES_WEIGHT_W - 1]}},
-                     syn_q[`SNN_SYNAPSES_WEIGHT_LSB +: `SNN_SYNAPSES_WEIGHT_W]};
+            s2_w <= syn_w;
             fwd_v <= s2_v;
             fwd_addr <= s2_addr;
             fwd_data <= s2_sum;
@@ -599,15 +901,20 @@ module snn_core #(
                         end
                         CMD_DELIVER: begin
                             dlv_i <= 0;
-                            sub <= D_MSG;
-                            phase <= P_DELIVER;
+                            if (L_ON) begin         // learn first (SNN_LEARNING)
+                                sub <= L_TRACE;
+                                phase <= P_LEARN;
+                            end else begin
+                                sub <= D_MSG;
+                                phase <= P_DELIVER;
+                            end
                         end
                         default: ;
                     endcase
                 end
                 P_CLEAR: begin
                     clr_i <= clr_i + 1'b1;
-                    if (clr_i == (1 << ACC_AW) - 1) begin
+                    if (clr_i == CLR_N[CLR_W-1:0] - 1'b1) begin
                         inbox_count <= 0;
                         spk_count <= 0;
                         phase <= P_IDLE;
@@ -706,6 +1013,16 @@ module snn_core #(
                         end
                         default: sub <= D_MSG;
                     endcase
+                end
+                P_LEARN: begin                  // the walk itself is the learning block's
+                    if (l_finish) begin
+                        sub <= D_MSG;
+                        phase <= P_DELIVER;
+                    end else if (sub == L_TRACE) begin
+                        if (l_last_trace) sub <= L_WSTART;
+                    end else begin
+                        sub <= L_WEIGHT;
+                    end
                 end
                 default: phase <= P_IDLE;
             endcase

@@ -114,6 +114,26 @@ pub struct Layouts {
     /// groups have schedules (model/schedule.rs); the neuron word then
     /// carries `sched`.
     pub schedule: Option<(Layout, Layout)>,
+    /// The learning engine's tables, when the program has plastic synapses
+    /// (model/plasticity.rs); the synapse word then carries `rule`.
+    pub learning: Option<LearningLayouts>,
+}
+
+/// The learning engine's tables of a core: its rules (with each rule's
+/// range of the plastic-synapse list), the traces it updates every step,
+/// and the plastic synapses with what each joins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LearningLayouts {
+    pub rules: Layout,
+    pub traces: Layout,
+    pub synapses: Layout,
+}
+
+/// Whether any core of the program has plastic synapses.
+pub fn uses_learning(p: &CoreProgram) -> bool {
+    p.cores
+        .iter()
+        .any(|c| c.synapses.rule.iter().any(|&r| r != 0))
 }
 
 /// Whether any group of the program is noisy.
@@ -279,7 +299,95 @@ impl Layouts {
                 "the group's schedule: its directory entry + 1, or 0 for none",
             ));
         }
+        let learning = uses_learning(p);
+        let rule_id = bits_for(spikefab_chip::model::plasticity::MAX_RULES as u64 + 1);
+        let mut synapse = vec![
+            fld(
+                "post",
+                neuron_id,
+                false,
+                "target input slot in the core (a neuron's, or a dendritic branch's)",
+            ),
+            fld("weight", f.weight_bits as u32, true, "weight mantissa"),
+            fld(
+                "delay",
+                delay,
+                false,
+                "synaptic delay in steps (0 = next step)",
+            ),
+        ];
+        if learning {
+            synapse.push(fld(
+                "rule",
+                rule_id,
+                false,
+                "0: a static synapse; k: plastic under the core's learning rule k - 1 (it delivers clamp(weight + round(a / 256)))",
+            ));
+        }
         Layouts {
+            learning: learning.then(|| LearningLayouts {
+                rules: Layout {
+                    memory: "learn_rules",
+                    fields: vec![
+                        fld("epoch", 16, false, "steps between weight updates"),
+                        fld(
+                            "phase",
+                            16,
+                            false,
+                            "the update follows step t with (t + 1 + phase) mod epoch = 0",
+                        ),
+                        fld(
+                            "trace_decay",
+                            13,
+                            false,
+                            "Mul12 decay code of the rule's traces (0..=4096)",
+                        ),
+                        fld("impulse", 8, false, "what a spike adds to a trace"),
+                        fld("rate", 8, true, "learning-rate mantissa (negative: anti-Hebbian)"),
+                        fld("rate_shift", 5, false, "the product rate x y is shifted right by it, to nearest"),
+                        fld(
+                            "plastic_decay",
+                            13,
+                            false,
+                            "Mul12 decay code of the plastic components per update",
+                        ),
+                        fld(
+                            "base",
+                            syn_ptr,
+                            false,
+                            "the rule's first entry in learn_synapses",
+                        ),
+                        fld("len", syn_ptr, false, "its entries there"),
+                    ],
+                },
+                traces: Layout {
+                    memory: "learn_traces",
+                    fields: vec![
+                        fld(
+                            "index",
+                            neuron_id.max(axon),
+                            false,
+                            "the axon (x) or neuron (y) whose trace is updated",
+                        ),
+                        fld("rule", rule_id, false, "the rule the trace is kept for (0-based)"),
+                        fld("neuron", 1, false, "1: a neuron's post trace y; 0: an axon's pre trace x"),
+                        fld(
+                            "last",
+                            1,
+                            false,
+                            "1: the last entry of this axon or neuron, which zeroes its spike count",
+                        ),
+                    ],
+                },
+                synapses: Layout {
+                    memory: "learn_synapses",
+                    fields: vec![
+                        fld("synapse", syn_ptr, false, "the plastic synapse word"),
+                        fld("axon", axon, false, "its axon (pre trace x)"),
+                        fld("neuron", neuron_id, false, "its neuron (post trace y)"),
+                    ],
+                },
+            }),
             schedule: schedules.then(|| {
                 (
                     Layout {
@@ -320,21 +428,7 @@ impl Layouts {
             },
             synapse: Layout {
                 memory: "synapses",
-                fields: vec![
-                    fld(
-                        "post",
-                        neuron_id,
-                        false,
-                        "target input slot in the core (a neuron's, or a dendritic branch's)",
-                    ),
-                    fld("weight", f.weight_bits as u32, true, "weight mantissa"),
-                    fld(
-                        "delay",
-                        delay,
-                        false,
-                        "synaptic delay in steps (0 = next step)",
-                    ),
-                ],
+                fields: synapse,
             },
             axon_ptr: Layout {
                 memory: "axon_ptr",
@@ -421,6 +515,9 @@ impl Layouts {
         ];
         if let Some((entries, dir)) = &self.schedule {
             v.extend([entries, dir]);
+        }
+        if let Some(l) = &self.learning {
+            v.extend([&l.rules, &l.traces, &l.synapses]);
         }
         v
     }

@@ -163,8 +163,8 @@ pub fn comment_text(s: &str) -> String {
 /// multipliers, 4 MULT18X18D) or 1,380 with `Shift` decays (barrel shifters
 /// instead), plus its neuron-model blocks ([`models::lut4`]), a selector
 /// of about 20 LUT4 per model beyond the first, and ALIF's adaptation
-/// register, the schedule tables, the noise stream and the dendritic
-/// branch walk where a program uses them. The tables
+/// register, the schedule tables, the noise stream, the dendritic
+/// branch walk and the learning engine where a program uses them. The tables
 /// are block RAM (`ramb18_total`, the same count of DP16KD on ECP5) but
 /// for the schedules', small and in LUT RAM. CI checks the
 /// estimate within 20 % (hdl_export/tests/cosim.rs).
@@ -187,7 +187,16 @@ pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
         } else {
             0
         };
-    match p.arch.format.decay {
+    // The learning engine, in the cores that learn: five multipliers (the
+    // trace decay and impulses, x·y, the rate, the component's decay — two
+    // for a component past 18 bits, weights past 10 bits).
+    let learning = p
+        .cores
+        .iter()
+        .filter(|c| c.synapses.rule.iter().any(|&r| r != 0))
+        .count();
+    let learn_mult18 = 5 + (p.arch.format.weight_bits > 10) as usize;
+    let (lut4, mult18) = match p.arch.format.decay {
         spikefab_chip::DecayRule::Mul12 { .. } => (
             200 + (965 + somas + if a { STATE_A_MUL12_LUT4 } else { 0 }) * cores,
             (4 + if a { 2 } else { 0 }) * cores,
@@ -196,8 +205,19 @@ pub fn logic_estimate(p: &CoreProgram) -> (usize, usize) {
             200 + (1380 + somas + if a { STATE_A_SHIFT_LUT4 } else { 0 }) * cores,
             0,
         ),
-    }
+    };
+    (
+        lut4 + LEARNING_LUT4 * learning,
+        mult18 + learn_mult18 * learning,
+    )
 }
+
+/// ECP5 LUT4 a learning core spends on its engine: the rule table in LUT
+/// RAM read at four places (trace stage, weight stages, next due rule), the
+/// due-rule search, the roundings and clamps and the RAM-port muxes.
+/// Fitted to Yosys 0.23 on the 2-core ALIF + CUBA LIF export with two rules
+/// a core that CI synthesizes (hdl_export/tests/cosim.rs: 1,372 per core).
+const LEARNING_LUT4: usize = 1372;
 
 /// ECP5 LUT4 a core spends on the adaptation register beyond its model
 /// block, fitted to Yosys 0.23 on the every-model exports of
@@ -239,6 +259,32 @@ fn rtl_gaps(p: &CoreProgram) -> Vec<String> {
         ));
     }
     gaps
+}
+
+/// The RAMs a core's learning engine fills itself, `(name, depth, width)`
+/// as snn_core.v sizes them: plastic components (a word per synapse word,
+/// 8 bits below the weight's LSB), the pre and post traces per rule, and
+/// the spike counts of axons and neurons; one word each in a core that does
+/// not learn.
+fn learning_rams(p: &CoreProgram, t: &tables::CoreTables) -> Vec<(&'static str, usize, u32)> {
+    let Some(l) = &t.learning else {
+        return Vec::new();
+    };
+    let on = |depth: usize| if l.active() { depth } else { 1 };
+    let axons = t.axon_ptr.depth().next_power_of_two();
+    let neurons = t.neurons.depth().next_power_of_two();
+    let rules = l.rules.depth();
+    vec![
+        (
+            "plastic",
+            on(t.synapses.depth()),
+            p.arch.format.weight_bits as u32 + 8,
+        ),
+        ("pre_traces", on(rules * axons.max(2)), 8),
+        ("post_traces", on(rules * neurons.max(2)), 8),
+        ("axon_spikes", on(axons.max(2)), 8),
+        ("neuron_spikes", on(neurons.max(2)), 8),
+    ]
 }
 
 /// Writes the export folder for `p` into `dir`.
@@ -292,8 +338,11 @@ pub fn export(
                     formats::mif(m).into_bytes(),
                 ));
             }
-            // Schedule tables are read asynchronously: LUT RAM, in the logic estimate.
-            let lut_ram = m.name.ends_with("_schedule") || m.name.ends_with("_schedule_dir");
+            // Schedule and learning-rule tables are read asynchronously: LUT
+            // RAM, in the logic estimate.
+            let lut_ram = m.name.ends_with("_schedule")
+                || m.name.ends_with("_schedule_dir")
+                || m.name.ends_with("_learn_rules");
             memories.push(MemoryInfo {
                 name: m.name.clone(),
                 depth: m.depth(),
@@ -329,7 +378,10 @@ pub fn export(
             ),
             ("spikes", n, spike_w),
             ("inbox", t.inbox_depth, inbox_w),
-        ] {
+        ]
+        .into_iter()
+        .chain(learning_rams(p, t))
+        {
             memories.push(MemoryInfo {
                 name: format!("core_{k}_{name}"),
                 depth,
@@ -355,7 +407,15 @@ pub fn export(
         + 3 * p.num_input_channels() as u64;
     let clear: u64 = tables
         .iter()
-        .map(|t| (t.input_slots.next_power_of_two() * t.slots as usize) as u64)
+        .map(|t| {
+            learning_rams(p, t)
+                .into_iter()
+                .map(|(_, depth, _)| depth)
+                .fold(
+                    t.input_slots.next_power_of_two() * t.slots as usize,
+                    usize::max,
+                ) as u64
+        })
         .max()
         .unwrap_or(0);
     let runs = tb.runs.len() as u64;

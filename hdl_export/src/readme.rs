@@ -110,7 +110,7 @@ pub fn readme(p: &CoreProgram, l: &Layouts, s: &ExportSummary) -> String {
          | `bad_channel` | out | sticky until reset: an input event named a channel the program does not have (it was dropped) |\n\
          | `s_axis_*` | in | AXI4-Stream input events of the running step: `tdata` = input channel, `tkeep` = 4'hF; the beat with `tlast` ends the step's events (with `tkeep` = 0 it carries none) |\n\
          | `m_axis_*` | out | AXI4-Stream output spikes of the running step: `tdata` = output channel, `tkeep` = 4'hF; then one closing beat with `tkeep` = 0 and `tlast` |\n\
-         | `prog_we`, `prog_addr`, `prog_wdata` | in | table writes while idle: `prog_addr` = `{{core[7:0], table[3:0], word[19:0]}}`; tables 0–5 of a core are neurons, synapses, axon_ptr, route_ptr, routes, outmap; core 8'hFF holds input_ptr (0) and input_routes (1) |\n\n\
+         | `prog_we`, `prog_addr`, `prog_wdata` | in | table writes while idle: `prog_addr` = `{{core[7:0], table[3:0], word[19:0]}}`; tables 0–10 of a core are neurons, synapses, axon_ptr, route_ptr, routes, outmap, schedule, schedule_dir, learn_rules, learn_traces, learn_synapses (those the program has); core 8'hFF holds input_ptr (0) and input_routes (1) |\n\n\
          A new network whose tables fit these depths and field widths needs no new bitstream: write its `mem/` words through the programming port, then `start`.\n"
     );
     let _ = writeln!(

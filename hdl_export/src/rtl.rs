@@ -57,6 +57,11 @@ pub fn constants(p: &CoreProgram, l: &Layouts) -> Vec<(String, i64)> {
         // snn_core keeps the schedule tables and their positions
         c.push(("SCHEDULE".into(), 1));
     }
+    if l.learning.is_some() {
+        // snn_core has the learning engine: traces, plastic components and
+        // the learning pass at the start of the receive phase
+        c.push(("LEARNING".into(), 1));
+    }
     for layout in l.all() {
         c.push((
             format!("{}_W", layout.memory.to_ascii_uppercase()),
@@ -315,7 +320,7 @@ module snn_top (
                .N_SLOTS({input_slots}), .SLOTS({slots}), .INBOX_DEPTH({inbox}),
                .NEURON_FILE("mem/core_{k}_neurons.mem"), .SYN_FILE("mem/core_{k}_synapses.mem"),
                .AXON_FILE("mem/core_{k}_axon_ptr.mem"), .RPTR_FILE("mem/core_{k}_route_ptr.mem"),
-               .ROUTE_FILE("mem/core_{k}_routes.mem"), .OUTMAP_FILE("mem/core_{k}_outmap.mem"){noise}{sched})
+               .ROUTE_FILE("mem/core_{k}_routes.mem"), .OUTMAP_FILE("mem/core_{k}_outmap.mem"){noise}{sched}{learn})
         core{k} (.clk(clk), .rst(srst), .t(t), .cmd((state == T_SEND && sender != 8'd{k}) ? 3'd0 : cmd), .busy(core_busy[{k}]),
                 .prog_we(prog_ok && prog_core == 8'd{k}), .prog_table(prog_table), .prog_addr(prog_addr[19:0]), .prog_data(prog_wdata),
                 .bus_valid(bus_valid), .bus_msg(bus_msg), .msg_valid(msg_valid[{k}]), .msg(msg[{k}]),
@@ -342,6 +347,16 @@ module snn_top (
                     ",\n               .N_SCHED({}), .N_SCHED_ENTRIES({}), .SCHED_FILE(\"mem/core_{k}_schedule.mem\"), .SCHED_DIR_FILE(\"mem/core_{k}_schedule_dir.mem\")",
                     dir.depth(),
                     entries.depth()
+                ),
+            },
+            learn = match &tb.learning {
+                None => String::new(),
+                Some(lt) => format!(
+                    ",\n               .LEARN({}), .N_RULES({}), .N_LTRACES({}), .N_LSYN({}), .LRULE_FILE(\"mem/core_{k}_learn_rules.mem\"), .LTRACE_FILE(\"mem/core_{k}_learn_traces.mem\"), .LSYN_FILE(\"mem/core_{k}_learn_synapses.mem\")",
+                    lt.active() as u8,
+                    lt.rules.depth(),
+                    lt.traces.depth(),
+                    lt.synapses.depth()
                 ),
             },
         );

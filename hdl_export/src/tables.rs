@@ -46,6 +46,23 @@ pub struct CoreTables {
     /// The schedule entries of the core's groups, one table after another,
     /// and per table its `{base, len}` (programs with schedules only).
     pub schedule: Option<(Memory, Memory)>,
+    /// The learning engine's tables (programs with plastic synapses only).
+    pub learning: Option<LearningTables>,
+}
+
+/// A core's learning-engine tables (layout::LearningLayouts); a core
+/// without plastic synapses has none of their entries.
+pub struct LearningTables {
+    pub rules: Memory,
+    pub traces: Memory,
+    pub synapses: Memory,
+}
+
+impl LearningTables {
+    /// Whether the core learns at all.
+    pub fn active(&self) -> bool {
+        !self.traces.words.is_empty()
+    }
 }
 
 impl CoreTables {
@@ -60,6 +77,9 @@ impl CoreTables {
         ];
         if let Some((entries, dir)) = &self.schedule {
             v.extend([entries, dir]);
+        }
+        if let Some(l) = &self.learning {
+            v.extend([&l.rules, &l.traces, &l.synapses]);
         }
         v
     }
@@ -214,10 +234,12 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                 .zip(&s.delay)
                 .enumerate()
                 .map(|(k, (w, &d))| {
+                    let mut v = vec![w.target as i64, w.weight as i64, d as i64];
+                    if l.learning.is_some() {
+                        v.push(s.rule.get(k).copied().unwrap_or(0) as i64);
+                    }
                     l.synapse
-                        .pack(&[w.target as i64, w.weight as i64, d as i64], &|| {
-                            format!("core {ci} synapse word {k}")
-                        })
+                        .pack(&v, &|| format!("core {ci} synapse word {k}"))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let axon_ptr = (0..s.num_axons())
@@ -251,6 +273,17 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                 width,
                 words,
             };
+            let learning = match &l.learning {
+                None => None,
+                Some(ll) => {
+                    let (rules, traces, synapses) = learning_words(ci, core, ll)?;
+                    Some(LearningTables {
+                        rules: mem("learn_rules", ll.rules.width(), rules),
+                        traces: mem("learn_traces", ll.traces.width(), traces),
+                        synapses: mem("learn_synapses", ll.synapses.width(), synapses),
+                    })
+                }
+            };
             Ok(CoreTables {
                 neurons: mem("neurons", l.neuron.width(), neurons),
                 synapses: mem("synapses", l.synapse.width(), synapses),
@@ -267,9 +300,83 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                         mem("schedule_dir", d.width(), dir),
                     )
                 }),
+                learning,
             })
         })
         .collect()
+}
+
+/// The words of a core's learn_rules, learn_traces and learn_synapses.
+type LearningWords = (Vec<Word>, Vec<Word>, Vec<Word>);
+
+/// A core's learning tables: its rules, each with its range of the
+/// plastic-synapse list; the traces to update every step, rule by rule
+/// (axons, then neurons, as plasticity::joined lists them), the last entry
+/// of an axon or neuron marked (it zeroes the spike count every rule's
+/// entry read); and the plastic synapses, rule by rule, in CSR order.
+fn learning_words(
+    ci: usize,
+    core: &spikefab_chip::CoreConfig,
+    l: &crate::layout::LearningLayouts,
+) -> Result<LearningWords, ExportError> {
+    use spikefab_chip::model::plasticity;
+    let s = &core.synapses;
+    if s.rule.iter().all(|&r| r == 0) {
+        return Ok(Default::default());
+    }
+    let slots = core.neuron_of_slot();
+    let joined = plasticity::joined(core, &slots);
+    let mut traces: Vec<(i64, i64, i64)> = Vec::new();
+    for r in 0..core.learning.len() {
+        traces.extend(joined.axons[r].iter().map(|&a| (a as i64, r as i64, 0)));
+        traces.extend(joined.neurons[r].iter().map(|&n| (n as i64, r as i64, 1)));
+    }
+    let mut seen = std::collections::HashSet::new();
+    let mut last = vec![false; traces.len()];
+    for (i, &(index, _, neuron)) in traces.iter().enumerate().rev() {
+        last[i] = seen.insert((index, neuron));
+    }
+    let trace_words = traces
+        .iter()
+        .zip(&last)
+        .enumerate()
+        .map(|(i, (&(index, rule, neuron), &last))| {
+            l.traces.pack(&[index, rule, neuron, last as i64], &|| {
+                format!("core {ci} learning trace {i}")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (mut rule_words, mut synapse_words) = (Vec::new(), Vec::new());
+    for (r, rule) in core.learning.iter().enumerate() {
+        let base = synapse_words.len();
+        for a in 0..s.num_axons() {
+            for k in s.row(a) {
+                if s.rule[k] as usize == r + 1 {
+                    let n = slots[s.synapses[k].target as usize];
+                    synapse_words.push(
+                        l.synapses.pack(&[k as i64, a as i64, n as i64], &|| {
+                            format!("core {ci} plastic synapse {k}")
+                        })?,
+                    );
+                }
+            }
+        }
+        rule_words.push(l.rules.pack(
+            &[
+                rule.epoch as i64,
+                rule.phase as i64,
+                rule.trace_decay as i64,
+                rule.impulse as i64,
+                rule.rate as i64,
+                rule.rate_shift as i64,
+                rule.plastic_decay as i64,
+                base as i64,
+                (synapse_words.len() - base) as i64,
+            ],
+            &|| format!("core {ci} learning rule {r}"),
+        )?);
+    }
+    Ok((rule_words, trace_words, synapse_words))
 }
 
 /// A CSR route table as its `{base, len}` pointer words and its route

@@ -171,6 +171,14 @@ fn fpga_small_latency_is_the_rtl_cycle_count() {
         40,
         0.3,
     ));
+    // Learning: a trace a cycle, a plastic synapse a cycle (and a bubble
+    // cycle between the two passes, in the 1 % left).
+    programs.push((
+        "3 cores x 40, plastic".into(),
+        with_learning(synthetic("fpga-small", 3, 40, 1, 47)),
+        40,
+        0.3,
+    ));
     let (rleaky, x) = compiled("rleaky", "fpga-small");
     let steps = x.len() as u32 + 2;
     let rleaky_input = SpikeStream::from_rows(&x, steps, rleaky.dt).unwrap();
@@ -501,6 +509,99 @@ fn with_dendrites(mut p: CoreProgram, k: u8) -> CoreProgram {
     p
 }
 
+/// `p` on a chip with a learning engine, two rules a core (Hebbian every
+/// step; anti-Hebbian every third step, phase 1, slower traces) and two
+/// axons in three plastic: their synapses alternate between the rules and,
+/// like the routes into them, lose their delays.
+fn with_learning(mut p: CoreProgram) -> CoreProgram {
+    use spikefab_chip::model::plasticity::LearningRule;
+    p.arch.core.plasticity = true;
+    let rules = vec![
+        LearningRule {
+            epoch: 1,
+            phase: 0,
+            trace_decay: 1024,
+            impulse: 64,
+            rate: 100,
+            rate_shift: 5,
+            plastic_decay: 200,
+        },
+        LearningRule {
+            epoch: 3,
+            phase: 1,
+            trace_decay: 2048,
+            impulse: 128,
+            rate: -80,
+            rate_shift: 4,
+            plastic_decay: 50,
+        },
+    ];
+    let mut plastic: Vec<Vec<bool>> = Vec::new();
+    for core in &mut p.cores {
+        core.learning = rules.clone();
+        let s = &mut core.synapses;
+        s.rule = vec![0; s.len()];
+        let axons: Vec<bool> = (0..s.num_axons()).map(|a| a % 3 != 0).collect();
+        for (a, &on) in axons.iter().enumerate() {
+            if on {
+                for k in s.row(a) {
+                    s.rule[k] = 1 + (k % 2) as u8;
+                    s.delay[k] = 0;
+                }
+            }
+        }
+        plastic.push(axons);
+    }
+    let cores = p.cores.iter_mut().flat_map(|c| c.routes.entries.iter_mut());
+    for r in cores.chain(p.inputs.entries.iter_mut()) {
+        if plastic[r.core as usize][r.axon as usize] {
+            r.delay = 0;
+        }
+    }
+    p.validate().unwrap();
+    p
+}
+
+#[test]
+fn plasticity_co_simulates_with_dendrites_and_several_spikes_a_step() {
+    let kinds = with_rtl();
+    let plain = every_model(synthetic("fpga-small", 3, 20, 2, 61), &kinds);
+    let mut multi = with_dendrites(plain.clone(), 2);
+    for g in multi.cores.iter_mut().flat_map(|c| &mut c.groups) {
+        g.reset = Reset::Subtract { max_spikes: 3 };
+        g.weight_exp += 1;
+    }
+    for (name, p) in [
+        ("learning", with_learning(plain)),
+        ("learning, dendrites, 3 spikes a step", with_learning(multi)),
+    ] {
+        let input = poisson_input(8, 50, 0.3, p.dt, 62);
+        let out = run(&p, &input, &RunConfig::new(50, 2), &|_| {}).unwrap();
+        let t = &out.report.totals;
+        assert!(
+            t.learning_updates > 0 && t.trace_updates > 0,
+            "{name}: {t:?}"
+        );
+        // The plastic components must matter: without the rules' updates
+        // (rate 0) the spikes differ.
+        let mut frozen = p.clone();
+        for r in frozen.cores.iter_mut().flat_map(|c| &mut c.learning) {
+            r.rate = 0;
+        }
+        let spikes = |p: &CoreProgram| {
+            run(p, &input, &RunConfig::new(50, 1), &|_| {})
+                .unwrap()
+                .spikes
+        };
+        assert!(
+            spikes(&p) != spikes(&frozen),
+            "{name}: learning changes nothing"
+        );
+        assert_eq!(out.spikes, spikes(&p), "{name}: 1 and 2 threads differ");
+        cosim_program(name, &p, &input, 50);
+    }
+}
+
 #[test]
 fn dendrites_co_simulate_with_every_model_noise_and_schedules() {
     for (arch, reset, k) in [
@@ -650,6 +751,41 @@ fn every_example_network_co_simulates_on_fpga_small() {
         let input = poisson_input(channels as u32, steps, 0.3, p.dt, 9);
         cosim_program(&format!("example {name}"), &p, &input, steps);
     }
+}
+
+/// The plastic example (HebbFF) on its own task, the hidden layer watched
+/// too: every hidden spike of 40 steps of items repeating after 3 must be
+/// the emulator's, with the fast weights learning every step.
+#[test]
+fn hebbff_example_learns_bit_exact_on_its_task() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let mut net =
+        spikefab_compiler::Network::load(format!("{root}/examples/networks/hebbff.ron").as_ref())
+            .unwrap();
+    net.outputs.push("hidden".into());
+    let p = spikefab_compiler::compile(&net, &Arch::preset("fpga-small").unwrap(), 1)
+        .unwrap()
+        .program;
+    let bytes = std::fs::read(format!(
+        "{root}/compiler/tests/data/tasks/hebbff_test_input_r3.npy"
+    ))
+    .unwrap();
+    let rows = spikefab_chip::samples_from_npy(&bytes).unwrap().remove(0);
+    let steps = 40;
+    let input = SpikeStream::from_rows(&rows[..steps as usize], steps, p.dt).unwrap();
+    let out = run(&p, &input, &RunConfig::new(steps, 1), &|_| {}).unwrap();
+    let t = &out.report.totals;
+    let plastic = 50 * 64;
+    assert_eq!(
+        t.learning_updates,
+        plastic * steps as u64,
+        "every synapse, every step"
+    );
+    assert!(out.report.energy.learning_pj > 0.0);
+    assert!(
+        cosim_program("hebbff on its task", &p, &input, steps) > 200
+            || !cosim::iverilog_available()
+    );
 }
 
 #[test]
@@ -840,8 +976,13 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         ("fpga-small/shift", 2, &alif_and_lif),
         ("xylo", 1, &[]),
         // schedule tables (LUT RAM) and their adders, a noise stream per
-        // core and the dendritic branch walk
-        ("fpga-small/schedules+noise+dendrites", 2, &alif_and_lif),
+        // core, the dendritic branch walk and the learning engine (its
+        // tables, traces, components and pipeline)
+        (
+            "fpga-small/schedules+noise+dendrites+learning",
+            2,
+            &alif_and_lif,
+        ),
     ] {
         let mut p = synthetic(arch.split('/').next().unwrap(), cores, 24, 1, 13);
         if arch.ends_with("/shift") {
@@ -861,8 +1002,8 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         } else {
             every_model(p, kinds)
         };
-        let p = if arch.ends_with("/schedules+noise+dendrites") {
-            with_noise(with_schedules(with_dendrites(p, 3), 3), 3)
+        let p = if arch.ends_with("/schedules+noise+dendrites+learning") {
+            with_learning(with_noise(with_schedules(with_dendrites(p, 3), 3), 3))
         } else {
             p
         };
@@ -907,13 +1048,13 @@ fn verilator_agrees_too() {
     // every model with the RTL, each core's groups with schedules of two
     // lengths (and one without) and noise on every other one, routed with delays
     let kinds = with_rtl();
-    let p = with_noise(
+    let p = with_learning(with_noise(
         with_schedules(
             with_dendrites(every_model(synthetic("fpga-small", 4, 18, 3, 3), &kinds), 3),
             7,
         ),
         5,
-    );
+    ));
     let input = poisson_input(8, 60, 0.3, p.dt, 4);
     let out = run(&p, &input, &RunConfig::new(60, 1), &|_| {}).unwrap();
     let dir = tempfile::tempdir().unwrap();

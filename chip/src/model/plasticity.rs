@@ -24,6 +24,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::arch::NumberFormat;
+use crate::program::CoreConfig;
 
 /// One learning rule, as a core stores it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +146,38 @@ pub fn weight_range(f: &NumberFormat) -> (i32, i32) {
 pub fn effective(w: i16, a: i32, lo: i32, hi: i32) -> i32 {
     let whole = (a + (1 << (FRACTION_BITS - 1))) >> FRACTION_BITS;
     (w as i32 + whole).clamp(lo, hi)
+}
+
+/// Per rule of a core, the axons and the neurons its synapses join: the
+/// traces a learning engine keeps and updates every step (in index order,
+/// each once).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Joined {
+    pub axons: Vec<Vec<u32>>,
+    pub neurons: Vec<Vec<u32>>,
+}
+
+/// What the rules of `cfg` join; `neuron_of_slot` is
+/// [`CoreConfig::neuron_of_slot`].
+pub fn joined(cfg: &CoreConfig, neuron_of_slot: &[u32]) -> Joined {
+    let s = &cfg.synapses;
+    let rules = cfg.learning.len();
+    let (mut axons, mut neurons) = (vec![Vec::new(); rules], vec![Vec::new(); rules]);
+    if !s.rule.is_empty() {
+        for a in 0..s.num_axons() {
+            for k in s.row(a) {
+                if let Some(r) = (s.rule[k] as usize).checked_sub(1) {
+                    axons[r].push(a as u32);
+                    neurons[r].push(neuron_of_slot[s.synapses[k].target as usize]);
+                }
+            }
+        }
+    }
+    for v in axons.iter_mut().chain(neurons.iter_mut()) {
+        v.sort_unstable();
+        v.dedup();
+    }
+    Joined { axons, neurons }
 }
 
 #[cfg(test)]
