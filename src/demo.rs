@@ -142,6 +142,7 @@ fn demo_into(out: &Path, shown: &Path, threads: usize, progress: Mode) -> anyhow
                 progress: Mode::Off,
                 per_step: false,
                 probes: Vec::new(),
+                snapshot_every: None,
             },
         )?;
     }

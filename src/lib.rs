@@ -18,6 +18,7 @@ pub mod demo;
 pub mod hdl;
 pub mod inspect;
 pub mod kws;
+pub mod modularity;
 pub mod output;
 pub mod p16k;
 pub mod plots;

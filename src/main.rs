@@ -76,6 +76,12 @@ enum Command {
         /// instead of partitioning and placing automatically (docs/formats.md).
         #[arg(long, conflicts_with = "seed")]
         placement: Option<PathBuf>,
+        /// Modularity-aware placement: find the network's modules (Louvain on
+        /// |w|) and pack each hidden layer's neurons onto cores module by
+        /// module (output layers keep their order; hidden neuron indices then
+        /// follow the modules).
+        #[arg(long, conflicts_with = "placement")]
+        cluster_modules: bool,
         /// Sample inputs (.npy [samples, steps, channels...], or one spike file):
         /// the report then states spike and decision agreement with the float reference.
         #[arg(long)]
@@ -135,6 +141,12 @@ enum Command {
         /// (u, v; a for ALIF). Repeatable.
         #[arg(long, value_parser = probe_parser())]
         probe: Vec<spikefab::probes::ProbeSpec>,
+        /// Every N steps, the plastic synapses' delivered weights: writes
+        /// weights.npy, weight_edges.npy, and the weight graph's modules
+        /// over learning (Newman modularity, module count, flexibility) to
+        /// modularity.json and modularity.svg.
+        #[arg(long, value_name = "N")]
+        snapshot_weights: Option<u32>,
     },
     /// Encode audio (WAV) as spikes: spiketrum (default) or a filterbank cochleagram.
     Cochlea {
@@ -385,6 +397,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             report,
             seed,
             placement,
+            cluster_modules,
             inputs,
             recorded,
         } => {
@@ -402,7 +415,17 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 dt,
                 allow_growing_decay,
             };
-            let net = spikefab::compile::load_network(&model, &reading)?;
+            let mut net = spikefab::compile::load_network(&model, &reading)?;
+            let mut clustered = String::new();
+            if cluster_modules {
+                let (n, c) = spikefab_compiler::modules::cluster_by_module(&net, seed)
+                    .with_context(|| format!("finding the modules of {}", model.display()))?;
+                net = n;
+                clustered = format!(
+                    "  modules: {} (modularity Q {:.3}); hidden layers packed module by module\n",
+                    c.modules, c.q
+                );
+            }
             let samples = inputs
                 .as_deref()
                 .map(|i| spikefab::compile::load_samples_for(i, &net))
@@ -446,7 +469,11 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             }
             emit(
                 quiet,
-                &format!("{}wrote {}\n", compiled.report.table(), out.display()),
+                &format!(
+                    "{}{clustered}wrote {}\n",
+                    compiled.report.table(),
+                    out.display()
+                ),
             )?;
         }
         Command::Simulate {
@@ -492,6 +519,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             json,
             per_step,
             probe,
+            snapshot_weights,
         } => {
             check_distinct(&[&program, &input], &[&out])?;
             let prog = CoreProgram::load(&program)
@@ -506,6 +534,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 progress,
                 per_step,
                 probes: probe,
+                snapshot_every: snapshot_weights,
             };
             let (result, host) = run::run_and_write(&prog, &spikes, &opts)
                 .with_context(|| format!("running {} on {}", program.display(), input.display()))?;
@@ -523,7 +552,16 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                         host.threads,
                         host.synaptic_events_per_s / 1e6,
                         out.display(),
-                        run::RUN_FILES.join(" ")
+                        run::RUN_FILES
+                            .iter()
+                            .chain(if snapshot_weights.is_some() {
+                                spikefab::modularity::FILES
+                            } else {
+                                &[]
+                            })
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(" ")
                     ),
                 )?;
             }

@@ -13,7 +13,7 @@ const MAX_DRAWN_TILES: u64 = 16_384;
 /// Most spikes drawn in a raster; beyond this the picture says how many it skipped.
 const MAX_RASTER_POINTS: usize = 60_000;
 
-fn svg(
+pub(crate) fn svg(
     draw: impl FnOnce(&DrawingArea<SVGBackend, plotters::coord::Shift>) -> anyhow::Result<()>,
     size: (u32, u32),
 ) -> anyhow::Result<String> {

@@ -23,6 +23,9 @@ pub struct RunOptions {
     pub per_step: bool,
     /// State registers to stream to `probe_<k>_<var>.npy` (`--probe`).
     pub probes: Vec<crate::probes::ProbeSpec>,
+    /// Every this many steps, the plastic weights and their modules
+    /// (`--snapshot-weights`: crate::modularity's files).
+    pub snapshot_every: Option<u32>,
 }
 
 /// Host-side measurements, kept out of report.json so that it stays byte-identical across runs.
@@ -56,6 +59,28 @@ pub fn load_input(path: &Path, program: &CoreProgram) -> anyhow::Result<SpikeStr
     {
         return crate::cochlea::spikes_for_program(path, program.dt);
     }
+    // A samples file `[1, steps, channels]` (what `accuracy` and the task
+    // fixtures hold) is its one sample.
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+    {
+        let bytes = std::fs::read(path)?;
+        let dims = npyz::NpyFile::new(&bytes[..]).map(|f| f.shape().len());
+        if dims.is_ok_and(|d| d >= 3) {
+            let mut samples =
+                spikefab_chip::samples_from_npy(&bytes).map_err(anyhow::Error::msg)?;
+            if samples.len() != 1 {
+                anyhow::bail!(
+                    "the file holds {} samples; run takes one (spikefab accuracy runs many)",
+                    samples.len()
+                );
+            }
+            let rows = samples.remove(0);
+            return SpikeStream::from_rows(&rows, rows.len() as u32, program.dt)
+                .map_err(anyhow::Error::msg);
+        }
+    }
     Ok(SpikeStream::load(path)?)
 }
 
@@ -86,6 +111,7 @@ pub fn run_and_write(
     let cfg = RunConfig {
         record_steps: opts.per_step,
         probes,
+        snapshot_every: opts.snapshot_every,
         ..RunConfig::new(steps, opts.threads)
     };
     let emulator = spikefab_emulator::Emulator::new(program)?;
@@ -141,5 +167,8 @@ pub fn run_and_write(
         &dir.join("utilization.svg"),
         &plots::utilization(&out.report)?,
     )?;
+    if opts.snapshot_every.is_some() {
+        crate::modularity::write(dir, program, &out.weight_snapshots)?;
+    }
     Ok((out, host))
 }

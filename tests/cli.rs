@@ -1083,9 +1083,27 @@ fn the_plastic_example_learns_on_loihi_and_fpga_small() {
             input.to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
+            "--snapshot-weights",
+            "10",
         ]);
         assert!(o.status.success(), "{arch}: {}", text(&o.stderr));
         assert!(text(&o.stdout).contains("learning"), "{}", text(&o.stdout));
+        // ten snapshots of 3200 weights, and the weight graph's modules in each
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("modularity.json")).unwrap()).unwrap();
+        assert_eq!(m["edges"].as_u64(), Some(50 * 64));
+        assert_eq!(m["nodes"].as_u64(), Some(50 + 65));
+        for part in ["weights", "learned"] {
+            let q = m[part]["modularity"].as_array().unwrap();
+            assert_eq!(q.len(), 10, "{part}");
+            assert!(q
+                .iter()
+                .all(|q| (-0.5..=1.0).contains(&q.as_f64().unwrap())));
+            assert!(m[part]["modules"][0].as_u64().unwrap() >= 1);
+        }
+        for f in ["weights.npy", "weight_edges.npy", "modularity.svg"] {
+            assert!(out.join(f).exists(), "{f}");
+        }
         let r: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
         // 50 × 64 plastic synapses, a weight update each every step
@@ -1097,4 +1115,59 @@ fn the_plastic_example_learns_on_loihi_and_fpga_small() {
         assert!(r["totals"]["trace_updates"].as_u64().unwrap() > 0, "{arch}");
         assert!(r["energy"]["learning_pj"].as_f64().unwrap() > 0.0, "{arch}");
     }
+    // a snapshot every 0 steps is refused by name
+    let o = spikefab(&[
+        "run",
+        dir.path().join("loihi.sfc").to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        dir.path().join("zero").to_str().unwrap(),
+        "--snapshot-weights",
+        "0",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o.stderr).contains("snapshot_every"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// `compile --cluster-modules` packs hidden neurons by module: the program
+/// differs, its output spikes do not.
+#[test]
+fn clustering_by_module_keeps_the_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |f: &str| dir.path().join(f).to_str().unwrap().to_string();
+    let rows: Vec<Vec<bool>> = (0..50u32)
+        .map(|t| (0..16).map(|c| (t * 7 + c * 3) % 5 == 0).collect())
+        .collect();
+    let input = spikefab_chip::SpikeStream::from_rows(&rows, 50, 1e-3).unwrap();
+    std::fs::write(d("in.npy"), input.to_npy()).unwrap();
+    let mut outputs = Vec::new();
+    for (name, extra) in [("plain", None), ("clustered", Some("--cluster-modules"))] {
+        let prog = d(&format!("{name}.sfc"));
+        let net = repo("examples/networks/mlp.ron");
+        let mut args = vec![
+            "compile",
+            net.to_str().unwrap(),
+            "--arch",
+            "loihi",
+            "-o",
+            &prog,
+        ];
+        args.extend(extra);
+        let o = spikefab(&args);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        assert_eq!(text(&o.stdout).contains("modules:"), extra.is_some());
+        let o = spikefab(&["run", &prog, "--input", &d("in.npy"), "--out", &d(name)]);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        outputs.push((
+            std::fs::read(d(&format!("{name}.sfc"))).unwrap(),
+            std::fs::read(dir.path().join(name).join("spikes.npy")).unwrap(),
+        ));
+    }
+    assert_ne!(outputs[0].0, outputs[1].0, "the hidden layer moved");
+    assert_eq!(outputs[0].1, outputs[1].1, "the outputs did not");
 }

@@ -49,6 +49,7 @@ pub mod exporters;
 pub mod lower;
 pub mod map;
 mod models;
+pub mod modules;
 pub mod network;
 pub mod nir;
 pub mod placement;

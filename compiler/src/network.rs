@@ -351,6 +351,61 @@ pub struct Adaptation {
     pub step: f64,
 }
 
+/// Every parameter of a neuron, by name: one match for shared and
+/// mutable access (the binding mode follows `$n`'s type).
+macro_rules! neuron_params {
+    ($n:expr) => {
+        match $n {
+            Neuron::Lif {
+                beta,
+                threshold,
+                bias,
+            } => vec![("beta", beta), ("threshold", threshold), ("bias", bias)],
+            Neuron::CubaLif {
+                alpha,
+                beta,
+                threshold,
+                bias,
+                current_bias,
+            } => vec![
+                ("alpha", alpha),
+                ("beta", beta),
+                ("threshold", threshold),
+                ("bias", bias),
+                ("current_bias", current_bias),
+            ],
+            Neuron::If { threshold, bias } => vec![("threshold", threshold), ("bias", bias)],
+            Neuron::Li { beta, bias } => vec![("beta", beta), ("bias", bias)],
+            Neuron::Alif {
+                alpha,
+                beta,
+                threshold,
+                bias,
+                adaptation,
+                threshold_step,
+            } => vec![
+                ("alpha", alpha),
+                ("beta", beta),
+                ("threshold", threshold),
+                ("bias", bias),
+                ("adaptation", adaptation),
+                ("threshold_step", threshold_step),
+            ],
+            Neuron::CubaLi {
+                alpha,
+                beta,
+                bias,
+                current_bias,
+            } => vec![
+                ("alpha", alpha),
+                ("beta", beta),
+                ("bias", bias),
+                ("current_bias", current_bias),
+            ],
+        }
+    };
+}
+
 impl Neuron {
     pub fn dynamics(&self, i: usize) -> Dynamics {
         let d = |alpha: f64, beta: f64, threshold: Option<f64>, bias: &Param, current_bias: f64| {
@@ -440,54 +495,13 @@ impl Neuron {
     }
 
     fn params(&self) -> Vec<(&'static str, &Param)> {
-        match self {
-            Neuron::Lif {
-                beta,
-                threshold,
-                bias,
-            } => vec![("beta", beta), ("threshold", threshold), ("bias", bias)],
-            Neuron::CubaLif {
-                alpha,
-                beta,
-                threshold,
-                bias,
-                current_bias,
-            } => vec![
-                ("alpha", alpha),
-                ("beta", beta),
-                ("threshold", threshold),
-                ("bias", bias),
-                ("current_bias", current_bias),
-            ],
-            Neuron::If { threshold, bias } => vec![("threshold", threshold), ("bias", bias)],
-            Neuron::Li { beta, bias } => vec![("beta", beta), ("bias", bias)],
-            Neuron::Alif {
-                alpha,
-                beta,
-                threshold,
-                bias,
-                adaptation,
-                threshold_step,
-            } => vec![
-                ("alpha", alpha),
-                ("beta", beta),
-                ("threshold", threshold),
-                ("bias", bias),
-                ("adaptation", adaptation),
-                ("threshold_step", threshold_step),
-            ],
-            Neuron::CubaLi {
-                alpha,
-                beta,
-                bias,
-                current_bias,
-            } => vec![
-                ("alpha", alpha),
-                ("beta", beta),
-                ("bias", bias),
-                ("current_bias", current_bias),
-            ],
-        }
+        neuron_params!(self)
+    }
+
+    /// Every parameter, mutably (the compiler's module clustering permutes
+    /// per-neuron values).
+    pub(crate) fn params_mut(&mut self) -> Vec<(&'static str, &mut Param)> {
+        neuron_params!(self)
     }
 }
 

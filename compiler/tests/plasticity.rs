@@ -225,3 +225,64 @@ fn bad_plasticity_is_refused_naming_the_projection_or_layer_and_field() {
         &["hidden", "no learning engine", "core.plasticity"],
     );
 }
+
+/// Weight snapshots: one per N steps, a column per plastic synapse, the
+/// stored weights while nothing is learned and drifting from them when it
+/// is, the same for any thread count; bad requests are refused.
+#[test]
+fn weight_snapshots_show_what_was_learned() {
+    use spikefab_emulator::snapshot::plastic_synapses;
+    let input = items(100);
+    let snaps = |rate: f64, threads: usize, every: u32| {
+        let p = compile(
+            &plastic_net(rate, 0.9, 1, 0.0),
+            &Arch::preset("loihi").unwrap(),
+            1,
+        )
+        .unwrap()
+        .program;
+        let stream = SpikeStream::from_rows(&input, 100, p.dt).unwrap();
+        let cfg = RunConfig {
+            snapshot_every: Some(every),
+            ..RunConfig::new(100, threads)
+        };
+        let out = run(&p, &stream, &cfg, &|_| {});
+        (p, out)
+    };
+    let (p, out) = snaps(0.0, 1, 10);
+    let out = out.unwrap();
+    let columns = plastic_synapses(&p);
+    assert_eq!(columns.len(), INPUTS * HIDDEN);
+    let stored: Vec<i32> = columns
+        .iter()
+        .map(|c| p.cores[c.core as usize].synapses.synapses[c.word as usize].weight as i32)
+        .collect();
+    assert_eq!(out.weight_snapshots.len(), 10);
+    for (i, s) in out.weight_snapshots.iter().enumerate() {
+        assert_eq!(s.steps_done, 10 * (i as u32 + 1));
+        assert_eq!(s.weights, stored, "nothing learned at rate 0");
+    }
+    let learned = snaps(-0.05, 1, 10).1.unwrap().weight_snapshots;
+    let moved = |s: &[i32]| s.iter().zip(&stored).filter(|(a, b)| a != b).count();
+    assert!(learned.iter().all(|s| moved(&s.weights) > 0));
+    assert!(learned[3].weights != learned[4].weights);
+    assert_eq!(snaps(-0.05, 2, 10).1.unwrap().weight_snapshots, learned);
+    let err = snaps(-0.05, 1, 0).1.unwrap_err().to_string();
+    assert!(err.contains("snapshot_every"), "{err}");
+    let static_net = {
+        let mut n = plastic_net(-0.05, 0.9, 1, 0.0);
+        n.projections[0].plasticity = None;
+        compile(&n, &Arch::preset("loihi").unwrap(), 1)
+            .unwrap()
+            .program
+    };
+    let cfg = RunConfig {
+        snapshot_every: Some(5),
+        ..RunConfig::new(20, 1)
+    };
+    let stream = SpikeStream::from_rows(&input[..20], 20, static_net.dt).unwrap();
+    let err = run(&static_net, &stream, &cfg, &|_| {})
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no plastic synapses"), "{err}");
+}
