@@ -961,20 +961,23 @@ fn memory_files_have_the_syntax_the_tools_expect() {
 
 #[test]
 fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
-    if !cosim::yosys_available() {
-        eprintln!(
-            "!!! SKIPPED synthesis check: yosys is not installed (apt-get install yosys) !!!"
-        );
-        return;
-    }
-    let all = with_rtl();
     let alif_and_lif = [ModelKind::Alif, ModelKind::CubaLif];
-    for (arch, cores, kinds) in [
+    synthesizes_as_estimated(&[
         ("fpga-small", 1, &[][..]),
-        // every model, ALIF's adaptation register included, on both decay rules
-        ("fpga-small", all.len(), &all),
         ("fpga-small/shift", 2, &alif_and_lif),
         ("xylo", 1, &[]),
+    ]);
+}
+
+/// The same for the exports with every optional block (two tests, so that
+/// the syntheses run side by side).
+#[test]
+fn yosys_estimates_every_model_and_every_axis() {
+    let all = with_rtl();
+    let alif_and_lif = [ModelKind::Alif, ModelKind::CubaLif];
+    synthesizes_as_estimated(&[
+        // every model, ALIF's adaptation register included
+        ("fpga-small", all.len(), &all),
         // schedule tables (LUT RAM) and their adders, a noise stream per
         // core, the dendritic branch walk and the learning engine (its
         // tables, traces, components and pipeline)
@@ -983,7 +986,20 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
             2,
             &alif_and_lif,
         ),
-    ] {
+    ]);
+}
+
+/// Yosys `synth_ecp5` on each `(arch[/variant], cores, models)` export:
+/// every table in block RAM, LUT4 within 20 % and multipliers equal to the
+/// README's estimates.
+fn synthesizes_as_estimated(configs: &[(&str, usize, &[ModelKind])]) {
+    if !cosim::yosys_available() {
+        eprintln!(
+            "!!! SKIPPED synthesis check: yosys is not installed (apt-get install yosys) !!!"
+        );
+        return;
+    }
+    for &(arch, cores, kinds) in configs {
         let mut p = synthetic(arch.split('/').next().unwrap(), cores, 24, 1, 13);
         if arch.ends_with("/shift") {
             p.arch.format.decay = spikefab_chip::DecayRule::Shift;
