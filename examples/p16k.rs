@@ -5,6 +5,7 @@
 //!
 //!     cargo run --release --example p16k
 //!     /usr/bin/time -v target/release/examples/p16k 1     # peak memory, one thread
+//!     cargo run --release --example p16k -- exponents    # weight error and activity, shared vs per-projection exponents
 
 use std::time::Instant;
 
@@ -13,6 +14,9 @@ use spikefab_compiler::sim;
 use spikefab_emulator::{Emulator, RunConfig};
 
 fn main() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("exponents") {
+        return exponents();
+    }
     let threads: Vec<usize> = match std::env::args().nth(1) {
         Some(t) => vec![t.parse()?],
         None => vec![1, 2],
@@ -65,5 +69,49 @@ fn main() -> anyhow::Result<()> {
         "float network: {:.2} % of neurons per step (first 200 steps)",
         100.0 * fired as f64 / (p16k::NEURONS as f64 * 200.0)
     );
+    Ok(())
+}
+
+/// The population's input (0.2) and recurrent (≤ 0.0045) weights under one
+/// shared exponent and under one exponent a projection: each projection's
+/// relative weight error and the chip's activity against the float
+/// network's over 200 steps.
+fn exponents() -> anyhow::Result<()> {
+    let net = p16k::network(1);
+    let steps = 200;
+    let input = p16k::input(steps, 2);
+    let dense = input.to_dense();
+    let rows: Vec<Vec<bool>> = (0..steps as usize)
+        .map(|s| {
+            dense[s * p16k::INPUTS..(s + 1) * p16k::INPUTS]
+                .iter()
+                .map(|&v| v != 0)
+                .collect()
+        })
+        .collect();
+    let float: usize = sim::simulate(&net, &rows)
+        .spikes
+        .iter()
+        .map(|r| r.iter().filter(|&&s| s).count())
+        .sum();
+    println!("| exponents | input weights' error | recurrent weights' error | spikes, 200 steps (float {float}) |");
+    println!("|---|---|---|---|");
+    for (name, per_projection) in [("one per population", false), ("one per projection", true)] {
+        let opts = spikefab_compiler::Options {
+            projection_exponents: per_projection,
+            ..Default::default()
+        };
+        let q = spikefab_compiler::quantize::quantize_with(&net, &p16k::arch(), &opts)?;
+        let compiled = spikefab_compiler::compile_sized(&net, &p16k::arch(), 1, None, &opts)?;
+        let out =
+            Emulator::new(&compiled.program)?.run(&input, &RunConfig::new(steps, 2), &|_| {})?;
+        println!(
+            "| {name} | {:.2} % | {:.2} % | {} ({:+.1} %) |",
+            100.0 * q.projections[0].weight_error,
+            100.0 * q.projections[1].weight_error,
+            out.report.totals.spikes,
+            100.0 * (out.report.totals.spikes as f64 / float as f64 - 1.0)
+        );
+    }
     Ok(())
 }

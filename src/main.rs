@@ -82,6 +82,11 @@ enum Command {
         /// follow the modules).
         #[arg(long, conflicts_with = "placement")]
         cluster_modules: bool,
+        /// Give each projection its own weight exponent (chips with
+        /// format.projection_exponents: loihi, fpga-small): a layer fed by
+        /// strong and weak projections keeps the weak ones' precision.
+        #[arg(long)]
+        projection_exponents: bool,
         /// Sample inputs (.npy [samples, steps, channels...], or one spike file):
         /// the report then states spike and decision agreement with the float reference.
         #[arg(long)]
@@ -398,6 +403,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             seed,
             placement,
             cluster_modules,
+            projection_exponents,
             inputs,
             recorded,
         } => {
@@ -443,11 +449,17 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 .as_deref()
                 .map(spikefab_compiler::Placement::load)
                 .transpose()?;
-            let mut compiled =
-                spikefab_compiler::compile_sized(&net, &arch, seed, placement.as_ref(), &headroom)
-                    .with_context(|| {
-                        format!("compiling {} for '{}'", model.display(), arch.name)
-                    })?;
+            let mut compiled = spikefab_compiler::compile_sized(
+                &net,
+                &arch,
+                seed,
+                placement.as_ref(),
+                &spikefab_compiler::Options {
+                    headroom,
+                    projection_exponents,
+                },
+            )
+            .with_context(|| format!("compiling {} for '{}'", model.display(), arch.name))?;
             if let Some(samples) = samples {
                 let rec = recorded
                     .as_deref()

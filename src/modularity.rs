@@ -33,7 +33,8 @@ pub struct PlasticGraph {
     pub nodes: usize,
     /// `(source node, target node)` of each plastic synapse.
     pub ends: Vec<(u32, u32)>,
-    /// What one unit of its mantissa weighs (2^weight_exp of its group).
+    /// What one unit of its mantissa weighs (2^(weight_exp of its group +
+    /// its shift)).
     pub scale: Vec<f64>,
     /// Its stored (trained) mantissa: the delivered weight less it is what
     /// learning added.
@@ -80,7 +81,13 @@ pub fn edges(p: &CoreProgram) -> PlasticGraph {
         let to = (first[s.core as usize] + s.neuron as usize) as u32;
         let from = sender.get(&(s.core, s.axon)).copied().unwrap_or(to);
         ends.push((from, to));
-        scale.push((exp as f64).exp2());
+        let shift = core
+            .synapses
+            .shift
+            .get(s.word as usize)
+            .copied()
+            .unwrap_or(0);
+        scale.push((exp as f64 + shift as f64).exp2());
         stored.push(core.synapses.synapses[s.word as usize].weight as i32);
     }
     PlasticGraph {

@@ -182,6 +182,11 @@ pub struct NumberFormat {
     /// mantissa bit to the sign); the compiler quantizes accordingly.
     #[serde(default)]
     pub mixed_sign_weights_even: bool,
+    /// Each projection (synapse group) may have its own weight exponent:
+    /// a synapse word carries a left shift into the accumulator (Loihi's
+    /// synapse formats); without it a neuron group's projections share one.
+    #[serde(default)]
+    pub projection_exponents: bool,
 }
 
 /// How neuron state decays per timestep.

@@ -16,7 +16,7 @@ use crate::error::{ChipError, Result};
 use crate::model::{Dendrites, LearningRule, ModelKind, Neurons, Noise, Reset, Schedule};
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
-pub const PROGRAM_FORMAT_VERSION: u32 = 7;
+pub const PROGRAM_FORMAT_VERSION: u32 = 8;
 const SFC_MAGIC: &[u8; 4] = b"SFC\0";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -149,6 +149,12 @@ pub struct SynapseTable {
     /// k − 1. Empty: every synapse is static.
     #[serde(default)]
     pub rule: Vec<u8>,
+    /// Per synapse word: the left shift its weight takes into the
+    /// accumulator — its projection's weight exponent less its group's
+    /// (`format.projection_exponents`, Loihi's synapse formats). Empty:
+    /// every shift is 0.
+    #[serde(default)]
+    pub shift: Vec<u8>,
 }
 
 /// One synapse word: the neuron it feeds and its weight mantissa.
@@ -179,14 +185,17 @@ impl SynapseTable {
     /// Builds the CSR table from per-axon rows of `(target, weight, delay,
     /// rule)` (rule 0: static; the `rule` array is left empty when every
     /// synapse is).
-    pub fn from_ruled_rows(rows: &[Vec<RuledSynapse>]) -> Self {
+    pub fn from_ruled_rows(rows: &[Vec<RowSynapse>]) -> Self {
         let plain: Vec<Vec<(u16, i16, u8)>> = rows
             .iter()
-            .map(|r| r.iter().map(|&(t, w, d, _)| (t, w, d)).collect())
+            .map(|r| r.iter().map(|x| (x.target, x.weight, x.delay)).collect())
             .collect();
         let mut t = Self::from_rows(&plain);
-        if rows.iter().flatten().any(|x| x.3 != 0) {
-            t.rule = rows.iter().flatten().map(|x| x.3).collect();
+        if rows.iter().flatten().any(|x| x.rule != 0) {
+            t.rule = rows.iter().flatten().map(|x| x.rule).collect();
+        }
+        if rows.iter().flatten().any(|x| x.shift != 0) {
+            t.shift = rows.iter().flatten().map(|x| x.shift).collect();
         }
         t
     }
@@ -209,8 +218,17 @@ impl SynapseTable {
     }
 }
 
-/// One synapse of a row before packing: `(target, weight, delay, rule)`.
-pub type RuledSynapse = (u16, i16, u8, u8);
+/// One synapse of a row before packing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RowSynapse {
+    pub target: u16,
+    pub weight: i16,
+    pub delay: u8,
+    /// 0 static, k the core's learning rule k − 1.
+    pub rule: u8,
+    /// Left shift into the accumulator (its projection's exponent less its group's).
+    pub shift: u8,
+}
 
 /// A CSR list of routes: source `i` owns `entries[ptr[i] .. ptr[i + 1]]`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -585,6 +603,28 @@ impl CoreProgram {
                     "core {ci}: weight {w} does not fit {} signed bits",
                     f.weight_bits
                 ));
+            }
+            if !s.shift.is_empty() {
+                if !f.projection_exponents {
+                    return invalid(format!(
+                        "core {ci}: its synapses shift their weights (per-projection exponents), and chip '{}' has one weight exponent per neuron group (format.projection_exponents: false)",
+                        arch.name
+                    ));
+                }
+                if s.shift.len() != s.synapses.len() {
+                    return invalid(format!(
+                        "core {ci}: {} synapse shifts for {} synapse words",
+                        s.shift.len(),
+                        s.synapses.len()
+                    ));
+                }
+                let most = (f.weight_exp_max as i32 - f.weight_exp_min as i32) as u8;
+                if let Some(&x) = s.shift.iter().find(|&&x| x > most) {
+                    return invalid(format!(
+                        "core {ci}: a synapse shift of {x}; the weight exponents span {most} ({}..={})",
+                        f.weight_exp_min, f.weight_exp_max
+                    ));
+                }
             }
             check_routes(&core.routes, n, &format!("core {ci} routing table"), self)?;
             self.check_learning(ci, arch)?;

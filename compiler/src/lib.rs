@@ -60,7 +60,7 @@ pub mod sim;
 pub use error::{CompileError, Result};
 pub use network::{Input, Network, Neuron, Param, Population, Projection, Weights};
 pub use placement::Placement;
-pub use quantize::Headroom;
+pub use quantize::{Headroom, Options};
 pub use report::{CompileReport, Fidelity};
 
 use spikefab_chip::{Arch, CoreProgram};
@@ -77,7 +77,7 @@ pub fn compile(net: &Network, arch: &Arch, seed: u64) -> Result<Compiled> {
         net,
         arch,
         map::Placing::Anneal { seed },
-        &Headroom::WorstCase,
+        &Options::default(),
     )
 }
 
@@ -87,34 +87,43 @@ pub fn compile_placed(net: &Network, arch: &Arch, placement: &Placement) -> Resu
         net,
         arch,
         map::Placing::Forced(placement),
-        &Headroom::WorstCase,
+        &Options::default(),
     )
 }
 
 /// [`compile`] (or [`compile_placed`], given a placement) with each layer's
-/// registers sized as `headroom` says.
+/// registers sized and weight exponents chosen as `opts` says.
 pub fn compile_sized(
     net: &Network,
     arch: &Arch,
     seed: u64,
     placement: Option<&Placement>,
-    headroom: &Headroom,
+    opts: &Options,
 ) -> Result<Compiled> {
     let placing = match placement {
         Some(p) => map::Placing::Forced(p),
         None => map::Placing::Anneal { seed },
     };
-    compile_with(net, arch, placing, headroom)
+    compile_with(net, arch, placing, opts)
 }
 
 fn compile_with(
     net: &Network,
     arch: &Arch,
     placing: map::Placing,
-    headroom: &Headroom,
+    opts: &Options,
 ) -> Result<Compiled> {
     net.validate()?;
-    if let Headroom::Sampled(peaks) = headroom {
+    if opts.projection_exponents && !arch.format.projection_exponents {
+        return Err(CompileError::Invalid {
+            network: net.name.clone(),
+            message: format!(
+                "per-projection weight exponents asked for, and chip '{}' has one exponent per neuron group (format.projection_exponents: false)",
+                spikefab_chip::text::escape(&arch.name)
+            ),
+        });
+    }
+    if let Headroom::Sampled(peaks) = &opts.headroom {
         if peaks.len() != net.populations.len() {
             return Err(CompileError::Invalid {
                 network: net.name.clone(),
@@ -126,7 +135,7 @@ fn compile_with(
             });
         }
     }
-    let q = quantize::quantize_with(net, arch, headroom)?;
+    let q = quantize::quantize_with(net, arch, opts)?;
     let mapped = map::map(net, &q, arch, placing)?;
     mapped.program.validate()?;
     let report = CompileReport::new(net, &q, &mapped.program, &mapped.slices, &mapped.placement);

@@ -156,7 +156,7 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
                 .collect()
         })
         .collect();
-    let mut rows: Vec<Vec<Vec<spikefab_chip::program::RuledSynapse>>> = core_axons
+    let mut rows: Vec<Vec<Vec<spikefab_chip::program::RowSynapse>>> = core_axons
         .iter()
         .map(|s| vec![Vec::new(); s.len()])
         .collect();
@@ -201,7 +201,13 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
                         id as u8 + 1
                     }
                 };
-                rows[c][a as usize].push((slot as u16, w, delay, rule));
+                rows[c][a as usize].push(spikefab_chip::program::RowSynapse {
+                    target: slot as u16,
+                    weight: w,
+                    delay,
+                    rule,
+                    shift: pr.shift,
+                });
             }
         }
     }

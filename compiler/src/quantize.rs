@@ -143,6 +143,10 @@ pub struct QuantizedProjection {
     /// The learning rule of a plastic projection (its synapses are kept
     /// even where their trained weight rounds to 0: they learn).
     pub plastic: Option<spikefab_chip::model::LearningRule>,
+    /// Its weights' left shift into the accumulator: its own weight
+    /// exponent less its target group's (0 unless
+    /// [`Options::projection_exponents`]).
+    pub shift: u8,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -167,16 +171,28 @@ pub enum Headroom {
     Sampled(Vec<f64>),
 }
 
+/// How the quantizer sizes and scales what it may choose.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Options {
+    pub headroom: Headroom,
+    /// Give each projection its own weight exponent where the chip can
+    /// (`format.projection_exponents`): a population fed by strong and by
+    /// weak projections keeps the weak ones' bits. Otherwise a population's
+    /// projections share the exponent its largest weight needs.
+    pub projection_exponents: bool,
+}
+
 /// How far above the sampled peak a register's range reaches.
 pub const SAMPLED_MARGIN: f64 = 2.0;
 
 /// Quantizes `net` (through [`Network::with_current_biases_on_membrane`]) for `arch`.
 pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
-    quantize_with(net, arch, &Headroom::WorstCase)
+    quantize_with(net, arch, &Options::default())
 }
 
-/// [`quantize`] with registers sized as `headroom` says.
-pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<QuantizedNetwork> {
+/// [`quantize`] with registers sized and exponents chosen as `opts` says.
+pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<QuantizedNetwork> {
+    let headroom = &opts.headroom;
     let net = &net.with_current_biases_on_membrane();
     let f = &arch.format;
     let depths = net.depths()?;
@@ -205,6 +221,8 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
         .collect();
 
     let mut populations = Vec::with_capacity(net.populations.len());
+    // Per projection its own weight exponent, where it has one.
+    let mut proj_exp: Vec<Option<i8>> = vec![None; net.projections.len()];
     for (q, pop) in net.populations.iter().enumerate() {
         let dyns: Vec<_> = (0..pop.size).map(|i| pop.neuron.dynamics(i)).collect();
         let incoming: Vec<usize> = (0..net.projections.len())
@@ -335,6 +353,61 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
                 (k_gain, exp_lo as i8)
             }
         };
+        // Per-projection exponents: each projection's largest weight on the
+        // top of the field, the group at the smallest; the others shift
+        // their weights up into the accumulator — as long as a neuron's
+        // accumulated mantissas cannot leave 32 bits (every source at its
+        // most spikes a step into same-signed weights).
+        let weight_exp = if opts.projection_exponents
+            && f.projection_exponents
+            && incoming.len() > 1
+            && max_w > 0.0
+        {
+            let gain = k_gain * shift_gain;
+            let own: Vec<(usize, i32)> = incoming
+                .iter()
+                .map(|&k| {
+                    let pr = &net.projections[k];
+                    let m =
+                        pr.weights.max_abs() + pr.plasticity.as_ref().map_or(0.0, plastic_bound);
+                    let e = if m == 0.0 {
+                        weight_exp as i32
+                    } else {
+                        // the gain is the group's: the smallest exponent
+                        // that keeps the largest weight in the field
+                        ((gain * m / w_max).log2().ceil() as i32).clamp(exp_lo, weight_exp as i32)
+                    };
+                    (k, e)
+                })
+                .collect();
+            let mut row_sum = vec![0.0; pop.input_slots()];
+            for &k in &incoming {
+                let spikes = match net.source(&net.projections[k].from).expect("validated") {
+                    Source::Population(p) => net.populations[p].reset.max_spikes() as f64,
+                    Source::Input(_) => 1.0,
+                };
+                for row in &by_source[k] {
+                    for &(t, w) in row {
+                        row_sum[t as usize] += w.abs() * spikes;
+                    }
+                }
+            }
+            let worst_row = row_sum.iter().fold(0.0f64, |m, &x| m.max(x));
+            // the accumulator holds Σ|w|·gain/2^e_min (+ rounding): keep it under 2^30
+            let floor = (worst_row * gain / 2f64.powi(30)).log2().ceil() as i32;
+            let e_min = own
+                .iter()
+                .map(|x| x.1)
+                .min()
+                .unwrap_or(weight_exp as i32)
+                .max(floor);
+            for (k, e) in own {
+                proj_exp[k] = Some(e.max(e_min) as i8);
+            }
+            e_min.min(weight_exp as i32) as i8
+        } else {
+            weight_exp
+        };
         let current_headroom = worst.map(|w| {
             let full = ((1i64 << (f.state_bits - 1)) - 1) as f64;
             full / (w * k_gain * per_unit).max(f64::MIN_POSITIVE)
@@ -421,7 +494,9 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
         let src = net.source(&pr.from).expect("validated");
         let dst = net.population(&pr.to).expect("validated");
         let qp = &populations[dst];
-        let scale = qp.gain / 2f64.powi(qp.group.weight_exp as i32);
+        let exp = proj_exp[k].unwrap_or(qp.group.weight_exp);
+        let scale = qp.gain / 2f64.powi(exp as i32);
+        let shift = (exp - qp.group.weight_exp) as u8;
         let mixed = {
             let ws = by_source[k].iter().flatten().map(|x| x.1);
             ws.clone().any(|w| w < 0.0) && ws.clone().any(|w| w > 0.0)
@@ -473,6 +548,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, headroom: &Headroom) -> Result<
             by_source: q_rows,
             weight_error: if den > 0.0 { (num / den).sqrt() } else { 0.0 },
             plastic,
+            shift,
         });
     }
     Ok(QuantizedNetwork {

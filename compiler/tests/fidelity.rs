@@ -313,7 +313,7 @@ fn worst_case_currents_never_wrap_or_saturate() {
 /// samples it was sized from (and inputs like them) do not overflow.
 #[test]
 fn sampled_headroom_keeps_more_threshold_bits_and_holds_on_its_samples() {
-    use spikefab_compiler::{compile_sized, Headroom};
+    use spikefab_compiler::{compile_sized, Headroom, Options};
     let net = wide_layer(0.5);
     let arch = Arch::preset("loihi").unwrap();
     let samples: Vec<Vec<Vec<bool>>> = (0..4).map(|s| poisson(40 + s, 30, 300, 0.05)).collect();
@@ -322,7 +322,17 @@ fn sampled_headroom_keeps_more_threshold_bits_and_holds_on_its_samples() {
         vec![p[0].max(sim::simulate(&chip_form, x).peak_current[0])]
     });
     let worst = compile(&net, &arch, 1).unwrap();
-    let sampled = compile_sized(&net, &arch, 1, None, &Headroom::Sampled(peaks)).unwrap();
+    let sampled = compile_sized(
+        &net,
+        &arch,
+        1,
+        None,
+        &Options {
+            headroom: Headroom::Sampled(peaks),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let bits = |c: &spikefab_compiler::Compiled| c.report.layers[0].threshold_bits.unwrap();
     assert!(
         bits(&sampled) > bits(&worst),
@@ -341,7 +351,17 @@ fn sampled_headroom_keeps_more_threshold_bits_and_holds_on_its_samples() {
         assert_eq!(out.report.totals.saturations, 0, "sample {k}");
     }
     // ... and a wrong count of peaks is an error, not a guess
-    assert!(compile_sized(&net, &arch, 1, None, &Headroom::Sampled(vec![])).is_err());
+    assert!(compile_sized(
+        &net,
+        &arch,
+        1,
+        None,
+        &Options {
+            headroom: Headroom::Sampled(vec![]),
+            ..Default::default()
+        }
+    )
+    .is_err());
 }
 
 /// `net` with every weight moved to the nearest of `levels` steps of the

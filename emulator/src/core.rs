@@ -164,13 +164,24 @@ impl<'p> CoreState<'p> {
                 self.schedule.push((a.sent_ns, a.sent_ns + a.hop_ns, work));
             }
             let words = &s.synapses[row.clone()];
-            if let Some(l) = &mut self.learning {
-                l.arrived[a.axon as usize] += 1;
+            if self.learning.is_some() || !s.shift.is_empty() {
+                // the general path: plastic parts, per-projection shifts
+                if let Some(l) = &mut self.learning {
+                    l.arrived[a.axon as usize] += 1;
+                }
                 let base = next.wrapping_add(a.delay as u32);
                 for ((k, w), &d) in row.clone().zip(words).zip(&s.delay[row.clone()]) {
                     let slot = (base.wrapping_add(d as u32) & mask) as usize;
                     let acc = &mut self.ring[slot * n + w.target as usize];
-                    *acc = acc.wrapping_add(l.weight(k, w.weight));
+                    let v = match &self.learning {
+                        Some(l) => l.weight(k, w.weight),
+                        None => w.weight as i32,
+                    };
+                    let v = match s.shift.get(k) {
+                        Some(&sh) => ((v as i64) << sh) as i32,
+                        None => v,
+                    };
+                    *acc = acc.wrapping_add(v);
                 }
             } else if mask == 0 {
                 let ring = &mut self.ring[..n];

@@ -832,7 +832,12 @@ module snn_core #(
             // ---- accumulator write port: deliver (read-modify-write), update (clear), clear ----
             s2_v <= s1_v && phase == P_DELIVER;
             s2_addr <= s1_addr;
+`ifdef SNN_WEIGHT_SHIFT
+            // per-projection exponents: the word's shift into the accumulator
+            s2_w <= syn_w <<< syn_q[`SNN_SYNAPSES_SHIFT_LSB +: `SNN_SYNAPSES_SHIFT_W];
+`else
             s2_w <= syn_w;
+`endif
             fwd_v <= s2_v;
             fwd_addr <= s2_addr;
             fwd_data <= s2_sum;

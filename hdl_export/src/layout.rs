@@ -129,6 +129,13 @@ pub struct LearningLayouts {
     pub synapses: Layout,
 }
 
+/// Whether any synapse of the program shifts its weight (per-projection exponents).
+pub fn uses_weight_shifts(p: &CoreProgram) -> bool {
+    p.cores
+        .iter()
+        .any(|c| c.synapses.shift.iter().any(|&x| x != 0))
+}
+
 /// Whether any core of the program has plastic synapses.
 pub fn uses_learning(p: &CoreProgram) -> bool {
     p.cores
@@ -316,6 +323,14 @@ impl Layouts {
                 "synaptic delay in steps (0 = next step)",
             ),
         ];
+        if uses_weight_shifts(p) {
+            synapse.push(fld(
+                "shift",
+                bits_for((f.weight_exp_max as i64 - f.weight_exp_min as i64 + 1) as u64),
+                false,
+                "the weight's left shift into the accumulator: its projection's exponent less its group's",
+            ));
+        }
         if learning {
             synapse.push(fld(
                 "rule",

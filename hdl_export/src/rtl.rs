@@ -57,6 +57,10 @@ pub fn constants(p: &CoreProgram, l: &Layouts) -> Vec<(String, i64)> {
         // snn_core keeps the schedule tables and their positions
         c.push(("SCHEDULE".into(), 1));
     }
+    if crate::layout::uses_weight_shifts(p) {
+        // a synapse word's weight shifts into the accumulator (per-projection exponents)
+        c.push(("WEIGHT_SHIFT".into(), 1));
+    }
     if l.learning.is_some() {
         // snn_core has the learning engine: traces, plastic components and
         // the learning pass at the start of the receive phase

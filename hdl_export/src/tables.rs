@@ -235,6 +235,9 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
                 .enumerate()
                 .map(|(k, (w, &d))| {
                     let mut v = vec![w.target as i64, w.weight as i64, d as i64];
+                    if crate::layout::uses_weight_shifts(p) {
+                        v.push(s.shift.get(k).copied().unwrap_or(0) as i64);
+                    }
                     if l.learning.is_some() {
                         v.push(s.rule.get(k).copied().unwrap_or(0) as i64);
                     }

@@ -753,6 +753,40 @@ fn every_example_network_co_simulates_on_fpga_small() {
     }
 }
 
+/// Per-projection exponents: synapse words that shift their weights into
+/// the accumulator (0, 1 or 2 places, by word), alone and under learning
+/// (a plastic synapse's delivered weight is shifted too).
+#[test]
+fn weight_shifts_co_simulate_alone_and_with_learning() {
+    let shifted = |mut p: CoreProgram| {
+        p.arch.format.projection_exponents = true;
+        for c in &mut p.cores {
+            c.synapses.shift = (0..c.synapses.len()).map(|k| (k % 3) as u8).collect();
+            for g in &mut c.groups {
+                g.weight_exp -= 1;
+            }
+        }
+        p.validate().unwrap();
+        p
+    };
+    let plain = synthetic("fpga-small", 3, 24, 2, 71);
+    let input = poisson_input(8, 40, 0.3, plain.dt, 72);
+    let spikes = |p: &CoreProgram| {
+        run(p, &input, &RunConfig::new(40, 1), &|_| {})
+            .unwrap()
+            .spikes
+    };
+    let p = shifted(plain.clone());
+    assert!(spikes(&p) != spikes(&plain), "the shifts change nothing");
+    cosim_program("weight shifts", &p, &input, 40);
+    cosim_program(
+        "weight shifts, learning",
+        &shifted(with_learning(plain)),
+        &input,
+        40,
+    );
+}
+
 /// The plastic example (HebbFF) on its own task, the hidden layer watched
 /// too: every hidden spike of 40 steps of items repeating after 3 must be
 /// the emulator's, with the fast weights learning every step.
