@@ -146,10 +146,56 @@ pub struct Clip {
     pub spikes: Vec<Vec<bool>>,
 }
 
+/// The test sets a model folder holds: held-out espeak-ng voices, and a
+/// synthesizer the model never trained on (festival's ked voice).
+pub const TEST_SETS: [&str; 2] = ["test", "test_festival"];
+
 /// Reads `test/labels.csv` and encodes every clip with `enc`.
 pub fn load_test_set(src: &ModelSource, enc: &Encoding) -> anyhow::Result<Vec<Clip>> {
-    let labels = src.path("test/labels.csv");
-    let text = src.read_text("test/labels.csv")?;
+    load_test_set_in(src, enc, "test")
+}
+
+/// Reads `<set>/labels.csv` (`set` one of [`TEST_SETS`]) and encodes every clip with `enc`.
+pub fn load_test_set_in(
+    src: &ModelSource,
+    enc: &Encoding,
+    set: &'static str,
+) -> anyhow::Result<Vec<Clip>> {
+    load_noisy_test_set(src, enc, set, None)
+}
+
+/// `audio` with white Gaussian noise at `snr_db` (signal power over noise
+/// power, in dB), drawn from `seed`.
+pub fn with_noise(audio: &Audio, snr_db: f64, seed: u64) -> Audio {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+    let power =
+        audio.samples.iter().map(|x| x * x).sum::<f64>() / audio.samples.len().max(1) as f64;
+    let sigma = (power / 10f64.powf(snr_db / 10.0)).sqrt();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let normal =
+        Normal::new(0.0, sigma.max(f64::MIN_POSITIVE)).expect("a finite, positive deviation");
+    Audio {
+        samples: audio
+            .samples
+            .iter()
+            .map(|&x| x + normal.sample(&mut rng))
+            .collect(),
+        rate: audio.rate,
+    }
+}
+
+/// [`load_test_set_in`] with every clip's audio under white noise at
+/// `snr_db` (a seed per clip) before the cochlea, when given.
+pub fn load_noisy_test_set(
+    src: &ModelSource,
+    enc: &Encoding,
+    set: &'static str,
+    snr_db: Option<f64>,
+) -> anyhow::Result<Vec<Clip>> {
+    let labels_file = format!("{set}/labels.csv");
+    let labels = src.path(&labels_file);
+    let text = src.read_text(&labels_file)?;
     let cochlea = Cochlea::new(enc.cochlea())?;
     let mut clips = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
@@ -167,14 +213,18 @@ pub fn load_test_set(src: &ModelSource, enc: &Encoding) -> anyhow::Result<Vec<Cl
             && spikefab_chip::text::check_name("clip", file).is_ok();
         if !plain {
             anyhow::bail!(
-                "{} line {}: '{}' is not a plain file name in test/",
+                "{} line {}: '{}' is not a plain file name in {set}/",
                 labels.display(),
                 i + 1,
                 spikefab_chip::text::escape(file)
             );
         }
-        let rel = format!("test/{file}");
+        let rel = format!("{set}/{file}");
         let (audio, _) = Audio::from_wav_bytes(&src.read(&rel)?, &src.path(&rel))?;
+        let audio = match snr_db {
+            Some(snr) => with_noise(&audio, snr, i as u64),
+            None => audio,
+        };
         clips.push(Clip {
             file: file.to_string(),
             digit,

@@ -274,7 +274,7 @@ fn demo_runs_the_spoken_digit_pipeline_and_writes_everything() {
         assert!(stdout.contains(chip), "{stdout}");
     }
     assert!(
-        stdout.contains("100 clips from 10 held-out voices"),
+        stdout.contains("100 clips from 10 held-out espeak-ng voices and 100 from festival"),
         "{stdout}"
     );
     for f in [
