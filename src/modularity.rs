@@ -113,6 +113,8 @@ struct ModularityJson<'a> {
 #[derive(Serialize)]
 struct TraceJson<'a> {
     modularity: &'a [f64],
+    /// The same weights shuffled over the same edges: Q by chance.
+    null_modularity: &'a [f64],
     modules: &'a [usize],
     changed: &'a [f64],
     flexibility: f64,
@@ -122,6 +124,7 @@ impl<'a> From<&'a ModuleTrace> for TraceJson<'a> {
     fn from(t: &'a ModuleTrace) -> Self {
         TraceJson {
             modularity: &t.q,
+            null_modularity: &t.null_q,
             modules: &t.modules,
             changed: &t.changed,
             flexibility: t.flexibility,
@@ -211,9 +214,14 @@ fn plot(steps: &[u32], whole: &ModuleTrace, part: &ModuleTrace) -> anyhow::Resul
         "Plastic weight graph over learning (flexibility of the learned part {:.3})",
         part.flexibility
     );
-    let series: [(&str, &[f64], RGBColor); 3] = [
+    let series: [(&str, &[f64], RGBColor); 4] = [
         ("modularity Q, delivered weights", &whole.q, BLUE),
         ("modularity Q, learned part", &part.q, MAGENTA),
+        (
+            "Q, learned part's weights shuffled (chance)",
+            &part.null_q,
+            BLACK,
+        ),
         (
             "nodes whose module changed (learned part)",
             &part.changed,

@@ -142,12 +142,29 @@ pub fn changed(prev: &[Option<u32>], next: &[Option<u32>]) -> f64 {
     }
 }
 
+/// Q of `edges` with their weights shuffled among them (a permutation drawn
+/// from `seed`): the modularity these weights give by chance on this
+/// topology — the null for a dense graph whose modules, if any, are in its
+/// weights.
+pub fn null_q(nodes: usize, edges: &[(u32, u32, f64)], seed: u64) -> Result<f64, String> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let mut w: Vec<f64> = edges.iter().map(|e| e.2).collect();
+    w.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    let shuffled: Vec<(u32, u32, f64)> = edges.iter().zip(w).map(|(e, w)| (e.0, e.1, w)).collect();
+    Ok(partition(nodes, &shuffled, seed)?.q)
+}
+
 /// Modules over a sequence of snapshots of one graph's weights.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ModuleTrace {
     /// Per snapshot: Q, module count, and the fraction of nodes that changed
     /// module since the snapshot before (0 for the first).
     pub q: Vec<f64>,
+    /// Per snapshot, the null model's Q: the same weights shuffled over the
+    /// same edges (seeded), partitioned alike — what Louvain finds in a
+    /// graph without the learned structure.
+    pub null_q: Vec<f64>,
     pub modules: Vec<usize>,
     pub changed: Vec<f64>,
     /// Mean over nodes of each node's changes / (snapshots − 1).
@@ -187,6 +204,7 @@ pub fn trace(
             }
         }
         t.q.push(p.q);
+        t.null_q.push(null_q(nodes, &edges, seed ^ (s as u64 + 1))?);
         t.modules.push(p.modules);
         t.changed.push(moved);
         prev = Some(labels);
@@ -248,6 +266,20 @@ mod tests {
         }
         let q = q_by_definition(24, &e, &p.module);
         assert!((p.q - q).abs() < 1e-4, "{} vs {q}", p.q);
+        // Where the weights carry the modules — every pair joined, strongly
+        // within four groups, weakly across — the planted Q is far above
+        // what the same weights give shuffled over the same edges; where the
+        // topology carries them, shuffling keeps them.
+        let complete: Vec<(u32, u32, f64)> = (0..24u32)
+            .flat_map(|i| (i + 1..24).map(move |j| (i, j, if i / 6 == j / 6 { 1.0 } else { 0.05 })))
+            .collect();
+        let planted = partition(24, &complete, 1).unwrap().q;
+        let null = null_q(24, &complete, 1).unwrap();
+        assert!(
+            planted > 0.5 && null < 0.3,
+            "planted {planted}, null {null}"
+        );
+        assert!(null_q(24, &e, 1).unwrap() > 0.5);
         // signs do not matter; isolated nodes have no module
         let neg: Vec<_> = e.iter().map(|&(a, b, w)| (a, b, -w)).collect();
         let p2 = partition(26, &neg, 1).unwrap();
