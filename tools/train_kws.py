@@ -107,14 +107,19 @@ def flite_set(work, augmented):
                      digit))
     with ThreadPoolExecutor(4) as ex:
         list(ex.map(lambda j: flite(j[0], j[1], j[2], j[3], j[4]), jobs))
-        clips = [(j[4], j[5]) for j in jobs]
-        aug = []
-        for k in range(augmented):
-            for i, (path, digit) in enumerate(clips):
-                aug.append((path, path.with_name(f"{path.stem}_aug{k}.wav"), digit, random.Random(10**6 + i * 131 + k)))
-        list(ex.map(lambda a: augment(a[0], a[1], a[3]), aug))
-        clips += [(a[1], a[2]) for a in aug]
-        xs = list(ex.map(lambda c: encode(c[0]), clips))
+        return augmented_and_encoded(ex, [(j[4], j[5]) for j in jobs], augmented, 10**6)
+
+
+def augmented_and_encoded(ex, clips, augmented, seed_base):
+    """`clips` (path, digit) and `augmented` copies of each (copy k of clip
+    i drawn from seed seed_base + 131 i + k), all encoded: (x, y)."""
+    aug = []
+    for k in range(augmented):
+        for i, (path, digit) in enumerate(clips):
+            aug.append((path, path.with_name(f"{path.stem}_aug{k}.wav"), digit, random.Random(seed_base + i * 131 + k)))
+    list(ex.map(lambda a: augment(a[0], a[1], a[3]), aug))
+    clips = clips + [(a[1], a[2]) for a in aug]
+    xs = list(ex.map(lambda c: encode(c[0]), clips))
     return np.stack(xs), np.array([c[1] for c in clips])
 
 
@@ -197,15 +202,8 @@ def dataset(variants, reps, work, augmented=0):
         jobs.append((DIGITS[digit], f"{accent}+{variant}", speed, pitch, work / name, digit))
     with ThreadPoolExecutor(4) as ex:
         list(ex.map(lambda j: synth(j[0], j[1], j[2], j[3], j[4]), jobs))
-        clips = [(j[4], j[5]) for j in jobs]
-        aug = []
-        for k in range(augmented):
-            for i, (path, digit) in enumerate(clips):
-                aug.append((path, path.with_name(f"{path.stem}_aug{k}.wav"), digit, random.Random(i * 131 + k)))
-        list(ex.map(lambda a: augment(a[0], a[1], a[3]), aug))
-        clips += [(a[1], a[2]) for a in aug]
-        xs = list(ex.map(lambda c: encode(c[0]), clips))
-    return jobs, np.stack(xs), np.array([c[1] for c in clips])
+        x, y = augmented_and_encoded(ex, [(j[4], j[5]) for j in jobs], augmented, 0)
+    return jobs, x, y
 
 
 grad = surrogate.fast_sigmoid(slope=10)
@@ -248,6 +246,20 @@ def run(net, x):
         spk, _ = net(x[:, t])
         out.append(spk)
     return torch.stack(out, 1)
+
+
+def write_set(folder, clips):
+    """A test set: the clips (path, digit) copied into `folder` (its old
+    WAVs removed) and their labels.csv."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in folder.glob("*.wav"):
+        f.unlink()
+    with open(folder / "labels.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "digit"])
+        for path, digit in clips:
+            (folder / path.name).write_bytes(path.read_bytes())
+            w.writerow([path.name, digit])
 
 
 def main():
@@ -302,26 +314,8 @@ def main():
         graph = export_to_nir(net, xte_t[0, 0])
         OUT.mkdir(parents=True, exist_ok=True)
         nir.write(OUT / "kws.nir", graph)
-        test_dir = OUT / "test"
-        test_dir.mkdir(exist_ok=True)
-        for f in test_dir.glob("*.wav"):
-            f.unlink()
-        with open(test_dir / "labels.csv", "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["file", "digit"])
-            for j in test_jobs:
-                (test_dir / j[4].name).write_bytes(j[4].read_bytes())
-                w.writerow([j[4].name, j[5]])
-        fest_dir = OUT / "test_festival"
-        fest_dir.mkdir(exist_ok=True)
-        for f in fest_dir.glob("*.wav"):
-            f.unlink()
-        with open(fest_dir / "labels.csv", "w", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["file", "digit"])
-            for j in fest_jobs:
-                (fest_dir / j[3].name).write_bytes(j[3].read_bytes())
-                w.writerow([j[3].name, j[4]])
+        write_set(OUT / "test", [(j[4], j[5]) for j in test_jobs])
+        write_set(OUT / "test_festival", [(j[3], j[4]) for j in fest_jobs])
     (OUT / "training_log.txt").write_text("\n".join(log) + "\n")
     (OUT / "cochlea.txt").write_text(f"kernels={KERNELS} levels={LEVELS} rate={RATE} dt={DT} steps={STEPS}\n")
     print(log[-1])
