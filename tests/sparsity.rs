@@ -38,19 +38,15 @@ fn layer(density: f64) -> Network {
             name: "in".into(),
             size: N,
         }],
-        populations: vec![Population {
-            name: "hidden".into(),
-            size: N,
-            neuron: Neuron::Lif {
+        populations: vec![Population::new(
+            "hidden",
+            N,
+            Neuron::Lif {
                 beta: Param::Scalar(0.9),
                 threshold: Param::Scalar(1.0),
                 bias: Param::Scalar(0.0),
             },
-            reset: Default::default(),
-            schedule: None,
-            noise: None,
-            dendrites: None,
-        }],
+        )],
         projections: vec![Projection {
             from: "in".into(),
             to: "hidden".into(),

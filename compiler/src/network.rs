@@ -69,6 +69,20 @@ pub struct Population {
 }
 
 impl Population {
+    /// `size` neurons of `neuron`, reset to zero, without schedule, noise
+    /// or dendrites.
+    pub fn new(name: impl Into<String>, size: usize, neuron: Neuron) -> Population {
+        Population {
+            name: name.into(),
+            size,
+            neuron,
+            reset: Default::default(),
+            schedule: None,
+            noise: None,
+            dendrites: None,
+        }
+    }
+
     /// Branches per neuron: 1 for point neurons.
     pub fn branches(&self) -> usize {
         self.dendrites.map_or(1, |d| d.branches)

@@ -60,15 +60,6 @@ fn modular(modules: usize, size: usize, seed: u64) -> Network {
                 .collect()
         })
         .collect();
-    let pop = |name: &str, size, neuron| Population {
-        name: String::from(name),
-        size,
-        neuron,
-        reset: Default::default(),
-        schedule: None,
-        noise: None,
-        dendrites: None,
-    };
     let proj = |from: &str, to: &str, w| Projection {
         from: from.into(),
         to: to.into(),
@@ -84,7 +75,7 @@ fn modular(modules: usize, size: usize, seed: u64) -> Network {
             size: inputs,
         }],
         populations: vec![
-            pop(
+            Population::new(
                 "hidden",
                 n,
                 Neuron::Lif {
@@ -95,7 +86,7 @@ fn modular(modules: usize, size: usize, seed: u64) -> Network {
                     bias: Param::Scalar(0.0),
                 },
             ),
-            pop(
+            Population::new(
                 "readout",
                 modules,
                 Neuron::Li {

@@ -27,19 +27,15 @@ fn plastic_net(rate: f64, decay: f64, epoch: u32, trace_keep: f64) -> Network {
             name: "in".into(),
             size: INPUTS,
         }],
-        populations: vec![Population {
-            name: "hidden".into(),
-            size: HIDDEN,
-            neuron: Neuron::Lif {
+        populations: vec![Population::new(
+            "hidden",
+            HIDDEN,
+            Neuron::Lif {
                 beta: Param::Scalar(0.5),
                 threshold: Param::Scalar(1.0),
                 bias: Param::Scalar(0.0),
             },
-            reset: Default::default(),
-            schedule: None,
-            noise: None,
-            dendrites: None,
-        }],
+        )],
         projections: vec![Projection {
             from: "in".into(),
             to: "hidden".into(),

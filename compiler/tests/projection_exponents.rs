@@ -52,19 +52,15 @@ fn strong_and_weak() -> Network {
             name: "in".into(),
             size: INPUTS,
         }],
-        populations: vec![Population {
-            name: "hidden".into(),
-            size: N,
-            neuron: Neuron::Lif {
+        populations: vec![Population::new(
+            "hidden",
+            N,
+            Neuron::Lif {
                 beta: Param::Scalar(0.95),
                 threshold: Param::Scalar(0.1),
                 bias: Param::Scalar(0.0),
             },
-            reset: Default::default(),
-            schedule: None,
-            noise: None,
-            dendrites: None,
-        }],
+        )],
         projections: vec![proj("in", w_in), proj("hidden", w_rec)],
         outputs: vec!["hidden".into()],
         noise_seed: None,
