@@ -1000,6 +1000,8 @@ fn yosys_puts_every_table_in_block_ram_and_the_logic_estimate_holds() {
         ("fpga-small", 1, &[][..]),
         ("fpga-small/shift", 2, &alif_and_lif),
         ("xylo", 1, &[]),
+        // the learning engine alone (what LEARNING_LUT4 is fitted on)
+        ("fpga-small/learning", 2, &alif_and_lif),
     ]);
 }
 
@@ -1054,6 +1056,8 @@ fn synthesizes_as_estimated(configs: &[(&str, usize, &[ModelKind])]) {
         };
         let p = if arch.ends_with("/schedules+noise+dendrites+learning") {
             with_learning(with_noise(with_schedules(with_dendrites(p, 3), 3), 3))
+        } else if arch.ends_with("/learning") {
+            with_learning(p)
         } else {
             p
         };
