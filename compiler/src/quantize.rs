@@ -527,6 +527,18 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
         } else {
             depths[dst] + pr.delay - d_src
         };
+        // said here, naming the layer, rather than as a core's table limit after packing
+        if chip_delay > arch.core.max_delay {
+            return Err(err(
+                &net.populations[dst].name,
+                format!(
+                    "its projection from '{}' needs a delay of {chip_delay} steps on the chip; '{}' holds at most {} (core.max_delay)",
+                    spikefab_chip::text::escape(&pr.from),
+                    spikefab_chip::text::escape(&arch.name),
+                    arch.core.max_delay
+                ),
+            ));
+        }
         let plastic = pr
             .plasticity
             .as_ref()

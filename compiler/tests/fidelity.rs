@@ -181,6 +181,7 @@ fn networks_that_do_not_fit_name_the_layer_and_the_cores() {
     let mut net = mlp(1, 16, 2500, 10);
     let mut rng = ChaCha8Rng::seed_from_u64(9);
     net.projections[2].weights = dense(&mut rng, 10, 2500, 0.5, 0.3);
+    net.projections[2].delay = 0; // xylo has no delays, and this test is about cores
     match compile(&net, &Arch::preset("xylo").unwrap(), 1) {
         Err(CompileError::TooManyCores {
             needed,
@@ -195,6 +196,30 @@ fn networks_that_do_not_fit_name_the_layer_and_the_cores() {
         Err(e) => panic!("unexpected error {e}"),
         Ok(_) => panic!("3000 neurons cannot fit one xylo core"),
     }
+}
+
+/// A delay the chip cannot hold is refused before packing, naming the layer
+/// and the limit (xylo has no synaptic delays; fpga-small holds 15 steps).
+#[test]
+fn delays_a_chip_cannot_hold_name_the_layer() {
+    let net = mlp(1, 16, 32, 10); // hidden → out has a delay of 1 step
+    let e = compile(&net, &Arch::preset("xylo").unwrap(), 1)
+        .err()
+        .expect("xylo has no delays")
+        .to_string();
+    assert!(
+        e.contains("'out'") && e.contains("from 'hidden'") && e.contains("core.max_delay"),
+        "{e}"
+    );
+    let mut far = net.clone();
+    far.projections[2].delay = 16;
+    let e = compile(&far, &Arch::preset("fpga-small").unwrap(), 1)
+        .err()
+        .expect("16 steps pass fpga-small's 15")
+        .to_string();
+    assert!(e.contains("16 steps") && e.contains("at most 15"), "{e}");
+    far.projections[2].delay = 15;
+    compile(&far, &Arch::preset("fpga-small").unwrap(), 1).expect("15 steps fit");
 }
 
 #[test]
