@@ -197,7 +197,7 @@ pub fn load_noisy_test_set(
     let labels = src.path(&labels_file);
     let text = src.read_text(&labels_file)?;
     let cochlea = Cochlea::new(enc.cochlea())?;
-    let mut clips = Vec::new();
+    let mut listed = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
         let (file, digit) = line.split_once(',').ok_or_else(|| {
             anyhow::anyhow!("{} line {}: expected 'file,digit'", labels.display(), i + 1)
@@ -219,19 +219,26 @@ pub fn load_noisy_test_set(
                 spikefab_chip::text::escape(file)
             );
         }
+        listed.push((i, file, digit));
+    }
+    // The cochlea's matching pursuit is most of a test set's cost: the clips
+    // are encoded on every core, each on its own (the same spikes however
+    // they are shared).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let encode = |&(i, file, digit): &(usize, &str, usize)| -> anyhow::Result<Clip> {
         let rel = format!("{set}/{file}");
         let (audio, _) = Audio::from_wav_bytes(&src.read(&rel)?, &src.path(&rel))?;
         let audio = match snr_db {
             Some(snr) => with_noise(&audio, snr, i as u64),
             None => audio,
         };
-        clips.push(Clip {
+        Ok(Clip {
             file: file.to_string(),
             digit,
             spikes: rows(&cochlea.encode(&audio)?.spikes, enc.steps),
-        });
-    }
-    Ok(clips)
+        })
+    };
+    in_parallel(&listed, threads, encode).into_iter().collect()
 }
 
 /// Dense rows of a spike stream, padded or cut to `steps`.
@@ -252,9 +259,19 @@ pub fn rows(s: &SpikeStream, steps: usize) -> Vec<Vec<bool>> {
         .collect()
 }
 
+/// The model folder's network (`kws.nir`).
+pub const MODEL_FILE: &str = "kws.nir";
+
 /// The model, lowered from NIR at snnTorch's export timestep.
 pub fn load_model(src: &ModelSource) -> anyhow::Result<Network> {
-    let g = NirGraph::from_bytes(&src.read("kws.nir")?, &src.path("kws.nir"))?;
+    load_model_file(src, MODEL_FILE)
+}
+
+/// Another network of the model folder (`file`, a path inside it: the
+/// sparse and distilled variants in `sparse/`), lowered as [`load_model`]
+/// lowers `kws.nir`. They share its cochlea settings and test sets.
+pub fn load_model_file(src: &ModelSource, file: &str) -> anyhow::Result<Network> {
+    let g = NirGraph::from_bytes(&src.read(file)?, &src.path(file))?;
     // The shipped model learned decays slightly above 1 for some neurons
     // (tools/train_kws.py does not clamp β): the float reference keeps them,
     // the chips keep those membranes from decaying (docs/decisions.md 52).
@@ -270,19 +287,37 @@ fn decision(counts: &[usize]) -> usize {
     (0..counts.len()).fold(0, |best, k| if counts[k] > counts[best] { k } else { best })
 }
 
-/// Accuracy of the float reference (NIR semantics, as the model was trained).
-pub fn float_accuracy(net: &Network, clips: &[Clip]) -> f64 {
-    let correct = clips
-        .iter()
-        .filter(|c| {
-            let out = spikefab_compiler::sim::simulate(net, &c.spikes).spikes;
-            let counts: Vec<usize> = (0..out[0].len())
-                .map(|k| out.iter().filter(|s| s[k]).count())
-                .collect();
-            decision(&counts) == c.digit
-        })
-        .count();
-    correct as f64 / clips.len().max(1) as f64
+/// `f` of every item on `threads` workers (contiguous shares), in item
+/// order: sums over the results are the same for any thread count.
+fn in_parallel<I: Sync, T: Send>(
+    items: &[I],
+    threads: usize,
+    f: impl Fn(&I) -> T + Sync,
+) -> Vec<T> {
+    let share = items.len().div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let workers: Vec<_> = items
+            .chunks(share)
+            .map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<T>>()))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a worker panicked"))
+            .collect()
+    })
+}
+
+/// Accuracy of the float reference (NIR semantics, as the model was
+/// trained), the clips shared among `threads` workers.
+pub fn float_accuracy(net: &Network, clips: &[Clip], threads: usize) -> f64 {
+    let correct = in_parallel(clips, threads, |c| {
+        let out = spikefab_compiler::sim::simulate(net, &c.spikes).spikes;
+        let counts: Vec<usize> = (0..out[0].len())
+            .map(|k| out.iter().filter(|s| s[k]).count())
+            .collect();
+        decision(&counts) == c.digit
+    });
+    correct.iter().filter(|&&c| c).count() as f64 / clips.len().max(1) as f64
 }
 
 /// A chip's results on the test set.
@@ -293,22 +328,26 @@ pub struct ChipResult {
     pub energy_pj: f64,
     pub latency_ns: f64,
     pub cores: usize,
+    /// Synapses the compiled program stores (weights that quantize to zero are not stored).
+    pub synapses: usize,
     pub synaptic_ops: f64,
 }
 
-/// Compiles `net` for `arch` and classifies every clip on the emulated chip.
+/// Compiles `net` for `arch` and classifies every clip on the emulated
+/// chip, the clips shared among `threads` workers (each clip one run on one
+/// thread; the results do not depend on `threads`).
 pub fn evaluate(
     net: &Network,
     arch: &Arch,
     clips: &[Clip],
+    threads: usize,
 ) -> anyhow::Result<(CoreProgram, ChipResult)> {
     let program = compile(net, arch, 1)
         .with_context(|| format!("compiling the model for '{}'", arch.name))?
         .program;
     let emu = Emulator::new(&program)?;
     let lat = program.provenance.output_latency_steps as usize;
-    let (mut correct, mut energy, mut latency, mut ops) = (0usize, 0.0, 0.0, 0.0);
-    for c in clips {
+    let runs = in_parallel(clips, threads, |c| -> anyhow::Result<_> {
         let steps = (c.spikes.len() + lat) as u32;
         let input = SpikeStream::from_rows(&c.spikes, steps, net.dt).map_err(anyhow::Error::msg)?;
         let out = emu.run(&input, &RunConfig::new(steps, 1), &|_| {})?;
@@ -316,10 +355,15 @@ pub fn evaluate(
         for e in out.spikes.events() {
             counts[e.channel as usize] += 1;
         }
-        correct += usize::from(decision(&counts) == c.digit);
-        energy += out.report.energy.total_pj;
-        latency += out.report.latency.total_ns;
-        ops += out.report.totals.synaptic_ops as f64;
+        Ok((decision(&counts) == c.digit, out.report))
+    });
+    let (mut correct, mut energy, mut latency, mut ops) = (0usize, 0.0, 0.0, 0.0);
+    for run in runs {
+        let (right, report) = run?;
+        correct += usize::from(right);
+        energy += report.energy.total_pj;
+        latency += report.latency.total_ns;
+        ops += report.totals.synaptic_ops as f64;
     }
     let n = clips.len().max(1) as f64;
     let result = ChipResult {
@@ -328,6 +372,7 @@ pub fn evaluate(
         energy_pj: energy / n,
         latency_ns: latency / n,
         cores: program.cores.len(),
+        synapses: program.num_synapses(),
         synaptic_ops: ops / n,
     };
     Ok((program, result))

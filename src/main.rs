@@ -288,8 +288,9 @@ enum Command {
         /// state_bits, threshold_bits, rate (cochlea spikes/s), neurons (per core), model
         /// (LAYER:lif, LAYER:alif or LAYER:if: the layer's neuron model), noise (LAYER:AMPLITUDE:
         /// input noise uniform in ±AMPLITUDE, 0 for none), branches (LAYER:K: K dendritic
-        /// branches a neuron, its synapses dealt round robin by source, 0 for point neurons).
-        /// Repeatable.
+        /// branches a neuron, its synapses dealt round robin by source, 0 for point neurons),
+        /// network (a .nir file in the model folder, e.g. sparse/esl-10.nir: another network
+        /// for the same cochlea and test set). Repeatable.
         #[arg(long, required = true)]
         vary: Vec<String>,
         #[arg(long, default_value_t = default_threads(), value_parser = threads_parser())]

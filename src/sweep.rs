@@ -134,7 +134,29 @@ pub const KEYS: &[&str] = &[
     "model",
     "noise",
     "branches",
+    "network",
 ];
+
+/// A `network=FILE` value: a `.nir` file inside the model folder, named by
+/// a relative path of plain components (letters, digits, `_`, `-`, `.`; no
+/// `..`), so a sweep never reads outside the folder it was given.
+pub fn check_network_file(file: &str) -> anyhow::Result<()> {
+    let plain = |c: &str| {
+        !c.is_empty()
+            && c != "."
+            && c != ".."
+            && c.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '_' | '-' | '.'))
+    };
+    if file.len() > 200 || !file.ends_with(".nir") || !file.split('/').all(plain) {
+        anyhow::bail!(
+            "network={}: expected a .nir file inside the model folder, like sparse/esl-10.nir \
+             (plain names separated by /, no ..)",
+            spikefab_chip::text::escape(file)
+        );
+    }
+    Ok(())
+}
 
 /// The neuron models `--vary model=LAYER:MODEL` can give a layer: its own
 /// membrane, threshold and bias, with the synaptic current of CUBA models
@@ -296,7 +318,12 @@ pub fn parse_axis(spec: &str) -> anyhow::Result<Axis> {
             KEYS.join(", ")
         );
     }
-    let values: Vec<String> = if let Some((lo, hi)) = vals.split_once("..") {
+    // LO..HI only for the numeric keys (a file name may hold "..", to be refused as such)
+    let numeric = matches!(
+        key,
+        "weight_bits" | "state_bits" | "threshold_bits" | "rate" | "neurons"
+    );
+    let values: Vec<String> = if let Some((lo, hi)) = vals.split_once("..").filter(|_| numeric) {
         let (lo, hi): (i64, i64) = (lo.trim().parse()?, hi.trim().parse()?);
         if hi < lo || hi - lo > 64 {
             anyhow::bail!("--vary '{spec}': the range must be increasing and at most 65 values");
@@ -323,6 +350,7 @@ pub fn parse_axis(spec: &str) -> anyhow::Result<Axis> {
             "model" => v.split_once(':').is_some_and(|(l, m)| {
                 spikefab_chip::text::check_name("layer", l).is_ok() && MODELS.contains(&m)
             }),
+            "network" => check_network_file(v).is_ok(),
             "branches" => v.split_once(':').is_some_and(|(l, k)| {
                 spikefab_chip::text::check_name("layer", l).is_ok()
                     && k.parse::<u8>()
@@ -397,15 +425,26 @@ pub fn sweep(
         anyhow::bail!("the grid has {points} points, more than the {MAX_POINTS} a sweep may have");
     }
     let enc = kws::Encoding::load(src)?;
-    let net = kws::load_model(src)?;
-    // A model axis naming a layer the network lacks is refused before any point runs.
+    // the networks, by file: the model's, or those a network axis names
+    let mut nets: HashMap<String, Network> = HashMap::new();
+    let files: Vec<&str> = match axes.iter().find(|a| a.key == "network") {
+        Some(a) => a.values.iter().map(String::as_str).collect(),
+        None => vec![kws::MODEL_FILE],
+    };
+    for f in files {
+        check_network_file(f)?;
+        nets.insert(f.to_string(), kws::load_model_file(src, f)?);
+    }
+    // A model axis naming a layer a network lacks is refused before any point runs.
     for a in axes {
         for v in &a.values {
-            match a.key.as_str() {
-                "model" => with_model(&net, v).map(drop)?,
-                "noise" => with_noise(&net, v).map(drop)?,
-                "branches" => with_branches(&net, v).map(drop)?,
-                _ => {}
+            for net in nets.values() {
+                match a.key.as_str() {
+                    "model" => with_model(net, v).map(drop)?,
+                    "noise" => with_noise(net, v).map(drop)?,
+                    "branches" => with_branches(net, v).map(drop)?,
+                    _ => {}
+                }
             }
         }
     }
@@ -472,22 +511,24 @@ pub fn sweep(
                     .iter()
                     .find(|(k, _)| k == "rate")
                     .map_or(enc.rate.to_string(), |(_, v)| v.clone());
-                // the point's network: its layer's model, noise and branches
-                let net =
-                    settings
-                        .iter()
-                        .try_fold(std::borrow::Cow::Borrowed(&net), |n, (k, v)| {
-                            match k.as_str() {
-                                "model" => with_model(&n, v).map(std::borrow::Cow::Owned),
-                                "noise" => with_noise(&n, v).map(std::borrow::Cow::Owned),
-                                "branches" => with_branches(&n, v).map(std::borrow::Cow::Owned),
-                                _ => Ok(n),
-                            }
-                        });
+                // the point's network: its file, its layer's model, noise and branches
+                let file = settings
+                    .iter()
+                    .find(|(k, _)| k == "network")
+                    .map_or(kws::MODEL_FILE, |(_, v)| v.as_str());
+                let net = settings.iter().try_fold(
+                    std::borrow::Cow::Borrowed(&nets[file]),
+                    |n, (k, v)| match k.as_str() {
+                        "model" => with_model(&n, v).map(std::borrow::Cow::Owned),
+                        "noise" => with_noise(&n, v).map(std::borrow::Cow::Owned),
+                        "branches" => with_branches(&n, v).map(std::borrow::Cow::Owned),
+                        _ => Ok(n),
+                    },
+                );
                 let outcome = net
                     .and_then(|net| {
                         let arch = arch_for(base_arch, settings)?;
-                        kws::evaluate(&net, &arch, &sets[&rate]).map(|(_, r)| r)
+                        kws::evaluate(&net, &arch, &sets[&rate], 1).map(|(_, r)| r)
                     })
                     .map_err(|e| format!("{e:#}"));
                 let logged = journal
@@ -535,7 +576,7 @@ pub fn sweep(
     }
     let keys: Vec<&str> = axes.iter().map(|a| a.key.as_str()).collect();
     let mut csv = format!(
-        "{},accuracy,energy_pj,latency_ns,cores,synaptic_ops,pareto,error\n",
+        "{},accuracy,energy_pj,latency_ns,cores,synapses,synaptic_ops,pareto,error\n",
         keys.join(",")
     );
     for p in &points {
@@ -544,12 +585,13 @@ pub fn sweep(
             Ok(r) => {
                 let _ = writeln!(
                     csv,
-                    "{},{:.4},{:.1},{:.1},{},{:.0},{},",
+                    "{},{:.4},{:.1},{:.1},{},{},{:.0},{},",
                     vals.join(","),
                     r.accuracy,
                     r.energy_pj,
                     r.latency_ns,
                     r.cores,
+                    r.synapses,
                     r.synaptic_ops,
                     p.pareto
                 );
@@ -557,7 +599,7 @@ pub fn sweep(
             Err(e) => {
                 let _ = writeln!(
                     csv,
-                    "{},,,,,,false,\"{}\"",
+                    "{},,,,,,,false,\"{}\"",
                     vals.join(","),
                     e.replace('"', "'")
                 );
@@ -565,6 +607,7 @@ pub fn sweep(
         }
     }
     crate::write_text(&out.join("sweep.csv"), &csv)?;
+    crate::write_text(&out.join("sweep.md"), &markdown(&keys, &points))?;
     crate::write_text(&out.join("pareto.svg"), &pareto_plot(&points)?)?;
     let mut s = String::new();
     let _ = writeln!(
@@ -597,12 +640,53 @@ pub fn sweep(
     }
     let _ = writeln!(
         s,
-        "wrote {}/sweep.csv and pareto.svg ({} points, {} resumed from {JOURNAL})",
+        "wrote {}/sweep.csv, sweep.md and pareto.svg ({} points, {} resumed from {JOURNAL})",
         out.display(),
         points.len(),
         done.len()
     );
     Ok(s)
+}
+
+/// The points as a Markdown table, for the docs (a point that does not
+/// compile says why in its accuracy cell).
+fn markdown(keys: &[&str], points: &[Point]) -> String {
+    let mut md = format!(
+        "| {} | accuracy | energy / inf. | latency / inf. | cores | synapses | synaptic ops / inf. |\n|{}\n",
+        keys.join(" | "),
+        "---|".repeat(keys.len() + 6)
+    );
+    for p in points {
+        let vals: Vec<&str> = p.settings.iter().map(|(_, v)| v.as_str()).collect();
+        let _ = match &p.outcome {
+            Ok(r) => writeln!(
+                md,
+                "| {} | {:.1} %{} | {} | {} | {} | {} | {:.0} |",
+                vals.join(" | "),
+                100.0 * r.accuracy,
+                if p.pareto { " *" } else { "" },
+                crate::summary::energy_str(r.energy_pj),
+                crate::summary::time_str(r.latency_ns),
+                r.cores,
+                r.synapses,
+                r.synaptic_ops
+            ),
+            Err(e) => {
+                // the reason, without the "compiling the model for 'chip'" every row would repeat
+                let why = e
+                    .split_once("': ")
+                    .filter(|(head, _)| head.starts_with("compiling the model for '"))
+                    .map_or(e.as_str(), |(_, why)| why);
+                writeln!(
+                    md,
+                    "| {} | does not fit: {} | | | | | |",
+                    vals.join(" | "),
+                    why.replace('|', "/").replace('\n', " ")
+                )
+            }
+        };
+    }
+    md
 }
 
 /// Accuracy against energy per inference; Pareto points filled and labelled.

@@ -270,21 +270,26 @@ fn demo_runs_the_spoken_digit_pipeline_and_writes_everything() {
     let o = spikefab(&["demo", "--out", out.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let stdout = text(&o.stdout);
-    for chip in ["float reference", "loihi", "xylo", "fpga-small"] {
+    for chip in ["float reference", "loihi", "truenorth", "fpga-small"] {
         assert!(stdout.contains(chip), "{stdout}");
     }
+    // the time-delay model does not fit a chip without delays, and the demo says why
+    assert!(
+        stdout.contains("xylo             does not fit:") && stdout.contains("core.max_delay"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("100 clips from 10 held-out espeak-ng voices and 100 from festival"),
         "{stdout}"
     );
     for f in [
         "kws_loihi.sfc",
-        "kws_xylo.sfc",
+        "kws_truenorth.sfc",
         "kws_fpga-small.sfc",
         "cochleagram.svg",
         "loihi/report.json",
         "loihi/raster.svg",
-        "xylo/energy.svg",
+        "truenorth/energy.svg",
         "fpga/README.md",
         "fpga/rtl/snn_core.v",
     ] {
@@ -333,6 +338,37 @@ fn sweep_writes_csv_and_pareto_plot() {
     assert_clean_failure(
         &spikefab(&["sweep", "--vary", "colour=1..2"]),
         "unknown parameter 'colour'",
+    );
+}
+
+/// `--vary network=…`: other networks of the model folder on the same test
+/// set; `synapses` is what each compiled program stores, and sweep.md is
+/// the same table for the docs.
+#[test]
+fn sweeps_compare_the_networks_of_a_model_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = spikefab(&[
+        "sweep",
+        "--vary",
+        "network=sparse/esl-100.nir,sparse/esl-10.nir",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let csv = std::fs::read_to_string(dir.path().join("sweep.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0][5], "synapses", "{csv}");
+    let synapses = |r: usize| -> f64 { rows[r][5].parse().unwrap() };
+    assert!(
+        rows.len() == 3 && rows[2][0] == "sparse/esl-10.nir",
+        "{csv}"
+    );
+    let ratio = synapses(2) / synapses(1);
+    assert!((0.08..0.11).contains(&ratio), "{ratio}: {csv}");
+    let md = std::fs::read_to_string(dir.path().join("sweep.md")).unwrap();
+    assert!(
+        md.lines().count() == 4 && md.contains("| sparse/esl-10.nir |"),
+        "{md}"
     );
 }
 
@@ -966,6 +1002,9 @@ fn sweeps_vary_a_layers_model_and_conversion_inputs_are_checked() {
         ("model=lif1:hh", "not a valid model"),
         ("noise=lif1:-1", "not a valid noise"),
         ("noise=nosuch:0.1", "no layer 'nosuch'"),
+        ("network=../kws/kws.nir", "not a valid network"),
+        ("network=/etc/passwd", "not a valid network"),
+        ("network=sparse/none.nir", "sparse/none.nir"),
     ] {
         let out = dir.path().join("refused");
         let o = spikefab(&["sweep", "--vary", vary, "--out", out.to_str().unwrap()]);
