@@ -19,16 +19,27 @@ pub struct Mesh {
     ew_ns: f64,
     ns_ns: f64,
     chip_ns: f64,
+    /// `x_cut[x]`: the link between columns x and x + 1 crosses a chip's
+    /// edge (and `y_cut` for rows). Looked up per hop: the division in
+    /// [`Topology::chip_of`] was most of the routing loop on large meshes.
+    x_cut: Vec<bool>,
+    y_cut: Vec<bool>,
 }
 
 impl Mesh {
     pub fn new(topo: Topology, costs: &EventCosts) -> Self {
+        let (width, height) = topo.mesh_size();
+        let cuts = |n: u32, per_chip: u32| -> Vec<bool> {
+            (0..n).map(|i| (i + 1) % per_chip.max(1) == 0).collect()
+        };
         Mesh {
             topo,
-            width: topo.mesh_size().0,
+            width,
             ew_ns: costs.hop_east_west.latency_ns,
             ns_ns: costs.hop_north_south.latency_ns,
             chip_ns: costs.hop_chip.latency_ns,
+            x_cut: cuts(width, topo.tiles_x),
+            y_cut: cuts(height, topo.tiles_y),
         }
     }
 
@@ -66,7 +77,7 @@ impl Mesh {
                 (WEST, x - 1)
             };
             link_load[((y * self.width + x) as usize) * 4 + dir] += 1;
-            ns += self.hop(TileCoord { x, y }, TileCoord { x: nx, y }, counters, true);
+            ns += self.hop(self.x_cut[x.min(nx) as usize], counters, true);
             x = nx;
         }
         let mut y = y;
@@ -77,15 +88,16 @@ impl Mesh {
                 (SOUTH, y - 1)
             };
             link_load[((y * self.width + x) as usize) * 4 + dir] += 1;
-            ns += self.hop(TileCoord { x, y }, TileCoord { x, y: ny }, counters, false);
+            ns += self.hop(self.y_cut[y.min(ny) as usize], counters, false);
             y = ny;
         }
         ns
     }
 
+    /// One hop's kind and time; `chip_edge`: it crosses from one chip to the next.
     #[inline]
-    fn hop(&self, a: TileCoord, b: TileCoord, counters: &mut Counters, east_west: bool) -> f64 {
-        if self.topo.chip_of(a) != self.topo.chip_of(b) {
+    fn hop(&self, chip_edge: bool, counters: &mut Counters, east_west: bool) -> f64 {
+        if chip_edge {
             counters.hops_chip += 1;
             self.chip_ns
         } else if east_west {
@@ -168,6 +180,26 @@ mod tests {
             &mut load,
         );
         assert_eq!((c.hops_east_west, c.hops_chip), (2, 1));
+        // every route agrees with Topology::chip_of on a 3 x 2 board of 2 x 2 chips
+        arch.topology.chips_y = 2;
+        arch.topology.chips_x = 3;
+        let mesh = Mesh::new(arch.topology, &arch.costs);
+        let (w, h) = arch.topology.mesh_size();
+        let tiles = || (0..w).flat_map(move |x| (0..h).map(move |y| TileCoord { x, y }));
+        let mut load = vec![0; mesh.num_links()];
+        for a in tiles() {
+            for b in tiles() {
+                let mut c = Counters::default();
+                mesh.route(a, b, &mut c, &mut load);
+                let (ca, cb) = (arch.topology.chip_of(a), arch.topology.chip_of(b));
+                let crossings = ca.0.abs_diff(cb.0) + ca.1.abs_diff(cb.1);
+                assert_eq!(c.hops_chip, crossings as u64, "{a:?} -> {b:?}");
+                assert_eq!(
+                    c.hops_chip + c.hops_east_west + c.hops_north_south,
+                    (a.x.abs_diff(b.x) + a.y.abs_diff(b.y)) as u64
+                );
+            }
+        }
     }
 
     #[test]
