@@ -15,7 +15,7 @@
 //! (computed by FFT in f64 and rounded, which is exact at these magnitudes).
 
 use crate::gammatone::Dictionary;
-use crate::spiketrum::{support_of, update_range, ArgmaxTree, Code, Encoder};
+use crate::spiketrum::{support_of, update_range, ArgmaxTree, Code, Correlations, Encoder};
 
 /// Fraction bits of the Q1.15 input and kernels.
 pub const FRAC_BITS: u32 = 15;
@@ -51,7 +51,7 @@ impl FixedEncoder {
             kernels: taps.iter().map(|&v| v as f64).collect(),
             ..dict.clone()
         };
-        let xcorr: Vec<i64> = Encoder::new(&int_dict)
+        let xcorr: Vec<i64> = Correlations::new(&int_dict)
             .xcorr
             .iter()
             .map(|v| v.round() as i64)

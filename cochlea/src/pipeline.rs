@@ -9,7 +9,7 @@ use crate::filterbank::Cochleagram;
 use crate::fixed::FixedEncoder;
 use crate::gammatone::Dictionary;
 use crate::place::{drop_codes, jitter_codes, Levels, PlaceCode};
-use crate::spiketrum::{decode, snr_db, Code, Encoder, Stop, StreamEncoder};
+use crate::spiketrum::{decode, snr_db, Code, Correlations, Encoder, Stop, StreamEncoder};
 
 /// Which front end turns audio into spikes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,10 +131,12 @@ impl CochleaConfig {
     }
 }
 
-/// A configured cochlea, its dictionary built once.
+/// A configured cochlea, its dictionary built once (and its correlation
+/// tables at the first spiketrum encoding, then shared by every later one).
 pub struct Cochlea {
     pub config: CochleaConfig,
     pub dictionary: Dictionary,
+    correlations: std::sync::OnceLock<Correlations>,
 }
 
 /// The result of encoding one clip.
@@ -156,7 +158,11 @@ impl Cochlea {
             config.f_lo,
             Dictionary::kernel_len_for(fs),
         );
-        Ok(Cochlea { config, dictionary })
+        Ok(Cochlea {
+            config,
+            dictionary,
+            correlations: Default::default(),
+        })
     }
 
     pub fn place_code(&self) -> PlaceCode {
@@ -228,7 +234,10 @@ impl Cochlea {
                 let codes = if self.config.fixed_point {
                     FixedEncoder::new(&self.dictionary).encode(&audio.samples, budget)
                 } else {
-                    let enc = Encoder::new(&self.dictionary);
+                    let tables = self
+                        .correlations
+                        .get_or_init(|| Correlations::new(&self.dictionary));
+                    let enc = Encoder::with(&self.dictionary, std::borrow::Cow::Borrowed(tables));
                     match self.config.frame_s {
                         None => enc.encode(&audio.samples, budget, Stop::Budget).0,
                         Some(f) => {

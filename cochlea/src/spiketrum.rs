@@ -41,15 +41,23 @@ pub enum Stop {
     TargetSnrDb(f64),
 }
 
-/// The encoder's precomputed tables for one dictionary.
-pub struct Encoder<'d> {
-    dict: &'d Dictionary,
+/// What an encoder precomputes from its dictionary — K² FFT products, the
+/// larger part of encoding one short clip — built once and shared by every
+/// encoding with that dictionary ([`crate::Cochlea`] keeps one).
+#[derive(Clone, Debug, Default)]
+pub struct Correlations {
     /// Cross-correlations `X[p][q][d + L − 1] = Σ_j g_p(j + d) g_q(j)`, d ∈ (−L, L).
     pub(crate) xcorr: Vec<f64>,
     /// Per pair `(p, q)`: the first and last index of `X[p][q]` above
     /// [`XCORR_FLOOR`]; updates skip the rest. Gammatone kernels decay
     /// exponentially, so high-frequency pairs need only a few lags.
     pub(crate) support: Vec<(usize, usize)>,
+}
+
+/// A matching-pursuit encoder: a dictionary and its [`Correlations`].
+pub struct Encoder<'d> {
+    dict: &'d Dictionary,
+    tables: std::borrow::Cow<'d, Correlations>,
 }
 
 /// Cross-correlation values below this (the kernels have unit norm, so the
@@ -70,8 +78,9 @@ pub(crate) fn support_of<T: Magnitude>(x: &[T], floor: f64) -> (usize, usize) {
 /// Positions per block of the argmax tree.
 const BLOCK: usize = 64;
 
-impl<'d> Encoder<'d> {
-    pub fn new(dict: &'d Dictionary) -> Self {
+impl Correlations {
+    /// The tables of `dict`.
+    pub fn new(dict: &Dictionary) -> Self {
         let (k, l) = (dict.num_kernels(), dict.len);
         let span = 2 * l - 1;
         let m = (2 * l).next_power_of_two();
@@ -112,25 +121,29 @@ impl<'d> Encoder<'d> {
             .chunks(span)
             .map(|x| support_of(x, XCORR_FLOOR))
             .collect();
-        Encoder {
-            dict,
-            xcorr,
-            support,
-        }
+        Correlations { xcorr, support }
+    }
+}
+
+impl<'d> Encoder<'d> {
+    /// An encoder with its own [`Correlations`].
+    pub fn new(dict: &'d Dictionary) -> Self {
+        Encoder::with(dict, std::borrow::Cow::Owned(Correlations::new(dict)))
+    }
+
+    /// An encoder with `tables` made from `dict` ([`Correlations::new`]).
+    pub fn with(dict: &'d Dictionary, tables: std::borrow::Cow<'d, Correlations>) -> Self {
+        Encoder { dict, tables }
     }
 
     /// An encoder without the cross-correlation table, for its FFT helpers only.
     pub(crate) fn new_untabled(dict: &'d Dictionary) -> Self {
-        Encoder {
-            dict,
-            xcorr: Vec::new(),
-            support: Vec::new(),
-        }
+        Encoder::with(dict, std::borrow::Cow::Owned(Correlations::default()))
     }
 
     /// Entries of the cross-correlation table (K² · (2L − 1)).
     pub fn xcorr_len(&self) -> usize {
-        self.xcorr.len()
+        self.tables.xcorr.len()
     }
 
     pub fn dictionary(&self) -> &Dictionary {
@@ -191,10 +204,11 @@ impl<'d> Encoder<'d> {
             // the kernel pair correlates at all.
             for q in 0..nk {
                 let pair = k * nk + q;
-                let Some((lo, hi, x0)) = update_range(self.support[pair], t, l, positions) else {
+                let Some((lo, hi, x0)) = update_range(self.tables.support[pair], t, l, positions)
+                else {
                     continue;
                 };
-                let x = &self.xcorr[pair * span..(pair + 1) * span];
+                let x = &self.tables.xcorr[pair * span..(pair + 1) * span];
                 let row = &mut c[q * positions..(q + 1) * positions];
                 subtract_scaled(&mut row[lo..=hi], a, &x[x0..]);
                 tree.refresh(&c, q, lo, hi);
