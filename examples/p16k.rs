@@ -6,6 +6,7 @@
 //!     cargo run --release --example p16k
 //!     /usr/bin/time -v target/release/examples/p16k 1     # peak memory, one thread
 //!     cargo run --release --example p16k -- exponents    # weight error and activity, shared vs per-projection exponents
+//!     target/release/examples/p16k draws DIR THREADS       # the peers' own draws (tools/bench_peers.py): one JSON line
 
 use std::time::Instant;
 
@@ -16,6 +17,13 @@ use spikefab_emulator::{Emulator, RunConfig};
 fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("exponents") {
         return exponents();
+    }
+    if std::env::args().nth(1).as_deref() == Some("draws") {
+        let dir = std::env::args()
+            .nth(2)
+            .ok_or_else(|| anyhow::anyhow!("draws DIR THREADS"))?;
+        let threads = std::env::args().nth(3).map_or(Ok(1), |t| t.parse())?;
+        return draws(std::path::Path::new(&dir), threads);
     }
     let threads: Vec<usize> = match std::env::args().nth(1) {
         Some(t) => vec![t.parse()?],
@@ -113,5 +121,38 @@ fn exponents() -> anyhow::Result<()> {
             100.0 * (out.report.totals.spikes as f64 / float as f64 - 1.0)
         );
     }
+    Ok(())
+}
+
+/// One timed run of the network of the peers' draws in `dir`, as a JSON
+/// line for tools/bench_peers.py: the step loop's wall time (the emulator's
+/// run, program set-up included, file reading and compiling not), spikes,
+/// recurrent synaptic events (spikes × 256, as the peers count them) and
+/// how many of the float synapses the 8-bit program does not store (their
+/// weights round to zero).
+fn draws(dir: &std::path::Path, threads: usize) -> anyhow::Result<()> {
+    let (net, input) = p16k::from_draws(dir)?;
+    let t0 = Instant::now();
+    let compiled = spikefab_compiler::compile(&net, &p16k::arch(), 1)?;
+    let compile_s = t0.elapsed().as_secs_f64();
+    let emu = Emulator::new(&compiled.program)?;
+    let started = Instant::now();
+    let out = emu.run(&input, &RunConfig::new(input.steps, threads), &|_| {})?;
+    let loop_s = started.elapsed().as_secs_f64();
+    let spikes = out.report.totals.spikes;
+    println!(
+        "{}",
+        serde_json::json!({
+            "threads": threads,
+            "steps": input.steps,
+            "loop_s": loop_s,
+            "compile_s": compile_s,
+            "spikes": spikes,
+            "events": spikes * p16k::FAN_OUT as u64,
+            "synaptic_ops": out.report.totals.synaptic_ops,
+            "float_synapses": net.num_synapses(),
+            "stored_synapses": compiled.program.num_synapses(),
+        })
+    );
     Ok(())
 }

@@ -6,9 +6,10 @@
 //! allowed) with weights U[0,1) × 0.0045; 1,024 Bernoulli(0.1) inputs, each
 //! with 64 random targets of weight 0.2.
 //!
-//! The peers draw with NumPy's `default_rng(1)`; spikefab draws the same
-//! distributions with ChaCha8 (seeded), so the network is the same in law,
-//! not synapse for synapse.
+//! The peers draw with NumPy's `default_rng(1)`; [`network`] draws the same
+//! distributions with ChaCha8 (seeded), the same network in law, and
+//! [`from_draws`] reads the peers' own draws (`tools/bench_peers.py` writes
+//! them), the same network synapse for synapse.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -40,6 +41,11 @@ pub fn network(seed: u64) -> Network {
             inp.push((rng.random_range(0..NEURONS as u32), s, 0.2));
         }
     }
+    build(rec, inp)
+}
+
+/// The network of `(target, source, weight)` recurrent and input synapses.
+fn build(rec: Vec<(u32, u32, f64)>, inp: Vec<(u32, u32, f64)>) -> Network {
     Network {
         name: "P16k".into(),
         dt: 1e-3,
@@ -106,4 +112,167 @@ pub fn arch() -> Arch {
 /// Bernoulli(0.1) inputs for `steps` steps.
 pub fn input(steps: u32, seed: u64) -> SpikeStream {
     spikefab_emulator::workload::poisson_input(INPUTS as u32, steps, 0.1, 1e-3, seed)
+}
+
+/// The peers' draws in `dir` (`tools/bench_peers.py`): `targets.npy` and
+/// `weights.npy` (`[16384, 256]`: neuron s's synapses), `input_targets.npy`
+/// (`[1024, 64]`, weight 0.2) and `input.npy` (`[steps, 1024]` Bernoulli
+/// spikes). Every shape and index is checked before use.
+pub fn from_draws(dir: &std::path::Path) -> anyhow::Result<(Network, SpikeStream)> {
+    use anyhow::Context;
+    use spikefab_chip::npy::NumericArray;
+    let read = |name: &str, cols: u64| -> anyhow::Result<NumericArray> {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let a = NumericArray::from_npy(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if a.shape.len() != 2 || a.shape[1] != cols {
+            anyhow::bail!(
+                "{}: shape {:?}, expected [_, {cols}]",
+                path.display(),
+                a.shape
+            );
+        }
+        Ok(a)
+    };
+    let index = |name: &str, v: f64, n: usize| -> anyhow::Result<u32> {
+        if v.fract() != 0.0 || v < 0.0 || v >= n as f64 {
+            anyhow::bail!("{name}: {v} is not an index below {n}");
+        }
+        Ok(v as u32)
+    };
+    let (targets, weights) = (
+        read("targets.npy", FAN_OUT as u64)?,
+        read("weights.npy", FAN_OUT as u64)?,
+    );
+    let input_targets = read("input_targets.npy", INPUT_FAN_OUT as u64)?;
+    let input = read("input.npy", INPUTS as u64)?;
+    if targets.shape[0] != NEURONS as u64 || weights.shape != targets.shape {
+        anyhow::bail!("targets.npy and weights.npy must both be [{NEURONS}, {FAN_OUT}]");
+    }
+    if input_targets.shape[0] != INPUTS as u64 {
+        anyhow::bail!("input_targets.npy must be [{INPUTS}, {INPUT_FAN_OUT}]");
+    }
+    let mut rec = Vec::with_capacity(NEURONS * FAN_OUT);
+    for (k, (&t, &w)) in targets.values.iter().zip(&weights.values).enumerate() {
+        if !w.is_finite() {
+            anyhow::bail!("weights.npy: value {k} is not finite");
+        }
+        rec.push((index("targets.npy", t, NEURONS)?, (k / FAN_OUT) as u32, w));
+    }
+    let mut inp = Vec::with_capacity(INPUTS * INPUT_FAN_OUT);
+    for (k, &t) in input_targets.values.iter().enumerate() {
+        inp.push((
+            index("input_targets.npy", t, NEURONS)?,
+            (k / INPUT_FAN_OUT) as u32,
+            0.2,
+        ));
+    }
+    let steps = input.shape[0] as usize;
+    let rows: Vec<Vec<bool>> = input
+        .values
+        .chunks(INPUTS)
+        .map(|r| r.iter().map(|&v| v != 0.0).collect())
+        .collect();
+    let stream = SpikeStream::from_rows(&rows, steps as u32, 1e-3).map_err(anyhow::Error::msg)?;
+    Ok((build(rec, inp), stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use npyz::WriterBuilder;
+
+    fn save<T: npyz::Serialize + npyz::AutoSerialize + Copy>(
+        dir: &std::path::Path,
+        name: &str,
+        shape: &[u64],
+        v: impl Iterator<Item = T>,
+    ) {
+        let mut w = npyz::WriteOptions::<T>::new()
+            .default_dtype()
+            .shape(shape)
+            .writer(std::io::BufWriter::new(
+                std::fs::File::create(dir.join(name)).unwrap(),
+            ))
+            .begin_nd()
+            .unwrap();
+        for x in v {
+            w.push(&x).unwrap();
+        }
+        w.finish().unwrap();
+    }
+
+    /// The peers' draws become the same synapses, and a draw that is not
+    /// an index or a file of the wrong shape is refused by name.
+    #[test]
+    fn draws_become_the_network_and_bad_draws_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let n = (NEURONS * FAN_OUT) as u32;
+        save(
+            d,
+            "targets.npy",
+            &[NEURONS as u64, FAN_OUT as u64],
+            (0..n).map(|k| k % NEURONS as u32),
+        );
+        save(
+            d,
+            "weights.npy",
+            &[NEURONS as u64, FAN_OUT as u64],
+            (0..n).map(|k| (k + 1) as f32 * 1e-9),
+        );
+        let it = (INPUTS * INPUT_FAN_OUT) as u32;
+        save(
+            d,
+            "input_targets.npy",
+            &[INPUTS as u64, INPUT_FAN_OUT as u64],
+            (0..it).map(|k| k % 7),
+        );
+        save(
+            d,
+            "input.npy",
+            &[3, INPUTS as u64],
+            (0..3 * INPUTS).map(|k| (k % 10 == 0) as u8),
+        );
+        let (net, input) = from_draws(d).unwrap();
+        assert_eq!(
+            net.num_synapses(),
+            NEURONS * FAN_OUT + INPUTS * INPUT_FAN_OUT
+        );
+        assert_eq!(
+            (input.steps, input.events().len()),
+            (3, 3 * INPUTS / 10 + 1)
+        );
+        // neuron 1's third synapse: target 1 * 256 + 2, weight (256 + 2 + 1) e-9
+        let Weights::Sparse { synapses, .. } = &net.projections[1].weights else {
+            panic!("sparse recurrent weights")
+        };
+        let (t, s, w) = synapses[FAN_OUT + 2];
+        assert_eq!((t, s), (258, 1));
+        assert!((w - 259e-9).abs() < 1e-12);
+
+        save(
+            d,
+            "input_targets.npy",
+            &[INPUTS as u64, INPUT_FAN_OUT as u64],
+            (0..it).map(|k| if k == 5 { NEURONS as u32 } else { 0 }),
+        );
+        let e = from_draws(d).unwrap_err().to_string();
+        assert!(
+            e.contains("input_targets.npy") && e.contains("16384 is not an index"),
+            "{e}"
+        );
+        save(
+            d,
+            "input_targets.npy",
+            &[INPUTS as u64, 3],
+            (0..INPUTS as u32 * 3).map(|_| 0u32),
+        );
+        let e = from_draws(d).unwrap_err().to_string();
+        assert!(
+            e.contains("input_targets.npy") && e.contains("shape"),
+            "{e}"
+        );
+    }
 }
