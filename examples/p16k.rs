@@ -7,6 +7,7 @@
 //!     /usr/bin/time -v target/release/examples/p16k 1     # peak memory, one thread
 //!     cargo run --release --example p16k -- exponents    # weight error and activity, shared vs per-projection exponents
 //!     target/release/examples/p16k draws DIR THREADS       # the peers' own draws (tools/bench_peers.py): one JSON line
+//!     target/release/examples/p16k scaled N THREADS STEPS  # P16k at N neurons: compile time, peak memory, events/s
 
 use std::time::Instant;
 
@@ -17,6 +18,12 @@ use spikefab_emulator::{Emulator, RunConfig};
 fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("exponents") {
         return exponents();
+    }
+    if std::env::args().nth(1).as_deref() == Some("scaled") {
+        let arg = |k: usize, default: usize| -> anyhow::Result<usize> {
+            Ok(std::env::args().nth(k).map_or(Ok(default), |v| v.parse())?)
+        };
+        return scaled(arg(2, p16k::NEURONS)?, arg(3, 1)?, arg(4, 100)? as u32);
     }
     if std::env::args().nth(1).as_deref() == Some("draws") {
         let dir = std::env::args()
@@ -153,6 +160,50 @@ fn draws(dir: &std::path::Path, threads: usize) -> anyhow::Result<()> {
             "float_synapses": net.num_synapses(),
             "stored_synapses": compiled.program.num_synapses(),
         })
+    );
+    Ok(())
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// P16k scaled to `neurons`: generate, compile, run `steps` steps; one line
+/// for the scaling table (docs/performance.md).
+fn scaled(neurons: usize, threads: usize, steps: u32) -> anyhow::Result<()> {
+    if neurons == 0 || neurons % 1024 != 0 {
+        anyhow::bail!("scaled N: N must be a positive multiple of 1024");
+    }
+    let t0 = Instant::now();
+    let net = p16k::scaled(neurons, 1);
+    let generate_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let compiled = spikefab_compiler::compile(&net, &p16k::arch_scaled(neurons), 1)?;
+    let compile_s = t1.elapsed().as_secs_f64();
+    let after_compile = peak_mib();
+    drop(net);
+    let input = p16k::input_scaled(neurons, steps, 2);
+    let emu = Emulator::new(&compiled.program)?;
+    let started = Instant::now();
+    let out = emu.run(&input, &RunConfig::new(steps, threads), &|_| {})?;
+    let run_s = started.elapsed().as_secs_f64();
+    let spikes = out.report.totals.spikes;
+    println!(
+        "{neurons} neurons on {} cores: generate {generate_s:.1} s, compile {compile_s:.1} s (peak {after_compile:.0} MiB); \
+         {steps} steps on {threads} thread(s): {spikes} spikes ({:.2} % a step), {:.3e} events/s, {:.3e} synaptic ops/s; peak {:.0} MiB",
+        compiled.program.cores.len(),
+        100.0 * spikes as f64 / (neurons as f64 * steps as f64),
+        (spikes * p16k::FAN_OUT as u64) as f64 / run_s,
+        out.report.totals.synaptic_ops as f64 / run_s,
+        peak_mib()
     );
     Ok(())
 }

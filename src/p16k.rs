@@ -24,38 +24,52 @@ pub const INPUT_FAN_OUT: usize = 64;
 
 /// The float network.
 pub fn network(seed: u64) -> Network {
+    scaled(NEURONS, seed)
+}
+
+/// P16k at `neurons` neurons (a multiple of 1,024): the same in-degree
+/// statistics — 256 outgoing synapses a neuron, one input of 64 targets per
+/// 16 neurons — so activity stays ≈ 5 % at any size. For the scaling table
+/// (`cargo run --release --example p16k -- scaled N`).
+pub fn scaled(neurons: usize, seed: u64) -> Network {
+    let inputs = neurons / 16;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut rec = Vec::with_capacity(NEURONS * FAN_OUT);
-    for s in 0..NEURONS as u32 {
+    let mut rec = Vec::with_capacity(neurons * FAN_OUT);
+    for s in 0..neurons as u32 {
         for _ in 0..FAN_OUT {
             rec.push((
-                rng.random_range(0..NEURONS as u32),
+                rng.random_range(0..neurons as u32),
                 s,
                 rng.random::<f64>() * 0.0045,
             ));
         }
     }
-    let mut inp = Vec::with_capacity(INPUTS * INPUT_FAN_OUT);
-    for s in 0..INPUTS as u32 {
+    let mut inp = Vec::with_capacity(inputs * INPUT_FAN_OUT);
+    for s in 0..inputs as u32 {
         for _ in 0..INPUT_FAN_OUT {
-            inp.push((rng.random_range(0..NEURONS as u32), s, 0.2));
+            inp.push((rng.random_range(0..neurons as u32), s, 0.2));
         }
     }
-    build(rec, inp)
+    build(neurons, inputs, rec, inp)
 }
 
 /// The network of `(target, source, weight)` recurrent and input synapses.
-fn build(rec: Vec<(u32, u32, f64)>, inp: Vec<(u32, u32, f64)>) -> Network {
+fn build(
+    neurons: usize,
+    inputs: usize,
+    rec: Vec<(u32, u32, f64)>,
+    inp: Vec<(u32, u32, f64)>,
+) -> Network {
     Network {
         name: "P16k".into(),
         dt: 1e-3,
         inputs: vec![Input {
             name: "poisson".into(),
-            size: INPUTS,
+            size: inputs,
         }],
         populations: vec![Population {
             name: "lif".into(),
-            size: NEURONS,
+            size: neurons,
             neuron: Neuron::Lif {
                 beta: Param::Scalar(0.9),
                 threshold: Param::Scalar(1.0),
@@ -71,8 +85,8 @@ fn build(rec: Vec<(u32, u32, f64)>, inp: Vec<(u32, u32, f64)>) -> Network {
                 from: "poisson".into(),
                 to: "lif".into(),
                 weights: Weights::Sparse {
-                    targets: NEURONS,
-                    sources: INPUTS,
+                    targets: neurons,
+                    sources: inputs,
                     synapses: inp,
                 },
                 delay: 0,
@@ -82,8 +96,8 @@ fn build(rec: Vec<(u32, u32, f64)>, inp: Vec<(u32, u32, f64)>) -> Network {
                 from: "lif".into(),
                 to: "lif".into(),
                 weights: Weights::Sparse {
-                    targets: NEURONS,
-                    sources: NEURONS,
+                    targets: neurons,
+                    sources: neurons,
                     synapses: rec,
                 },
                 delay: 0,
@@ -109,9 +123,29 @@ pub fn arch() -> Arch {
     a
 }
 
+/// The chip [`scaled`] runs on: [`arch`]'s cores (1,024 neurons each), as
+/// many Loihi chips side by side on a board as it takes (each 128 cores),
+/// every core's axon table wide enough for the whole network.
+pub fn arch_scaled(neurons: usize) -> Arch {
+    let mut a = arch();
+    let cores = neurons.div_ceil(1024) as u32;
+    let per_chip = a.topology.tiles_x * a.topology.tiles_y * a.topology.cores_per_tile;
+    a.topology.chips_x = cores.div_ceil(per_chip).max(1);
+    a.core.max_axons = (neurons + neurons / 16) as u32;
+    // a core's 1,024 neurons each route to every core their 256 targets land on
+    a.core.max_routes = 1024 * cores.min(FAN_OUT as u32);
+    a.name = format!("loihi-p{}k", neurons / 1024);
+    a
+}
+
 /// Bernoulli(0.1) inputs for `steps` steps.
 pub fn input(steps: u32, seed: u64) -> SpikeStream {
-    spikefab_emulator::workload::poisson_input(INPUTS as u32, steps, 0.1, 1e-3, seed)
+    input_scaled(NEURONS, steps, seed)
+}
+
+/// Bernoulli(0.1) inputs of [`scaled`]`(neurons)` for `steps` steps.
+pub fn input_scaled(neurons: usize, steps: u32, seed: u64) -> SpikeStream {
+    spikefab_emulator::workload::poisson_input((neurons / 16) as u32, steps, 0.1, 1e-3, seed)
 }
 
 /// The peers' draws in `dir` (`tools/bench_peers.py`): `targets.npy` and
@@ -175,7 +209,7 @@ pub fn from_draws(dir: &std::path::Path) -> anyhow::Result<(Network, SpikeStream
         .map(|r| r.iter().map(|&v| v != 0.0).collect())
         .collect();
     let stream = SpikeStream::from_rows(&rows, steps as u32, 1e-3).map_err(anyhow::Error::msg)?;
-    Ok((build(rec, inp), stream))
+    Ok((build(NEURONS, INPUTS, rec, inp), stream))
 }
 
 #[cfg(test)]
