@@ -4,7 +4,7 @@ scratch at fixed density, and knowledge distillation from an ANN teacher,
 for the density table of docs/models.md ("Sparse structure").
 
     cargo build --release
-    KWS_CACHE=/tmp/kws_data.npz .venv-snn/bin/python tools/train_kws_sparse.py   # ~60 min on 2 CPU cores
+    KWS_CACHE=/tmp/kws_data.npz .venv-snn/bin/python tools/train_kws_sparse.py   # ~45 min on 2 CPU cores (+ ~6 min of synthesis)
 
 Same data, network and surrogate as tools/train_kws.py (imported from it;
 KWS_CACHE lets both share one synthesis, ~10 minutes). Writes
