@@ -32,7 +32,9 @@ const AER_VERSION: u16 = 1;
 const AER_HEADER_LEN: usize = 6 + 2 + 4 + 4 + 8 + 8;
 
 /// One spike: `channel` fired at `timestep`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Spike {
     pub timestep: u32,
     pub channel: u32,

@@ -282,3 +282,52 @@ fn weight_snapshots_show_what_was_learned() {
         .to_string();
     assert!(err.contains("no plastic synapses"), "{err}");
 }
+
+/// Learning spread over cores and ranks (threads standing in for MPI
+/// processes): the weight snapshots, spikes and report are one process's.
+#[test]
+fn weight_snapshots_are_the_same_on_any_number_of_ranks() {
+    use spikefab_emulator::cluster::InProcess;
+    use spikefab_emulator::Emulator;
+    let mut arch = Arch::preset("loihi").unwrap();
+    arch.core.max_neurons = 16; // the 48 hidden neurons on three cores
+    let p = compile(&plastic_net(-0.05, 0.9, 1, 0.5), &arch, 1)
+        .unwrap()
+        .program;
+    assert_eq!(p.cores.len(), 3);
+    let stream = SpikeStream::from_rows(&items(80), 80, p.dt).unwrap();
+    let cfg = RunConfig {
+        snapshot_every: Some(10),
+        ..RunConfig::new(80, 1)
+    };
+    let one = run(&p, &stream, &cfg, &|_| {}).unwrap();
+    let emulator = Emulator::new(&p).unwrap();
+    for ranks in [2, 3, 4] {
+        let outs: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = InProcess::ranks(ranks)
+                .into_iter()
+                .map(|rank| {
+                    let (emulator, stream, cfg) = (&emulator, &stream, &cfg);
+                    s.spawn(move || {
+                        emulator
+                            .run_on(stream, cfg, &|_| {}, &|_, _| {}, &rank)
+                            .unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for out in outs {
+            assert_eq!(out.weight_snapshots, one.weight_snapshots, "{ranks} ranks");
+            assert_eq!(out.spikes, one.spikes);
+            assert_eq!(out.report.to_json(), one.report.to_json());
+        }
+    }
+    let moved = one.weight_snapshots[7]
+        .weights
+        .iter()
+        .zip(&one.weight_snapshots[0].weights)
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(moved > 0, "the network learned nothing");
+}

@@ -16,7 +16,7 @@ use spikefab_chip::{CoreConfig, CoreProgram, DecayRule, EventCosts, Model, Reset
 use crate::counters::Counters;
 
 /// A spike message waiting at a core's axon table.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Arrival {
     pub axon: u32,
     /// Axonal delay carried by the route.
@@ -258,8 +258,10 @@ impl<'p> CoreState<'p> {
 
     /// The core's weight snapshots: per snapshot, its plastic synapses'
     /// delivered weights in synapse-word order.
-    pub fn weight_snapshots(&self) -> &[Vec<i32>] {
-        self.learning.as_ref().map_or(&[], |l| &l.snapshots)
+    pub fn take_weight_snapshots(&mut self) -> Vec<Vec<i32>> {
+        self.learning
+            .as_mut()
+            .map_or_else(Vec::new, |l| std::mem::take(&mut l.snapshots))
     }
 
     /// State register `var` of core-local neuron `neuron`, as the step left it.

@@ -23,14 +23,19 @@
 //! accumulation commutes), messages reach an inbox in an order fixed by
 //! program core (not by worker), and all energy comes from integer counts, so
 //! spikes, energy and latency are identical for any thread count. The
-//! exchange is the single explicit point where cores communicate — the place
-//! an MPI backend would exchange spikes between processes.
+//! exchange is the single explicit point where cores communicate; spread
+//! over several processes ([`Cluster`]), each rank runs a contiguous range of
+//! cores on its threads and its leader trades the messages that cross ranks
+//! there (one more barrier per pass), sending rank 0 its counters and link
+//! loads — see `cluster.rs`.
 
+use serde::{Deserialize, Serialize};
 use std::sync::{Barrier, Mutex};
 
 use spikefab_chip::neuron::Fixed;
 use spikefab_chip::{CoreProgram, CoreTiming, InputCost, Spike, SpikeStream, TileCoord};
 
+use crate::cluster::{Cluster, Single};
 use crate::core::{Arrival, CoreState};
 use crate::counters::Counters;
 use crate::noc::Mesh;
@@ -82,7 +87,7 @@ pub struct RunOutput {
 }
 
 /// A message in flight between two cores.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct Message {
     core: u32,
     arrival: Arrival,
@@ -99,9 +104,11 @@ struct Exchange {
     received: StepSummary,
     /// `(probe index, value)` of the probes on the worker's cores, this step.
     probe_values: Vec<(usize, i32)>,
+    /// Messages from other ranks' cores to this worker's, this pass.
+    remote_in: Vec<Message>,
 }
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, Serialize, Deserialize)]
 struct StepSummary {
     counters: Counters,
     /// Send phase: the busiest input port's sending time. Receive phase: the
@@ -113,12 +120,100 @@ struct StepSummary {
     max_update_ns: f64,
 }
 
+impl StepSummary {
+    /// Counts add, times take the maximum: exact in any order.
+    fn absorb(&mut self, o: &StepSummary) {
+        self.counters += o.counters;
+        self.max_core_ns = self.max_core_ns.max(o.max_core_ns);
+        self.max_head_ns = self.max_head_ns.max(o.max_head_ns);
+        self.max_update_ns = self.max_update_ns.max(o.max_update_ns);
+    }
+}
+
+/// One pass of a group of workers (a rank, or all of them), reduced: what
+/// rank 0 needs to record the pass.
+#[derive(Default, Serialize, Deserialize)]
+struct PassSummary {
+    sent: StepSummary,
+    received: StepSummary,
+    link_load: Vec<u32>,
+    probe_values: Vec<(usize, i32)>,
+}
+
+impl PassSummary {
+    fn clear(&mut self, n_links: usize) {
+        self.sent = StepSummary::default();
+        self.received = StepSummary::default();
+        self.link_load.clear();
+        self.link_load.resize(n_links, 0);
+        self.probe_values.clear();
+    }
+
+    /// Adds the local workers' slots, taking (zeroing) their link loads for
+    /// the next pass.
+    fn add_slots(&mut self, slots: &[Mutex<Exchange>]) {
+        for slot in slots {
+            let mut slot = slot.lock().expect("exchange slot poisoned");
+            self.sent.absorb(&slot.sent);
+            self.received.absorb(&slot.received);
+            for (s, l) in self.link_load.iter_mut().zip(slot.link_load.iter_mut()) {
+                *s += std::mem::take(l);
+            }
+            self.probe_values.extend_from_slice(&slot.probe_values);
+        }
+    }
+
+    fn absorb(&mut self, o: &PassSummary) {
+        self.sent.absorb(&o.sent);
+        self.received.absorb(&o.received);
+        for (s, l) in self.link_load.iter_mut().zip(&o.link_load) {
+            *s += l;
+        }
+        self.probe_values.extend_from_slice(&o.probe_values);
+    }
+}
+
+/// What one rank sends another in a pass: the messages its cores sent the
+/// other's, and (to rank 0) its reduced pass.
+#[derive(Default, Serialize, Deserialize)]
+struct Packet {
+    messages: Vec<Message>,
+    summary: Option<PassSummary>,
+}
+
+/// A rank's share of the run's output, gathered by every rank at the end.
+#[derive(Default, Serialize, Deserialize)]
+struct RankResult {
+    outputs: Vec<Spike>,
+    /// Its cores, in program order.
+    cores: Vec<CoreResult>,
+    /// Rank 0 only: the step totals and records.
+    totals: Option<StepTotals>,
+    records: Vec<StepRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CoreResult {
+    index: usize,
+    totals: Counters,
+    busy_ns: f64,
+    group_saturations: Vec<u64>,
+    weight_snapshots: Vec<Vec<i32>>,
+}
+
 /// Read-only facts shared by all workers.
 struct Shared<'p> {
     program: &'p CoreProgram,
+    /// This process's rank and the number of ranks.
+    rank: usize,
+    ranks: usize,
+    /// Worker threads per rank: rank `r` runs workers `r * per_rank ..`.
+    per_rank: usize,
+    /// Rank 0: the other ranks' reduced passes, this pass.
+    remote_summaries: Mutex<Vec<PassSummary>>,
     fx: Fixed,
     mesh: Mesh,
-    /// Program core → owning worker.
+    /// Program core → owning worker (numbered across ranks).
     owner: Vec<usize>,
     /// Program core → its tile.
     tiles: Vec<spikefab_chip::TileCoord>,
@@ -142,7 +237,10 @@ struct Shared<'p> {
 }
 
 struct Worker<'p> {
+    /// Across ranks (worker 0 sends the input and records the run).
     id: usize,
+    /// Within its rank (worker 0 of a rank trades with the other ranks).
+    local_id: usize,
     cores: Vec<CoreState<'p>>,
     outboxes: Vec<Vec<Message>>,
     link_load: Vec<u32>,
@@ -154,11 +252,11 @@ struct Worker<'p> {
     /// each input port's sending time in the current step.
     input_cursor: usize,
     port_ns: Vec<f64>,
-    /// Worker 0 only: latency totals, the per-step records if asked for, a
-    /// scratch link-load sum and the step being reduced.
+    /// Worker 0 only: latency totals, the per-step records if asked for,
+    /// the pass being reduced and the step waiting for its receive side.
     step_totals: StepTotals,
     records: Vec<StepRecord>,
-    link_sum: Vec<u32>,
+    summary: PassSummary,
     pending: PendingStep,
 }
 
@@ -200,7 +298,7 @@ impl<'p> Emulator<'p> {
         cfg: &RunConfig,
         progress: &(dyn Fn(u32) + Sync),
     ) -> Result<RunOutput, EmulatorError> {
-        run_validated(self.program, input, cfg, progress, &|_, _| {})
+        run_validated(self.program, input, cfg, progress, &|_, _| {}, &Single)
     }
 
     /// [`Emulator::run`], calling `sink(t, values)` after step `t`'s update
@@ -213,8 +311,60 @@ impl<'p> Emulator<'p> {
         progress: &(dyn Fn(u32) + Sync),
         sink: &(dyn Fn(u32, &[i32]) + Sync),
     ) -> Result<RunOutput, EmulatorError> {
-        run_validated(self.program, input, cfg, progress, sink)
+        run_validated(self.program, input, cfg, progress, sink, &Single)
     }
+
+    /// [`Emulator::run_probed`] as one rank of `cluster`: every rank calls
+    /// it with the same program, input and configuration, runs its share of
+    /// the cores on `cfg.threads` threads, and returns the whole run's
+    /// output — identical to one process's. `progress` and `sink` are
+    /// called on rank 0 only. Must be called from the thread that may call
+    /// the cluster's collectives (MPI's "funneled" thread).
+    pub fn run_on(
+        &self,
+        input: &SpikeStream,
+        cfg: &RunConfig,
+        progress: &(dyn Fn(u32) + Sync),
+        sink: &(dyn Fn(u32, &[i32]) + Sync),
+        cluster: &dyn Cluster,
+    ) -> Result<RunOutput, EmulatorError> {
+        run_validated(self.program, input, cfg, progress, sink, cluster)
+    }
+}
+
+/// What every rank must agree on before running together: the partition
+/// follows from it, and a rank that loaded another file or input would
+/// otherwise compute a silently different run.
+fn fingerprint(
+    program: &CoreProgram,
+    input: &SpikeStream,
+    cfg: &RunConfig,
+    per_rank: usize,
+) -> Vec<u8> {
+    let mut words: Vec<u64> = vec![
+        program.cores.len() as u64,
+        program.outputs.len() as u64,
+        program.num_input_channels() as u64,
+        input.channels as u64,
+        input.steps as u64,
+        input.events().len() as u64,
+        cfg.steps as u64,
+        per_rank as u64,
+        cfg.record_steps as u64,
+        cfg.probes.len() as u64,
+        cfg.snapshot_every.map_or(0, |n| n as u64 + 1),
+        program.noise_seed.is_some() as u64,
+        program.noise_seed.unwrap_or(0),
+    ];
+    for c in &program.cores {
+        words.extend([
+            c.core_id as u64,
+            c.num_neurons() as u64,
+            c.synapses.len() as u64,
+            c.routes.entries.len() as u64,
+        ]);
+    }
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
 }
 
 fn run_validated<'p>(
@@ -223,6 +373,7 @@ fn run_validated<'p>(
     cfg: &'p RunConfig,
     progress: &(dyn Fn(u32) + Sync),
     probe_sink: &'p (dyn Fn(u32, &[i32]) + Sync),
+    cluster: &'p dyn Cluster,
 ) -> Result<RunOutput, EmulatorError> {
     crate::probe::check(program, &cfg.probes)?;
     crate::snapshot::check(program, cfg)?;
@@ -241,7 +392,24 @@ fn run_validated<'p>(
         )));
     }
     let n_cores = program.cores.len();
-    let workers = cfg.threads.clamp(1, n_cores.max(1));
+    let (rank, ranks) = (cluster.rank(), cluster.size());
+    // One process uses no more threads than cores; ranks all use the same
+    // number, so that every rank derives the same partition.
+    let per_rank = if ranks == 1 {
+        cfg.threads.clamp(1, n_cores.max(1))
+    } else {
+        cfg.threads.max(1)
+    };
+    let workers = ranks * per_rank;
+    if ranks > 1 {
+        let mine = fingerprint(program, input, cfg, per_rank);
+        let all = cluster.all_to_all(vec![mine.clone(); ranks]);
+        if let Some(other) = all.iter().position(|f| *f != mine) {
+            return Err(EmulatorError::Cluster(format!(
+                "rank {other} runs a different program, input, step count or thread count than rank {rank}"
+            )));
+        }
+    }
     let arch = &program.arch;
     let fx = Fixed::new(&arch.format);
 
@@ -297,6 +465,10 @@ fn run_validated<'p>(
     }
     let mesh = Mesh::new(arch.topology, &arch.costs);
     let shared = Shared {
+        rank,
+        ranks,
+        per_rank,
+        remote_summaries: Mutex::new(Vec::new()),
         probes: &cfg.probes,
         probe_sink,
         program,
@@ -348,9 +520,19 @@ fn run_validated<'p>(
             .map(|d| Vec::with_capacity(outbox_cap[w][d]))
             .collect()
     };
-    let worker_states: Vec<Worker> = (0..workers)
-        .map(|id| Worker {
+    let mut remote_cap = vec![0usize; per_rank];
+    for (src, caps) in outbox_cap.iter().enumerate() {
+        if src / per_rank != rank {
+            for (local, cap) in remote_cap.iter_mut().enumerate() {
+                *cap += caps[rank * per_rank + local];
+            }
+        }
+    }
+    let worker_states: Vec<Worker> = (0..per_rank)
+        .map(|local_id| (local_id, rank * per_rank + local_id))
+        .map(|(local_id, id)| Worker {
             id,
+            local_id,
             cores: Vec::new(),
             outboxes: make_outboxes(id),
             link_load: vec![0; n_links],
@@ -364,56 +546,71 @@ fn run_validated<'p>(
             } else {
                 0
             }),
-            link_sum: vec![0; if id == 0 { n_links } else { 0 }],
+            summary: PassSummary::default(),
             pending: PendingStep::default(),
         })
         .collect();
-    let slots: Vec<Mutex<Exchange>> = (0..workers)
-        .map(|w| {
+    let slots: Vec<Mutex<Exchange>> = (0..per_rank)
+        .map(|local| {
+            let w = rank * per_rank + local;
             Mutex::new(Exchange {
                 outboxes: make_outboxes(w),
                 link_load: vec![0; n_links],
                 sent: StepSummary::default(),
                 received: StepSummary::default(),
                 probe_values: Vec::with_capacity(cfg.probes.len()),
+                remote_in: Vec::with_capacity(remote_cap[local]),
             })
         })
         .collect();
-    let barrier = Barrier::new(workers);
+    let barrier = Barrier::new(per_rank);
 
+    let start = |mut w: Worker<'p>, cluster: Option<&dyn Cluster>| -> Worker<'p> {
+        // Each worker sets up its own cores' state, in parallel.
+        for c in 0..program.cores.len() {
+            if shared.owner[c] == w.id {
+                w.cores.push(CoreState::new(
+                    program,
+                    c,
+                    shared.tiles[c],
+                    &shared.fx,
+                    max_route_delay[c],
+                    inbox_cap[c],
+                    cfg.snapshot_every.unwrap_or(0),
+                ));
+            }
+        }
+        w.run(&shared, &slots, &barrier, progress, cluster)
+    };
+    let start = &start;
+    let mut states = worker_states.into_iter();
+    let leader = states.next().expect("a rank has at least one worker");
     let finished: Vec<Worker> = crossbeam::thread::scope(|s| {
-        let handles: Vec<_> = worker_states
-            .into_iter()
-            .map(|mut w| {
-                let (shared, slots, barrier) = (&shared, &slots, &barrier);
-                let (inbox_cap, max_route_delay) = (&inbox_cap, &max_route_delay);
-                s.spawn(move |_| {
-                    // Each worker sets up its own cores' state, in parallel.
-                    for c in 0..program.cores.len() {
-                        if shared.owner[c] == w.id {
-                            w.cores.push(CoreState::new(
-                                program,
-                                c,
-                                shared.tiles[c],
-                                &shared.fx,
-                                max_route_delay[c],
-                                inbox_cap[c],
-                                cfg.snapshot_every.unwrap_or(0),
-                            ));
-                        }
-                    }
-                    w.run(shared, slots, barrier, progress)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("emulator worker panicked"))
-            .collect()
+        let handles: Vec<_> = states.map(|w| s.spawn(move |_| start(w, None))).collect();
+        // The rank's leader runs on the calling thread: the only one that
+        // calls the cluster's collectives.
+        let mut finished = vec![start(leader, Some(cluster))];
+        finished.extend(
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("emulator worker panicked")),
+        );
+        finished
     })
     .expect("emulator worker panicked");
 
-    Ok(assemble(program, &shared, finished, cfg))
+    let mine = rank_result(finished);
+    let parts = if ranks == 1 {
+        vec![mine]
+    } else {
+        let bytes = postcard::to_stdvec(&mine).expect("a rank's result serializes");
+        cluster
+            .all_to_all(vec![bytes; ranks])
+            .iter()
+            .map(|b| postcard::from_bytes(b).expect("every rank runs this build"))
+            .collect()
+    };
+    Ok(assemble(program, &shared, parts, cfg))
 }
 
 impl<'p> Worker<'p> {
@@ -423,6 +620,8 @@ impl<'p> Worker<'p> {
         slots: &[Mutex<Exchange>],
         barrier: &Barrier,
         progress: &(dyn Fn(u32) + Sync),
+        // The rank's leader (local worker 0) only: its link to other ranks.
+        cluster: Option<&dyn Cluster>,
     ) -> Self {
         let costs = &sh.program.arch.costs;
         let timing = sh.program.arch.timing.core_timing;
@@ -521,7 +720,7 @@ impl<'p> Worker<'p> {
                 sent.counters += c;
             }
             {
-                let mut slot = slots[self.id].lock().expect("exchange slot poisoned");
+                let mut slot = slots[self.local_id].lock().expect("exchange slot poisoned");
                 slot.received = received;
                 if sending {
                     std::mem::swap(&mut slot.outboxes, &mut self.outboxes);
@@ -534,6 +733,12 @@ impl<'p> Worker<'p> {
             barrier.wait();
 
             // ---- exchange ----
+            if sh.ranks > 1 {
+                if let Some(cluster) = cluster {
+                    self.trade(sh, slots, sending, cluster);
+                }
+                barrier.wait();
+            }
             if sending {
                 for slot in slots {
                     let mut slot = slot.lock().expect("exchange slot poisoned");
@@ -541,21 +746,32 @@ impl<'p> Worker<'p> {
                         self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
                     }
                 }
+                let mut own = slots[self.local_id].lock().expect("exchange slot poisoned");
+                for m in own.remote_in.drain(..) {
+                    self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
+                }
             }
             if self.id == 0 {
+                self.summary.clear(sh.mesh.num_links());
+                self.summary.add_slots(slots);
+                for other in sh
+                    .remote_summaries
+                    .lock()
+                    .expect("summaries poisoned")
+                    .drain(..)
+                {
+                    self.summary.absorb(&other);
+                }
                 if t > 0 {
-                    self.record_step(sh, slots);
+                    self.record_step(sh);
                     progress(t);
                 }
                 if sending {
-                    self.reduce_send_phase(sh, slots);
+                    self.reduce_send_phase(sh);
                     if !sh.probes.is_empty() {
                         let mut row = vec![0i32; sh.probes.len()];
-                        for slot in slots {
-                            let slot = slot.lock().expect("exchange slot poisoned");
-                            for &(k, v) in &slot.probe_values {
-                                row[k] = v;
-                            }
+                        for &(k, v) in &self.summary.probe_values {
+                            row[k] = v;
                         }
                         (sh.probe_sink)(t, &row);
                     }
@@ -622,49 +838,88 @@ impl<'p> Worker<'p> {
         self.step_totals.input_ports += c;
     }
 
-    /// Worker 0, during the exchange: reduce every worker's send summary and
-    /// link loads (the next pass overwrites them) into the pending step.
-    fn reduce_send_phase(&mut self, sh: &Shared, slots: &[Mutex<Exchange>]) {
-        let mut sent = StepSummary::default();
-        self.link_sum.fill(0);
-        for slot in slots {
-            let mut slot = slot.lock().expect("exchange slot poisoned");
-            sent.counters += slot.sent.counters;
-            sent.max_core_ns = sent.max_core_ns.max(slot.sent.max_core_ns);
-            sent.max_head_ns = sent.max_head_ns.max(slot.sent.max_head_ns);
-            sent.max_update_ns = sent.max_update_ns.max(slot.sent.max_update_ns);
-            for (s, l) in self.link_sum.iter_mut().zip(slot.link_load.iter_mut()) {
-                *s += std::mem::take(l);
+    /// A rank's leader, between the compute phase and the drain: sends the
+    /// messages for other ranks' cores (and, to rank 0, this rank's reduced
+    /// pass), and files the messages that came in for its workers. Every
+    /// rank calls it once per pass, sending or not.
+    fn trade(
+        &mut self,
+        sh: &Shared,
+        slots: &[Mutex<Exchange>],
+        sending: bool,
+        cluster: &dyn Cluster,
+    ) {
+        let (rank, ranks) = (sh.rank, sh.ranks);
+        let mut packets: Vec<Packet> = (0..ranks).map(|_| Packet::default()).collect();
+        if sending {
+            for slot in slots {
+                let mut slot = slot.lock().expect("exchange slot poisoned");
+                for (dest, outbox) in slot.outboxes.iter_mut().enumerate() {
+                    let to = dest / sh.per_rank;
+                    if to != rank {
+                        packets[to].messages.append(outbox);
+                    }
+                }
             }
         }
+        if rank != 0 {
+            let mut mine = PassSummary::default();
+            mine.clear(sh.mesh.num_links());
+            mine.add_slots(slots);
+            packets[0].summary = Some(mine);
+        }
+        let outgoing = packets
+            .iter()
+            .map(|p| postcard::to_stdvec(p).expect("a packet serializes"))
+            .collect();
+        let incoming = cluster.all_to_all(outgoing);
+        let mut by_worker: Vec<Vec<Message>> = vec![Vec::new(); sh.per_rank];
+        let mut summaries = Vec::new();
+        for (from, bytes) in incoming.iter().enumerate() {
+            if from == rank {
+                continue;
+            }
+            let p: Packet = postcard::from_bytes(bytes).expect("every rank runs this build");
+            for m in p.messages {
+                by_worker[sh.owner[m.core as usize] - rank * sh.per_rank].push(m);
+            }
+            summaries.extend(p.summary);
+        }
+        for (slot, messages) in slots.iter().zip(by_worker) {
+            let mut slot = slot.lock().expect("exchange slot poisoned");
+            slot.remote_in.extend(messages);
+        }
+        *sh.remote_summaries.lock().expect("summaries poisoned") = summaries;
+    }
+
+    /// Worker 0, during the exchange: the pass's send side (every worker's,
+    /// in `self.summary`) becomes the pending step.
+    fn reduce_send_phase(&mut self, sh: &Shared) {
+        let sent = self.summary.sent;
         let messages = sent.counters.messages_out + sent.counters.input_messages;
         let timing = sh.program.arch.timing.core_timing;
         // Under `Scheduled` every message's trip is already in the schedule;
         // under `Phased` messages ride a bus whose time is the senders'.
         let noc_ns =
             if messages > 0 && !matches!(timing, CoreTiming::Scheduled | CoreTiming::Phased) {
-                sh.mesh.drain_ns(sent.max_head_ns, &self.link_sum)
+                sh.mesh.drain_ns(sent.max_head_ns, &self.summary.link_load)
             } else {
                 0.0
             };
         self.pending = PendingStep {
             sent,
-            max_link_load: self.link_sum.iter().copied().max().unwrap_or(0),
+            max_link_load: self.summary.link_load.iter().copied().max().unwrap_or(0),
             noc_ns,
         };
     }
 
     /// Worker 0, once the step's messages have been received (during the
     /// next pass): the step's record.
-    fn record_step(&mut self, sh: &Shared, slots: &[Mutex<Exchange>]) {
+    fn record_step(&mut self, sh: &Shared) {
         let p = self.pending;
         let mut counters = p.sent.counters;
-        let mut received_ns: f64 = 0.0;
-        for slot in slots {
-            let r = slot.lock().expect("exchange slot poisoned").received;
-            counters += r.counters;
-            received_ns = received_ns.max(r.max_core_ns);
-        }
+        counters += self.summary.received.counters;
+        let received_ns = self.summary.received.max_core_ns;
         let core_ns = match sh.program.arch.timing.core_timing {
             // Updates ‖ input port, then every core's sends on the one bus
             // (from the integer counts: the same for any thread count), then
@@ -711,38 +966,50 @@ fn partition(p: &CoreProgram, workers: usize) -> Vec<usize> {
     owner
 }
 
+/// A rank's finished workers, as the run's output needs them.
+fn rank_result(mut workers: Vec<Worker>) -> RankResult {
+    // Workers hold contiguous core ranges in worker order.
+    workers.sort_by_key(|w| w.id);
+    let mut r = RankResult::default();
+    for w in &mut workers {
+        r.outputs.append(&mut w.outputs);
+        if w.id == 0 {
+            r.totals = Some(w.step_totals);
+            r.records = std::mem::take(&mut w.records);
+        }
+        r.cores.extend(w.cores.iter_mut().map(|c| CoreResult {
+            index: c.index,
+            totals: c.totals,
+            busy_ns: c.busy_ns,
+            group_saturations: std::mem::take(&mut c.group_saturations),
+            weight_snapshots: c.take_weight_snapshots(),
+        }));
+    }
+    r
+}
+
 fn assemble(
     program: &CoreProgram,
     sh: &Shared,
-    mut workers: Vec<Worker>,
+    mut parts: Vec<RankResult>,
     cfg: &RunConfig,
 ) -> RunOutput {
-    let events: Vec<Spike> = workers
+    let events: Vec<Spike> = parts
         .iter_mut()
-        .flat_map(|w| std::mem::take(&mut w.outputs))
+        .flat_map(|p| std::mem::take(&mut p.outputs))
         .collect();
     // A neuron is one output port at most and fires once per step: no duplicates.
     let spikes = SpikeStream::new(sh.n_outputs as u32, cfg.steps, program.dt, events)
         .expect("output spikes lie within the run");
-    let records = std::mem::take(&mut workers[0].records);
-    let totals = workers[0].step_totals;
-    let cores: Vec<_> = workers
-        .iter()
-        .flat_map(|w| w.cores.iter())
-        .map(|c| (c.totals, c.busy_ns))
-        .collect();
-    let group_saturations: Vec<&[u64]> = workers
-        .iter()
-        .flat_map(|w| w.cores.iter())
-        .map(|c| &c.group_saturations[..])
-        .collect();
-    let mut report = Report::new(program, cfg.steps, totals, records, &cores);
+    let totals = parts[0].totals.expect("rank 0 holds worker 0");
+    let records = std::mem::take(&mut parts[0].records);
+    let cores: Vec<&CoreResult> = parts.iter().flat_map(|p| &p.cores).collect();
+    debug_assert!(cores.iter().enumerate().all(|(i, c)| c.index == i));
+    let core_totals: Vec<_> = cores.iter().map(|c| (c.totals, c.busy_ns)).collect();
+    let group_saturations: Vec<&[u64]> = cores.iter().map(|c| &c.group_saturations[..]).collect();
+    let mut report = Report::new(program, cfg.steps, totals, records, &core_totals);
     report.layers = crate::report::layer_counts(program, &group_saturations);
-    let by_core: Vec<&[Vec<i32>]> = workers
-        .iter()
-        .flat_map(|w| w.cores.iter())
-        .map(|c| c.weight_snapshots())
-        .collect();
+    let by_core: Vec<&[Vec<i32>]> = cores.iter().map(|c| &c.weight_snapshots[..]).collect();
     let weight_snapshots = crate::snapshot::assemble(cfg, &by_core);
     RunOutput {
         spikes,

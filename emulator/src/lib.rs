@@ -29,6 +29,7 @@
 //! assert!(out.report.energy.total_pj > 0.0 && out.report.latency.total_ns > 0.0);
 //! ```
 
+pub mod cluster;
 mod core;
 pub mod counters;
 mod engine;
@@ -38,6 +39,7 @@ pub mod report;
 pub mod snapshot;
 pub mod workload;
 
+pub use cluster::Cluster;
 pub use counters::{Counters, EnergyBreakdown};
 pub use engine::{run, Emulator, RunConfig, RunOutput};
 pub use probe::Probe;
@@ -52,4 +54,6 @@ pub enum EmulatorError {
     Input(String),
     #[error("probe: {0}")]
     Probe(String),
+    #[error("ranks disagree: {0}")]
+    Cluster(String),
 }

@@ -40,7 +40,7 @@ pub struct Report {
 
 /// The latency parts summed over a run's steps, kept as it goes so that no
 /// per-step record is needed for the totals.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct StepTotals {
     pub latency_ns: f64,
     pub max_step_ns: f64,
