@@ -169,6 +169,7 @@ fn demo_into(out: &Path, shown: &Path, threads: usize, progress: Mode) -> anyhow
                 probes: Vec::new(),
                 snapshot_every: None,
             },
+            &spikefab_emulator::cluster::Single,
         )?;
     }
     let (_, fpga) = programs

@@ -19,6 +19,7 @@ pub mod hdl;
 pub mod inspect;
 pub mod kws;
 pub mod modularity;
+pub mod mpi;
 pub mod output;
 pub mod p16k;
 pub mod plots;

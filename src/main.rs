@@ -152,6 +152,12 @@ enum Command {
         /// modularity.json and modularity.svg.
         #[arg(long, value_name = "N")]
         snapshot_weights: Option<u32>,
+        /// Spread the cores over the processes of an MPI job (`mpirun -np N
+        /// spikefab run --mpi …`, each with --threads threads); rank 0 writes
+        /// the outputs, identical to one process's. Needs a build with
+        /// `--features mpi`.
+        #[arg(long)]
+        mpi: bool,
     },
     /// Encode audio (WAV) as spikes: spiketrum (default) or a filterbank cochleagram.
     Cochlea {
@@ -533,51 +539,90 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             per_step,
             probe,
             snapshot_weights,
+            mpi,
         } => {
             check_distinct(&[&program, &input], &[&out])?;
-            let prog = CoreProgram::load(&program)
-                .with_context(|| format!("loading the program {}", program.display()))?;
-            let spikes = run::load_input(&input, &prog)
-                .with_context(|| format!("loading the input {}", input.display()))?;
-            let staged = Staged::begin(&out, "run", Previous::Replace)?;
-            let opts = run::RunOptions {
-                steps,
-                threads,
-                out: staged.path().to_path_buf(),
-                progress,
-                per_step,
-                probes: probe,
-                snapshot_every: snapshot_weights,
-            };
-            let (result, host) = run::run_and_write(&prog, &spikes, &opts)
-                .with_context(|| format!("running {} on {}", program.display(), input.display()))?;
-            staged.commit()?;
-            if json {
-                emit(false, &format!("{}\n", result.report.to_json()))?;
+            let cluster = if mpi {
+                spikefab::mpi::init()?
             } else {
-                emit(
-                    quiet,
-                    &format!(
-                        "{}emulated {} steps in {:.3} s on {} thread(s) ({:.1} M synaptic events/s); wrote {}/: {}\n",
-                        summary::run_table(&result.report),
-                        host.steps,
-                        host.wall_s,
-                        host.threads,
-                        host.synaptic_events_per_s / 1e6,
-                        out.display(),
-                        run::RUN_FILES
-                            .iter()
-                            .chain(if snapshot_weights.is_some() {
-                                spikefab::modularity::FILES
+                Box::new(spikefab_emulator::cluster::Single)
+            };
+            // Any rank's failure ends the job: the others would wait for it in
+            // a collective. The staged output is cleaned up first.
+            let body = || -> anyhow::Result<()> {
+                let prog = CoreProgram::load(&program)
+                    .with_context(|| format!("loading the program {}", program.display()))?;
+                let spikes = run::load_input(&input, &prog)
+                    .with_context(|| format!("loading the input {}", input.display()))?;
+                let mut opts = run::RunOptions {
+                    steps,
+                    threads,
+                    out: out.clone(),
+                    progress,
+                    per_step,
+                    probes: probe,
+                    snapshot_every: snapshot_weights,
+                };
+                if cluster.rank() != 0 {
+                    // Rank 0 reports and writes; the others only compute.
+                    opts.progress = ProgressMode::Off;
+                    return run::follow(&prog, &spikes, &opts, &*cluster).with_context(|| {
+                        format!("rank {}: running {}", cluster.rank(), program.display())
+                    });
+                }
+                let staged = Staged::begin(&out, "run", Previous::Replace)?;
+                opts.out = staged.path().to_path_buf();
+                let (result, host) = run::run_and_write(&prog, &spikes, &opts, &*cluster)
+                    .with_context(|| {
+                        format!("running {} on {}", program.display(), input.display())
+                    })?;
+                staged.commit()?;
+                if json {
+                    emit(false, &format!("{}\n", result.report.to_json()))?;
+                } else {
+                    emit(
+                        quiet,
+                        &format!(
+                            "{}emulated {} steps in {:.3} s on {} thread(s){} ({:.1} M synaptic events/s); wrote {}/: {}\n",
+                            summary::run_table(&result.report),
+                            host.steps,
+                            host.wall_s,
+                            host.threads,
+                            if host.ranks > 1 {
+                                format!(" × {} processes", host.ranks)
                             } else {
-                                &[]
-                            })
-                            .copied()
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ),
-                )?;
+                                String::new()
+                            },
+                            host.synaptic_events_per_s / 1e6,
+                            out.display(),
+                            run::RUN_FILES
+                                .iter()
+                                .chain(if snapshot_weights.is_some() {
+                                    spikefab::modularity::FILES
+                                } else {
+                                    &[]
+                                })
+                                .copied()
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ),
+                    )?;
+                }
+                Ok(())
+            };
+            let done = body();
+            if let Err(e) = &done {
+                if cluster.size() > 1 {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "error: rank {}: {}",
+                        cluster.rank(),
+                        terminal_safe(&format!("{e:#}"))
+                    );
+                    cluster.abort(1);
+                }
             }
+            done?;
         }
         Command::Cochlea {
             input,

@@ -95,6 +95,34 @@ pub fn open(
     steps: u32,
     dir: &Path,
 ) -> anyhow::Result<(Vec<Probe>, ProbeFiles)> {
+    let (probes, index, files) = plan(specs, program, steps, dir)?;
+    if !files.is_empty() {
+        crate::write_text(
+            &dir.join("probes.json"),
+            &serde_json::to_string_pretty(&index)?,
+        )?;
+    }
+    Ok((probes, ProbeFiles { files, steps }))
+}
+
+/// The probes `specs` ask for, without any file (the ranks of `run --mpi`
+/// other than 0 run them; rank 0 writes).
+pub fn resolve(
+    specs: &[ProbeSpec],
+    program: &CoreProgram,
+    steps: u32,
+) -> anyhow::Result<Vec<Probe>> {
+    Ok(plan(specs, program, steps, Path::new(""))?.0)
+}
+
+type Plan = (Vec<Probe>, Vec<FileEntry>, Vec<(PathBuf, Range<usize>)>);
+
+fn plan(
+    specs: &[ProbeSpec],
+    program: &CoreProgram,
+    steps: u32,
+    dir: &Path,
+) -> anyhow::Result<Plan> {
     let mut probes = Vec::new();
     let mut files = Vec::new();
     let mut index = Vec::new();
@@ -127,13 +155,7 @@ pub fn open(
             probes.extend(ps);
         }
     }
-    if !files.is_empty() {
-        crate::write_text(
-            &dir.join("probes.json"),
-            &serde_json::to_string_pretty(&index)?,
-        )?;
-    }
-    Ok((probes, ProbeFiles { files, steps }))
+    Ok((probes, index, files))
 }
 
 impl ProbeFiles {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use spikefab_chip::{CoreProgram, SpikeStream};
-use spikefab_emulator::{RunConfig, RunOutput};
+use spikefab_emulator::{Cluster, RunConfig, RunOutput};
 
 use crate::progress::{Mode, Progress};
 use crate::{plots, write_text};
@@ -32,7 +32,13 @@ pub struct RunOptions {
 #[derive(Debug, Serialize)]
 pub struct HostStats {
     pub spikefab_version: &'static str,
+    /// Worker threads per process.
     pub threads: usize,
+    /// Processes (MPI ranks) the run was spread over.
+    pub ranks: usize,
+    /// Bytes rank 0 sent the other ranks (messages between their cores,
+    /// and the start and end of the run).
+    pub rank0_bytes_sent: u64,
     pub steps: u32,
     pub wall_s: f64,
     pub synaptic_events_per_s: f64,
@@ -84,12 +90,78 @@ pub fn load_input(path: &Path, program: &CoreProgram) -> anyhow::Result<SpikeStr
     Ok(SpikeStream::load(path)?)
 }
 
-/// Runs `program` on `input` and writes spikes, report, host stats and plots into `opts.out`.
+/// Runs `program` on `input` and writes spikes, report, host stats and plots
+/// into `opts.out`; with a [`Cluster`] of several ranks this is rank 0's part
+/// (the others call [`follow`]).
 pub fn run_and_write(
     program: &CoreProgram,
     input: &SpikeStream,
     opts: &RunOptions,
+    cluster: &dyn Cluster,
 ) -> anyhow::Result<(RunOutput, HostStats)> {
+    let steps = steps_of(program, input, opts)?;
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("creating the output folder {}", opts.out.display()))?;
+
+    let (probes, probe_files) = crate::probes::open(&opts.probes, program, steps, &opts.out)?;
+    let cfg = config(opts, steps, probes);
+    let emulator = spikefab_emulator::Emulator::new(program)?;
+    let bar = Progress::new(opts.progress, steps as u64, "emulating", "steps");
+    let started = Instant::now();
+    let progress = |done: u32| bar.set(done as u64);
+    let out = if probe_files.is_empty() {
+        emulator.run_on(input, &cfg, &progress, &|_, _| {}, cluster)?
+    } else {
+        // Probe rows go to a writer thread through a bounded queue: memory
+        // stays a few rows whatever the run's length.
+        std::thread::scope(|s| -> anyhow::Result<_> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<i32>>(64);
+            let writer = s.spawn(move || probe_files.write(rx));
+            let sink = |_: u32, values: &[i32]| {
+                // A writer that stopped has its error below.
+                let _ = tx.send(values.to_vec());
+            };
+            let out = emulator.run_on(input, &cfg, &progress, &sink, cluster);
+            drop(tx);
+            let written = writer
+                .join()
+                .map_err(|_| anyhow::anyhow!("the probe writer panicked"))?;
+            let out = out?;
+            written?;
+            Ok(out)
+        })?
+    };
+    let wall_s = started.elapsed().as_secs_f64();
+    bar.finish();
+    write_outputs(program, opts, steps, out, wall_s, cluster)
+}
+
+/// A rank other than 0 of `run --mpi`: the same run, its share of the cores;
+/// rank 0 writes everything.
+pub fn follow(
+    program: &CoreProgram,
+    input: &SpikeStream,
+    opts: &RunOptions,
+    cluster: &dyn Cluster,
+) -> anyhow::Result<()> {
+    let steps = steps_of(program, input, opts)?;
+    let probes = crate::probes::resolve(&opts.probes, program, steps)?;
+    let cfg = config(opts, steps, probes);
+    spikefab_emulator::Emulator::new(program)?.run_on(input, &cfg, &|_| {}, &|_, _| {}, cluster)?;
+    Ok(())
+}
+
+fn config(opts: &RunOptions, steps: u32, probes: Vec<spikefab_emulator::Probe>) -> RunConfig {
+    RunConfig {
+        record_steps: opts.per_step,
+        probes,
+        snapshot_every: opts.snapshot_every,
+        ..RunConfig::new(steps, opts.threads)
+    }
+}
+
+/// The run's length, refused before running if its output would not fit.
+fn steps_of(program: &CoreProgram, input: &SpikeStream, opts: &RunOptions) -> anyhow::Result<u32> {
     let steps = match (opts.steps, input.steps) {
         (Some(s), _) => s,
         (None, s) if s > 0 => s,
@@ -104,47 +176,22 @@ pub fn run_and_write(
             spikefab_chip::limits::MAX_DENSE_CELLS
         );
     }
-    std::fs::create_dir_all(&opts.out)
-        .with_context(|| format!("creating the output folder {}", opts.out.display()))?;
+    Ok(steps)
+}
 
-    let (probes, probe_files) = crate::probes::open(&opts.probes, program, steps, &opts.out)?;
-    let cfg = RunConfig {
-        record_steps: opts.per_step,
-        probes,
-        snapshot_every: opts.snapshot_every,
-        ..RunConfig::new(steps, opts.threads)
-    };
-    let emulator = spikefab_emulator::Emulator::new(program)?;
-    let bar = Progress::new(opts.progress, steps as u64, "emulating", "steps");
-    let started = Instant::now();
-    let progress = |done: u32| bar.set(done as u64);
-    let out = if probe_files.is_empty() {
-        emulator.run(input, &cfg, &progress)?
-    } else {
-        // Probe rows go to a writer thread through a bounded queue: memory
-        // stays a few rows whatever the run's length.
-        std::thread::scope(|s| -> anyhow::Result<_> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<i32>>(64);
-            let writer = s.spawn(move || probe_files.write(rx));
-            let out = emulator.run_probed(input, &cfg, &progress, &|_, values| {
-                // A writer that stopped has its error below.
-                let _ = tx.send(values.to_vec());
-            });
-            drop(tx);
-            let written = writer
-                .join()
-                .map_err(|_| anyhow::anyhow!("the probe writer panicked"))?;
-            let out = out?;
-            written?;
-            Ok(out)
-        })?
-    };
-    let wall_s = started.elapsed().as_secs_f64();
-    bar.finish();
-
+fn write_outputs(
+    program: &CoreProgram,
+    opts: &RunOptions,
+    steps: u32,
+    out: RunOutput,
+    wall_s: f64,
+    cluster: &dyn Cluster,
+) -> anyhow::Result<(RunOutput, HostStats)> {
     let host = HostStats {
         spikefab_version: env!("CARGO_PKG_VERSION"),
         threads: opts.threads,
+        ranks: cluster.size(),
+        rank0_bytes_sent: cluster.bytes_sent(),
         steps,
         wall_s,
         synaptic_events_per_s: out.report.totals.synaptic_ops as f64 / wall_s.max(1e-12),

@@ -1210,3 +1210,21 @@ fn clustering_by_module_keeps_the_outputs() {
     assert_ne!(outputs[0].0, outputs[1].0, "the hidden layer moved");
     assert_eq!(outputs[0].1, outputs[1].1, "the outputs did not");
 }
+
+/// `run --mpi` in a build without MPI says how to get one.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn mpi_without_the_feature_says_how_to_build_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = spikefab(&[
+        "run",
+        repo(DEMO).to_str().unwrap(),
+        "--input",
+        repo(INPUT).to_str().unwrap(),
+        "--mpi",
+        "--out",
+        dir.path().join("x").to_str().unwrap(),
+    ]);
+    assert_clean_failure(&o, "--features mpi");
+    assert!(!dir.path().join("x").exists());
+}
