@@ -8,6 +8,7 @@
 //!     cargo run --release --example p16k -- exponents    # weight error and activity, shared vs per-projection exponents
 //!     target/release/examples/p16k draws DIR THREADS       # the peers' own draws (tools/bench_peers.py): one JSON line
 //!     target/release/examples/p16k scaled N THREADS STEPS  # P16k at N neurons: compile time, peak memory, events/s
+//!     target/release/examples/p16k save N STEPS DIR        # P16k at N neurons as DIR/program.sfc + DIR/input.aer, for `spikefab run` (and `--mpi`)
 
 use std::time::Instant;
 
@@ -24,6 +25,15 @@ fn main() -> anyhow::Result<()> {
             Ok(std::env::args().nth(k).map_or(Ok(default), |v| v.parse())?)
         };
         return scaled(arg(2, p16k::NEURONS)?, arg(3, 1)?, arg(4, 100)? as u32);
+    }
+    if std::env::args().nth(1).as_deref() == Some("save") {
+        let arg = |k: usize| -> anyhow::Result<String> {
+            std::env::args()
+                .nth(k)
+                .ok_or_else(|| anyhow::anyhow!("save N STEPS DIR"))
+        };
+        let (n, steps, dir) = (arg(2)?.parse()?, arg(3)?.parse()?, arg(4)?);
+        return save(n, steps, std::path::Path::new(&dir));
     }
     if std::env::args().nth(1).as_deref() == Some("draws") {
         let dir = std::env::args()
@@ -161,6 +171,16 @@ fn draws(dir: &std::path::Path, threads: usize) -> anyhow::Result<()> {
             "stored_synapses": compiled.program.num_synapses(),
         })
     );
+    Ok(())
+}
+
+/// P16k at `n` neurons, compiled, and its input, as files `spikefab run` reads.
+fn save(n: usize, steps: u32, dir: &std::path::Path) -> anyhow::Result<()> {
+    let compiled = spikefab_compiler::compile(&p16k::scaled(n, 1), &p16k::arch_scaled(n), 1)?;
+    std::fs::create_dir_all(dir)?;
+    compiled.program.save(&dir.join("program.sfc"))?;
+    p16k::input_scaled(n, steps, 2).save(&dir.join("input.aer"))?;
+    println!("wrote {}/program.sfc and input.aer", dir.display());
     Ok(())
 }
 
