@@ -200,6 +200,42 @@ impl SynapseTable {
         t
     }
 
+    /// Builds the CSR table from `(source, synapse)` pairs sorted by source:
+    /// each distinct source becomes an axon, in order, and is returned with
+    /// the table (as [`SynapseTable::from_ruled_rows`] of the same rows).
+    pub fn from_sorted_sources(entries: &[(u32, RowSynapse)]) -> (Vec<u32>, Self) {
+        let mut axons: Vec<u32> = Vec::new();
+        let mut t = SynapseTable {
+            axon_ptr: vec![0],
+            synapses: Vec::with_capacity(entries.len()),
+            delay: Vec::with_capacity(entries.len()),
+            ..Default::default()
+        };
+        for (k, &(g, x)) in entries.iter().enumerate() {
+            if axons.last() != Some(&g) {
+                if !axons.is_empty() {
+                    t.axon_ptr.push(k as u32);
+                }
+                axons.push(g);
+            }
+            t.synapses.push(Synapse {
+                target: x.target,
+                weight: x.weight,
+            });
+            t.delay.push(x.delay);
+        }
+        if !axons.is_empty() {
+            t.axon_ptr.push(entries.len() as u32);
+        }
+        if entries.iter().any(|(_, x)| x.rule != 0) {
+            t.rule = entries.iter().map(|(_, x)| x.rule).collect();
+        }
+        if entries.iter().any(|(_, x)| x.shift != 0) {
+            t.shift = entries.iter().map(|(_, x)| x.shift).collect();
+        }
+        (axons, t)
+    }
+
     /// Builds the CSR table from per-axon rows of `(target, weight, delay)`.
     pub fn from_rows(rows: &[Vec<(u16, i16, u8)>]) -> Self {
         let mut t = SynapseTable {

@@ -13,6 +13,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeSet, HashMap};
 
+use spikefab_chip::program::RowSynapse;
+
 use spikefab_chip::{
     Arch, CoreConfig, CoreProgram, LayerScale, OutputPort, Provenance, Route, RouteTable,
     SynapseTable, PROGRAM_FORMAT_VERSION,
@@ -137,33 +139,15 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         }
     }
 
-    // axons per core: sorted distinct sources
-    let mut core_axons: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); cores.len()];
-    for pr in &q.projections {
-        for (s, row) in pr.by_source.iter().enumerate() {
-            for &(t, _) in row {
-                let n = t as usize / branches[pr.dst];
-                core_axons[home[pr.dst][n].0 as usize].insert(gid(pr.src, s));
-            }
-        }
-    }
-    let axon_index: Vec<HashMap<u32, u32>> = core_axons
-        .iter()
-        .map(|set| {
-            set.iter()
-                .enumerate()
-                .map(|(i, &g)| (g, i as u32))
-                .collect()
-        })
-        .collect();
-    let mut rows: Vec<Vec<Vec<spikefab_chip::program::RowSynapse>>> = core_axons
-        .iter()
-        .map(|s| vec![Vec::new(); s.len()])
-        .collect();
+    // Every synapse as (its source, its row entry), per core. A stable sort
+    // by source then gives each core's axon table (its distinct sources, in
+    // order) and its rows, a row keeping projection order: linear memory
+    // and no allocation per axon, which is what large networks need (a
+    // core of a 1 M-neuron network has ~250 k axons of one synapse each).
+    let mut per_core: Vec<Vec<(u32, RowSynapse)>> = vec![Vec::new(); cores.len()];
     // each core's learning rules, in order of first use; a synapse names
     // its rule's index + 1 (0: static)
-    let mut rules: Vec<Vec<spikefab_chip::model::LearningRule>> =
-        vec![Vec::new(); core_axons.len()];
+    let mut rules: Vec<Vec<spikefab_chip::model::LearningRule>> = vec![Vec::new(); cores.len()];
     for pr in &q.projections {
         let delay = u8::try_from(pr.chip_delay).map_err(|_| {
             too_big(
@@ -171,14 +155,13 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
                 format!("needs a delay of {} steps", pr.chip_delay),
             )
         })?;
+        let k = branches[pr.dst];
         for (s, row) in pr.by_source.iter().enumerate() {
             let g = gid(pr.src, s);
             for &(t, w) in row {
-                let k = branches[pr.dst];
                 let (n, branch) = (t as usize / k, t as usize % k);
                 let c = home[pr.dst][n].0 as usize;
                 let slot = first_slot[pr.dst][n] + branch as u32;
-                let a = axon_index[c][&g];
                 let rule = match pr.plastic {
                     None => 0,
                     Some(r) => {
@@ -201,55 +184,94 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
                         id as u8 + 1
                     }
                 };
-                rows[c][a as usize].push(spikefab_chip::program::RowSynapse {
-                    target: slot as u16,
-                    weight: w,
-                    delay,
-                    rule,
-                    shift: pr.shift,
-                });
+                per_core[c].push((
+                    g,
+                    RowSynapse {
+                        target: slot as u16,
+                        weight: w,
+                        delay,
+                        rule,
+                        shift: pr.shift,
+                    },
+                ));
             }
         }
     }
+    let (core_axons, mut tables): (Vec<Vec<u32>>, Vec<SynapseTable>) = per_core
+        .into_iter()
+        .map(|mut entries| {
+            entries.sort_by_key(|&(g, _)| g);
+            SynapseTable::from_sorted_sources(&entries)
+        })
+        .unzip();
 
-    // 4. routes: one entry per (source, core it feeds)
-    let mut dests: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
-    for (c, set) in core_axons.iter().enumerate() {
-        for (&g, a) in set.iter().zip(0u32..) {
-            dests.entry(g).or_default().push((c as u32, a));
+    // 4. routes: one entry per (source, core it feeds), cores in order — a
+    // CSR over sources.
+    let n_sources = net.inputs.iter().map(|i| i.size).sum::<usize>()
+        + net.populations.iter().map(|p| p.size).sum::<usize>();
+    let mut dest_ptr = vec![0usize; n_sources + 1];
+    for axons in &core_axons {
+        for &g in axons {
+            dest_ptr[g as usize + 1] += 1;
         }
     }
+    for i in 1..dest_ptr.len() {
+        dest_ptr[i] += dest_ptr[i - 1];
+    }
+    let mut dest = vec![(0u32, 0u32); dest_ptr[n_sources]];
+    let mut fill = dest_ptr.clone();
+    for (c, axons) in core_axons.iter().enumerate() {
+        for (a, &g) in axons.iter().enumerate() {
+            dest[fill[g as usize]] = (c as u32, a as u32);
+            fill[g as usize] += 1;
+        }
+    }
+    drop(fill);
+    let dests_of = |g: u32| &dest[dest_ptr[g as usize]..dest_ptr[g as usize + 1]];
     let route_list = |g: u32| -> Vec<Route> {
-        dests
-            .get(&g)
-            .map(|v| {
-                v.iter()
-                    .map(|&(core, axon)| Route {
-                        core,
-                        axon,
-                        delay: 0,
-                    })
-                    .collect()
+        dests_of(g)
+            .iter()
+            .map(|&(core, axon)| Route {
+                core,
+                axon,
+                delay: 0,
             })
-            .unwrap_or_default()
+            .collect()
     };
 
-    // 3. place
-    let mut traffic: HashMap<(usize, usize), u64> = HashMap::new();
+    // 3. place: messages between cores when every neuron fires once
+    let n_cores = cores.len();
+    let mut pairs: HashMap<(usize, usize), u64> = HashMap::new();
+    // dense while the matrix is small (every core may feed every other)
+    let mut dense = if n_cores <= 4096 {
+        vec![0u64; n_cores * n_cores]
+    } else {
+        Vec::new()
+    };
     for (p, homes) in home.iter().enumerate() {
         for (n, &(from, _)) in homes.iter().enumerate() {
             let from = from as usize;
-            for &(to, _) in dests
-                .get(&((pop_off[p] + n) as u32))
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
-                *traffic.entry((from, to as usize)).or_default() += 1;
+            for &(to, _) in dests_of((pop_off[p] + n) as u32) {
+                if dense.is_empty() {
+                    *pairs.entry((from, to as usize)).or_default() += 1;
+                } else {
+                    dense[from * n_cores + to as usize] += 1;
+                }
             }
         }
     }
     let traffic: Vec<((usize, usize), u64)> = {
-        let mut t: Vec<_> = traffic.into_iter().filter(|((a, b), _)| a != b).collect();
+        let mut t: Vec<_> = if dense.is_empty() {
+            pairs.into_iter().collect()
+        } else {
+            dense
+                .iter()
+                .enumerate()
+                .filter(|(_, &w)| w > 0)
+                .map(|(i, &w)| ((i / n_cores, i % n_cores), w))
+                .collect()
+        };
+        t.retain(|((a, b), _)| a != b);
         t.sort_unstable();
         t
     };
@@ -297,7 +319,7 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         core_cfgs.push(CoreConfig {
             core_id: placement[c] as u32,
             groups,
-            synapses: SynapseTable::from_ruled_rows(&rows[c]),
+            synapses: std::mem::take(&mut tables[c]),
             routes: RouteTable::from_lists(&routes),
             learning: std::mem::take(&mut rules[c]),
         });
@@ -420,7 +442,9 @@ fn partition_and_pack(
         }
         let fits = |a: usize, b: usize| -> bool {
             let syn: u64 = fan_in[p][a..b].iter().map(|&c| c as u64).sum();
-            let axons: BTreeSet<u32> = sources[p][a..b].iter().flatten().copied().collect();
+            let mut axons: Vec<u32> = sources[p][a..b].iter().flatten().copied().collect();
+            axons.sort_unstable();
+            axons.dedup();
             syn <= lim.max_synapses as u64 && axons.len() <= lim.max_axons as usize
         };
         // Every slice of a scheduled layer holds the layer's whole table.
@@ -605,6 +629,9 @@ fn placement_cost(arch: &Arch, traffic: &[((usize, usize), u64)], pl: &[usize]) 
         .sum()
 }
 
+/// Neighbour visits the annealer may spend on one placement.
+const PLACEMENT_WORK: usize = 100_000_000;
+
 /// Physical core for every program core, and the cost before and after.
 fn place(
     arch: &Arch,
@@ -614,7 +641,17 @@ fn place(
 ) -> (Vec<usize>, PlacementCost) {
     let topo = &arch.topology;
     let slots = topo.num_cores();
-    let dist = |a: usize, b: usize| hops(arch, a, b);
+    // Every slot's tile, looked up rather than divided out per move.
+    let tiles: Vec<(u32, u32)> = (0..slots)
+        .map(|s| {
+            let t = topo.tile_of(s);
+            (t.x, t.y)
+        })
+        .collect();
+    let dist = |a: usize, b: usize| {
+        let (ta, tb) = (tiles[a], tiles[b]);
+        (ta.0.abs_diff(tb.0) + ta.1.abs_diff(tb.1)) as u64
+    };
     let cost = |pl: &[usize]| placement_cost(arch, traffic, pl);
     let in_order: Vec<usize> = (0..n).collect();
     let base = cost(&in_order);
@@ -645,7 +682,14 @@ fn place(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut cur = base;
     let (mut best, mut best_pl) = (base, pl.clone());
-    let iters = (4000 * n).min(400_000);
+    // A move costs its two cores' neighbour lists (four sums over them);
+    // the work is capped so that placement time stays bounded when every
+    // core talks to every other (large random networks, where moves gain
+    // little anyway) and unchanged for networks of a few dozen cores.
+    let mean_degree = (2 * traffic.len()).div_ceil(n);
+    let iters = (4000 * n)
+        .min(400_000)
+        .min(PLACEMENT_WORK / (4 * mean_degree).max(1));
     let t0 = (base as f64 / traffic.len() as f64).max(1.0);
     for it in 0..iters {
         let temp = t0 * (1.0 - it as f64 / iters as f64) + 1e-3;
