@@ -186,11 +186,16 @@ fn save(n: usize, steps: u32, dir: &std::path::Path) -> anyhow::Result<()> {
 
 /// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
 fn peak_mib() -> f64 {
+    status_mib("VmHWM:")
+}
+
+/// A memory line of `/proc/self/status`, in MiB.
+fn status_mib(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kib| kib / 1024.0)
@@ -206,7 +211,23 @@ fn scaled(neurons: usize, threads: usize, steps: u32) -> anyhow::Result<()> {
     let net = p16k::scaled(neurons, 1);
     let generate_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
-    let compiled = spikefab_compiler::compile(&net, &p16k::arch_scaled(neurons), 1)?;
+    // Where the compile's time and memory go: each stage's start, on stderr.
+    let compiled = spikefab_compiler::compile_observed(
+        &net,
+        &p16k::arch_scaled(neurons),
+        1,
+        None,
+        &Default::default(),
+        &|stage| {
+            eprintln!(
+                "  {:6.1} s  resident {:6.0} MiB  peak {:6.0} MiB  {}",
+                t1.elapsed().as_secs_f64(),
+                status_mib("VmRSS:"),
+                peak_mib(),
+                stage.describe()
+            )
+        },
+    )?;
     let compile_s = t1.elapsed().as_secs_f64();
     let after_compile = peak_mib();
     drop(net);

@@ -456,7 +456,9 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 .as_deref()
                 .map(spikefab_compiler::Placement::load)
                 .transpose()?;
-            let mut compiled = spikefab_compiler::compile_sized(
+            let stages = spikefab_compiler::Stage::ALL.len() as u64;
+            let bar = spikefab::progress::Progress::new(progress, stages, "compiling", "stages");
+            let mut compiled = spikefab_compiler::compile_observed(
                 &net,
                 &arch,
                 seed,
@@ -465,8 +467,13 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                     headroom,
                     projection_exponents,
                 },
+                &|stage| {
+                    bar.set_message(stage.describe());
+                    bar.set(stage.index() as u64);
+                },
             )
             .with_context(|| format!("compiling {} for '{}'", model.display(), arch.name))?;
+            bar.finish();
             if let Some(samples) = samples {
                 let rec = recorded
                     .as_deref()

@@ -47,6 +47,8 @@ pub struct Progress {
     log: Option<Mutex<LogState>>,
     label: String,
     len: u64,
+    /// The latest message, for log lines.
+    message: Mutex<String>,
 }
 
 struct LogState {
@@ -61,7 +63,7 @@ impl Progress {
             let b = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
             b.set_style(
                 ProgressStyle::with_template(&format!(
-                    "{{spinner}} {label} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"
+                    "{{spinner}} {label} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}}) {{msg}}"
                 ))
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
@@ -81,12 +83,16 @@ impl Progress {
             log,
             label: format!("{label} ({unit})"),
             len,
+            message: Mutex::new(String::new()),
         }
     }
 
     pub fn set_message(&self, m: &str) {
         if let Some(b) = &self.bar {
             b.set_message(m.to_string());
+        }
+        if let Ok(mut msg) = self.message.lock() {
+            m.clone_into(&mut msg);
         }
     }
 
@@ -101,11 +107,13 @@ impl Progress {
             if now.duration_since(s.last) >= s.every {
                 s.last = now;
                 let pct = 100.0 * done as f64 / self.len.max(1) as f64;
+                let msg = self.message.lock().map(|m| m.clone()).unwrap_or_default();
                 eprintln!(
-                    "{}: {done}/{} ({pct:.0}%) after {:.0} s",
+                    "{}: {done}/{} ({pct:.0}%) after {:.0} s{}{msg}",
                     self.label,
                     self.len,
-                    now.duration_since(s.started).as_secs_f64()
+                    now.duration_since(s.started).as_secs_f64(),
+                    if msg.is_empty() { "" } else { ": " },
                 );
             }
         }

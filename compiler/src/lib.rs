@@ -78,6 +78,7 @@ pub fn compile(net: &Network, arch: &Arch, seed: u64) -> Result<Compiled> {
         arch,
         map::Placing::Anneal { seed },
         &Options::default(),
+        &|_| {},
     )
 }
 
@@ -88,6 +89,7 @@ pub fn compile_placed(net: &Network, arch: &Arch, placement: &Placement) -> Resu
         arch,
         map::Placing::Forced(placement),
         &Options::default(),
+        &|_| {},
     )
 }
 
@@ -100,11 +102,63 @@ pub fn compile_sized(
     placement: Option<&Placement>,
     opts: &Options,
 ) -> Result<Compiled> {
+    compile_observed(net, arch, seed, placement, opts, &|_| {})
+}
+
+/// [`compile_sized`], calling `on_stage` as each stage begins (a large
+/// network takes minutes: the CLI shows the stage).
+pub fn compile_observed(
+    net: &Network,
+    arch: &Arch,
+    seed: u64,
+    placement: Option<&Placement>,
+    opts: &Options,
+    on_stage: &dyn Fn(Stage),
+) -> Result<Compiled> {
     let placing = match placement {
         Some(p) => map::Placing::Forced(p),
         None => map::Placing::Anneal { seed },
     };
-    compile_with(net, arch, placing, opts)
+    compile_with(net, arch, placing, opts, on_stage)
+}
+
+/// The compiler's stages, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Quantizing,
+    Partitioning,
+    BuildingTables,
+    Placing,
+    Emitting,
+    Checking,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 6] = [
+        Stage::Quantizing,
+        Stage::Partitioning,
+        Stage::BuildingTables,
+        Stage::Placing,
+        Stage::Emitting,
+        Stage::Checking,
+    ];
+
+    /// What the stage does, for a progress line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Stage::Quantizing => "quantizing weights and parameters",
+            Stage::Partitioning => "partitioning layers into cores",
+            Stage::BuildingTables => "building synapse and routing tables",
+            Stage::Placing => "placing cores on the mesh",
+            Stage::Emitting => "writing the core program",
+            Stage::Checking => "checking the program against the chip",
+        }
+    }
+
+    /// Its position in [`Stage::ALL`].
+    pub fn index(self) -> usize {
+        Stage::ALL.iter().position(|&s| s == self).expect("listed")
+    }
 }
 
 fn compile_with(
@@ -112,6 +166,7 @@ fn compile_with(
     arch: &Arch,
     placing: map::Placing,
     opts: &Options,
+    on_stage: &dyn Fn(Stage),
 ) -> Result<Compiled> {
     net.validate()?;
     if opts.projection_exponents && !arch.format.projection_exponents {
@@ -135,8 +190,10 @@ fn compile_with(
             });
         }
     }
+    on_stage(Stage::Quantizing);
     let q = quantize::quantize_with(net, arch, opts)?;
-    let mapped = map::map(net, &q, arch, placing)?;
+    let mapped = map::map(net, &q, arch, placing, on_stage)?;
+    on_stage(Stage::Checking);
     mapped.program.validate()?;
     let report = CompileReport::new(net, &q, &mapped.program, &mapped.slices, &mapped.placement);
     Ok(Compiled {

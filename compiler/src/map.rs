@@ -11,7 +11,7 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use spikefab_chip::program::RowSynapse;
 
@@ -70,7 +70,14 @@ pub enum Placing<'a> {
     Forced(&'a Placement),
 }
 
-pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -> Result<Mapped> {
+pub fn map(
+    net: &Network,
+    q: &QuantizedNetwork,
+    arch: &Arch,
+    placing: Placing,
+    on_stage: &dyn Fn(crate::Stage),
+) -> Result<Mapped> {
+    on_stage(crate::Stage::Partitioning);
     let lim = arch.core;
     let too_big = |layer: &str, message: String| CompileError::DoesNotFit {
         layer: layer.to_string(),
@@ -85,25 +92,34 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         } + i) as u32
     };
 
-    // Per target neuron: its synapse count and its source neurons.
+    // Per target neuron: its synapse count and its source neurons (one
+    // flat array per population, neuron after neuron: scattering into a
+    // vector per neuron costs two cache misses a synapse on large nets).
     let mut fan_in: Vec<Vec<u32>> = net.populations.iter().map(|p| vec![0; p.size]).collect();
-    let mut sources: Vec<Vec<Vec<u32>>> = net
-        .populations
-        .iter()
-        .map(|p| vec![Vec::new(); p.size])
-        .collect();
     // A projection's targets are input slots: `neuron · branches + branch`.
     let branches: Vec<usize> = net.populations.iter().map(|p| p.branches()).collect();
     for pr in &q.projections {
         let k = branches[pr.dst];
-        for (s, row) in pr.by_source.iter().enumerate() {
+        for row in &pr.by_source {
             for &(t, _) in row {
                 fan_in[pr.dst][t as usize / k] += 1;
-                sources[pr.dst][t as usize / k].push(gid(pr.src, s));
+            }
+        }
+    }
+    let mut sources: Vec<SourcesOf> = fan_in.iter().map(|f| SourcesOf::sized(f)).collect();
+    let mut fill: Vec<Vec<usize>> = sources.iter().map(|s| s.ptr.clone()).collect();
+    for pr in &q.projections {
+        let k = branches[pr.dst];
+        for (s, row) in pr.by_source.iter().enumerate() {
+            for &(t, _) in row {
+                let at = &mut fill[pr.dst][t as usize / k];
+                sources[pr.dst].items[*at] = gid(pr.src, s);
+                *at += 1;
             }
         }
     }
 
+    drop(fill);
     let resolved = match placing {
         Placing::Anneal { .. } => None,
         Placing::Forced(p) => Some(p.resolve(net, arch.topology.num_cores())?),
@@ -119,6 +135,8 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         }
     };
 
+    drop(sources); // only partitioning needs them
+    on_stage(crate::Stage::BuildingTables);
     // where each neuron lives: (core, local id), and its first input slot there
     let mut home: Vec<Vec<(u32, u32)>> = net
         .populations
@@ -144,7 +162,16 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
     // order) and its rows, a row keeping projection order: linear memory
     // and no allocation per axon, which is what large networks need (a
     // core of a 1 M-neuron network has ~250 k axons of one synapse each).
-    let mut per_core: Vec<Vec<(u32, RowSynapse)>> = vec![Vec::new(); cores.len()];
+    let mut per_core: Vec<Vec<(u32, RowSynapse)>> = {
+        // sized exactly: the list is the compile's largest
+        let mut n = vec![0usize; cores.len()];
+        for (p, homes) in home.iter().enumerate() {
+            for (i, &(c, _)) in homes.iter().enumerate() {
+                n[c as usize] += fan_in[p][i] as usize;
+            }
+        }
+        n.into_iter().map(Vec::with_capacity).collect()
+    };
     // each core's learning rules, in order of first use; a synapse names
     // its rule's index + 1 (0: static)
     let mut rules: Vec<Vec<spikefab_chip::model::LearningRule>> = vec![Vec::new(); cores.len()];
@@ -275,6 +302,7 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         t.sort_unstable();
         t
     };
+    on_stage(crate::Stage::Placing);
     let (placement, cost) = match (placing, &forced_ids) {
         (_, Some(ids)) => {
             let pl: Vec<usize> = ids.iter().map(|&c| c as usize).collect();
@@ -291,7 +319,7 @@ pub fn map(net: &Network, q: &QuantizedNetwork, arch: &Arch, placing: Placing) -
         (Placing::Forced(_), None) => unreachable!("a forced placement resolves to core ids"),
     };
 
-    // emit
+    on_stage(crate::Stage::Emitting);
     let mut core_cfgs = Vec::with_capacity(cores.len());
     for (c, members) in cores.iter().enumerate() {
         let mut groups = Vec::new();
@@ -415,7 +443,7 @@ fn partition_and_pack(
     net: &Network,
     arch: &Arch,
     fan_in: &[Vec<u32>],
-    sources: &[Vec<Vec<u32>>],
+    sources: &[SourcesOf],
 ) -> Result<(Vec<Slice>, Vec<Vec<Slice>>, Vec<Vec<usize>>)> {
     let lim = arch.core;
     // 1. partition
@@ -442,7 +470,7 @@ fn partition_and_pack(
         }
         let fits = |a: usize, b: usize| -> bool {
             let syn: u64 = fan_in[p][a..b].iter().map(|&c| c as u64).sum();
-            let mut axons: Vec<u32> = sources[p][a..b].iter().flatten().copied().collect();
+            let mut axons: Vec<u32> = sources[p].of(a, b).to_vec();
             axons.sort_unstable();
             axons.dedup();
             syn <= lim.max_synapses as u64 && axons.len() <= lim.max_axons as usize
@@ -501,7 +529,8 @@ fn partition_and_pack(
     // 2. pack (next fit)
     let mut cores: Vec<Vec<usize>> = Vec::new(); // slice indices per core
     let (mut n_neurons, mut n_syn, mut n_sched) = (0usize, 0u64, 0usize);
-    let mut axons: BTreeSet<u32> = BTreeSet::new();
+    // The current core's distinct sources, sorted.
+    let mut axons: Vec<u32> = Vec::new();
     for (si, s) in slices.iter().enumerate() {
         let neurons = (s.end - s.start) * compartments(&net.populations[s.population]);
         let sched = net.populations[s.population]
@@ -512,12 +541,10 @@ fn partition_and_pack(
             .iter()
             .map(|&c| c as u64)
             .sum();
-        let srcs: BTreeSet<u32> = sources[s.population][s.start..s.end]
-            .iter()
-            .flatten()
-            .copied()
-            .collect();
-        let merged = axons.union(&srcs).count();
+        let mut srcs: Vec<u32> = sources[s.population].of(s.start, s.end).to_vec();
+        srcs.sort_unstable();
+        srcs.dedup();
+        let merged = union_len(&axons, &srcs);
         let fits = !cores.is_empty()
             && n_neurons + neurons <= lim.max_neurons as usize
             && n_syn + syn <= lim.max_synapses as u64
@@ -528,7 +555,7 @@ fn partition_and_pack(
             n_neurons += neurons;
             n_syn += syn;
             n_sched += sched;
-            axons.extend(srcs);
+            axons = union(&axons, &srcs);
         } else {
             cores.push(vec![si]);
             n_neurons = neurons;
@@ -627,6 +654,57 @@ fn placement_cost(arch: &Arch, traffic: &[((usize, usize), u64)], pl: &[usize]) 
         .iter()
         .map(|&((a, b), w)| w * hops(arch, pl[a], pl[b]))
         .sum()
+}
+
+/// A population's neurons' source neurons, neuron after neuron (CSR).
+struct SourcesOf {
+    ptr: Vec<usize>,
+    items: Vec<u32>,
+}
+
+impl SourcesOf {
+    /// Room for `fan_in[i]` sources of each neuron `i`.
+    fn sized(fan_in: &[u32]) -> SourcesOf {
+        let mut ptr = Vec::with_capacity(fan_in.len() + 1);
+        ptr.push(0);
+        for &n in fan_in {
+            ptr.push(ptr.last().copied().unwrap_or(0) + n as usize);
+        }
+        let items = vec![0; ptr[fan_in.len()]];
+        SourcesOf { ptr, items }
+    }
+
+    /// The sources of neurons `a..b`.
+    fn of(&self, a: usize, b: usize) -> &[u32] {
+        &self.items[self.ptr[a]..self.ptr[b]]
+    }
+}
+
+/// The size of the union of two sorted, distinct lists.
+fn union_len(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+        n += 1;
+    }
+    n + (a.len() - i) + (b.len() - j)
+}
+
+/// The union of two sorted, distinct lists, sorted.
+fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    out.extend_from_slice(a);
+    out.extend_from_slice(b);
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 /// Neighbour visits the annealer may spend on one placement.

@@ -16,7 +16,7 @@ use spikefab_chip::{Arch, NeuronGroup, Reset};
 
 use crate::error::{CompileError, Result};
 use crate::models;
-use crate::network::{Network, Source};
+use crate::network::{BySource, Network, Source};
 
 /// One population in chip formats: the whole layer as one neuron group,
 /// which the mapper slices across cores.
@@ -49,7 +49,7 @@ pub struct QuantizedPopulation {
 /// some neuron's current never decays (α ≥ 1) while it has inputs.
 fn worst_current(
     incoming: &[usize],
-    by_source: &[Vec<Vec<(u32, f64)>>],
+    by_source: &[BySource],
     dyns: &[crate::network::Dynamics],
     dendrites: Option<&crate::network::Dendrites>,
     input_gain: f64,
@@ -58,8 +58,8 @@ fn worst_current(
     let mut pos = vec![0.0f64; dyns.len() * k];
     let mut neg = vec![0.0f64; dyns.len() * k];
     for &k in incoming {
-        for row in &by_source[k] {
-            for &(t, w) in row {
+        {
+            for (t, w) in by_source[k].all() {
                 if w > 0.0 {
                     pos[t as usize] += w;
                 } else {
@@ -214,10 +214,10 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
     }
     let bias_max = ((1i64 << (f.bias_bits - 1)) - 1) as f64;
     let shift_gain = 2f64.powi(f.threshold_shift as i32 - f.activation_shift as i32);
-    let by_source: Vec<Vec<Vec<(u32, f64)>>> = net
+    let by_source: Vec<BySource> = net
         .projections
         .iter()
-        .map(|p| p.weights.by_source())
+        .map(|p| p.weights.index_by_source())
         .collect();
 
     let mut populations = Vec::with_capacity(net.populations.len());
@@ -272,10 +272,8 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
         } else {
             let mut row_sum = vec![0.0; pop.size];
             for &k in &incoming {
-                for row in &by_source[k] {
-                    for &(t, w) in row {
-                        row_sum[t as usize / pop.branches()] += w.abs();
-                    }
+                for (t, w) in by_source[k].all() {
+                    row_sum[t as usize / pop.branches()] += w.abs();
                 }
             }
             let worst = row_sum.iter().fold(0.0, |m: f64, x| m.max(*x)).max(1e-12);
@@ -331,7 +329,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
         // the field, a bit lost on average.
         let needs_even = even
             && incoming.iter().any(|&k| {
-                let ws = || by_source[k].iter().flatten().map(|x| x.1);
+                let ws = || by_source[k].all().map(|x| x.1);
                 ws().any(|w| w < 0.0) && ws().any(|w| w > 0.0)
             });
         let (k_gain, weight_exp) = if max_w == 0.0 {
@@ -340,7 +338,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
             let weights = || {
                 incoming
                     .iter()
-                    .flat_map(|&k| by_source[k].iter().flatten().map(|x| x.1))
+                    .flat_map(|&k| by_source[k].all().map(|x| x.1))
             };
             let top = top_mantissa(weights, max_w, w_max as i32, needs_even) as f64;
             let gain = k_gain * shift_gain;
@@ -386,10 +384,8 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
                     Source::Population(p) => net.populations[p].reset.max_spikes() as f64,
                     Source::Input(_) => 1.0,
                 };
-                for row in &by_source[k] {
-                    for &(t, w) in row {
-                        row_sum[t as usize] += w.abs() * spikes;
-                    }
+                for (t, w) in by_source[k].all() {
+                    row_sum[t as usize] += w.abs() * spikes;
                 }
             }
             let worst_row = row_sum.iter().fold(0.0f64, |m, &x| m.max(x));
@@ -498,24 +494,23 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
         let scale = qp.gain / 2f64.powi(exp as i32);
         let shift = (exp - qp.group.weight_exp) as u8;
         let mixed = {
-            let ws = by_source[k].iter().flatten().map(|x| x.1);
-            ws.clone().any(|w| w < 0.0) && ws.clone().any(|w| w > 0.0)
+            let ws = || by_source[k].all().map(|x| x.1);
+            ws().any(|w| w < 0.0) && ws().any(|w| w > 0.0)
         };
         let (mut num, mut den) = (0.0, 0.0);
         let q_rows: Vec<Vec<(u32, i16)>> = by_source[k]
-            .iter()
+            .rows()
             .map(|row| {
-                row.iter()
-                    .filter_map(|&(t, w)| {
-                        let mut x = (w * scale).round().clamp(-w_max - 1.0, w_max);
-                        if even && mixed {
-                            x = (2.0 * (x / 2.0).round()).clamp(-w_max - 1.0, w_max);
-                        }
-                        num += (x / scale - w).powi(2);
-                        den += w * w;
-                        (x != 0.0 || pr.plasticity.is_some()).then_some((t, x as i16))
-                    })
-                    .collect()
+                row.filter_map(|(t, w)| {
+                    let mut x = (w * scale).round().clamp(-w_max - 1.0, w_max);
+                    if even && mixed {
+                        x = (2.0 * (x / 2.0).round()).clamp(-w_max - 1.0, w_max);
+                    }
+                    num += (x / scale - w).powi(2);
+                    den += w * w;
+                    (x != 0.0 || pr.plasticity.is_some()).then_some((t, x as i16))
+                })
+                .collect()
             })
             .collect();
         let d_src = match src {
