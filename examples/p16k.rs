@@ -176,6 +176,9 @@ fn draws(dir: &std::path::Path, threads: usize) -> anyhow::Result<()> {
 
 /// P16k at `n` neurons, compiled, and its input, as files `spikefab run` reads.
 fn save(n: usize, steps: u32, dir: &std::path::Path) -> anyhow::Result<()> {
+    if n == 0 || n % 1024 != 0 {
+        anyhow::bail!("save N: N must be a positive multiple of 1024");
+    }
     let compiled = spikefab_compiler::compile(&p16k::scaled(n, 1), &p16k::arch_scaled(n), 1)?;
     std::fs::create_dir_all(dir)?;
     compiled.program.save(&dir.join("program.sfc"))?;
