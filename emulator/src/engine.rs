@@ -746,9 +746,11 @@ impl<'p> Worker<'p> {
                         self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
                     }
                 }
-                let mut own = slots[self.local_id].lock().expect("exchange slot poisoned");
-                for m in own.remote_in.drain(..) {
-                    self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
+                if sh.ranks > 1 {
+                    let mut own = slots[self.local_id].lock().expect("exchange slot poisoned");
+                    for m in own.remote_in.drain(..) {
+                        self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
+                    }
                 }
             }
             if self.id == 0 {
