@@ -215,8 +215,9 @@ fn scaled(neurons: usize, threads: usize, steps: u32) -> anyhow::Result<()> {
     let generate_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     // Where the compile's time and memory go: each stage's start, on stderr.
-    let compiled = spikefab_compiler::compile_observed(
-        &net,
+    // owned: the compiler releases the float weights once quantized
+    let compiled = spikefab_compiler::compile_owned(
+        net,
         &p16k::arch_scaled(neurons),
         1,
         None,
@@ -233,17 +234,35 @@ fn scaled(neurons: usize, threads: usize, steps: u32) -> anyhow::Result<()> {
     )?;
     let compile_s = t1.elapsed().as_secs_f64();
     let after_compile = peak_mib();
-    drop(net);
     let input = p16k::input_scaled(neurons, steps, 2);
     let emu = Emulator::new(&compiled.program)?;
     let started = Instant::now();
     let out = emu.run(&input, &RunConfig::new(steps, threads), &|_| {})?;
     let run_s = started.elapsed().as_secs_f64();
     let spikes = out.report.totals.spikes;
+    let p = &compiled.program;
+    // the program's tables in memory: synapse words, delays, axon pointers, routes
+    let (tables, routes) = p.cores.iter().fold((0, 0), |(t, r), c| {
+        let s = &c.synapses;
+        (
+            t + std::mem::size_of_val(&s.synapses[..])
+                + s.delay.len()
+                + s.rule.len()
+                + s.shift.len()
+                + std::mem::size_of_val(&s.axon_ptr[..]),
+            r + std::mem::size_of_val(&c.routes.entries[..])
+                + std::mem::size_of_val(&c.routes.ptr[..]),
+        )
+    });
+    let per_synapse = |b: usize| b as f64 / p.num_synapses().max(1) as f64;
     println!(
         "{neurons} neurons on {} cores: generate {generate_s:.1} s, compile {compile_s:.1} s (peak {after_compile:.0} MiB); \
+         {} synapses stored, {:.1} B each in tables + {:.1} B in routes; \
          {steps} steps on {threads} thread(s): {spikes} spikes ({:.2} % a step), {:.3e} events/s, {:.3e} synaptic ops/s; peak {:.0} MiB",
-        compiled.program.cores.len(),
+        p.cores.len(),
+        p.num_synapses(),
+        per_synapse(tables),
+        per_synapse(routes),
         100.0 * spikes as f64 / (neurons as f64 * steps as f64),
         (spikes * p16k::FAN_OUT as u64) as f64 / run_s,
         out.report.totals.synaptic_ops as f64 / run_s,

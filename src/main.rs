@@ -458,34 +458,51 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
                 .transpose()?;
             let stages = spikefab_compiler::Stage::ALL.len() as u64;
             let bar = spikefab::progress::Progress::new(progress, stages, "compiling", "stages");
-            let mut compiled = spikefab_compiler::compile_observed(
-                &net,
-                &arch,
-                seed,
-                placement.as_ref(),
-                &spikefab_compiler::Options {
-                    headroom,
-                    projection_exponents,
-                },
-                &|stage| {
-                    bar.set_message(stage.describe());
-                    bar.set(stage.index() as u64);
-                },
-            )
-            .with_context(|| format!("compiling {} for '{}'", model.display(), arch.name))?;
+            let opts = spikefab_compiler::Options {
+                headroom,
+                projection_exponents,
+            };
+            let on_stage = |stage: spikefab_compiler::Stage| {
+                bar.set_message(stage.describe());
+                bar.set(stage.index() as u64);
+            };
+            let context = || format!("compiling {} for '{}'", model.display(), arch.name);
+            let compiled = match samples {
+                // nothing needs the float network afterwards: the compiler
+                // may release its weights as it goes
+                None => spikefab_compiler::compile_owned(
+                    net,
+                    &arch,
+                    seed,
+                    placement.as_ref(),
+                    &opts,
+                    &on_stage,
+                )
+                .with_context(context)?,
+                Some(samples) => {
+                    let mut compiled = spikefab_compiler::compile_observed(
+                        &net,
+                        &arch,
+                        seed,
+                        placement.as_ref(),
+                        &opts,
+                        &on_stage,
+                    )
+                    .with_context(context)?;
+                    let rec = recorded
+                        .as_deref()
+                        .map(|r| spikefab::compile::load_recorded_for(r, &net, &samples))
+                        .transpose()?;
+                    compiled.report.fidelity = Some(spikefab::compile::fidelity(
+                        &net,
+                        &compiled.program,
+                        &samples,
+                        rec.as_deref(),
+                    )?);
+                    compiled
+                }
+            };
             bar.finish();
-            if let Some(samples) = samples {
-                let rec = recorded
-                    .as_deref()
-                    .map(|r| spikefab::compile::load_recorded_for(r, &net, &samples))
-                    .transpose()?;
-                compiled.report.fidelity = Some(spikefab::compile::fidelity(
-                    &net,
-                    &compiled.program,
-                    &samples,
-                    rec.as_deref(),
-                )?);
-            }
             compiled
                 .program
                 .save(&out)

@@ -204,36 +204,14 @@ impl SynapseTable {
     /// each distinct source becomes an axon, in order, and is returned with
     /// the table (as [`SynapseTable::from_ruled_rows`] of the same rows).
     pub fn from_sorted_sources(entries: &[(u32, RowSynapse)]) -> (Vec<u32>, Self) {
-        let mut axons: Vec<u32> = Vec::new();
-        let mut t = SynapseTable {
-            axon_ptr: vec![0],
-            synapses: Vec::with_capacity(entries.len()),
-            delay: Vec::with_capacity(entries.len()),
-            ..Default::default()
-        };
-        for (k, &(g, x)) in entries.iter().enumerate() {
-            if axons.last() != Some(&g) {
-                if !axons.is_empty() {
-                    t.axon_ptr.push(k as u32);
-                }
+        let mut axons = Vec::new();
+        let mut b = SynapseTableBuilder::with_capacity(entries.len());
+        for &(g, x) in entries {
+            if b.push(g, x).is_some() {
                 axons.push(g);
             }
-            t.synapses.push(Synapse {
-                target: x.target,
-                weight: x.weight,
-            });
-            t.delay.push(x.delay);
         }
-        if !axons.is_empty() {
-            t.axon_ptr.push(entries.len() as u32);
-        }
-        if entries.iter().any(|(_, x)| x.rule != 0) {
-            t.rule = entries.iter().map(|(_, x)| x.rule).collect();
-        }
-        if entries.iter().any(|(_, x)| x.shift != 0) {
-            t.shift = entries.iter().map(|(_, x)| x.shift).collect();
-        }
-        (axons, t)
+        (axons, b.finish())
     }
 
     /// Builds the CSR table from per-axon rows of `(target, weight, delay)`.
@@ -251,6 +229,81 @@ impl SynapseTable {
             t.axon_ptr.push(t.synapses.len() as u32);
         }
         t
+    }
+}
+
+/// Builds a [`SynapseTable`] synapse by synapse, sources in non-decreasing
+/// order: each new source opens the next axon. What the compiler uses to
+/// fill every core's table in one pass over the network's sources, without
+/// holding the synapses twice.
+#[derive(Debug)]
+pub struct SynapseTableBuilder {
+    table: SynapseTable,
+    last: Option<u32>,
+    /// Whether a rule, a shift, has been not 0 yet.
+    rules: bool,
+    shifts: bool,
+}
+
+impl SynapseTableBuilder {
+    /// Room for `synapses` synapse words.
+    pub fn with_capacity(synapses: usize) -> Self {
+        SynapseTableBuilder {
+            table: SynapseTable {
+                axon_ptr: vec![0],
+                synapses: Vec::with_capacity(synapses),
+                delay: Vec::with_capacity(synapses),
+                ..Default::default()
+            },
+            last: None,
+            rules: false,
+            shifts: false,
+        }
+    }
+
+    /// Appends `x` to source `source`'s row; returns the axon `source`
+    /// opened, if it is new. Sources must not decrease.
+    #[inline]
+    pub fn push(&mut self, source: u32, x: RowSynapse) -> Option<u32> {
+        debug_assert!(
+            self.last.is_none_or(|l| l <= source),
+            "sources out of order"
+        );
+        let t = &mut self.table;
+        let opened = (self.last != Some(source)).then(|| {
+            if self.last.is_some() {
+                t.axon_ptr.push(t.synapses.len() as u32);
+            }
+            self.last = Some(source);
+            t.axon_ptr.len() as u32 - 1
+        });
+        let k = t.synapses.len();
+        t.synapses.push(Synapse {
+            target: x.target,
+            weight: x.weight,
+        });
+        t.delay.push(x.delay);
+        // rules and shifts are stored only once one is not 0
+        for (field, v, on) in [
+            (&mut t.rule, x.rule, &mut self.rules),
+            (&mut t.shift, x.shift, &mut self.shifts),
+        ] {
+            if v != 0 && !*on {
+                *on = true;
+                field.resize(k, 0);
+            }
+            if *on {
+                field.push(v);
+            }
+        }
+        opened
+    }
+
+    pub fn finish(mut self) -> SynapseTable {
+        if self.last.is_some() {
+            self.table.axon_ptr.push(self.table.synapses.len() as u32);
+        }
+        self.table
     }
 }
 

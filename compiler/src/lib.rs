@@ -63,6 +63,8 @@ pub use placement::Placement;
 pub use quantize::{Headroom, Options};
 pub use report::{CompileReport, Fidelity};
 
+use std::borrow::Cow;
+
 use spikefab_chip::{Arch, CoreProgram};
 
 /// A compiled network.
@@ -74,7 +76,7 @@ pub struct Compiled {
 /// Compiles `net` for `arch`; `seed` makes placement reproducible.
 pub fn compile(net: &Network, arch: &Arch, seed: u64) -> Result<Compiled> {
     compile_with(
-        net,
+        Cow::Borrowed(net),
         arch,
         map::Placing::Anneal { seed },
         &Options::default(),
@@ -85,7 +87,7 @@ pub fn compile(net: &Network, arch: &Arch, seed: u64) -> Result<Compiled> {
 /// Compiles `net` for `arch` with its neurons on the cores `placement` names.
 pub fn compile_placed(net: &Network, arch: &Arch, placement: &Placement) -> Result<Compiled> {
     compile_with(
-        net,
+        Cow::Borrowed(net),
         arch,
         map::Placing::Forced(placement),
         &Options::default(),
@@ -119,7 +121,26 @@ pub fn compile_observed(
         Some(p) => map::Placing::Forced(p),
         None => map::Placing::Anneal { seed },
     };
-    compile_with(net, arch, placing, opts, on_stage)
+    compile_with(Cow::Borrowed(net), arch, placing, opts, on_stage)
+}
+
+/// [`compile_observed`] of a network the compiler may consume: its float
+/// weights are released as soon as they are quantized, so that a large
+/// network's float and integer synapses and its program are not all held
+/// at once (a 1 M-neuron P16k: 4 GiB of float weights).
+pub fn compile_owned(
+    net: Network,
+    arch: &Arch,
+    seed: u64,
+    placement: Option<&Placement>,
+    opts: &Options,
+    on_stage: &dyn Fn(Stage),
+) -> Result<Compiled> {
+    let placing = match placement {
+        Some(p) => map::Placing::Forced(p),
+        None => map::Placing::Anneal { seed },
+    };
+    compile_with(Cow::Owned(net), arch, placing, opts, on_stage)
 }
 
 /// The compiler's stages, in order.
@@ -162,7 +183,7 @@ impl Stage {
 }
 
 fn compile_with(
-    net: &Network,
+    mut net: Cow<'_, Network>,
     arch: &Arch,
     placing: map::Placing,
     opts: &Options,
@@ -191,11 +212,14 @@ fn compile_with(
         }
     }
     on_stage(Stage::Quantizing);
-    let q = quantize::quantize_with(net, arch, opts)?;
-    let mapped = map::map(net, &q, arch, placing, on_stage)?;
+    let mut q = quantize::quantize_with(&net, arch, opts)?;
+    if let Cow::Owned(n) = &mut net {
+        n.release_weights();
+    }
+    let mapped = map::map(&net, &mut q, arch, placing, on_stage)?;
     on_stage(Stage::Checking);
     mapped.program.validate()?;
-    let report = CompileReport::new(net, &q, &mapped.program, &mapped.slices, &mapped.placement);
+    let report = CompileReport::new(&net, &q, &mapped.program, &mapped.slices, &mapped.placement);
     Ok(Compiled {
         program: mapped.program,
         report,

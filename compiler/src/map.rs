@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 
-use spikefab_chip::program::RowSynapse;
+use spikefab_chip::program::{RowSynapse, SynapseTableBuilder};
 
 use spikefab_chip::{
     Arch, CoreConfig, CoreProgram, LayerScale, OutputPort, Provenance, Route, RouteTable,
@@ -72,7 +72,7 @@ pub enum Placing<'a> {
 
 pub fn map(
     net: &Network,
-    q: &QuantizedNetwork,
+    q: &mut QuantizedNetwork,
     arch: &Arch,
     placing: Placing,
     on_stage: &dyn Fn(crate::Stage),
@@ -85,16 +85,14 @@ pub fn map(
         message,
     };
     let (in_off, pop_off) = global_offsets(net);
-    let gid = |s: Source, i: usize| -> u32 {
-        (match s {
-            Source::Input(k) => in_off[k],
-            Source::Population(p) => pop_off[p],
-        } + i) as u32
-    };
 
-    // Per target neuron: its synapse count and its source neurons (one
-    // flat array per population, neuron after neuron: scattering into a
-    // vector per neuron costs two cache misses a synapse on large nets).
+    // Every source in global-id order with the projections leaving it: the
+    // stages below visit synapses source by source in this order, so each
+    // core's sources come out sorted without a sort, and no stage scatters
+    // per-synapse data to random targets (on large nets each such scatter is
+    // a cache miss a synapse).
+    let order = SourceOrder::new(net, q, &in_off, &pop_off);
+    // Per target neuron: its synapse count.
     let mut fan_in: Vec<Vec<u32>> = net.populations.iter().map(|p| vec![0; p.size]).collect();
     // A projection's targets are input slots: `neuron · branches + branch`.
     let branches: Vec<usize> = net.populations.iter().map(|p| p.branches()).collect();
@@ -106,27 +104,14 @@ pub fn map(
             }
         }
     }
-    let mut sources: Vec<SourcesOf> = fan_in.iter().map(|f| SourcesOf::sized(f)).collect();
-    let mut fill: Vec<Vec<usize>> = sources.iter().map(|s| s.ptr.clone()).collect();
-    for pr in &q.projections {
-        let k = branches[pr.dst];
-        for (s, row) in pr.by_source.iter().enumerate() {
-            for &(t, _) in row {
-                let at = &mut fill[pr.dst][t as usize / k];
-                sources[pr.dst].items[*at] = gid(pr.src, s);
-                *at += 1;
-            }
-        }
-    }
-
-    drop(fill);
     let resolved = match placing {
         Placing::Anneal { .. } => None,
         Placing::Forced(p) => Some(p.resolve(net, arch.topology.num_cores())?),
     };
     let (slices, per_pop, cores, forced_ids) = match &resolved {
         None => {
-            let (slices, per_pop, cores) = partition_and_pack(net, arch, &fan_in, &sources)?;
+            let (slices, per_pop, cores) =
+                partition_and_pack(net, q, arch, &order, &fan_in, &branches)?;
             (slices, per_pop, cores, None)
         }
         Some(r) => {
@@ -135,125 +120,132 @@ pub fn map(
         }
     };
 
-    drop(sources); // only partitioning needs them
     on_stage(crate::Stage::BuildingTables);
-    // where each neuron lives: (core, local id), and its first input slot there
+    // where each neuron lives: (core, local id), and (core, its first
+    // input slot there) — one lookup a synapse below
     let mut home: Vec<Vec<(u32, u32)>> = net
         .populations
         .iter()
         .map(|p| vec![(0, 0); p.size])
         .collect();
-    let mut first_slot: Vec<Vec<u32>> = net.populations.iter().map(|p| vec![0; p.size]).collect();
+    let mut first_slot: Vec<Vec<(u32, u32)>> = home.clone();
     for (c, members) in cores.iter().enumerate() {
         let (mut local, mut slot) = (0u32, 0u32);
         for &si in members {
             let s = &slices[si];
             for n in s.start..s.end {
                 home[s.population][n] = (c as u32, local);
-                first_slot[s.population][n] = slot;
+                first_slot[s.population][n] = (c as u32, slot);
                 local += 1;
                 slot += branches[s.population] as u32;
             }
         }
     }
 
-    // Every synapse as (its source, its row entry), per core. A stable sort
-    // by source then gives each core's axon table (its distinct sources, in
-    // order) and its rows, a row keeping projection order: linear memory
-    // and no allocation per axon, which is what large networks need (a
-    // core of a 1 M-neuron network has ~250 k axons of one synapse each).
-    let mut per_core: Vec<Vec<(u32, RowSynapse)>> = {
-        // sized exactly: the list is the compile's largest
+    // Each core's synapse table, built as the sources are visited in
+    // order: a source's synapses on a core become its next axon there, and
+    // its routes — one per core it feeds, cores in order — the next entries
+    // of a CSR over sources. Linear memory, no sort and no allocation per
+    // axon, which is what large networks need (a core of a 1 M-neuron
+    // network has ~250 k axons of one synapse each).
+    let mut builders: Vec<SynapseTableBuilder> = {
+        // sized exactly: the tables are the compile's largest allocation
         let mut n = vec![0usize; cores.len()];
         for (p, homes) in home.iter().enumerate() {
             for (i, &(c, _)) in homes.iter().enumerate() {
                 n[c as usize] += fan_in[p][i] as usize;
             }
         }
-        n.into_iter().map(Vec::with_capacity).collect()
+        n.into_iter()
+            .map(SynapseTableBuilder::with_capacity)
+            .collect()
     };
     // each core's learning rules, in order of first use; a synapse names
     // its rule's index + 1 (0: static)
     let mut rules: Vec<Vec<spikefab_chip::model::LearningRule>> = vec![Vec::new(); cores.len()];
-    for pr in &q.projections {
-        let delay = u8::try_from(pr.chip_delay).map_err(|_| {
-            too_big(
-                &net.populations[pr.dst].name,
-                format!("needs a delay of {} steps", pr.chip_delay),
-            )
-        })?;
-        let k = branches[pr.dst];
-        for (s, row) in pr.by_source.iter().enumerate() {
-            let g = gid(pr.src, s);
-            for &(t, w) in row {
-                let (n, branch) = (t as usize / k, t as usize % k);
-                let c = home[pr.dst][n].0 as usize;
-                let slot = first_slot[pr.dst][n] + branch as u32;
-                let rule = match pr.plastic {
-                    None => 0,
-                    Some(r) => {
-                        let id = match rules[c].iter().position(|x| *x == r) {
-                            Some(i) => i,
-                            None => {
-                                rules[c].push(r);
-                                rules[c].len() - 1
-                            }
-                        };
-                        if id >= spikefab_chip::model::plasticity::MAX_RULES {
-                            return Err(too_big(
-                                &net.populations[pr.dst].name,
-                                format!(
-                                    "its core needs more than {} learning rules",
-                                    spikefab_chip::model::plasticity::MAX_RULES
-                                ),
-                            ));
-                        }
-                        id as u8 + 1
-                    }
-                };
-                per_core[c].push((
-                    g,
-                    RowSynapse {
-                        target: slot as u16,
-                        weight: w,
-                        delay,
-                        rule,
-                        shift: pr.shift,
-                    },
-                ));
-            }
-        }
-    }
-    let (core_axons, mut tables): (Vec<Vec<u32>>, Vec<SynapseTable>) = per_core
-        .into_iter()
-        .map(|mut entries| {
-            entries.sort_by_key(|&(g, _)| g);
-            SynapseTable::from_sorted_sources(&entries)
+    let delays = q
+        .projections
+        .iter()
+        .map(|pr| {
+            u8::try_from(pr.chip_delay).map_err(|_| {
+                too_big(
+                    &net.populations[pr.dst].name,
+                    format!("needs a delay of {} steps", pr.chip_delay),
+                )
+            })
         })
-        .unzip();
-
-    // 4. routes: one entry per (source, core it feeds), cores in order — a
-    // CSR over sources.
-    let n_sources = net.inputs.iter().map(|i| i.size).sum::<usize>()
-        + net.populations.iter().map(|p| p.size).sum::<usize>();
-    let mut dest_ptr = vec![0usize; n_sources + 1];
-    for axons in &core_axons {
-        for &g in axons {
-            dest_ptr[g as usize + 1] += 1;
+        .collect::<Result<Vec<u8>>>()?;
+    let n_sources = order.sources();
+    let mut dest_ptr = Vec::with_capacity(n_sources + 1);
+    dest_ptr.push(0usize);
+    let mut dest: Vec<(u32, u32)> = Vec::new();
+    for (base, len, from) in &order.groups {
+        for s in 0..*len {
+            let g = base + s as u32;
+            let first = dest.len();
+            for &k in from {
+                let pr = &q.projections[k];
+                let k_br = branches[pr.dst];
+                let (row, at) = (&pr.by_source[s], &first_slot[pr.dst]);
+                for (i, &(t, w)) in row.iter().enumerate() {
+                    // a large net's targets are cache misses: ask ahead
+                    if let Some(&(ahead, _)) = row.get(i + PREFETCH_AHEAD) {
+                        prefetch(at, ahead as usize / k_br);
+                    }
+                    let (n, branch) = (t as usize / k_br, t as usize % k_br);
+                    let (c, first) = at[n];
+                    let (c, slot) = (c as usize, first + branch as u32);
+                    let rule = match pr.plastic {
+                        None => 0,
+                        Some(r) => {
+                            let id = match rules[c].iter().position(|x| *x == r) {
+                                Some(i) => i,
+                                None => {
+                                    rules[c].push(r);
+                                    rules[c].len() - 1
+                                }
+                            };
+                            if id >= spikefab_chip::model::plasticity::MAX_RULES {
+                                return Err(too_big(
+                                    &net.populations[pr.dst].name,
+                                    format!(
+                                        "its core needs more than {} learning rules",
+                                        spikefab_chip::model::plasticity::MAX_RULES
+                                    ),
+                                ));
+                            }
+                            id as u8 + 1
+                        }
+                    };
+                    let axon = builders[c].push(
+                        g,
+                        RowSynapse {
+                            target: slot as u16,
+                            weight: w,
+                            delay: delays[k],
+                            rule,
+                            shift: pr.shift,
+                        },
+                    );
+                    if let Some(a) = axon {
+                        dest.push((c as u32, a));
+                    }
+                }
+            }
+            // a source starts one axon per core it feeds: each core once
+            dest[first..].sort_unstable();
+            dest_ptr.push(dest.len());
         }
     }
-    for i in 1..dest_ptr.len() {
-        dest_ptr[i] += dest_ptr[i - 1];
+    // the rows are in the tables now; at scale they are gigabytes
+    for pr in &mut q.projections {
+        pr.by_source = Vec::new();
     }
-    let mut dest = vec![(0u32, 0u32); dest_ptr[n_sources]];
-    let mut fill = dest_ptr.clone();
-    for (c, axons) in core_axons.iter().enumerate() {
-        for (a, &g) in axons.iter().enumerate() {
-            dest[fill[g as usize]] = (c as u32, a as u32);
-            fill[g as usize] += 1;
-        }
-    }
-    drop(fill);
+    let q = &*q;
+    let mut tables: Vec<SynapseTable> = builders
+        .into_iter()
+        .map(SynapseTableBuilder::finish)
+        .collect();
     let dests_of = |g: u32| &dest[dest_ptr[g as usize]..dest_ptr[g as usize + 1]];
     let route_list = |g: u32| -> Vec<Route> {
         dests_of(g)
@@ -441,9 +433,11 @@ pub fn map(
 #[allow(clippy::type_complexity)]
 fn partition_and_pack(
     net: &Network,
+    q: &QuantizedNetwork,
     arch: &Arch,
+    order: &SourceOrder,
     fan_in: &[Vec<u32>],
-    sources: &[SourcesOf],
+    branches: &[usize],
 ) -> Result<(Vec<Slice>, Vec<Vec<Slice>>, Vec<Vec<usize>>)> {
     let lim = arch.core;
     // 1. partition
@@ -453,6 +447,8 @@ fn partition_and_pack(
         message,
     };
     let mut slices: Vec<Slice> = Vec::new();
+    // per slice, its distinct sources in order
+    let mut slice_sources: Vec<Vec<u32>> = Vec::new();
     let mut per_pop: Vec<Vec<Slice>> = Vec::new();
     for (p, pop) in net.populations.iter().enumerate() {
         if let Some((i, &c)) = fan_in[p]
@@ -468,12 +464,11 @@ fn partition_and_pack(
                 ),
             ));
         }
-        let fits = |a: usize, b: usize| -> bool {
+        // slice `i` of `size` neurons, with its sources, fits a core
+        let fits = |size: usize, i: usize, sources: &[u32]| -> bool {
+            let (a, b) = (i * size, ((i + 1) * size).min(pop.size));
             let syn: u64 = fan_in[p][a..b].iter().map(|&c| c as u64).sum();
-            let mut axons: Vec<u32> = sources[p].of(a, b).to_vec();
-            axons.sort_unstable();
-            axons.dedup();
-            syn <= lim.max_synapses as u64 && axons.len() <= lim.max_axons as usize
+            syn <= lim.max_synapses as u64 && sources.len() <= lim.max_axons as usize
         };
         // Every slice of a scheduled layer holds the layer's whole table.
         let entries = pop.schedule.as_ref().map_or(0, |s| s.len());
@@ -498,14 +493,18 @@ fn partition_and_pack(
             ));
         }
         let mut size = pop.size.min(lim.max_neurons as usize / per);
+        let mut sources = order.slice_sources(q, p, branches[p], pop.size, size);
         while size > 1
-            && !(0..pop.size)
-                .step_by(size)
-                .all(|a| fits(a, (a + size).min(pop.size)))
+            && !sources
+                .iter()
+                .enumerate()
+                .all(|(i, srcs)| fits(size, i, srcs))
         {
             size = size * 3 / 4;
+            sources = order.slice_sources(q, p, branches[p], pop.size, size);
         }
-        if !fits(0, 1.min(pop.size)) {
+        // (above one neuron a slice fits only if its first neuron does)
+        if pop.size > 0 && !fits(size, 0, &sources[0]) {
             return Err(too_big(
                 &pop.name,
                 format!(
@@ -523,6 +522,7 @@ fn partition_and_pack(
             })
             .collect();
         slices.extend(mine.iter().cloned());
+        slice_sources.extend(sources);
         per_pop.push(mine);
     }
 
@@ -541,9 +541,7 @@ fn partition_and_pack(
             .iter()
             .map(|&c| c as u64)
             .sum();
-        let mut srcs: Vec<u32> = sources[s.population].of(s.start, s.end).to_vec();
-        srcs.sort_unstable();
-        srcs.dedup();
+        let srcs = std::mem::take(&mut slice_sources[si]);
         let merged = union_len(&axons, &srcs);
         let fits = !cores.is_empty()
             && n_neurons + neurons <= lim.max_neurons as usize
@@ -656,27 +654,79 @@ fn placement_cost(arch: &Arch, traffic: &[((usize, usize), u64)], pl: &[usize]) 
         .sum()
 }
 
-/// A population's neurons' source neurons, neuron after neuron (CSR).
-struct SourcesOf {
-    ptr: Vec<usize>,
-    items: Vec<u32>,
+/// Every source neuron of a network — inputs, then populations: global-id
+/// order — with the projections leaving it, in network order.
+struct SourceOrder {
+    /// Per input or population: its first global id, its size, and the
+    /// projections from it.
+    groups: Vec<(u32, usize, Vec<usize>)>,
 }
 
-impl SourcesOf {
-    /// Room for `fan_in[i]` sources of each neuron `i`.
-    fn sized(fan_in: &[u32]) -> SourcesOf {
-        let mut ptr = Vec::with_capacity(fan_in.len() + 1);
-        ptr.push(0);
-        for &n in fan_in {
-            ptr.push(ptr.last().copied().unwrap_or(0) + n as usize);
+impl SourceOrder {
+    fn new(net: &Network, q: &QuantizedNetwork, in_off: &[usize], pop_off: &[usize]) -> Self {
+        let from = |src: Source| -> Vec<usize> {
+            (0..q.projections.len())
+                .filter(|&k| q.projections[k].src == src)
+                .collect()
+        };
+        let inputs = net
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(k, i)| (in_off[k] as u32, i.size, from(Source::Input(k))));
+        let pops = net
+            .populations
+            .iter()
+            .enumerate()
+            .map(|(p, pop)| (pop_off[p] as u32, pop.size, from(Source::Population(p))));
+        SourceOrder {
+            groups: inputs.chain(pops).collect(),
         }
-        let items = vec![0; ptr[fan_in.len()]];
-        SourcesOf { ptr, items }
     }
 
-    /// The sources of neurons `a..b`.
-    fn of(&self, a: usize, b: usize) -> &[u32] {
-        &self.items[self.ptr[a]..self.ptr[b]]
+    /// All source neurons.
+    fn sources(&self) -> usize {
+        self.groups.iter().map(|g| g.1).sum()
+    }
+
+    /// Per slice of `size` neurons of population `p` (its last maybe
+    /// shorter), the distinct sources of its synapses in order: visiting
+    /// sources in order gives each slice's list sorted and, remembering
+    /// the last source each slice saw, without duplicates.
+    fn slice_sources(
+        &self,
+        q: &QuantizedNetwork,
+        p: usize,
+        branches: usize,
+        neurons: usize,
+        size: usize,
+    ) -> Vec<Vec<u32>> {
+        let n = neurons.div_ceil(size.max(1));
+        let mut lists = vec![Vec::new(); n];
+        let mut last = vec![u32::MAX; n];
+        for (base, len, from) in &self.groups {
+            let into: Vec<_> = from
+                .iter()
+                .map(|&k| &q.projections[k])
+                .filter(|pr| pr.dst == p)
+                .collect();
+            if into.is_empty() {
+                continue;
+            }
+            for s in 0..*len {
+                let g = base + s as u32;
+                for pr in &into {
+                    for &(t, _) in &pr.by_source[s] {
+                        let i = t as usize / branches / size;
+                        if last[i] != g {
+                            last[i] = g;
+                            lists[i].push(g);
+                        }
+                    }
+                }
+            }
+        }
+        lists
     }
 }
 
@@ -700,11 +750,36 @@ fn union_len(a: &[u32], b: &[u32]) -> usize {
 /// The union of two sorted, distinct lists, sorted.
 fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
     let mut out = Vec::with_capacity(a.len() + b.len());
-    out.extend_from_slice(a);
-    out.extend_from_slice(b);
-    out.sort_unstable();
-    out.dedup();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
     out
+}
+
+/// How many synapses ahead the table builder prefetches a target's home.
+const PREFETCH_AHEAD: usize = 8;
+
+/// A cache hint for `v[i]`; no effect on results.
+#[inline(always)]
+fn prefetch<T>(v: &[T], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = v.get(i) {
+        // SAFETY: `_mm_prefetch` only hints the cache; the pointer is in bounds.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch(
+                x as *const T as *const i8,
+                std::arch::x86_64::_MM_HINT_T0,
+            )
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (v, i);
 }
 
 /// Neighbour visits the annealer may spend on one placement.

@@ -612,27 +612,40 @@ impl Weights {
     pub fn index_by_source(&self) -> BySource<'_> {
         let (_, sources) = self.shape();
         let order = match self {
-            Weights::Dense(_) => None,
+            Weights::Dense(_) => Order::Dense,
             Weights::Sparse { synapses, .. } => {
-                // A stable counting sort of the non-zero synapses by source.
-                let mut offsets = vec![0usize; sources + 1];
-                for &(_, s, w) in synapses {
-                    if w != 0.0 {
-                        offsets[s as usize + 1] += 1;
+                // A generated or exported list is usually in source order
+                // already: then each row is a range of it.
+                if synapses.windows(2).all(|p| p[0].1 <= p[1].1) {
+                    let mut ranges = vec![0usize; sources + 1];
+                    for &(_, s, _) in synapses {
+                        ranges[s as usize + 1] += 1;
                     }
-                }
-                for i in 1..offsets.len() {
-                    offsets[i] += offsets[i - 1];
-                }
-                let mut order = vec![0u32; offsets[sources]];
-                let mut fill = offsets.clone();
-                for (k, &(_, s, w)) in synapses.iter().enumerate() {
-                    if w != 0.0 {
-                        order[fill[s as usize]] = k as u32;
-                        fill[s as usize] += 1;
+                    for i in 1..ranges.len() {
+                        ranges[i] += ranges[i - 1];
                     }
+                    Order::Sorted(ranges)
+                } else {
+                    // A stable counting sort of the non-zero synapses by source.
+                    let mut offsets = vec![0usize; sources + 1];
+                    for &(_, s, w) in synapses {
+                        if w != 0.0 {
+                            offsets[s as usize + 1] += 1;
+                        }
+                    }
+                    for i in 1..offsets.len() {
+                        offsets[i] += offsets[i - 1];
+                    }
+                    let mut order = vec![0u32; offsets[sources]];
+                    let mut fill = offsets.clone();
+                    for (k, &(_, s, w)) in synapses.iter().enumerate() {
+                        if w != 0.0 {
+                            order[fill[s as usize]] = k as u32;
+                            fill[s as usize] += 1;
+                        }
+                    }
+                    Order::Indexed(offsets, order)
                 }
-                Some((offsets, order))
             }
         };
         BySource {
@@ -666,20 +679,35 @@ impl Weights {
 pub struct BySource<'a> {
     weights: &'a Weights,
     sources: usize,
-    /// Sparse weights: per source its range of `order`, and the synapses'
-    /// indices sorted (stably) by source.
-    order: Option<(Vec<usize>, Vec<u32>)>,
+    order: Order,
+}
+
+/// How [`BySource`] finds a source's row.
+enum Order {
+    /// Column `s` of the dense rows.
+    Dense,
+    /// The sparse list is in source order: row `s` is `list[r[s]..r[s + 1]]`
+    /// (its zero weights skipped).
+    Sorted(Vec<usize>),
+    /// Per source its range of the index, and the non-zero synapses'
+    /// positions in the list sorted (stably) by source.
+    Indexed(Vec<usize>, Vec<u32>),
 }
 
 impl BySource<'_> {
     /// Source `s`'s synapses.
     pub fn row(&self, s: usize) -> impl Iterator<Item = (u32, f64)> + '_ {
-        let (dense, sparse) = match (self.weights, &self.order) {
-            (Weights::Dense(rows), _) => (Some(rows), None),
-            (Weights::Sparse { synapses, .. }, Some((offsets, order))) => {
-                (None, Some((synapses, &order[offsets[s]..offsets[s + 1]])))
+        let (dense, sorted, indexed) = match (self.weights, &self.order) {
+            (Weights::Dense(rows), _) => (Some(rows), None, None),
+            (Weights::Sparse { synapses, .. }, Order::Sorted(r)) => {
+                (None, Some(&synapses[r[s]..r[s + 1]]), None)
             }
-            (Weights::Sparse { .. }, None) => unreachable!("sparse weights are indexed"),
+            (Weights::Sparse { synapses, .. }, Order::Indexed(offsets, order)) => (
+                None,
+                None,
+                Some((synapses, &order[offsets[s]..offsets[s + 1]])),
+            ),
+            (Weights::Sparse { .. }, Order::Dense) => unreachable!("sparse weights are indexed"),
         };
         let dense = dense.into_iter().flat_map(move |rows| {
             rows.iter()
@@ -687,13 +715,16 @@ impl BySource<'_> {
                 .map(move |(t, row)| (t as u32, row[s]))
                 .filter(|&(_, w)| w != 0.0)
         });
-        let sparse = sparse.into_iter().flat_map(|(synapses, ks)| {
+        let sorted = sorted
+            .into_iter()
+            .flat_map(|row| row.iter().filter(|x| x.2 != 0.0).map(|&(t, _, w)| (t, w)));
+        let indexed = indexed.into_iter().flat_map(|(synapses, ks)| {
             ks.iter().map(move |&k| {
                 let (t, _, w) = synapses[k as usize];
                 (t, w)
             })
         });
-        dense.chain(sparse)
+        dense.chain(sorted).chain(indexed)
     }
 
     /// Every source's row, in source order.
@@ -1111,6 +1142,19 @@ impl Network {
             }
         }
         std::borrow::Cow::Owned(net)
+    }
+
+    /// Drops every projection's weights, keeping its shape: what the
+    /// compiler does with a network it owns once the weights are quantized.
+    pub(crate) fn release_weights(&mut self) {
+        for pr in &mut self.projections {
+            let (targets, sources) = pr.weights.shape();
+            pr.weights = Weights::Sparse {
+                targets,
+                sources,
+                synapses: Vec::new(),
+            };
+        }
     }
 
     pub fn num_synapses(&self) -> usize {

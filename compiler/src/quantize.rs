@@ -48,26 +48,13 @@ pub struct QuantizedPopulation {
 /// input is its branches' positive sums, each at most the cap. `None` if
 /// some neuron's current never decays (α ≥ 1) while it has inputs.
 fn worst_current(
-    incoming: &[usize],
-    by_source: &[BySource],
+    sums: &InputSums,
     dyns: &[crate::network::Dynamics],
     dendrites: Option<&crate::network::Dendrites>,
     input_gain: f64,
 ) -> Option<f64> {
     let k = dendrites.map_or(1, |d| d.branches);
-    let mut pos = vec![0.0f64; dyns.len() * k];
-    let mut neg = vec![0.0f64; dyns.len() * k];
-    for &k in incoming {
-        {
-            for (t, w) in by_source[k].all() {
-                if w > 0.0 {
-                    pos[t as usize] += w;
-                } else {
-                    neg[t as usize] -= w;
-                }
-            }
-        }
-    }
+    let (pos, neg) = (&sums.pos, &sums.neg);
     let mut worst = 0.0f64;
     for (i, d) in dyns.iter().enumerate() {
         let slots = i * k..(i + 1) * k;
@@ -84,6 +71,61 @@ fn worst_current(
         worst = worst.max(drive / (1.0 - d.alpha.max(0.0)));
     }
     Some(worst)
+}
+
+/// What the quantizer needs of a population's incoming weights, gathered
+/// in one pass over them (on a large network every pass over the synapses
+/// is a pass over gigabytes): per input slot the sums of its positive and
+/// of its negative weights' magnitudes, and per projection its largest
+/// |weight| and whether it mixes signs.
+struct InputSums {
+    pos: Vec<f64>,
+    neg: Vec<f64>,
+}
+
+/// One projection's weights at a glance.
+#[derive(Clone, Copy, Debug, Default)]
+struct WeightStats {
+    max_abs: f64,
+    any_pos: bool,
+    any_neg: bool,
+}
+
+impl WeightStats {
+    fn mixed(&self) -> bool {
+        self.any_pos && self.any_neg
+    }
+}
+
+impl InputSums {
+    /// Sums over `incoming`'s synapses (in source order, so that the float
+    /// sums do not depend on how a file lists them), filling `stats` for
+    /// each of those projections.
+    fn of(
+        incoming: &[usize],
+        by_source: &[BySource],
+        slots: usize,
+        stats: &mut [WeightStats],
+    ) -> InputSums {
+        let mut pos = vec![0.0f64; slots];
+        let mut neg = vec![0.0f64; slots];
+        for &k in incoming {
+            let st = &mut stats[k];
+            // (`for_each`, not `for`: the nested row iterators run ~8× faster
+            // driven from inside, which matters at 10⁸ synapses)
+            by_source[k].all().for_each(|(t, w)| {
+                st.max_abs = st.max_abs.max(w.abs());
+                if w > 0.0 {
+                    st.any_pos = true;
+                    pos[t as usize] += w;
+                } else {
+                    st.any_neg = true;
+                    neg[t as usize] -= w;
+                }
+            });
+        }
+        InputSums { pos, neg }
+    }
 }
 
 /// The largest |a| a plastic synapse can reach: traces at most one spike a
@@ -223,18 +265,20 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
     let mut populations = Vec::with_capacity(net.populations.len());
     // Per projection its own weight exponent, where it has one.
     let mut proj_exp: Vec<Option<i8>> = vec![None; net.projections.len()];
+    let mut stats = vec![WeightStats::default(); net.projections.len()];
     for (q, pop) in net.populations.iter().enumerate() {
         let dyns: Vec<_> = (0..pop.size).map(|i| pop.neuron.dynamics(i)).collect();
         let incoming: Vec<usize> = (0..net.projections.len())
             .filter(|&k| net.projections[k].to == pop.name)
             .collect();
+        let sums = InputSums::of(&incoming, &by_source, pop.input_slots(), &mut stats);
         // A plastic synapse delivers w + a: the field must hold the largest
         // |w| plus the largest |a| its rule can reach.
         let max_w = incoming
             .iter()
             .map(|&k| {
                 let pr = &net.projections[k];
-                pr.weights.max_abs() + pr.plasticity.as_ref().map_or(0.0, plastic_bound)
+                stats[k].max_abs + pr.plasticity.as_ref().map_or(0.0, plastic_bound)
             })
             .fold(0.0, f64::max);
         // Membrane gain K: thresholds use the top of their field; readouts get
@@ -272,9 +316,9 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
         } else {
             let mut row_sum = vec![0.0; pop.size];
             for &k in &incoming {
-                for (t, w) in by_source[k].all() {
-                    row_sum[t as usize / pop.branches()] += w.abs();
-                }
+                by_source[k]
+                    .all()
+                    .for_each(|(t, w)| row_sum[t as usize / pop.branches()] += w.abs());
             }
             let worst = row_sum.iter().fold(0.0, |m: f64, x| m.max(*x)).max(1e-12);
             2f64.powi(f.state_bits as i32 - 1 - f.threshold_shift as i32 - 4) / worst
@@ -302,8 +346,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
         let state_room = ((1i64 << (f.state_bits - 1)) - 1) as f64 * (1.0 - 1.0 / 64.0);
         let per_unit = 2f64.powi(f.threshold_shift as i32); // state units per k_gain unit
         let worst = worst_current(
-            &incoming,
-            &by_source,
+            &sums,
             &dyns,
             pop.dendrites.as_ref(),
             2f64.powi(shift_hi as i32),
@@ -327,11 +370,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
         // (lowering the gain by less than 2×, which only adds range): a
         // gain chosen for the threshold alone uses between half and all of
         // the field, a bit lost on average.
-        let needs_even = even
-            && incoming.iter().any(|&k| {
-                let ws = || by_source[k].all().map(|x| x.1);
-                ws().any(|w| w < 0.0) && ws().any(|w| w > 0.0)
-            });
+        let needs_even = even && incoming.iter().any(|&k| stats[k].mixed());
         let (k_gain, weight_exp) = if max_w == 0.0 {
             (k_gain, 0)
         } else {
@@ -366,8 +405,7 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
                 .iter()
                 .map(|&k| {
                     let pr = &net.projections[k];
-                    let m =
-                        pr.weights.max_abs() + pr.plasticity.as_ref().map_or(0.0, plastic_bound);
+                    let m = stats[k].max_abs + pr.plasticity.as_ref().map_or(0.0, plastic_bound);
                     let e = if m == 0.0 {
                         weight_exp as i32
                     } else {
@@ -384,9 +422,9 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
                     Source::Population(p) => net.populations[p].reset.max_spikes() as f64,
                     Source::Input(_) => 1.0,
                 };
-                for (t, w) in by_source[k].all() {
-                    row_sum[t as usize] += w.abs() * spikes;
-                }
+                by_source[k]
+                    .all()
+                    .for_each(|(t, w)| row_sum[t as usize] += w.abs() * spikes);
             }
             let worst_row = row_sum.iter().fold(0.0f64, |m, &x| m.max(x));
             // the accumulator holds Σ|w|·gain/2^e_min (+ rounding): keep it under 2^30
@@ -493,24 +531,24 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
         let exp = proj_exp[k].unwrap_or(qp.group.weight_exp);
         let scale = qp.gain / 2f64.powi(exp as i32);
         let shift = (exp - qp.group.weight_exp) as u8;
-        let mixed = {
-            let ws = || by_source[k].all().map(|x| x.1);
-            ws().any(|w| w < 0.0) && ws().any(|w| w > 0.0)
-        };
+        let mixed = stats[k].mixed();
         let (mut num, mut den) = (0.0, 0.0);
         let q_rows: Vec<Vec<(u32, i16)>> = by_source[k]
             .rows()
             .map(|row| {
-                row.filter_map(|(t, w)| {
+                let mut q = Vec::new();
+                row.for_each(|(t, w)| {
                     let mut x = (w * scale).round().clamp(-w_max - 1.0, w_max);
                     if even && mixed {
                         x = (2.0 * (x / 2.0).round()).clamp(-w_max - 1.0, w_max);
                     }
                     num += (x / scale - w).powi(2);
                     den += w * w;
-                    (x != 0.0 || pr.plasticity.is_some()).then_some((t, x as i16))
-                })
-                .collect()
+                    if x != 0.0 || pr.plasticity.is_some() {
+                        q.push((t, x as i16));
+                    }
+                });
+                q
             })
             .collect();
         let d_src = match src {
