@@ -48,10 +48,12 @@ pub(crate) struct CoreState<'p> {
     slot_mask: u32,
     pub inbox: Vec<Arrival>,
     /// `Scheduled` timing: (sent, arrival, processing time) of this step's
-    /// messages, and the scratch space that orders them without allocating.
+    /// messages, and the merge's state (its runs, their cursors, its tree),
+    /// kept so that ordering them does not allocate.
     schedule: Vec<Timed>,
-    scratch: Vec<Timed>,
     runs: Vec<usize>,
+    run_at: Vec<usize>,
+    tree: Vec<usize>,
     pub spiked: Vec<u32>,
     /// For each neuron in `spiked`: the active neurons up to and including
     /// it in this step (when its messages leave, in the `Scheduled` model).
@@ -115,8 +117,9 @@ impl<'p> CoreState<'p> {
             slot_mask: slots - 1,
             inbox: Vec::with_capacity(inbox_capacity),
             schedule: Vec::with_capacity(inbox_capacity),
-            scratch: Vec::with_capacity(inbox_capacity),
             runs: Vec::with_capacity(inbox_capacity + 1),
+            run_at: Vec::with_capacity(inbox_capacity),
+            tree: Vec::with_capacity(inbox_capacity),
             spiked: Vec::with_capacity(most_spikes),
             active_before: Vec::with_capacity(most_spikes),
             totals: Counters::default(),
@@ -154,6 +157,11 @@ impl<'p> CoreState<'p> {
         for (k, a) in self.inbox.iter().enumerate() {
             // The rows of later messages are far apart in memory: ask for the
             // one a few messages ahead while this one is accumulated.
+            // (two stages: the row's pointer twice as far ahead, so that
+            // reading it to find the row does not wait either)
+            if let Some(later) = self.inbox.get(k + 2 * PREFETCH_AHEAD) {
+                prefetch(&s.axon_ptr, later.axon as usize);
+            }
             if let Some(next) = self.inbox.get(k + PREFETCH_AHEAD) {
                 prefetch(&s.synapses, s.axon_ptr[next.axon as usize] as usize);
             }
@@ -161,7 +169,8 @@ impl<'p> CoreState<'p> {
             ops += row.len() as u64;
             if scheduled {
                 let work = axon_in_ns + row.len() as f64 * synapse_ns;
-                self.schedule.push((a.sent_ns, a.sent_ns + a.hop_ns, work));
+                self.schedule
+                    .push(timed(a.sent_ns, a.sent_ns + a.hop_ns, work));
             }
             let words = &s.synapses[row.clone()];
             if self.learning.is_some() || !s.shift.is_empty() {
@@ -219,12 +228,17 @@ impl<'p> CoreState<'p> {
     /// field are interchangeable, so the result does not depend on which
     /// worker delivered what first; unstable sorting does not allocate.
     fn finish_of_schedule(&mut self) -> f64 {
-        merge_sort_runs(&mut self.schedule, &mut self.scratch, &mut self.runs);
-        self.schedule
-            .iter()
-            .fold(0.0f64, |free_at, &(_, arrives, work)| {
-                free_at.max(arrives) + work
-            })
+        let mut free_at = 0.0f64;
+        for_each_in_order(
+            &self.schedule,
+            &mut self.runs,
+            &mut self.run_at,
+            &mut self.tree,
+            |&(_, arrives, work)| {
+                free_at = free_at.max(f64::from_bits(arrives)) + f64::from_bits(work)
+            },
+        );
+        free_at
     }
 
     /// Phase 2: update every neuron with this step's accumulated input.
@@ -411,23 +425,40 @@ impl Learning {
 }
 
 /// One message of the `Scheduled` receive side: (sent, arrival, processing time).
-type Timed = (f64, f64, f64);
+type Timed = (u64, u64, u64);
+
+/// A received message's send time, arrival time and work (ns) as the bit
+/// patterns of those non-negative floats: integers in the floats' order, so
+/// the merge below compares a `u64` where it compared three `total_cmp`s.
+#[inline]
+fn timed(sent_ns: f64, arrives_ns: f64, work_ns: f64) -> Timed {
+    let bits = |x: f64| {
+        debug_assert!(x >= 0.0, "times and costs are not negative");
+        (x + 0.0).to_bits() // (+ 0.0: no −0.0, whose bits sort last)
+    };
+    (bits(sent_ns), bits(arrives_ns), bits(work_ns))
+}
 
 /// The total order of `Timed` entries: by send time, then arrival, then
 /// work. Entries equal in all three are interchangeable.
+#[inline]
 fn before(a: &Timed, b: &Timed) -> bool {
-    a.0.total_cmp(&b.0)
-        .then(a.1.total_cmp(&b.1))
-        .then(a.2.total_cmp(&b.2))
-        .is_lt()
+    a < b
 }
 
-/// Sorts `v` by [`before`] with a bottom-up merge of its ascending runs.
-/// An inbox is a concatenation of per-source-core runs already in send order
-/// (a few runs of many messages), so this takes a few linear passes where a
-/// general sort would pay `m log m` comparisons; `scratch` and `runs` have
-/// the capacity of the largest inbox, so nothing allocates.
-fn merge_sort_runs(v: &mut Vec<Timed>, scratch: &mut Vec<Timed>, runs: &mut Vec<usize>) {
+/// Calls `f` on `v`'s entries in [`before`] order, merging its ascending
+/// runs through a tournament (loser) tree: an inbox is a concatenation of
+/// per-source-core runs already in send order, so this costs `log₂(runs)`
+/// comparisons an entry and moves none (a bottom-up merge copied every
+/// entry once per level). `runs`, `at` and `tree` keep their capacity
+/// between steps, so nothing allocates once they have grown.
+fn for_each_in_order(
+    v: &[Timed],
+    runs: &mut Vec<usize>,
+    at: &mut Vec<usize>,
+    tree: &mut Vec<usize>,
+    mut f: impl FnMut(&Timed),
+) {
     runs.clear();
     runs.push(0);
     for i in 1..v.len() {
@@ -436,52 +467,71 @@ fn merge_sort_runs(v: &mut Vec<Timed>, scratch: &mut Vec<Timed>, runs: &mut Vec<
         }
     }
     runs.push(v.len());
-    while runs.len() > 2 {
-        scratch.clear();
-        let mut merged = 1; // runs[..merged] are the new boundaries
-        let mut k = 0;
-        while k + 1 < runs.len() {
-            let (lo, mid) = (runs[k], runs[k + 1]);
-            let hi = runs.get(k + 2).copied().unwrap_or(mid);
-            let (mut i, mut j) = (lo, mid);
-            while i < mid && j < hi {
-                if before(&v[j], &v[i]) {
-                    scratch.push(v[j]);
-                    j += 1;
-                } else {
-                    scratch.push(v[i]);
-                    i += 1;
-                }
-            }
-            scratch.extend_from_slice(&v[i..mid]);
-            scratch.extend_from_slice(&v[j..hi]);
-            runs[merged] = hi;
-            merged += 1;
-            k += 2;
+    let k = runs.len() - 1; // runs
+    if k <= 1 {
+        return v.iter().for_each(f);
+    }
+    at.clear();
+    at.extend_from_slice(&runs[..k]);
+    // Run `r`'s head; run `k` is the sentinel that wins every match while
+    // the tree is built, an exhausted run loses every match.
+    let head = |at: &[usize], r: usize| -> (u8, Timed) {
+        if r == k {
+            (0, (0, 0, 0))
+        } else if at[r] < runs[r + 1] {
+            (1, v[at[r]])
+        } else {
+            (2, (0, 0, 0))
         }
-        runs.truncate(merged);
-        std::mem::swap(v, scratch);
+    };
+    // Node t > 0 holds the loser of its match, node 0 the winner; leaf r
+    // is node k + r, its parent (k + r) / 2.
+    let replay = |tree: &mut [usize], at: &[usize], r: usize| {
+        let mut winner = r;
+        let mut t = (k + r) / 2;
+        while t > 0 {
+            if head(at, tree[t]) < head(at, winner) {
+                std::mem::swap(&mut tree[t], &mut winner);
+            }
+            t /= 2;
+        }
+        tree[0] = winner;
+    };
+    tree.clear();
+    tree.resize(k, k);
+    for r in (0..k).rev() {
+        replay(tree, at, r);
+    }
+    loop {
+        let r = tree[0];
+        if at[r] >= runs[r + 1] {
+            break; // the best head is exhausted: all are
+        }
+        f(&v[at[r]]);
+        at[r] += 1;
+        replay(tree, at, r);
     }
 }
 
 /// How many messages ahead the synapse row is prefetched.
 const PREFETCH_AHEAD: usize = 6;
 
-/// A cache hint for the synapse row starting at `words[at]`; no effect on results.
+/// A cache hint for `v[at]` (a synapse row's start, a row pointer); no
+/// effect on results.
 #[inline(always)]
-fn prefetch(words: &[spikefab_chip::program::Synapse], at: usize) {
+fn prefetch<T>(v: &[T], at: usize) {
     #[cfg(target_arch = "x86_64")]
-    if let Some(w) = words.get(at) {
+    if let Some(x) = v.get(at) {
         // SAFETY: `_mm_prefetch` only hints the cache; the pointer is in bounds.
         unsafe {
             std::arch::x86_64::_mm_prefetch(
-                w as *const _ as *const i8,
+                x as *const T as *const i8,
                 std::arch::x86_64::_MM_HINT_T0,
             )
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (words, at);
+    let _ = (v, at);
 }
 
 /// Where a population's update reports: the neurons that fired and, for
@@ -722,7 +772,7 @@ mod tests {
 
     /// The run merge sorts like the standard sort, whatever the runs.
     #[test]
-    fn merging_runs_sorts() {
+    fn merging_runs_orders() {
         let mut rng = 12345u64;
         let mut next = || {
             rng = rng
@@ -731,18 +781,33 @@ mod tests {
             (rng >> 33) % 50
         };
         for len in [0, 1, 2, 3, 7, 64, 301] {
-            let mut v: Vec<Timed> = (0..len)
-                .map(|_| (next() as f64, next() as f64, (next() % 3) as f64))
+            let floats: Vec<(f64, f64, f64)> = (0..len)
+                .map(|_| {
+                    let t = |k: u64| k as f64 * 0.37; // fractions too: the bits' order is the floats'
+                    (t(next()), t(next()), t(next() % 3))
+                })
                 .collect();
-            let mut expect = v.clone();
-            expect.sort_by(|a, b| {
+            let v: Vec<Timed> = floats.iter().map(|&(a, b, c)| timed(a, b, c)).collect();
+            let mut sorted = floats.clone();
+            sorted.sort_by(|a, b| {
                 a.0.total_cmp(&b.0)
                     .then(a.1.total_cmp(&b.1))
                     .then(a.2.total_cmp(&b.2))
             });
-            let (mut scratch, mut runs) = (Vec::new(), Vec::new());
-            merge_sort_runs(&mut v, &mut scratch, &mut runs);
-            assert_eq!(v, expect, "len {len}");
+            let expect: Vec<Timed> = sorted.iter().map(|&(a, b, c)| timed(a, b, c)).collect();
+            assert_eq!(in_order(&v), expect, "len {len}");
+            // an inbox's shape: a few long runs (each source core's messages in send order)
+            let mut runs: Vec<Vec<Timed>> = expect.chunks(7).map(<[Timed]>::to_vec).collect();
+            runs.reverse();
+            let v: Vec<Timed> = runs.concat();
+            assert_eq!(in_order(&v), expect, "len {len}, runs of 7");
         }
+    }
+
+    fn in_order(v: &[Timed]) -> Vec<Timed> {
+        let mut out = Vec::new();
+        let (mut runs, mut at, mut tree) = (Vec::new(), Vec::new(), Vec::new());
+        for_each_in_order(v, &mut runs, &mut at, &mut tree, |e| out.push(*e));
+        out
     }
 }

@@ -38,7 +38,7 @@ use spikefab_chip::{CoreProgram, CoreTiming, InputCost, Spike, SpikeStream, Tile
 use crate::cluster::{Cluster, Single};
 use crate::core::{Arrival, CoreState};
 use crate::counters::Counters;
-use crate::noc::Mesh;
+use crate::noc::{LinkTally, Mesh};
 use crate::probe::Probe;
 use crate::report::{Report, StepRecord, StepTotals};
 use crate::EmulatorError;
@@ -243,6 +243,9 @@ struct Worker<'p> {
     local_id: usize,
     cores: Vec<CoreState<'p>>,
     outboxes: Vec<Vec<Message>>,
+    /// This step's messages per link, as routed ...
+    links: LinkTally,
+    /// ... and as handed over.
     link_load: Vec<u32>,
     /// Output-port spikes of this worker's cores, in step order.
     outputs: Vec<Spike>,
@@ -535,6 +538,7 @@ fn run_validated<'p>(
             local_id,
             cores: Vec::new(),
             outboxes: make_outboxes(id),
+            links: shared.mesh.tally(),
             link_load: vec![0; n_links],
             outputs: Vec::new(),
             probe_values: Vec::with_capacity(cfg.probes.len()),
@@ -693,7 +697,7 @@ impl<'p> Worker<'p> {
                             core.tile,
                             sh.tiles[r.core as usize],
                             &mut c,
-                            &mut self.link_load,
+                            &mut self.links,
                         );
                         sent.max_head_ns = sent.max_head_ns.max(head);
                         self.outboxes[sh.owner[r.core as usize]].push(Message {
@@ -724,6 +728,7 @@ impl<'p> Worker<'p> {
                 slot.received = received;
                 if sending {
                     std::mem::swap(&mut slot.outboxes, &mut self.outboxes);
+                    self.links.drain_into(&mut self.link_load);
                     std::mem::swap(&mut slot.link_load, &mut self.link_load);
                     slot.sent = sent;
                     slot.probe_values.clear();
@@ -740,8 +745,13 @@ impl<'p> Worker<'p> {
                 barrier.wait();
             }
             if sending {
-                for slot in slots {
-                    let mut slot = slot.lock().expect("exchange slot poisoned");
+                // each worker starts at its own slot, so that workers do not
+                // queue on the same lock (a core's inbox order does not matter)
+                let n = slots.len();
+                for k in 0..n {
+                    let mut slot = slots[(self.local_id + k) % n]
+                        .lock()
+                        .expect("exchange slot poisoned");
                     for m in slot.outboxes[self.id].drain(..) {
                         self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
                     }
@@ -809,7 +819,7 @@ impl<'p> Worker<'p> {
                             sh.port_tiles[port],
                             sh.tiles[r.core as usize],
                             &mut c,
-                            &mut self.link_load,
+                            &mut self.links,
                         );
                         summary.max_head_ns = summary.max_head_ns.max(head);
                         (self.port_ns[port], head)

@@ -15,31 +15,37 @@ const SOUTH: usize = 3;
 #[derive(Clone, Debug)]
 pub struct Mesh {
     topo: Topology,
-    width: u32,
     ew_ns: f64,
     ns_ns: f64,
     chip_ns: f64,
-    /// `x_cut[x]`: the link between columns x and x + 1 crosses a chip's
-    /// edge (and `y_cut` for rows). Looked up per hop: the division in
-    /// [`Topology::chip_of`] was most of the routing loop on large meshes.
-    x_cut: Vec<bool>,
-    y_cut: Vec<bool>,
+    /// `x_cuts[x]`: how many of the links between columns 0..=x cross a
+    /// chip's edge (and `y_cuts` for rows), so that a leg's chip crossings
+    /// are one subtraction.
+    x_cuts: Vec<u32>,
+    y_cuts: Vec<u32>,
 }
 
 impl Mesh {
     pub fn new(topo: Topology, costs: &EventCosts) -> Self {
         let (width, height) = topo.mesh_size();
-        let cuts = |n: u32, per_chip: u32| -> Vec<bool> {
-            (0..n).map(|i| (i + 1) % per_chip.max(1) == 0).collect()
+        // prefix counts: the link between i and i + 1 is a chip edge when
+        // i + 1 is a multiple of the chip's width
+        let cuts = |n: u32, per_chip: u32| -> Vec<u32> {
+            let mut acc = 0;
+            let mut v = vec![0];
+            for i in 0..n {
+                acc += u32::from((i + 1) % per_chip.max(1) == 0);
+                v.push(acc);
+            }
+            v
         };
         Mesh {
             topo,
-            width,
             ew_ns: costs.hop_east_west.latency_ns,
             ns_ns: costs.hop_north_south.latency_ns,
             chip_ns: costs.hop_chip.latency_ns,
-            x_cut: cuts(width, topo.tiles_x),
-            y_cut: cuts(height, topo.tiles_y),
+            x_cuts: cuts(width, topo.tiles_x),
+            y_cuts: cuts(height, topo.tiles_y),
         }
     }
 
@@ -58,54 +64,48 @@ impl Mesh {
     }
 
     /// Routes one message X-then-Y from `src` to `dst`: adds its hops to
-    /// `counters`, one message to each link it crosses in `link_load`, and
-    /// returns its head latency in ns.
+    /// `counters`, one message to each link it crosses in `links`, and
+    /// returns its head latency in ns: its hops of each kind times that
+    /// kind's latency. Constant time whatever the distance — on a board of
+    /// chips a message crosses tens of tiles.
     #[inline]
     pub fn route(
         &self,
         src: TileCoord,
         dst: TileCoord,
         counters: &mut Counters,
-        link_load: &mut [u32],
+        links: &mut LinkTally,
     ) -> f64 {
-        let mut ns = 0.0;
-        let (mut x, y) = (src.x, src.y);
-        while x != dst.x {
-            let (dir, nx) = if dst.x > x {
-                (EAST, x + 1)
-            } else {
-                (WEST, x - 1)
-            };
-            link_load[((y * self.width + x) as usize) * 4 + dir] += 1;
-            ns += self.hop(self.x_cut[x.min(nx) as usize], counters, true);
-            x = nx;
+        let (x0, x1, y0, y1) = (src.x, dst.x, src.y, dst.y);
+        // X first along row y0, then Y along column x1.
+        if x1 != x0 {
+            links.row_leg(y0, x0, x1);
         }
-        let mut y = y;
-        while y != dst.y {
-            let (dir, ny) = if dst.y > y {
-                (NORTH, y + 1)
-            } else {
-                (SOUTH, y - 1)
-            };
-            link_load[((y * self.width + x) as usize) * 4 + dir] += 1;
-            ns += self.hop(self.y_cut[y.min(ny) as usize], counters, false);
-            y = ny;
+        if y1 != y0 {
+            links.column_leg(x1, y0, y1);
         }
-        ns
+        let span = |a: u32, b: u32, cuts: &[u32]| {
+            let (lo, hi) = (a.min(b) as usize, a.max(b) as usize);
+            let chip = (cuts[hi] - cuts[lo]) as u64;
+            ((hi - lo) as u64 - chip, chip)
+        };
+        let (ew, chip_x) = span(x0, x1, &self.x_cuts);
+        let (ns, chip_y) = span(y0, y1, &self.y_cuts);
+        counters.hops_east_west += ew;
+        counters.hops_north_south += ns;
+        counters.hops_chip += chip_x + chip_y;
+        ew as f64 * self.ew_ns + ns as f64 * self.ns_ns + (chip_x + chip_y) as f64 * self.chip_ns
     }
 
-    /// One hop's kind and time; `chip_edge`: it crosses from one chip to the next.
-    #[inline]
-    fn hop(&self, chip_edge: bool, counters: &mut Counters, east_west: bool) -> f64 {
-        if chip_edge {
-            counters.hops_chip += 1;
-            self.chip_ns
-        } else if east_west {
-            counters.hops_east_west += 1;
-            self.ew_ns
-        } else {
-            counters.hops_north_south += 1;
-            self.ns_ns
+    /// An empty tally of this mesh's links.
+    pub fn tally(&self) -> LinkTally {
+        let (w, h) = self.topo.mesh_size();
+        let (w, h) = (w as usize, h as usize);
+        LinkTally {
+            width: w,
+            height: h,
+            rows: vec![0; 2 * h * (w + 1)],
+            columns: vec![0; 2 * w * (h + 1)],
         }
     }
 
@@ -120,6 +120,88 @@ impl Mesh {
             .map(|(i, &l)| (l - 1) as f64 * self.link_ns(i))
             .fold(0.0, f64::max);
         max_head_ns + queue
+    }
+}
+
+/// One worker's per-link message counts for a step, kept as difference
+/// arrays along each row (east- and westbound links) and each column
+/// (north- and southbound): a leg adds ±1 at its two ends, whatever its
+/// length, and [`LinkTally::drain_into`] turns them into per-link counts.
+#[derive(Clone, Debug)]
+pub struct LinkTally {
+    width: usize,
+    height: usize,
+    /// `[east | west][y][x]`, `width + 1` a row.
+    rows: Vec<i32>,
+    /// `[north | south][x][y]`, `height + 1` a column.
+    columns: Vec<i32>,
+}
+
+impl LinkTally {
+    /// Row `y` from column `x0` to `x1` (≠ `x0`).
+    #[inline]
+    fn row_leg(&mut self, y: u32, x0: u32, x1: u32) {
+        let (w, y, x0, x1) = (self.width + 1, y as usize, x0 as usize, x1 as usize);
+        if x1 > x0 {
+            // eastbound links leave tiles x0..x1
+            let at = y * w;
+            self.rows[at + x0] += 1;
+            self.rows[at + x1] -= 1;
+        } else {
+            // westbound links leave tiles x1 + 1..=x0
+            let at = (self.height + y) * w;
+            self.rows[at + x1 + 1] += 1;
+            self.rows[at + x0 + 1] -= 1;
+        }
+    }
+
+    /// Column `x` from row `y0` to `y1` (≠ `y0`).
+    #[inline]
+    fn column_leg(&mut self, x: u32, y0: u32, y1: u32) {
+        let (h, x, y0, y1) = (self.height + 1, x as usize, y0 as usize, y1 as usize);
+        if y1 > y0 {
+            // northbound links leave tiles y0..y1
+            let at = x * h;
+            self.columns[at + y0] += 1;
+            self.columns[at + y1] -= 1;
+        } else {
+            // southbound links leave tiles y1 + 1..=y0
+            let at = (self.width + x) * h;
+            self.columns[at + y1 + 1] += 1;
+            self.columns[at + y0 + 1] -= 1;
+        }
+    }
+
+    /// Adds the tallied messages to `load` (four links a tile: E, W, N, S)
+    /// and empties the tally.
+    pub fn drain_into(&mut self, load: &mut [u32]) {
+        let (w, h) = (self.width, self.height);
+        let rows = [EAST, WEST]
+            .into_iter()
+            .zip(self.rows.chunks_mut(h * (w + 1)));
+        for (dir, half) in rows {
+            for (y, row) in half.chunks_mut(w + 1).enumerate() {
+                let mut run = 0i32;
+                for (x, d) in row[..w].iter_mut().enumerate() {
+                    run += std::mem::take(d);
+                    load[(y * w + x) * 4 + dir] += run as u32;
+                }
+                row[w] = 0;
+            }
+        }
+        let columns = [NORTH, SOUTH]
+            .into_iter()
+            .zip(self.columns.chunks_mut(w * (h + 1)));
+        for (dir, half) in columns {
+            for (x, column) in half.chunks_mut(h + 1).enumerate() {
+                let mut run = 0i32;
+                for (y, d) in column[..h].iter_mut().enumerate() {
+                    run += std::mem::take(d);
+                    load[(y * w + x) * 4 + dir] += run as u32;
+                }
+                column[h] = 0;
+            }
+        }
     }
 }
 
@@ -139,12 +221,14 @@ mod tests {
         let mesh = Mesh::new(arch.topology, &arch.costs);
         let mut c = Counters::default();
         let mut load = vec![0; mesh.num_links()];
+        let mut tally = mesh.tally();
         let ns = mesh.route(
             TileCoord { x: 1, y: 0 },
             TileCoord { x: 4, y: 2 },
             &mut c,
-            &mut load,
+            &mut tally,
         );
+        tally.drain_into(&mut load);
         assert_eq!((c.hops_east_west, c.hops_north_south), (3, 2));
         assert!((ns - (3.0 * 4.1 + 2.0 * 6.5)).abs() < 1e-9);
         assert_eq!(load.iter().sum::<u32>(), 5);
@@ -158,8 +242,9 @@ mod tests {
             TileCoord { x: 4, y: 2 },
             TileCoord { x: 1, y: 0 },
             &mut c,
-            &mut load,
+            &mut tally,
         );
+        tally.drain_into(&mut load);
         assert_eq!(load[link(4, 2, WEST)], 1);
         assert_eq!(load[link(1, 1, SOUTH)], 1);
         assert_eq!(load[link(1, 2, SOUTH)], 1);
@@ -172,12 +257,11 @@ mod tests {
         arch.topology.chips_x = 2; // two 2x2 chips side by side
         let mesh = Mesh::new(arch.topology, &arch.costs);
         let mut c = Counters::default();
-        let mut load = vec![0; mesh.num_links()];
         mesh.route(
             TileCoord { x: 0, y: 0 },
             TileCoord { x: 3, y: 0 },
             &mut c,
-            &mut load,
+            &mut mesh.tally(),
         );
         assert_eq!((c.hops_east_west, c.hops_chip), (2, 1));
         // every route agrees with Topology::chip_of on a 3 x 2 board of 2 x 2 chips
@@ -186,11 +270,11 @@ mod tests {
         let mesh = Mesh::new(arch.topology, &arch.costs);
         let (w, h) = arch.topology.mesh_size();
         let tiles = || (0..w).flat_map(move |x| (0..h).map(move |y| TileCoord { x, y }));
-        let mut load = vec![0; mesh.num_links()];
+        let mut tally = mesh.tally();
         for a in tiles() {
             for b in tiles() {
                 let mut c = Counters::default();
-                mesh.route(a, b, &mut c, &mut load);
+                mesh.route(a, b, &mut c, &mut tally);
                 let (ca, cb) = (arch.topology.chip_of(a), arch.topology.chip_of(b));
                 let crossings = ca.0.abs_diff(cb.0) + ca.1.abs_diff(cb.1);
                 assert_eq!(c.hops_chip, crossings as u64, "{a:?} -> {b:?}");
@@ -200,6 +284,70 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The route's per-link counts and latency, hop by hop: what the
+    /// tally's difference arrays and the hop-count formula must reproduce.
+    fn walk(mesh: &Mesh, arch: &Arch, a: TileCoord, b: TileCoord, load: &mut [u32]) -> f64 {
+        let (w, _) = arch.topology.mesh_size();
+        let chip_edge =
+            |p: TileCoord, q: TileCoord| arch.topology.chip_of(p) != arch.topology.chip_of(q);
+        let (mut p, mut ns) = (a, 0.0);
+        while p != b {
+            let (dir, q) = if p.x < b.x {
+                (EAST, TileCoord { x: p.x + 1, ..p })
+            } else if p.x > b.x {
+                (WEST, TileCoord { x: p.x - 1, ..p })
+            } else if p.y < b.y {
+                (NORTH, TileCoord { y: p.y + 1, ..p })
+            } else {
+                (SOUTH, TileCoord { y: p.y - 1, ..p })
+            };
+            load[((p.y * w + p.x) as usize) * 4 + dir] += 1;
+            ns += if chip_edge(p, q) {
+                mesh.chip_ns
+            } else if dir < NORTH {
+                mesh.ew_ns
+            } else {
+                mesh.ns_ns
+            };
+            p = q;
+        }
+        ns
+    }
+
+    #[test]
+    fn tallied_links_and_latencies_match_a_hop_by_hop_walk() {
+        let mut arch = Arch::preset("fpga-small").unwrap();
+        arch.costs.hop_east_west.latency_ns = 4.1; // three distinct, inexact latencies
+        arch.costs.hop_north_south.latency_ns = 6.5;
+        arch.costs.hop_chip.latency_ns = 65.3;
+        arch.topology.chips_x = 3; // a 3 x 2 board of 2 x 2 chips
+        arch.topology.chips_y = 2;
+        let mesh = Mesh::new(arch.topology, &arch.costs);
+        let (w, h) = arch.topology.mesh_size();
+        let tiles = || (0..w).flat_map(move |x| (0..h).map(move |y| TileCoord { x, y }));
+        let (mut tally, mut load, mut expect) = (
+            mesh.tally(),
+            vec![0; mesh.num_links()],
+            vec![0; mesh.num_links()],
+        );
+        for (k, a) in tiles().enumerate() {
+            for b in tiles() {
+                let ns = mesh.route(a, b, &mut Counters::default(), &mut tally);
+                let walked = walk(&mesh, &arch, a, b, &mut expect);
+                assert!(
+                    (ns - walked).abs() < 1e-9,
+                    "{a:?} -> {b:?}: {ns} vs {walked}"
+                );
+            }
+            if k % 5 == 0 {
+                // drained now and then: a tally empties as it drains
+                tally.drain_into(&mut load);
+            }
+        }
+        tally.drain_into(&mut load);
+        assert_eq!(load, expect);
     }
 
     #[test]
