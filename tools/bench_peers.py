@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""P16k side by side: spikefab against Brian2's C++ standalone mode, on the
-same draws, interleaved, several rounds; prints each round's times and the
-ratios (min / median / max) of synaptic events per second.
+"""P16k side by side: spikefab against Brian2's C++ standalone mode and NEST
+3.10, on the same draws, interleaved, several rounds; prints each round's
+times and the ratios (min / median / max) of synaptic events per second.
 
     python3 -m venv .venv-peers
     .venv-peers/bin/pip install brian2==2.9.0 "numpy<2"     # Brian2 2.9 predates NumPy 2
+    .venv-peers/bin/pip install nest-simulator==3.10.0       # optional: the NEST column
     cargo build --release --example p16k
     .venv-peers/bin/python tools/bench_peers.py --rounds 5 --threads 1
 
@@ -25,6 +26,7 @@ import json
 import statistics
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -78,6 +80,39 @@ def brian2_round(b2, counter):
     return {"loop_s": b2.device._last_run_time, "spikes": int(counter.num_spikes)}
 
 
+def nest_round(draws, threads):
+    """NEST 3.10: iaf_psc_delta (delta synapses: a spike adds its weight to
+    v one 1 ms step later, as in spikefab), rebuilt each round; its time is
+    `Simulate` alone. Input spikes are sent at step + 1 ms (NEST's times
+    must be positive): the same spikes one step later."""
+    import nest
+
+    targets, weights, input_targets, spikes = draws
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.SetKernelStatus({"resolution": 1.0, "local_num_threads": threads, "rng_seed": 1})
+    tau = -1.0 / np.log(0.9)  # v decays by 0.9 a step
+    g = nest.Create("iaf_psc_delta", N, params={
+        "E_L": 0.0, "V_m": 0.0, "V_reset": 0.0, "V_th": 1.0, "C_m": 1.0, "tau_m": tau, "t_ref": 0.0,
+    })
+    ids = np.array(g.tolist())
+    nest.Connect(np.repeat(ids, FAN), ids[targets.ravel()], "one_to_one",
+                 syn_spec={"weight": weights.ravel(), "delay": np.ones(N * FAN)})
+    gens = nest.Create("spike_generator", INPUTS)
+    for k, gen in enumerate(gens):
+        times = np.nonzero(spikes[:, k])[0] + 1.0
+        gen.set(spike_times=times.tolist())
+    gen_ids = np.array(gens.tolist())
+    nest.Connect(np.repeat(gen_ids, IN_FAN), ids[input_targets.ravel()], "one_to_one",
+                 syn_spec={"weight": np.full(INPUTS * IN_FAN, 0.2), "delay": np.ones(INPUTS * IN_FAN)})
+    rec = nest.Create("spike_recorder")
+    nest.Connect(g, rec)
+    started = time.perf_counter()
+    nest.Simulate(float(STEPS))
+    loop_s = time.perf_counter() - started
+    return {"loop_s": loop_s, "spikes": int(rec.n_events)}
+
+
 def spikefab_round(folder, threads):
     out = subprocess.run([str(P16K), "draws", str(folder), str(threads)], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -87,26 +122,42 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-nest", action="store_true", help="leave NEST out (also left out when it is not installed)")
     args = ap.parse_args()
+    try:
+        import nest  # noqa: F401
+        with_nest = not args.no_nest
+    except ImportError:
+        with_nest = False
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         draws = write_draws(folder)
         b2, counter = brian2_build(folder, draws, args.threads)
-        ratios = []
+        ratios, nest_ratios = [], []
         for r in range(args.rounds):
             sf = spikefab_round(folder, args.threads)
             br = brian2_round(b2, counter)
             sf_rate = sf["events"] / sf["loop_s"]
             br_rate = br["spikes"] * FAN / br["loop_s"]
             ratios.append(sf_rate / br_rate)
-            print(f"round {r + 1}: spikefab {sf['spikes']} spikes in {sf['loop_s']:.2f} s = {sf_rate:.3e} events/s; "
-                  f"Brian2 {br['spikes']} spikes in {br['loop_s']:.2f} s = {br_rate:.3e} events/s; "
-                  f"ratio {ratios[-1]:.2f}", flush=True)
+            line = (f"round {r + 1}: spikefab {sf['spikes']} spikes in {sf['loop_s']:.2f} s = {sf_rate:.3e} events/s; "
+                    f"Brian2 {br['spikes']} spikes in {br['loop_s']:.2f} s = {br_rate:.3e} events/s; "
+                    f"ratio {ratios[-1]:.2f}")
+            if with_nest:
+                ne = nest_round(draws, args.threads)
+                ne_rate = ne["spikes"] * FAN / ne["loop_s"]
+                nest_ratios.append(sf_rate / ne_rate)
+                line += (f"; NEST {ne['spikes']} spikes in {ne['loop_s']:.2f} s = {ne_rate:.3e} events/s; "
+                         f"ratio {nest_ratios[-1]:.2f}")
+            print(line, flush=True)
         zero = sf["float_synapses"] - sf["stored_synapses"]
         print(f"threads {args.threads}: spikefab / Brian2 events per second, min {min(ratios):.2f}, "
               f"median {statistics.median(ratios):.2f}, max {max(ratios):.2f} ({args.rounds} interleaved rounds); "
               f"spikefab stores {sf['stored_synapses']} of {sf['float_synapses']} synapses "
               f"({zero} weights round to zero at 8 bits)")
+        if nest_ratios:
+            print(f"threads {args.threads}: spikefab / NEST events per second, min {min(nest_ratios):.2f}, "
+                  f"median {statistics.median(nest_ratios):.2f}, max {max(nest_ratios):.2f}")
 
 
 if __name__ == "__main__":
