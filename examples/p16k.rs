@@ -9,6 +9,7 @@
 //!     target/release/examples/p16k draws DIR THREADS       # the peers' own draws (tools/bench_peers.py): one JSON line
 //!     target/release/examples/p16k scaled N THREADS STEPS  # P16k at N neurons: compile time, peak memory, events/s
 //!     target/release/examples/p16k save N STEPS DIR        # P16k at N neurons as DIR/program.sfc + DIR/input.aer, for `spikefab run` (and `--mpi`)
+//!     target/release/examples/p16k memory                  # this machine's memory latency, random-update rate and bandwidth
 
 use std::time::Instant;
 
@@ -34,6 +35,10 @@ fn main() -> anyhow::Result<()> {
         };
         let (n, steps, dir) = (arg(2)?.parse()?, arg(3)?.parse()?, arg(4)?);
         return save(n, steps, std::path::Path::new(&dir));
+    }
+    if std::env::args().nth(1).as_deref() == Some("memory") {
+        memory();
+        return Ok(());
     }
     if std::env::args().nth(1).as_deref() == Some("draws") {
         let dir = std::env::args()
@@ -269,4 +274,55 @@ fn scaled(neurons: usize, threads: usize, steps: u32) -> anyhow::Result<()> {
         peak_mib()
     );
     Ok(())
+}
+
+/// What limits large networks here: the memory's latency (dependent
+/// loads at random over 512 MiB), its rate of independent random updates
+/// (what scattering synapses to random targets costs) in arrays of 8 MiB
+/// and 512 MiB, and its sequential read bandwidth.
+fn memory() {
+    const WORDS: usize = 1 << 26; // 512 MiB of u64
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    // one cycle through every word (Sattolo), so each load depends on the last
+    let mut chain: Vec<u64> = (0..WORDS as u64).collect();
+    for i in (1..WORDS).rev() {
+        chain.swap(i, (next() % i as u64) as usize);
+    }
+    let loads = 20_000_000;
+    let t = Instant::now();
+    let mut at = 0u64;
+    for _ in 0..loads {
+        at = chain[at as usize];
+    }
+    let latency = t.elapsed().as_secs_f64() / loads as f64;
+    for words in [1 << 20, WORDS] {
+        let updates = 100_000_000;
+        let targets: Vec<u32> = (0..updates)
+            .map(|_| (next() % words as u64) as u32)
+            .collect();
+        let t = Instant::now();
+        for &k in &targets {
+            chain[k as usize] = chain[k as usize].wrapping_add(1);
+        }
+        let per = t.elapsed().as_secs_f64() / updates as f64;
+        println!(
+            "random updates in {} MiB: {:.1} ns each",
+            (words * 8) >> 20,
+            per * 1e9
+        );
+    }
+    let t = Instant::now();
+    let sum = chain.iter().fold(0u64, |a, &w| a.wrapping_add(w));
+    let gbs = (WORDS * 8) as f64 / t.elapsed().as_secs_f64() / 1e9;
+    println!(
+        "dependent random loads in 512 MiB: {:.0} ns each; sequential read: {gbs:.1} GB/s (check {})",
+        latency * 1e9,
+        (sum ^ at) & 1
+    );
 }
