@@ -232,6 +232,25 @@ impl SynapseTable {
     }
 }
 
+/// A cache hint for `v[at]` — a synapse row's start, a row pointer, a
+/// target's home — for loops whose next accesses into a table far larger
+/// than the cache are known ahead; no effect on results.
+#[inline(always)]
+pub fn prefetch<T>(v: &[T], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = v.get(at) {
+        // SAFETY: `_mm_prefetch` only hints the cache; the pointer is in bounds.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch(
+                x as *const T as *const i8,
+                std::arch::x86_64::_MM_HINT_T0,
+            )
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (v, at);
+}
+
 /// Builds a [`SynapseTable`] synapse by synapse, sources in non-decreasing
 /// order: each new source opens the next axon. What the compiler uses to
 /// fill every core's table in one pass over the network's sources, without

@@ -117,11 +117,13 @@ pub fn compile_observed(
     opts: &Options,
     on_stage: &dyn Fn(Stage),
 ) -> Result<Compiled> {
-    let placing = match placement {
-        Some(p) => map::Placing::Forced(p),
-        None => map::Placing::Anneal { seed },
-    };
-    compile_with(Cow::Borrowed(net), arch, placing, opts, on_stage)
+    compile_with(
+        Cow::Borrowed(net),
+        arch,
+        placing(placement, seed),
+        opts,
+        on_stage,
+    )
 }
 
 /// [`compile_observed`] of a network the compiler may consume: its float
@@ -136,11 +138,21 @@ pub fn compile_owned(
     opts: &Options,
     on_stage: &dyn Fn(Stage),
 ) -> Result<Compiled> {
-    let placing = match placement {
+    compile_with(
+        Cow::Owned(net),
+        arch,
+        placing(placement, seed),
+        opts,
+        on_stage,
+    )
+}
+
+/// The placement file's, or the compiler's own seeded one.
+fn placing(placement: Option<&Placement>, seed: u64) -> map::Placing<'_> {
+    match placement {
         Some(p) => map::Placing::Forced(p),
         None => map::Placing::Anneal { seed },
-    };
-    compile_with(Cow::Owned(net), arch, placing, opts, on_stage)
+    }
 }
 
 /// The compiler's stages, in order.

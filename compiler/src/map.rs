@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 
-use spikefab_chip::program::{RowSynapse, SynapseTableBuilder};
+use spikefab_chip::program::{prefetch, RowSynapse, SynapseTableBuilder};
 
 use spikefab_chip::{
     Arch, CoreConfig, CoreProgram, LayerScale, OutputPort, Provenance, Route, RouteTable,
@@ -764,23 +764,6 @@ fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
 
 /// How many synapses ahead the table builder prefetches a target's home.
 const PREFETCH_AHEAD: usize = 8;
-
-/// A cache hint for `v[i]`; no effect on results.
-#[inline(always)]
-fn prefetch<T>(v: &[T], i: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(x) = v.get(i) {
-        // SAFETY: `_mm_prefetch` only hints the cache; the pointer is in bounds.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch(
-                x as *const T as *const i8,
-                std::arch::x86_64::_MM_HINT_T0,
-            )
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (v, i);
-}
 
 /// Neighbour visits the annealer may spend on one placement.
 const PLACEMENT_WORK: usize = 100_000_000;

@@ -11,6 +11,7 @@ use spikefab_chip::model::reset::{Subtract, ToZero};
 use spikefab_chip::model::schedule::Scheduled;
 use spikefab_chip::model::{Dendrites, Fire, Noise, Schedule, Visit};
 use spikefab_chip::neuron::{activation, Decay, Fixed, Mul12, ShiftDecay};
+use spikefab_chip::program::prefetch;
 use spikefab_chip::{CoreConfig, CoreProgram, DecayRule, EventCosts, Model, Reset, TileCoord};
 
 use crate::counters::Counters;
@@ -515,24 +516,6 @@ fn for_each_in_order(
 
 /// How many messages ahead the synapse row is prefetched.
 const PREFETCH_AHEAD: usize = 6;
-
-/// A cache hint for `v[at]` (a synapse row's start, a row pointer); no
-/// effect on results.
-#[inline(always)]
-fn prefetch<T>(v: &[T], at: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(x) = v.get(at) {
-        // SAFETY: `_mm_prefetch` only hints the cache; the pointer is in bounds.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch(
-                x as *const T as *const i8,
-                std::arch::x86_64::_MM_HINT_T0,
-            )
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (v, at);
-}
 
 /// Where a population's update reports: the neurons that fired and, for
 /// each, the active neurons of the step up to it.
