@@ -52,6 +52,9 @@ pub(crate) struct CoreState<'p> {
     /// messages, and the merge's state (its runs, their cursors, its tree),
     /// kept so that ordering them does not allocate.
     schedule: Vec<Timed>,
+    /// At most [`FEW_RUNS`] cores in the program: the inbox has few runs.
+    few_senders: bool,
+    scratch: Vec<Timed>,
     runs: Vec<usize>,
     run_at: Vec<usize>,
     tree: Vec<usize>,
@@ -118,6 +121,8 @@ impl<'p> CoreState<'p> {
             slot_mask: slots - 1,
             inbox: Vec::with_capacity(inbox_capacity),
             schedule: Vec::with_capacity(inbox_capacity),
+            few_senders: program.cores.len() <= FEW_RUNS,
+            scratch: Vec::with_capacity(inbox_capacity),
             runs: Vec::with_capacity(inbox_capacity + 1),
             run_at: Vec::with_capacity(inbox_capacity),
             tree: Vec::with_capacity(inbox_capacity),
@@ -230,14 +235,19 @@ impl<'p> CoreState<'p> {
     /// worker delivered what first; unstable sorting does not allocate.
     fn finish_of_schedule(&mut self) -> f64 {
         let mut free_at = 0.0f64;
+        let step = |free_at: f64, &(_, arrives, work): &Timed| {
+            free_at.max(f64::from_bits(arrives)) + f64::from_bits(work)
+        };
+        if self.few_senders {
+            merge_sort_runs(&mut self.schedule, &mut self.scratch, &mut self.runs);
+            return self.schedule.iter().fold(free_at, step);
+        }
         for_each_in_order(
             &self.schedule,
             &mut self.runs,
             &mut self.run_at,
             &mut self.tree,
-            |&(_, arrives, work)| {
-                free_at = free_at.max(f64::from_bits(arrives)) + f64::from_bits(work)
-            },
+            |e| free_at = step(free_at, e),
         );
         free_at
     }
@@ -446,6 +456,52 @@ fn timed(sent_ns: f64, arrives_ns: f64, work_ns: f64) -> Timed {
 fn before(a: &Timed, b: &Timed) -> bool {
     a < b
 }
+
+/// Sorts `v` by [`before`] with a bottom-up merge of its ascending runs:
+/// a few linear passes, faster than the tree below while the runs are few
+/// (a 16-core chip's inbox); `scratch` and `runs` keep their capacity.
+fn merge_sort_runs(v: &mut Vec<Timed>, scratch: &mut Vec<Timed>, runs: &mut Vec<usize>) {
+    runs.clear();
+    runs.push(0);
+    for i in 1..v.len() {
+        if before(&v[i], &v[i - 1]) {
+            runs.push(i);
+        }
+    }
+    runs.push(v.len());
+    while runs.len() > 2 {
+        scratch.clear();
+        let mut merged = 1; // runs[..merged] are the new boundaries
+        let mut k = 0;
+        while k + 1 < runs.len() {
+            let (lo, mid) = (runs[k], runs[k + 1]);
+            let hi = runs.get(k + 2).copied().unwrap_or(mid);
+            let (mut i, mut j) = (lo, mid);
+            while i < mid && j < hi {
+                if before(&v[j], &v[i]) {
+                    scratch.push(v[j]);
+                    j += 1;
+                } else {
+                    scratch.push(v[i]);
+                    i += 1;
+                }
+            }
+            scratch.extend_from_slice(&v[i..mid]);
+            scratch.extend_from_slice(&v[j..hi]);
+            runs[merged] = hi;
+            merged += 1;
+            k += 2;
+        }
+        runs.truncate(merged);
+        std::mem::swap(v, scratch);
+    }
+}
+
+/// Up to this many cores in a program, [`merge_sort_runs`] orders a core's
+/// inbox, above it [`for_each_in_order`]: the merge's few passes beat the
+/// tree's indirect comparisons while the runs are few (P16k, 16 cores),
+/// the tree wins when they are many (its 256-core scaling).
+const FEW_RUNS: usize = 32;
 
 /// Calls `f` on `v`'s entries in [`before`] order, merging its ascending
 /// runs through a tournament (loser) tree: an inbox is a concatenation of
@@ -787,10 +843,14 @@ mod tests {
         }
     }
 
+    /// `v` ordered by both ways (which must agree).
     fn in_order(v: &[Timed]) -> Vec<Timed> {
         let mut out = Vec::new();
         let (mut runs, mut at, mut tree) = (Vec::new(), Vec::new(), Vec::new());
         for_each_in_order(v, &mut runs, &mut at, &mut tree, |e| out.push(*e));
+        let (mut merged, mut scratch) = (v.to_vec(), Vec::new());
+        merge_sort_runs(&mut merged, &mut scratch, &mut runs);
+        assert_eq!(out, merged, "the tree and the merge");
         out
     }
 }
