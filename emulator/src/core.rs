@@ -457,18 +457,20 @@ fn before(a: &Timed, b: &Timed) -> bool {
     a < b
 }
 
+/// The boundaries of `v`'s ascending runs into `runs`: `0`, each place
+/// an entry comes [`before`] the one ahead of it, and `v.len()`.
+fn find_runs(v: &[Timed], runs: &mut Vec<usize>) {
+    runs.clear();
+    runs.push(0);
+    runs.extend((1..v.len()).filter(|&i| before(&v[i], &v[i - 1])));
+    runs.push(v.len());
+}
+
 /// Sorts `v` by [`before`] with a bottom-up merge of its ascending runs:
 /// a few linear passes, faster than the tree below while the runs are few
 /// (a 16-core chip's inbox); `scratch` and `runs` keep their capacity.
 fn merge_sort_runs(v: &mut Vec<Timed>, scratch: &mut Vec<Timed>, runs: &mut Vec<usize>) {
-    runs.clear();
-    runs.push(0);
-    for i in 1..v.len() {
-        if before(&v[i], &v[i - 1]) {
-            runs.push(i);
-        }
-    }
-    runs.push(v.len());
+    find_runs(v, runs);
     while runs.len() > 2 {
         scratch.clear();
         let mut merged = 1; // runs[..merged] are the new boundaries
@@ -516,14 +518,7 @@ fn for_each_in_order(
     tree: &mut Vec<usize>,
     mut f: impl FnMut(&Timed),
 ) {
-    runs.clear();
-    runs.push(0);
-    for i in 1..v.len() {
-        if before(&v[i], &v[i - 1]) {
-            runs.push(i);
-        }
-    }
-    runs.push(v.len());
+    find_runs(v, runs);
     let k = runs.len() - 1; // runs
     if k <= 1 {
         return v.iter().for_each(f);
