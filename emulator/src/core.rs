@@ -11,8 +11,8 @@ use spikefab_chip::model::reset::{Subtract, ToZero};
 use spikefab_chip::model::schedule::Scheduled;
 use spikefab_chip::model::{Dendrites, Fire, Noise, Schedule, Visit};
 use spikefab_chip::neuron::{activation, Decay, Fixed, Mul12, ShiftDecay};
-use spikefab_chip::program::prefetch;
-use spikefab_chip::{CoreConfig, CoreProgram, DecayRule, EventCosts, Model, Reset, TileCoord};
+use spikefab_chip::program::{prefetch, Synapse};
+use spikefab_chip::{CoreConfig, CoreProgram, DecayRule, Model, Reset, TileCoord};
 
 use crate::counters::Counters;
 
@@ -48,16 +48,17 @@ pub(crate) struct CoreState<'p> {
     ring: Vec<i32>,
     slot_mask: u32,
     pub inbox: Vec<Arrival>,
+    /// This pass's received messages and synaptic operations so far.
+    received: (u64, u64),
+    /// A message's fixed receive time and each synaptic operation's (ns).
+    receive_ns: (f64, f64),
     /// `Scheduled` timing: (sent, arrival, processing time) of this step's
-    /// messages, and the merge's state (its runs, their cursors, its tree),
-    /// kept so that ordering them does not allocate.
+    /// messages, and the merge's buffers, kept so that ordering them does
+    /// not allocate.
     schedule: Vec<Timed>,
     /// At most [`FEW_RUNS`] cores in the program: the inbox has few runs.
     few_senders: bool,
-    scratch: Vec<Timed>,
-    runs: Vec<usize>,
-    run_at: Vec<usize>,
-    tree: Vec<usize>,
+    merge: RunMerge,
     pub spiked: Vec<u32>,
     /// For each neuron in `spiked`: the active neurons up to and including
     /// it in this step (when its messages leave, in the `Scheduled` model).
@@ -84,6 +85,7 @@ impl<'p> CoreState<'p> {
     ) -> Self {
         let cfg = &program.cores[index];
         let rule = program.arch.format.decay;
+        let costs = &program.arch.costs;
         let n = cfg.num_input_slots();
         // Most spikes in one step: every neuron at its group's max.
         let most_spikes: usize = cfg
@@ -120,12 +122,18 @@ impl<'p> CoreState<'p> {
             ring: vec![0; slots as usize * n],
             slot_mask: slots - 1,
             inbox: Vec::with_capacity(inbox_capacity),
+            received: (0, 0),
+            receive_ns: (
+                costs.axon_in.latency_ns,
+                if cfg.synapses.dense {
+                    costs.synapse_dense.latency_ns
+                } else {
+                    costs.synapse_sparse.latency_ns
+                },
+            ),
             schedule: Vec::with_capacity(inbox_capacity),
             few_senders: program.cores.len() <= FEW_RUNS,
-            scratch: Vec::with_capacity(inbox_capacity),
-            runs: Vec::with_capacity(inbox_capacity + 1),
-            run_at: Vec::with_capacity(inbox_capacity),
-            tree: Vec::with_capacity(inbox_capacity),
+            merge: RunMerge::with_capacity(inbox_capacity),
             spiked: Vec::with_capacity(most_spikes),
             active_before: Vec::with_capacity(most_spikes),
             totals: Counters::default(),
@@ -135,31 +143,36 @@ impl<'p> CoreState<'p> {
         }
     }
 
-    /// The receive side of step `t`: synaptic operations for every message
-    /// sent in this step, into the accumulator slot of the step it takes
-    /// effect (`t + 1 +` axonal + synaptic delay). Returns the core's receive
-    /// time: the sum of the messages' processing times, or under the
-    /// `Scheduled` model the time the last one is processed when each starts
-    /// once it has arrived and the core is free, taken in send order.
-    pub fn deliver(
-        &mut self,
-        t: u32,
-        c: &mut Counters,
-        costs: &EventCosts,
-        scheduled: bool,
-    ) -> f64 {
+    /// Whether a core receives plain rows — static synapses, no shifts, no
+    /// delays (synaptic or axonal): one accumulator slot, each synapse word
+    /// added as it is. Such a core's synapses can be delivered from a
+    /// worker's [`crate::fanin::FanIn`] table instead of its own.
+    pub fn receives_plain(cfg: &CoreConfig, max_route_delay: u8) -> bool {
+        let s = &cfg.synapses;
+        s.rule.iter().all(|&r| r == 0)
+            && s.shift.is_empty()
+            && cfg.max_synaptic_delay() == 0
+            && max_route_delay == 0
+    }
+
+    /// Starts the receive side of a pass.
+    pub fn begin_receive(&mut self) {
+        self.schedule.clear();
+        self.received = (0, 0);
+    }
+
+    /// The receive side of step `t` for the messages in the core's inbox:
+    /// synaptic operations into the accumulator slot of the step each takes
+    /// effect (`t + 1 +` axonal + synaptic delay), and under the `Scheduled`
+    /// model each message's (sent, arrival, work) for
+    /// [`CoreState::finish_receive`].
+    pub fn receive_inbox(&mut self, t: u32, scheduled: bool) {
         let s = &self.cfg.synapses;
         let n = self.n;
         let mask = self.slot_mask;
         let next = t.wrapping_add(1);
         let mut ops = 0u64;
-        self.schedule.clear();
-        let axon_in_ns = costs.axon_in.latency_ns;
-        let synapse_ns = if s.dense {
-            costs.synapse_dense.latency_ns
-        } else {
-            costs.synapse_sparse.latency_ns
-        };
+        let (axon_in_ns, synapse_ns) = self.receive_ns;
         for (k, a) in self.inbox.iter().enumerate() {
             // The rows of later messages are far apart in memory: ask for the
             // one a few messages ahead while this one is accumulated.
@@ -199,11 +212,7 @@ impl<'p> CoreState<'p> {
                     *acc = acc.wrapping_add(v);
                 }
             } else if mask == 0 {
-                let ring = &mut self.ring[..n];
-                for w in words {
-                    let acc = &mut ring[w.target as usize];
-                    *acc = acc.wrapping_add(w.weight as i32);
-                }
+                add_row(&mut self.ring[..n], words);
             } else {
                 let base = next.wrapping_add(a.delay as u32);
                 for (w, &d) in words.iter().zip(&s.delay[row]) {
@@ -213,16 +222,44 @@ impl<'p> CoreState<'p> {
                 }
             }
         }
-        let messages = self.inbox.len() as u64;
-        c.messages_in += messages;
+        self.received.0 += self.inbox.len() as u64;
+        self.received.1 += ops;
         self.inbox.clear();
+    }
+
+    /// One message's row delivered from elsewhere (a worker's fan-in
+    /// table) to a core that [`CoreState::receives_plain`]: the same
+    /// operations and schedule entry as a message in the inbox whose row
+    /// holds `words`.
+    #[inline(always)]
+    pub fn receive_row(&mut self, words: &[Synapse], sent_ns: f64, hop_ns: f64, scheduled: bool) {
+        debug_assert_eq!(self.slot_mask, 0);
+        add_row(&mut self.ring[..self.n], words);
+        self.received.0 += 1;
+        self.received.1 += words.len() as u64;
+        if scheduled {
+            let (axon_in_ns, synapse_ns) = self.receive_ns;
+            let work = axon_in_ns + words.len() as f64 * synapse_ns;
+            self.schedule.push(timed(sent_ns, sent_ns + hop_ns, work));
+        }
+    }
+
+    /// Ends the receive side of a pass: counts its messages and operations
+    /// into `c` and returns the core's receive time — the sum of the
+    /// messages' processing times, or under the `Scheduled` model the time
+    /// the last one is processed when each starts once it has arrived and
+    /// the core is free, taken in send order.
+    pub fn finish_receive(&mut self, c: &mut Counters, scheduled: bool) -> f64 {
+        let (messages, ops) = self.received;
+        c.messages_in += messages;
         c.synaptic_ops += ops;
-        if s.dense {
+        if self.cfg.synapses.dense {
             c.dense_synaptic_ops += ops;
         }
         if scheduled {
             self.finish_of_schedule()
         } else {
+            let (axon_in_ns, synapse_ns) = self.receive_ns;
             messages as f64 * axon_in_ns + ops as f64 * synapse_ns
         }
     }
@@ -238,17 +275,12 @@ impl<'p> CoreState<'p> {
         let step = |free_at: f64, &(_, arrives, work): &Timed| {
             free_at.max(f64::from_bits(arrives)) + f64::from_bits(work)
         };
+        let m = &mut self.merge;
         if self.few_senders {
-            merge_sort_runs(&mut self.schedule, &mut self.scratch, &mut self.runs);
+            merge_sort_runs(&mut self.schedule, &mut m.scratch, &mut m.runs);
             return self.schedule.iter().fold(free_at, step);
         }
-        for_each_in_order(
-            &self.schedule,
-            &mut self.runs,
-            &mut self.run_at,
-            &mut self.tree,
-            |e| free_at = step(free_at, e),
-        );
+        for_each_in_order(&self.schedule, m, |e| free_at = step(free_at, e));
         free_at
     }
 
@@ -452,9 +484,12 @@ fn timed(sent_ns: f64, arrives_ns: f64, work_ns: f64) -> Timed {
 
 /// The total order of `Timed` entries: by send time, then arrival, then
 /// work. Entries equal in all three are interchangeable.
+/// Without branches (`&` and `|` on bools, not `&&` and `||`): which of
+/// two runs' heads comes first is a coin toss to the branch predictor, and
+/// the merges below spent most of their time on its mispredictions.
 #[inline]
 fn before(a: &Timed, b: &Timed) -> bool {
-    a < b
+    (a.0 < b.0) | ((a.0 == b.0) & ((a.1 < b.1) | ((a.1 == b.1) & (a.2 < b.2))))
 }
 
 /// The boundaries of `v`'s ascending runs into `runs`: `0`, each place
@@ -480,13 +515,12 @@ fn merge_sort_runs(v: &mut Vec<Timed>, scratch: &mut Vec<Timed>, runs: &mut Vec<
             let hi = runs.get(k + 2).copied().unwrap_or(mid);
             let (mut i, mut j) = (lo, mid);
             while i < mid && j < hi {
-                if before(&v[j], &v[i]) {
-                    scratch.push(v[j]);
-                    j += 1;
-                } else {
-                    scratch.push(v[i]);
-                    i += 1;
-                }
+                // a select, not a branch (see `before`)
+                let (x, y) = (v[i], v[j]);
+                let take_y = before(&y, &x);
+                scratch.push(if take_y { y } else { x });
+                j += take_y as usize;
+                i += !take_y as usize;
             }
             scratch.extend_from_slice(&v[i..mid]);
             scratch.extend_from_slice(&v[j..hi]);
@@ -505,63 +539,108 @@ fn merge_sort_runs(v: &mut Vec<Timed>, scratch: &mut Vec<Timed>, runs: &mut Vec<
 /// the tree wins when they are many (its 256-core scaling).
 const FEW_RUNS: usize = 32;
 
+/// The greatest key: an exhausted run's head. No entry has it — times are
+/// non-negative floats, whose bits have the top bit clear.
+const EXHAUSTED: Timed = (u64::MAX, u64::MAX, u64::MAX);
+
 /// Calls `f` on `v`'s entries in [`before`] order, merging its ascending
 /// runs through a tournament (loser) tree: an inbox is a concatenation of
 /// per-source-core runs already in send order, so this costs `log₂(runs)`
 /// comparisons an entry and moves none (a bottom-up merge copied every
-/// entry once per level). `runs`, `at` and `tree` keep their capacity
-/// between steps, so nothing allocates once they have grown.
-fn for_each_in_order(
-    v: &[Timed],
-    runs: &mut Vec<usize>,
-    at: &mut Vec<usize>,
-    tree: &mut Vec<usize>,
-    mut f: impl FnMut(&Timed),
-) {
-    find_runs(v, runs);
-    let k = runs.len() - 1; // runs
+/// entry once per level). The runs' heads sit in one array, compared
+/// without branches; the buffers in `m` keep their capacity between
+/// steps, so nothing allocates once they have grown.
+fn for_each_in_order(v: &[Timed], m: &mut RunMerge, mut f: impl FnMut(&Timed)) {
+    find_runs(v, &mut m.runs);
+    let k = m.runs.len() - 1; // runs, none empty
     if k <= 1 {
         return v.iter().for_each(f);
     }
+    let RunMerge {
+        runs,
+        at,
+        heads,
+        tree,
+        wins,
+        ..
+    } = m;
     at.clear();
     at.extend_from_slice(&runs[..k]);
-    // Run `r`'s head; run `k` is the sentinel that wins every match while
-    // the tree is built, an exhausted run loses every match.
-    let head = |at: &[usize], r: usize| -> (u8, Timed) {
-        if r == k {
-            (0, (0, 0, 0))
-        } else if at[r] < runs[r + 1] {
-            (1, v[at[r]])
-        } else {
-            (2, (0, 0, 0))
-        }
-    };
-    // Node t > 0 holds the loser of its match, node 0 the winner; leaf r
-    // is node k + r, its parent (k + r) / 2.
-    let replay = |tree: &mut [usize], at: &[usize], r: usize| {
-        let mut winner = r;
-        let mut t = (k + r) / 2;
-        while t > 0 {
-            if head(at, tree[t]) < head(at, winner) {
-                std::mem::swap(&mut tree[t], &mut winner);
-            }
-            t /= 2;
-        }
-        tree[0] = winner;
-    };
+    heads.clear();
+    heads.extend(runs[..k].iter().map(|&i| v[i]));
+    // Leaf r is node k + r, node t's children 2t and 2t + 1; node t > 0
+    // holds the loser of its match. Built bottom-up from the winners.
     tree.clear();
-    tree.resize(k, k);
-    for r in (0..k).rev() {
-        replay(tree, at, r);
+    tree.resize(k, 0);
+    wins.clear();
+    wins.resize(2 * k, 0);
+    for r in 0..k {
+        wins[k + r] = r as u32;
     }
+    for t in (1..k).rev() {
+        let (a, b) = (wins[2 * t], wins[2 * t + 1]);
+        let b_first = before(&heads[b as usize], &heads[a as usize]);
+        (wins[t], tree[t]) = if b_first { (b, a) } else { (a, b) };
+    }
+    let mut winner = wins[1];
     loop {
-        let r = tree[0];
-        if at[r] >= runs[r + 1] {
+        let r = winner as usize;
+        let head = heads[r];
+        if head == EXHAUSTED {
             break; // the best head is exhausted: all are
         }
-        f(&v[at[r]]);
+        f(&head);
         at[r] += 1;
-        replay(tree, at, r);
+        heads[r] = if at[r] < runs[r + 1] {
+            v[at[r]]
+        } else {
+            EXHAUSTED
+        };
+        let mut t = (k + r) / 2;
+        while t > 0 {
+            let other = tree[t];
+            let other_first = before(&heads[other as usize], &heads[winner as usize]);
+            (winner, tree[t]) = if other_first {
+                (other, winner)
+            } else {
+                (winner, other)
+            };
+            t /= 2;
+        }
+    }
+}
+
+/// The buffers of the send-order merges, kept by a core between steps.
+#[derive(Default)]
+struct RunMerge {
+    /// The bottom-up merge's second buffer.
+    scratch: Vec<Timed>,
+    /// The runs' boundaries.
+    runs: Vec<usize>,
+    /// The tree's cursors into its runs, the runs' heads, its losers and
+    /// (while it is built) its winners.
+    at: Vec<usize>,
+    heads: Vec<Timed>,
+    tree: Vec<u32>,
+    wins: Vec<u32>,
+}
+
+impl RunMerge {
+    fn with_capacity(n: usize) -> Self {
+        RunMerge {
+            scratch: Vec::with_capacity(n),
+            runs: Vec::with_capacity(n + 1),
+            ..Default::default()
+        }
+    }
+}
+
+/// Adds a row's weights to the accumulators of its targets (one slot).
+#[inline(always)]
+fn add_row(ring: &mut [i32], words: &[Synapse]) {
+    for w in words {
+        let acc = &mut ring[w.target as usize];
+        *acc = acc.wrapping_add(w.weight as i32);
     }
 }
 
@@ -841,10 +920,10 @@ mod tests {
     /// `v` ordered by both ways (which must agree).
     fn in_order(v: &[Timed]) -> Vec<Timed> {
         let mut out = Vec::new();
-        let (mut runs, mut at, mut tree) = (Vec::new(), Vec::new(), Vec::new());
-        for_each_in_order(v, &mut runs, &mut at, &mut tree, |e| out.push(*e));
-        let (mut merged, mut scratch) = (v.to_vec(), Vec::new());
-        merge_sort_runs(&mut merged, &mut scratch, &mut runs);
+        let mut m = RunMerge::default();
+        for_each_in_order(v, &mut m, |e| out.push(*e));
+        let mut merged = v.to_vec();
+        merge_sort_runs(&mut merged, &mut m.scratch, &mut m.runs);
         assert_eq!(out, merged, "the tree and the merge");
         out
     }

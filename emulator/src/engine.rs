@@ -38,6 +38,7 @@ use spikefab_chip::{CoreProgram, CoreTiming, InputCost, Spike, SpikeStream, Tile
 use crate::cluster::{Cluster, Single};
 use crate::core::{Arrival, CoreState};
 use crate::counters::Counters;
+use crate::fanin::{FanIn, SpikeOut};
 use crate::noc::{LinkTally, Mesh};
 use crate::probe::Probe;
 use crate::report::{Report, StepRecord, StepTotals};
@@ -59,6 +60,13 @@ pub struct RunConfig {
     /// Every this many steps, the delivered weight of every plastic synapse
     /// after that step's learning ([`RunOutput::weight_snapshots`]).
     pub snapshot_every: Option<u32>,
+    /// Deliver the rows of plain cores (static, unshifted, undelayed
+    /// synapses) from per-worker tables ordered by sending neuron, one pass
+    /// per spike (`fanin.rs`), where the program's messages carry a few
+    /// synapses each at least; `false` sends every message through its
+    /// core's inbox. Results are identical either way — the option is there
+    /// to check that, and to measure what the tables gain.
+    pub fan_in: bool,
 }
 
 impl RunConfig {
@@ -70,6 +78,7 @@ impl RunConfig {
             record_steps: false,
             probes: Vec::new(),
             snapshot_every: None,
+            fan_in: true,
         }
     }
 }
@@ -86,6 +95,14 @@ pub struct RunOutput {
     pub weight_snapshots: Vec<crate::snapshot::WeightSnapshot>,
 }
 
+/// Fewest synapse words per route, over the program, for the fan-in
+/// tables to be built: each route into a plain core becomes a 12-byte
+/// segment beside a copy of its row, which pays for itself where rows are
+/// long (P16k: 13 words a route, 12 % faster) and only costs memory where a
+/// message carries a synapse or two (P16k scaled to 256 k neurons: 1.6,
+/// no faster, 15 % more memory).
+const FAN_IN_MIN_WORDS_PER_ROUTE: usize = 3;
+
 /// A message in flight between two cores.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct Message {
@@ -99,13 +116,16 @@ struct Message {
 #[derive(Default)]
 struct Exchange {
     outboxes: Vec<Vec<Message>>,
+    /// Spikes for workers' fan-in tables, by destination worker.
+    spike_outboxes: Vec<Vec<SpikeOut>>,
     link_load: Vec<u32>,
     sent: StepSummary,
     received: StepSummary,
     /// `(probe index, value)` of the probes on the worker's cores, this step.
     probe_values: Vec<(usize, i32)>,
-    /// Messages from other ranks' cores to this worker's, this pass.
+    /// Messages and spikes from other ranks' cores to this worker's, this pass.
     remote_in: Vec<Message>,
+    remote_spikes_in: Vec<SpikeOut>,
 }
 
 #[derive(Clone, Copy, Default, Serialize, Deserialize)]
@@ -178,6 +198,8 @@ impl PassSummary {
 #[derive(Default, Serialize, Deserialize)]
 struct Packet {
     messages: Vec<Message>,
+    /// By the receiving rank's worker.
+    spikes: Vec<Vec<SpikeOut>>,
     summary: Option<PassSummary>,
 }
 
@@ -219,6 +241,8 @@ struct Shared<'p> {
     tiles: Vec<spikefab_chip::TileCoord>,
     /// Program core → (worker-local index).
     local: Vec<usize>,
+    /// Program core → whether it receives through its worker's fan-in table.
+    plain: Vec<bool>,
     /// Program core → output channel of each neuron (u32::MAX: not an output).
     out_channel: Vec<Vec<u32>>,
     input: &'p SpikeStream,
@@ -243,6 +267,14 @@ struct Worker<'p> {
     local_id: usize,
     cores: Vec<CoreState<'p>>,
     outboxes: Vec<Vec<Message>>,
+    /// Its plain cores' rows by sending neuron, the spikes for it this
+    /// pass, the spikes it sends (by destination worker), and per
+    /// destination worker the last of its spikes handed to it.
+    fan_in: Option<FanIn>,
+    spike_inbox: Vec<SpikeOut>,
+    spike_outboxes: Vec<Vec<SpikeOut>>,
+    spike_mark: Vec<u64>,
+    spike_seq: u64,
     /// This step's messages per link, as routed ...
     links: LinkTally,
     /// ... and as handed over.
@@ -356,6 +388,7 @@ fn fingerprint(
         cfg.record_steps as u64,
         cfg.probes.len() as u64,
         cfg.snapshot_every.map_or(0, |n| n as u64 + 1),
+        cfg.fan_in as u64,
         program.noise_seed.is_some() as u64,
         program.noise_seed.unwrap_or(0),
     ];
@@ -466,6 +499,29 @@ fn run_validated<'p>(
     for (k, pr) in cfg.probes.iter().enumerate() {
         probes_by_core[pr.core].push(k);
     }
+    let mut max_route_delay = vec![0u8; n_cores];
+    for r in program.cores.iter().flat_map(|c| &c.routes.entries) {
+        max_route_delay[r.core as usize] = max_route_delay[r.core as usize].max(r.delay);
+    }
+    for r in &program.inputs.entries {
+        max_route_delay[r.core as usize] = max_route_delay[r.core as usize].max(r.delay);
+    }
+    // Fan-in tables index words and segments with u32s, and copy the rows:
+    // worth it where a message carries a few synapses at least.
+    let fits = |n: usize| u32::try_from(n).is_ok();
+    let words: usize = program.cores.iter().map(|c| c.synapses.len()).sum();
+    let routes: usize = program.cores.iter().map(|c| c.routes.entries.len()).sum();
+    let fan_in = cfg.fan_in
+        && words >= FAN_IN_MIN_WORDS_PER_ROUTE * routes
+        && fits(words)
+        && fits(routes + program.cores.len())
+        && fits(program.cores.iter().map(|c| c.num_neurons() + 1).sum());
+    let plain: Vec<bool> = program
+        .cores
+        .iter()
+        .zip(&max_route_delay)
+        .map(|(c, &d)| fan_in && CoreState::receives_plain(c, d))
+        .collect();
     let mesh = Mesh::new(arch.topology, &arch.costs);
     let shared = Shared {
         rank,
@@ -479,6 +535,7 @@ fn run_validated<'p>(
         owner,
         tiles,
         local,
+        plain,
         out_channel,
         input,
         input_port,
@@ -492,29 +549,38 @@ fn run_validated<'p>(
     };
 
     // Exact upper bounds on traffic, so that no buffer ever grows during the run.
+    // (A plain core's messages are counted in its `inbox_cap`, the bound of
+    // its schedule, though they come through the fan-in table.)
     let mut inbox_cap = vec![0usize; n_cores];
     let mut outbox_cap = vec![vec![0usize; workers]; workers];
-    let mut max_route_delay = vec![0u8; n_cores];
+    let mut spike_cap = vec![vec![0usize; workers]; workers];
+    let mut mark = vec![usize::MAX; workers];
     for (src, core) in program.cores.iter().enumerate() {
-        // A neuron sends its routes once per spike: up to its group's max a step.
+        // A neuron sends its routes once per spike: up to its group's max a
+        // step; a spike goes once to each worker with plain cores among them.
+        let from = shared.owner[src];
         let mut n = 0;
         for g in &core.groups {
             let k = g.reset.max_spikes() as usize;
             for _ in 0..g.len() {
                 for r in core.routes.of(n) {
-                    inbox_cap[r.core as usize] += k;
-                    outbox_cap[shared.owner[src]][shared.owner[r.core as usize]] += k;
-                    max_route_delay[r.core as usize] =
-                        max_route_delay[r.core as usize].max(r.delay);
+                    let (to, c) = (shared.owner[r.core as usize], r.core as usize);
+                    inbox_cap[c] += k;
+                    if !shared.plain[c] {
+                        outbox_cap[from][to] += k;
+                    } else if mark[to] != n {
+                        mark[to] = n;
+                        spike_cap[from][to] += k;
+                    }
                 }
                 n += 1;
             }
         }
+        mark.fill(usize::MAX);
     }
     for r in &program.inputs.entries {
         inbox_cap[r.core as usize] += 1;
         outbox_cap[0][shared.owner[r.core as usize]] += 1;
-        max_route_delay[r.core as usize] = max_route_delay[r.core as usize].max(r.delay);
     }
 
     let n_links = shared.mesh.num_links();
@@ -523,11 +589,18 @@ fn run_validated<'p>(
             .map(|d| Vec::with_capacity(outbox_cap[w][d]))
             .collect()
     };
+    let make_spike_outboxes = |w: usize| -> Vec<Vec<SpikeOut>> {
+        (0..workers)
+            .map(|d| Vec::with_capacity(spike_cap[w][d]))
+            .collect()
+    };
     let mut remote_cap = vec![0usize; per_rank];
-    for (src, caps) in outbox_cap.iter().enumerate() {
+    let mut remote_spike_cap = vec![0usize; per_rank];
+    for src in 0..workers {
         if src / per_rank != rank {
-            for (local, cap) in remote_cap.iter_mut().enumerate() {
-                *cap += caps[rank * per_rank + local];
+            for local in 0..per_rank {
+                remote_cap[local] += outbox_cap[src][rank * per_rank + local];
+                remote_spike_cap[local] += spike_cap[src][rank * per_rank + local];
             }
         }
     }
@@ -538,6 +611,11 @@ fn run_validated<'p>(
             local_id,
             cores: Vec::new(),
             outboxes: make_outboxes(id),
+            fan_in: None,
+            spike_inbox: Vec::with_capacity((0..workers).map(|src| spike_cap[src][id]).sum()),
+            spike_outboxes: make_spike_outboxes(id),
+            spike_mark: vec![0; workers],
+            spike_seq: 0,
             links: shared.mesh.tally(),
             link_load: vec![0; n_links],
             outputs: Vec::new(),
@@ -559,18 +637,21 @@ fn run_validated<'p>(
             let w = rank * per_rank + local;
             Mutex::new(Exchange {
                 outboxes: make_outboxes(w),
+                spike_outboxes: make_spike_outboxes(w),
                 link_load: vec![0; n_links],
                 sent: StepSummary::default(),
                 received: StepSummary::default(),
                 probe_values: Vec::with_capacity(cfg.probes.len()),
                 remote_in: Vec::with_capacity(remote_cap[local]),
+                remote_spikes_in: Vec::with_capacity(remote_spike_cap[local]),
             })
         })
         .collect();
     let barrier = Barrier::new(per_rank);
 
     let start = |mut w: Worker<'p>, cluster: Option<&dyn Cluster>| -> Worker<'p> {
-        // Each worker sets up its own cores' state, in parallel.
+        // Each worker sets up its own cores' state and fan-in table, in parallel.
+        w.fan_in = FanIn::new(program, &shared.owner, &shared.local, &shared.plain, w.id);
         for c in 0..program.cores.len() {
             if shared.owner[c] == w.id {
                 w.cores.push(CoreState::new(
@@ -642,10 +723,29 @@ impl<'p> Worker<'p> {
             if self.id == 0 && sending {
                 self.send_inputs(sh, t, &mut sent);
             }
+            if t > 0 {
+                // every message sent last step, through the cores' inboxes
+                // and the fan-in table, before any core updates
+                for core in &mut self.cores {
+                    core.begin_receive();
+                    core.receive_inbox(t - 1, scheduled);
+                }
+                if let Some(fan_in) = &self.fan_in {
+                    fan_in.deliver(
+                        &self.spike_inbox,
+                        &mut self.cores,
+                        &sh.mesh,
+                        &sh.tiles,
+                        costs.axon_out.latency_ns,
+                        scheduled,
+                    );
+                }
+                self.spike_inbox.clear();
+            }
             for core in &mut self.cores {
                 if t > 0 {
                     let mut c = Counters::default();
-                    let receive_ns = core.deliver(t - 1, &mut c, costs, scheduled);
+                    let receive_ns = core.finish_receive(&mut c, scheduled);
                     let ns = match timing {
                         CoreTiming::Serial => core.send_ns + receive_ns,
                         // The receive phase is its own (learning, then
@@ -691,6 +791,13 @@ impl<'p> Worker<'p> {
                     let updated_ns = (n as f64 + 1.0) * idle.latency_ns
                         + active_so_far as f64 * (active.latency_ns - idle.latency_ns)
                         + (k + 1) as f64 * costs.spike_out.latency_ns;
+                    let spike = SpikeOut {
+                        core: core.index as u32,
+                        neuron: n,
+                        messages_before: c.messages_out,
+                        updated_ns,
+                    };
+                    self.spike_seq += 1;
                     for r in core.cfg.routes.of(n as usize) {
                         c.messages_out += 1;
                         let head = sh.mesh.route(
@@ -700,7 +807,17 @@ impl<'p> Worker<'p> {
                             &mut self.links,
                         );
                         sent.max_head_ns = sent.max_head_ns.max(head);
-                        self.outboxes[sh.owner[r.core as usize]].push(Message {
+                        let to = sh.owner[r.core as usize];
+                        if sh.plain[r.core as usize] {
+                            // once per spike to each worker: its fan-in
+                            // table holds this route's row
+                            if self.spike_mark[to] != self.spike_seq {
+                                self.spike_mark[to] = self.spike_seq;
+                                self.spike_outboxes[to].push(spike);
+                            }
+                            continue;
+                        }
+                        self.outboxes[to].push(Message {
                             core: r.core,
                             arrival: Arrival {
                                 axon: r.axon,
@@ -728,6 +845,7 @@ impl<'p> Worker<'p> {
                 slot.received = received;
                 if sending {
                     std::mem::swap(&mut slot.outboxes, &mut self.outboxes);
+                    std::mem::swap(&mut slot.spike_outboxes, &mut self.spike_outboxes);
                     self.links.drain_into(&mut self.link_load);
                     std::mem::swap(&mut slot.link_load, &mut self.link_load);
                     slot.sent = sent;
@@ -755,12 +873,14 @@ impl<'p> Worker<'p> {
                     for m in slot.outboxes[self.id].drain(..) {
                         self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
                     }
+                    self.spike_inbox.append(&mut slot.spike_outboxes[self.id]);
                 }
                 if sh.ranks > 1 {
                     let mut own = slots[self.local_id].lock().expect("exchange slot poisoned");
                     for m in own.remote_in.drain(..) {
                         self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
                     }
+                    self.spike_inbox.append(&mut own.remote_spikes_in);
                 }
             }
             if self.id == 0 {
@@ -862,7 +982,12 @@ impl<'p> Worker<'p> {
         cluster: &dyn Cluster,
     ) {
         let (rank, ranks) = (sh.rank, sh.ranks);
-        let mut packets: Vec<Packet> = (0..ranks).map(|_| Packet::default()).collect();
+        let mut packets: Vec<Packet> = (0..ranks)
+            .map(|_| Packet {
+                spikes: vec![Vec::new(); sh.per_rank],
+                ..Packet::default()
+            })
+            .collect();
         if sending {
             for slot in slots {
                 let mut slot = slot.lock().expect("exchange slot poisoned");
@@ -870,6 +995,12 @@ impl<'p> Worker<'p> {
                     let to = dest / sh.per_rank;
                     if to != rank {
                         packets[to].messages.append(outbox);
+                    }
+                }
+                for (dest, outbox) in slot.spike_outboxes.iter_mut().enumerate() {
+                    let to = dest / sh.per_rank;
+                    if to != rank {
+                        packets[to].spikes[dest % sh.per_rank].append(outbox);
                     }
                 }
             }
@@ -886,6 +1017,7 @@ impl<'p> Worker<'p> {
             .collect();
         let incoming = cluster.all_to_all(outgoing);
         let mut by_worker: Vec<Vec<Message>> = vec![Vec::new(); sh.per_rank];
+        let mut spikes_by_worker: Vec<Vec<SpikeOut>> = vec![Vec::new(); sh.per_rank];
         let mut summaries = Vec::new();
         for (from, bytes) in incoming.iter().enumerate() {
             if from == rank {
@@ -895,11 +1027,16 @@ impl<'p> Worker<'p> {
             for m in p.messages {
                 by_worker[sh.owner[m.core as usize] - rank * sh.per_rank].push(m);
             }
+            assert_eq!(p.spikes.len(), sh.per_rank, "every rank runs this build");
+            for (to, spikes) in spikes_by_worker.iter_mut().zip(p.spikes) {
+                to.extend(spikes);
+            }
             summaries.extend(p.summary);
         }
-        for (slot, messages) in slots.iter().zip(by_worker) {
+        for ((slot, messages), spikes) in slots.iter().zip(by_worker).zip(spikes_by_worker) {
             let mut slot = slot.lock().expect("exchange slot poisoned");
             slot.remote_in.extend(messages);
+            slot.remote_spikes_in.extend(spikes);
         }
         *sh.remote_summaries.lock().expect("summaries poisoned") = summaries;
     }

@@ -33,6 +33,7 @@ pub mod cluster;
 mod core;
 pub mod counters;
 mod engine;
+mod fanin;
 pub mod noc;
 pub mod probe;
 pub mod report;

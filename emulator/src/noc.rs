@@ -11,6 +11,14 @@ const WEST: usize = 1;
 const NORTH: usize = 2;
 const SOUTH: usize = 3;
 
+/// A path's hops of each kind (on-chip hops exclude chip crossings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hops {
+    pub east_west: u64,
+    pub north_south: u64,
+    pub chip: u64,
+}
+
 /// Static routing facts of one mesh, shared read-only by all workers.
 #[derive(Clone, Debug)]
 pub struct Mesh {
@@ -84,17 +92,36 @@ impl Mesh {
         if y1 != y0 {
             links.column_leg(x1, y0, y1);
         }
+        let h = self.hops(src, dst);
+        counters.hops_east_west += h.east_west;
+        counters.hops_north_south += h.north_south;
+        counters.hops_chip += h.chip;
+        self.latency_ns(h)
+    }
+
+    /// The hops of each kind of the X-then-Y path from `src` to `dst`.
+    #[inline]
+    pub fn hops(&self, src: TileCoord, dst: TileCoord) -> Hops {
         let span = |a: u32, b: u32, cuts: &[u32]| {
             let (lo, hi) = (a.min(b) as usize, a.max(b) as usize);
             let chip = (cuts[hi] - cuts[lo]) as u64;
             ((hi - lo) as u64 - chip, chip)
         };
-        let (ew, chip_x) = span(x0, x1, &self.x_cuts);
-        let (ns, chip_y) = span(y0, y1, &self.y_cuts);
-        counters.hops_east_west += ew;
-        counters.hops_north_south += ns;
-        counters.hops_chip += chip_x + chip_y;
-        ew as f64 * self.ew_ns + ns as f64 * self.ns_ns + (chip_x + chip_y) as f64 * self.chip_ns
+        let (east_west, chip_x) = span(src.x, dst.x, &self.x_cuts);
+        let (north_south, chip_y) = span(src.y, dst.y, &self.y_cuts);
+        Hops {
+            east_west,
+            north_south,
+            chip: chip_x + chip_y,
+        }
+    }
+
+    /// A message's head latency over `hops`: each kind's hops times its latency.
+    #[inline]
+    pub fn latency_ns(&self, h: Hops) -> f64 {
+        h.east_west as f64 * self.ew_ns
+            + h.north_south as f64 * self.ns_ns
+            + h.chip as f64 * self.chip_ns
     }
 
     /// An empty tally of this mesh's links.
