@@ -98,9 +98,9 @@ pub struct RunOutput {
 /// Fewest synapse words per route, over the program, for the fan-in
 /// tables to be built: each route into a plain core becomes a 12-byte
 /// segment beside a copy of its row, which pays for itself where rows are
-/// long (P16k: 13 words a route, 12 % faster) and only costs memory where a
-/// message carries a synapse or two (P16k scaled to 256 k neurons: 1.6,
-/// no faster, 15 % more memory).
+/// long (P16k: 13 words a route, ≈ 12 % faster; scaled to 64 k neurons,
+/// 3.5: 10–15 % faster) and costs where a message carries a synapse or two
+/// (scaled to 256 k, 1.6: 20 % slower, 19 % more memory; all measured).
 const FAN_IN_MIN_WORDS_PER_ROUTE: usize = 3;
 
 /// A message in flight between two cores.
