@@ -30,7 +30,7 @@
 //! loads — see `cluster.rs`.
 
 use serde::{Deserialize, Serialize};
-use std::sync::{Barrier, Mutex};
+use std::sync::{Condvar, Mutex};
 
 use spikefab_chip::neuron::Fixed;
 use spikefab_chip::{CoreProgram, CoreTiming, InputCost, Spike, SpikeStream, TileCoord};
@@ -647,9 +647,11 @@ fn run_validated<'p>(
             })
         })
         .collect();
-    let barrier = Barrier::new(per_rank);
+    let barrier = StepBarrier::new(per_rank);
 
     let start = |mut w: Worker<'p>, cluster: Option<&dyn Cluster>| -> Worker<'p> {
+        // a worker that panics must not leave the others at the barrier
+        let _poison = barrier.poison_on_panic();
         // Each worker sets up its own cores' state and fan-in table, in parallel.
         w.fan_in = FanIn::new(program, &shared.owner, &shared.local, &shared.plain, w.id);
         for c in 0..program.cores.len() {
@@ -703,7 +705,7 @@ impl<'p> Worker<'p> {
         mut self,
         sh: &Shared<'p>,
         slots: &[Mutex<Exchange>],
-        barrier: &Barrier,
+        barrier: &StepBarrier,
         progress: &(dyn Fn(u32) + Sync),
         // The rank's leader (local worker 0) only: its link to other ranks.
         cluster: Option<&dyn Cluster>,
@@ -1095,6 +1097,71 @@ impl<'p> Worker<'p> {
     }
 }
 
+/// The workers' rendezvous, two or three times a pass. Unlike
+/// `std::sync::Barrier` it can be poisoned: a worker that panics poisons it
+/// on its way out ([`StepBarrier::poison_on_panic`]), and the others,
+/// waiting for it or arriving later, panic in turn instead of waiting for
+/// it forever — the run fails with the first panic's message, it does not
+/// hang.
+struct StepBarrier {
+    threads: usize,
+    state: Mutex<BarrierState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct BarrierState {
+    arrived: usize,
+    generation: u64,
+    poisoned: bool,
+}
+
+/// Poisons its barrier when dropped during a panic.
+struct PoisonOnPanic<'b>(&'b StepBarrier);
+
+impl Drop for PoisonOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // (a poisoned mutex still holds the state: take it anyway)
+            let mut s = self.0.state.lock().unwrap_or_else(|e| e.into_inner());
+            s.poisoned = true;
+            self.0.wake.notify_all();
+        }
+    }
+}
+
+impl StepBarrier {
+    fn new(threads: usize) -> Self {
+        StepBarrier {
+            threads,
+            state: Mutex::new(BarrierState::default()),
+            wake: Condvar::new(),
+        }
+    }
+
+    fn poison_on_panic(&self) -> PoisonOnPanic<'_> {
+        PoisonOnPanic(self)
+    }
+
+    fn wait(&self) {
+        const GONE: &str = "another emulator worker panicked";
+        let mut s = self.state.lock().expect(GONE);
+        assert!(!s.poisoned, "{GONE}");
+        s.arrived += 1;
+        if s.arrived == self.threads {
+            s.arrived = 0;
+            s.generation += 1;
+            self.wake.notify_all();
+            return;
+        }
+        let generation = s.generation;
+        while s.generation == generation && !s.poisoned {
+            s = self.wake.wait(s).expect(GONE);
+        }
+        assert!(!s.poisoned, "{GONE}");
+    }
+}
+
 /// Splits cores into `workers` contiguous ranges of about equal work
 /// (neurons + synapse words + routes).
 fn partition(p: &CoreProgram, workers: usize) -> Vec<usize> {
@@ -1164,5 +1231,66 @@ fn assemble(
         spikes,
         report,
         weight_snapshots,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StepBarrier;
+    use std::time::Duration;
+
+    /// A worker that panics fails the others at the barrier — whether they
+    /// are already waiting or arrive later — instead of leaving them there.
+    #[test]
+    fn a_panicking_worker_does_not_hang_the_others() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let barrier = StepBarrier::new(3);
+            let outcomes: Vec<bool> = std::thread::scope(|s| {
+                let workers: Vec<_> = (0..3)
+                    .map(|k| {
+                        let barrier = &barrier;
+                        s.spawn(move || {
+                            let _poison = barrier.poison_on_panic();
+                            barrier.wait(); // all three meet once
+                            if k == 0 {
+                                panic!("worker 0 fails");
+                            }
+                            if k == 2 {
+                                std::thread::sleep(Duration::from_millis(50));
+                            }
+                            barrier.wait();
+                        })
+                    })
+                    .collect();
+                workers.into_iter().map(|w| w.join().is_err()).collect()
+            });
+            done.send(outcomes).unwrap();
+        });
+        let outcomes = finished
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the workers hung at the barrier");
+        assert_eq!(outcomes, [true, true, true]);
+    }
+
+    /// Without a panic it is a barrier: nobody leaves a round before all
+    /// have arrived, round after round.
+    #[test]
+    fn nobody_leaves_before_all_arrive() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let barrier = StepBarrier::new(4);
+        let arrived = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for round in 1..=200 {
+                        arrived.fetch_add(1, Ordering::SeqCst);
+                        barrier.wait();
+                        assert!(arrived.load(Ordering::SeqCst) >= 4 * round);
+                        barrier.wait();
+                    }
+                });
+            }
+        });
     }
 }
