@@ -3,29 +3,18 @@
 //! core's inbox gives: spikes, report, step records, probes — on programs
 //! where all, some or none of the cores are plain, for any thread count.
 
+mod common;
+
 use proptest::prelude::*;
-use spikefab_chip::{Arch, CoreProgram};
-use spikefab_emulator::workload::{poisson_input, Synthetic};
+use spikefab_chip::CoreProgram;
+use spikefab_emulator::workload::poisson_input;
 use spikefab_emulator::{Emulator, Probe, RunConfig};
 
 /// A synthetic program with delays up to `max_delay`, the synaptic delays
 /// of the cores in `undelayed` (a bit mask) set to zero — plain cores, if
 /// no route into them is delayed either.
 fn program(seed: u64, cores: usize, max_delay: u8, undelayed: u32, arch: &str) -> CoreProgram {
-    let mut p = Synthetic {
-        arch: Arch::preset(arch).unwrap(),
-        cores,
-        neurons_per_core: 40,
-        fanout: 20,
-        dest_cores: 3,
-        inputs: 6,
-        input_fanout: 10,
-        max_delay,
-        outputs: cores * 40,
-        one_core_per_tile: seed % 2 == 1,
-        seed,
-    }
-    .build();
+    let mut p = common::program(seed, cores, max_delay, arch);
     for (k, c) in p.cores.iter_mut().enumerate() {
         if undelayed >> k & 1 == 1 {
             c.synapses.delay.iter_mut().for_each(|d| *d = 0);

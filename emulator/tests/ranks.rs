@@ -3,28 +3,14 @@
 //! records and probe values, for any rank and thread count; ranks that
 //! disagree on what they run are refused before running.
 
-use proptest::prelude::*;
-use spikefab_chip::{Arch, CoreProgram, SpikeStream};
-use spikefab_emulator::cluster::InProcess;
-use spikefab_emulator::workload::{poisson_input, Synthetic};
-use spikefab_emulator::{run, Emulator, Probe, RunConfig, RunOutput};
+mod common;
 
-fn program(seed: u64, cores: usize, max_delay: u8, arch: &str) -> CoreProgram {
-    Synthetic {
-        arch: Arch::preset(arch).unwrap(),
-        cores,
-        neurons_per_core: 40,
-        fanout: 20,
-        dest_cores: 3,
-        inputs: 6,
-        input_fanout: 10,
-        max_delay,
-        outputs: cores * 40,
-        one_core_per_tile: seed % 2 == 1,
-        seed,
-    }
-    .build()
-}
+use common::program;
+use proptest::prelude::*;
+use spikefab_chip::{CoreProgram, SpikeStream};
+use spikefab_emulator::cluster::InProcess;
+use spikefab_emulator::workload::poisson_input;
+use spikefab_emulator::{run, Emulator, Probe, RunConfig, RunOutput};
 
 /// A rank's output and the probe rows its sink saw, or its error.
 type RankRun = Result<(RunOutput, Vec<Vec<i32>>), String>;
