@@ -1,33 +1,41 @@
 //! The multi-core, multi-threaded timestep loop.
 //!
-//! Cores are split into contiguous ranges, one per worker thread. Each
-//! timestep has two phases separated by barriers:
+//! Cores are split into contiguous ranges, one per worker thread. A pass
+//! `t` of a worker is:
 //!
-//! - **compute** (parallel, lock-free): every worker runs its cores —
-//!   receive the previous step's messages (synaptic operations into the
-//!   accumulators of the steps they take effect), update every neuron, emit
-//!   the fired neurons' messages into its own outboxes (one per destination
-//!   worker) and its own link-load array; worker 0 also sends the step's
-//!   external input spikes from their input ports;
-//! - **exchange**: every worker moves the messages addressed to its cores into
-//!   their inboxes, visiting source workers in a fixed order; worker 0
-//!   records the previous step and reduces this step's send side.
+//! - **compute** (lock-free): for each of its cores, the receive side of
+//!   step t − 1 is closed (its time and counts), every neuron is updated,
+//!   and the fired neurons' messages go into the worker's outboxes (one per
+//!   destination worker) and its link-load array; worker 0 also sends the
+//!   step's external input spikes from their input ports;
+//! - **publish**: the outboxes and the pass's summary go into the worker's
+//!   slot;
+//! - **receive**: as each worker's slot is published — its own first — the
+//!   messages addressed to this worker's cores are delivered (synaptic
+//!   operations into the accumulators of the steps they take effect, each
+//!   message's schedule entry); worker 0 then records step t − 1 and
+//!   reduces step t's send side.
 //!
-//! Receiving right before updating keeps a core's accumulators in cache, but
-//! the receive work is *accounted* to the step that sent the messages — the
-//! step the hardware spends that energy in — so a run's totals are the sum of
-//! its steps wherever it stops; one last receive-only pass after the final
-//! step counts that step's messages.
+//! There is no barrier between passes. Slots come in two sets used in
+//! alternate passes, and a set is refilled only after every worker has
+//! read it (see the end of `Worker::run`), so workers run up to a pass
+//! apart and a step's imbalance between them is absorbed by the next step
+//! instead of making every worker wait for the slowest. The receive work is
+//! *accounted* to the step that sent the messages — the step the hardware
+//! spends that energy in — so a run's totals are the sum of its steps
+//! wherever it stops; one last pass after the final step closes that step's
+//! receive side.
 //!
 //! A core's result depends only on the set of messages it receives (integer
-//! accumulation commutes), messages reach an inbox in an order fixed by
-//! program core (not by worker), and all energy comes from integer counts, so
-//! spikes, energy and latency are identical for any thread count. The
-//! exchange is the single explicit point where cores communicate; spread
-//! over several processes ([`Cluster`]), each rank runs a contiguous range of
-//! cores on its threads and its leader trades the messages that cross ranks
-//! there (one more barrier per pass), sending rank 0 its counters and link
-//! loads — see `cluster.rs`.
+//! accumulation commutes; schedule entries are sorted before they are
+//! timed), and all energy comes from integer counts, so spikes, energy and
+//! latency are identical for any thread count and for any order in which
+//! slots are published. The slots are the single explicit point where cores
+//! communicate; spread over several processes ([`Cluster`]), each rank runs
+//! a contiguous range of cores on its threads and its leader trades the
+//! messages that cross ranks between publish and receive (behind a full
+//! barrier on each side), sending rank 0 its counters and link loads — see
+//! `cluster.rs`.
 
 use serde::{Deserialize, Serialize};
 use std::sync::{Condvar, Mutex};
@@ -632,21 +640,26 @@ fn run_validated<'p>(
             pending: PendingStep::default(),
         })
         .collect();
-    let slots: Vec<Mutex<Exchange>> = (0..per_rank)
-        .map(|local| {
-            let w = rank * per_rank + local;
-            Mutex::new(Exchange {
-                outboxes: make_outboxes(w),
-                spike_outboxes: make_spike_outboxes(w),
-                link_load: vec![0; n_links],
-                sent: StepSummary::default(),
-                received: StepSummary::default(),
-                probe_values: Vec::with_capacity(cfg.probes.len()),
-                remote_in: Vec::with_capacity(remote_cap[local]),
-                remote_spikes_in: Vec::with_capacity(remote_spike_cap[local]),
+    // Two sets, used in alternate passes: a worker fills one while the
+    // others may still be reading the other (see `Worker::run`).
+    let make_slots = || -> Vec<Mutex<Exchange>> {
+        (0..per_rank)
+            .map(|local| {
+                let w = rank * per_rank + local;
+                Mutex::new(Exchange {
+                    outboxes: make_outboxes(w),
+                    spike_outboxes: make_spike_outboxes(w),
+                    link_load: vec![0; n_links],
+                    sent: StepSummary::default(),
+                    received: StepSummary::default(),
+                    probe_values: Vec::with_capacity(cfg.probes.len()),
+                    remote_in: Vec::with_capacity(remote_cap[local]),
+                    remote_spikes_in: Vec::with_capacity(remote_spike_cap[local]),
+                })
             })
-        })
-        .collect();
+            .collect()
+    };
+    let slots = [make_slots(), make_slots()];
     let barrier = StepBarrier::new(per_rank);
 
     let start = |mut w: Worker<'p>, cluster: Option<&dyn Cluster>| -> Worker<'p> {
@@ -704,7 +717,7 @@ impl<'p> Worker<'p> {
     fn run(
         mut self,
         sh: &Shared<'p>,
-        slots: &[Mutex<Exchange>],
+        slot_sets: &[Vec<Mutex<Exchange>>; 2],
         barrier: &StepBarrier,
         progress: &(dyn Fn(u32) + Sync),
         // The rank's leader (local worker 0) only: its link to other ranks.
@@ -715,34 +728,16 @@ impl<'p> Worker<'p> {
         let scheduled = timing == CoreTiming::Scheduled;
         let phased = timing == CoreTiming::Phased;
         let (idle, active) = costs.neuron.idle_and_active();
-        // Pass `t` receives step t − 1's messages and sends step t's; the
-        // extra pass t = steps only receives.
+        // Pass `t` closes step t − 1's receive side, sends step t's messages
+        // and delivers them; the extra pass t = steps only closes.
         for t in 0..=sh.steps {
             let sending = t < sh.steps;
+            let slots = &slot_sets[t as usize % 2];
             // ---- compute ----
             let mut sent = StepSummary::default();
             let mut received = StepSummary::default();
             if self.id == 0 && sending {
                 self.send_inputs(sh, t, &mut sent);
-            }
-            if t > 0 {
-                // every message sent last step, through the cores' inboxes
-                // and the fan-in table, before any core updates
-                for core in &mut self.cores {
-                    core.begin_receive();
-                    core.receive_inbox(t - 1, scheduled);
-                }
-                if let Some(fan_in) = &self.fan_in {
-                    fan_in.deliver(
-                        &self.spike_inbox,
-                        &mut self.cores,
-                        &sh.mesh,
-                        &sh.tiles,
-                        costs.axon_out.latency_ns,
-                        scheduled,
-                    );
-                }
-                self.spike_inbox.clear();
             }
             for core in &mut self.cores {
                 if t > 0 {
@@ -855,37 +850,26 @@ impl<'p> Worker<'p> {
                     std::mem::swap(&mut slot.probe_values, &mut self.probe_values);
                 }
             }
-            barrier.wait();
+            barrier.publish(self.local_id, t);
 
             // ---- exchange ----
             if sh.ranks > 1 {
+                // the leader trades what every local worker sent
+                barrier.wait();
                 if let Some(cluster) = cluster {
                     self.trade(sh, slots, sending, cluster);
                 }
                 barrier.wait();
             }
             if sending {
-                // each worker starts at its own slot, so that workers do not
-                // queue on the same lock (a core's inbox order does not matter)
-                let n = slots.len();
-                for k in 0..n {
-                    let mut slot = slots[(self.local_id + k) % n]
-                        .lock()
-                        .expect("exchange slot poisoned");
-                    for m in slot.outboxes[self.id].drain(..) {
-                        self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
-                    }
-                    self.spike_inbox.append(&mut slot.spike_outboxes[self.id]);
-                }
-                if sh.ranks > 1 {
-                    let mut own = slots[self.local_id].lock().expect("exchange slot poisoned");
-                    for m in own.remote_in.drain(..) {
-                        self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
-                    }
-                    self.spike_inbox.append(&mut own.remote_spikes_in);
-                }
+                self.receive(sh, slots, barrier, t, scheduled);
             }
             if self.id == 0 {
+                // (the receive above waited for every slot; a receive-only
+                // pass has not)
+                for k in 0..slots.len() {
+                    barrier.wait_published(k, t);
+                }
                 self.summary.clear(sh.mesh.num_links());
                 self.summary.add_slots(slots);
                 for other in sh
@@ -911,9 +895,67 @@ impl<'p> Worker<'p> {
                     }
                 }
             }
-            barrier.wait();
+            // No barrier: the next pass fills the other set of slots, which
+            // everybody has finished with — each worker read them in pass
+            // t − 1's receive, before publishing pass t, which this worker's
+            // receive waited for (and the leader read them before it
+            // published). So workers run up to a pass apart, and a worker
+            // that was slow in one step catches up in the next instead of
+            // the others waiting for it every step.
         }
         self
+    }
+
+    /// The receive side of pass `t + 1`, run as soon as pass `t` has sent:
+    /// each worker's messages and fan-in spikes for this worker's cores,
+    /// taken from its slot once it is published — this worker's own first,
+    /// so that a worker done early spends the wait on its own share of the
+    /// delivery instead of at a barrier. Delivery is integer accumulation
+    /// plus schedule entries that are sorted later, so the order in which
+    /// slots arrive changes no result.
+    fn receive(
+        &mut self,
+        sh: &Shared,
+        slots: &[Mutex<Exchange>],
+        barrier: &StepBarrier,
+        t: u32,
+        scheduled: bool,
+    ) {
+        for core in &mut self.cores {
+            core.begin_receive();
+        }
+        let n = slots.len();
+        for k in 0..n {
+            let from = (self.local_id + k) % n;
+            barrier.wait_published(from, t);
+            {
+                let mut slot = slots[from].lock().expect("exchange slot poisoned");
+                for m in slot.outboxes[self.id].drain(..) {
+                    self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
+                }
+                self.spike_inbox.append(&mut slot.spike_outboxes[self.id]);
+                if k == 0 && sh.ranks > 1 {
+                    for m in slot.remote_in.drain(..) {
+                        self.cores[sh.local[m.core as usize]].inbox.push(m.arrival);
+                    }
+                    self.spike_inbox.append(&mut slot.remote_spikes_in);
+                }
+            }
+            for core in &mut self.cores {
+                core.receive_inbox(t, scheduled);
+            }
+            if let Some(fan_in) = &self.fan_in {
+                fan_in.deliver(
+                    &self.spike_inbox,
+                    &mut self.cores,
+                    &sh.mesh,
+                    &sh.tiles,
+                    sh.program.arch.costs.axon_out.latency_ns,
+                    scheduled,
+                );
+            }
+            self.spike_inbox.clear();
+        }
     }
 
     /// Worker 0: the step's external input spikes leave their input ports.
@@ -1097,7 +1139,10 @@ impl<'p> Worker<'p> {
     }
 }
 
-/// The workers' rendezvous, two or three times a pass. Unlike
+/// The workers' rendezvous: each worker publishes its slot once a pass
+/// ([`StepBarrier::publish`]) and the others wait for just the slots they
+/// read ([`StepBarrier::wait_published`]); across ranks there is also a
+/// full barrier around the leader's trade ([`StepBarrier::wait`]). Unlike
 /// `std::sync::Barrier` it can be poisoned: a worker that panics poisons it
 /// on its way out ([`StepBarrier::poison_on_panic`]), and the others,
 /// waiting for it or arriving later, panic in turn instead of waiting for
@@ -1113,8 +1158,13 @@ struct StepBarrier {
 struct BarrierState {
     arrived: usize,
     generation: u64,
+    /// Per worker, how many passes it has published (its slot holds the
+    /// last one's messages until the step's barrier).
+    published: Vec<u32>,
     poisoned: bool,
 }
+
+const GONE: &str = "another emulator worker panicked";
 
 /// Poisons its barrier when dropped during a panic.
 struct PoisonOnPanic<'b>(&'b StepBarrier);
@@ -1134,7 +1184,10 @@ impl StepBarrier {
     fn new(threads: usize) -> Self {
         StepBarrier {
             threads,
-            state: Mutex::new(BarrierState::default()),
+            state: Mutex::new(BarrierState {
+                published: vec![0; threads],
+                ..BarrierState::default()
+            }),
             wake: Condvar::new(),
         }
     }
@@ -1143,8 +1196,24 @@ impl StepBarrier {
         PoisonOnPanic(self)
     }
 
+    /// Worker `id` has filled its slot for pass `t`.
+    fn publish(&self, id: usize, t: u32) {
+        let mut s = self.state.lock().expect(GONE);
+        s.published[id] = t + 1;
+        self.wake.notify_all();
+    }
+
+    /// Until worker `id` has filled its slot for pass `t` (the slot keeps it
+    /// until everybody has passed the step's [`StepBarrier::wait`]).
+    fn wait_published(&self, id: usize, t: u32) {
+        let mut s = self.state.lock().expect(GONE);
+        while s.published[id] <= t && !s.poisoned {
+            s = self.wake.wait(s).expect(GONE);
+        }
+        assert!(!s.poisoned, "{GONE}");
+    }
+
     fn wait(&self) {
-        const GONE: &str = "another emulator worker panicked";
         let mut s = self.state.lock().expect(GONE);
         assert!(!s.poisoned, "{GONE}");
         s.arrived += 1;
@@ -1271,6 +1340,66 @@ mod tests {
             .recv_timeout(Duration::from_secs(20))
             .expect("the workers hung at the barrier");
         assert_eq!(outcomes, [true, true, true]);
+    }
+
+    /// A worker waiting for a slot that a panicking worker will never
+    /// publish fails too; one waiting for a slot already published does not
+    /// wait.
+    #[test]
+    fn a_slot_that_is_never_published_does_not_hang_its_reader() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let barrier = StepBarrier::new(2);
+            let outcomes: Vec<bool> = std::thread::scope(|s| {
+                let barrier = &barrier;
+                let reader = s.spawn(move || {
+                    let _poison = barrier.poison_on_panic();
+                    barrier.publish(1, 0);
+                    barrier.wait_published(1, 0); // its own: already there
+                    barrier.wait_published(0, 0); // never comes
+                });
+                let failing = s.spawn(move || {
+                    let _poison = barrier.poison_on_panic();
+                    std::thread::sleep(Duration::from_millis(50));
+                    panic!("worker 0 fails before publishing");
+                });
+                [failing, reader]
+                    .into_iter()
+                    .map(|w| w.join().is_err())
+                    .collect()
+            });
+            done.send(outcomes).unwrap();
+        });
+        let outcomes = finished
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the reader hung on the slot");
+        assert_eq!(outcomes, [true, true]);
+    }
+
+    /// A slot is read only after its pass is published: what a worker wrote
+    /// before publishing pass t is there for every reader of pass t, pass
+    /// after pass, with workers free to run a pass apart.
+    #[test]
+    fn a_published_slot_holds_its_pass() {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        const WORKERS: usize = 3;
+        let barrier = StepBarrier::new(WORKERS);
+        let written: Vec<AtomicU32> = (0..WORKERS).map(|_| AtomicU32::new(0)).collect();
+        std::thread::scope(|s| {
+            for me in 0..WORKERS {
+                let (barrier, written) = (&barrier, &written);
+                s.spawn(move || {
+                    for t in 0..300u32 {
+                        written[me].store(t + 1, Ordering::Relaxed);
+                        barrier.publish(me, t);
+                        for (other, w) in written.iter().enumerate() {
+                            barrier.wait_published(other, t);
+                            assert!(w.load(Ordering::Relaxed) > t);
+                        }
+                    }
+                });
+            }
+        });
     }
 
     /// Without a panic it is a barrier: nobody leaves a round before all
