@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 
-use spikefab_chip::program::{prefetch, RowSynapse, SynapseTableBuilder};
+use spikefab_chip::program::{RowSynapse, SynapseTableBuilder};
 
 use spikefab_chip::{
     Arch, CoreConfig, CoreProgram, LayerScale, OutputPort, Provenance, Route, RouteTable,
@@ -141,6 +141,12 @@ pub fn map(
             }
         }
     }
+    let slot_of: Vec<SlotMap> = first_slot
+        .iter()
+        .zip(&branches)
+        .map(|(f, &k)| SlotMap::new(f, k as u32))
+        .collect();
+    drop(first_slot);
 
     // Each core's synapse table, built as the sources are visited in
     // order: a source's synapses on a core become its next axon there, and
@@ -185,16 +191,10 @@ pub fn map(
             let first = dest.len();
             for &k in from {
                 let pr = &q.projections[k];
-                let k_br = branches[pr.dst];
-                let (row, at) = (&pr.by_source[s], &first_slot[pr.dst]);
-                for (i, &(t, w)) in row.iter().enumerate() {
-                    // a large net's targets are cache misses: ask ahead
-                    if let Some(&(ahead, _)) = row.get(i + PREFETCH_AHEAD) {
-                        prefetch(at, ahead as usize / k_br);
-                    }
-                    let (n, branch) = (t as usize / k_br, t as usize % k_br);
-                    let (c, first) = at[n];
-                    let (c, slot) = (c as usize, first + branch as u32);
+                let (row, at) = (&pr.by_source[s], &slot_of[pr.dst]);
+                for &(t, w) in row {
+                    let (c, slot) = at.get(t);
+                    let c = c as usize;
                     let rule = match pr.plastic {
                         None => 0,
                         Some(r) => {
@@ -762,8 +762,73 @@ fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
     out
 }
 
-/// How many synapses ahead the table builder prefetches a target's home.
-const PREFETCH_AHEAD: usize = 8;
+/// Where each input slot of a population lives — (core, slot there) —
+/// as runs of consecutive neurons that are consecutive on one core (a
+/// slice, or several), found through a coarse index.
+///
+/// It replaces a per-neuron table in the table builder's inner loop: on a
+/// large network that table (8 bytes a neuron) is a cache miss a synapse,
+/// and each miss also evicts the lines the 1,024 tables are being appended
+/// to, so that every append misses too — most of the compile's time at
+/// 1 M neurons. The runs and the index (one entry per
+/// [`SlotMap::BLOCK`] neurons) stay in cache.
+struct SlotMap {
+    /// First neuron of each run, then the population's size.
+    starts: Vec<u32>,
+    /// Each run's core and the slot of its first neuron there.
+    at: Vec<(u32, u32)>,
+    /// Per block of neurons, the run its first neuron is in.
+    block: Vec<u32>,
+    branches: u32,
+}
+
+impl SlotMap {
+    const BLOCK_BITS: u32 = 6;
+    const BLOCK: usize = 1 << Self::BLOCK_BITS;
+
+    /// From each neuron's (core, first input slot).
+    fn new(first_slot: &[(u32, u32)], branches: u32) -> Self {
+        let (mut starts, mut at) = (Vec::new(), Vec::new());
+        for (n, &(c, slot)) in first_slot.iter().enumerate() {
+            let continues = at.last().is_some_and(|&(c0, s0): &(u32, u32)| {
+                let start = *starts.last().expect("a run has a start") as usize;
+                c0 == c && s0 as usize + (n - start) * branches as usize == slot as usize
+            });
+            if !continues {
+                starts.push(n as u32);
+                at.push((c, slot));
+            }
+        }
+        starts.push(first_slot.len() as u32);
+        let mut block = Vec::with_capacity(first_slot.len().div_ceil(Self::BLOCK));
+        let mut run = 0usize;
+        for b in (0..first_slot.len()).step_by(Self::BLOCK) {
+            while starts[run + 1] as usize <= b {
+                run += 1;
+            }
+            block.push(run as u32);
+        }
+        SlotMap {
+            starts,
+            at,
+            block,
+            branches,
+        }
+    }
+
+    /// Input slot `t` (`neuron · branches + branch`): its core and its slot
+    /// there.
+    #[inline]
+    fn get(&self, t: u32) -> (u32, u32) {
+        let (n, branch) = (t / self.branches, t % self.branches);
+        let mut run = self.block[(n >> Self::BLOCK_BITS) as usize] as usize;
+        while self.starts[run + 1] <= n {
+            run += 1;
+        }
+        let (c, first) = self.at[run];
+        (c, first + (n - self.starts[run]) * self.branches + branch)
+    }
+}
 
 /// Neighbour visits the annealer may spend on one placement.
 const PLACEMENT_WORK: usize = 100_000_000;
@@ -867,4 +932,37 @@ fn place(
             optimized,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SlotMap;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The runs and their index give every input slot the core and slot
+        /// the per-neuron table gives — for runs longer and shorter than an
+        /// index block, single neurons alternating cores, several branches.
+        #[test]
+        fn slot_map_agrees_with_the_per_neuron_table(
+            runs in prop::collection::vec((1usize..150, 0u32..4), 1..40),
+            branches in 1u32..4,
+        ) {
+            let mut table = Vec::new();
+            let mut next_slot = [0u32; 4];
+            for &(len, core) in &runs {
+                for _ in 0..len {
+                    table.push((core, next_slot[core as usize]));
+                    next_slot[core as usize] += branches;
+                }
+            }
+            let map = SlotMap::new(&table, branches);
+            for (n, &(core, first)) in table.iter().enumerate() {
+                for b in 0..branches {
+                    let t = n as u32 * branches + b;
+                    prop_assert_eq!(map.get(t), (core, first + b));
+                }
+            }
+        }
+    }
 }
