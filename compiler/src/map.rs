@@ -185,16 +185,25 @@ pub fn map(
     let mut dest_ptr = Vec::with_capacity(n_sources + 1);
     dest_ptr.push(0usize);
     let mut dest: Vec<(u32, u32)> = Vec::new();
-    for (base, len, from) in &order.groups {
-        for s in 0..*len {
-            let g = base + s as u32;
-            let first = dest.len();
-            for &k in from {
-                let pr = &q.projections[k];
-                let (row, at) = (&pr.by_source[s], &slot_of[pr.dst]);
-                for &(t, w) in row {
-                    let (c, slot) = at.get(t);
-                    let c = c as usize;
+    // Blocked: a chunk of sources' synapses is first dealt into buckets by
+    // block of cores, then each bucket is appended to its few cores' tables.
+    // Appending straight from the rows touches the tails of every core's
+    // table at random — at 1,024 cores more lines than the cache holds, so
+    // nearly every append missed; a bucket's appends stay within
+    // `BLOCK_CORES` tables, and the bucketing itself writes `n_blocks`
+    // sequential streams. The order within each core's table is still
+    // source order, so the tables are the same.
+    let n_blocks = cores.len().div_ceil(BLOCK_CORES).max(1);
+    let mut buckets: Vec<Vec<PendingSynapse>> = vec![Vec::new(); n_blocks];
+    let mut opened: Vec<(u32, u32, u32)> = Vec::new();
+    let mut chunk_start = 0u32;
+    let mut flush =
+        |buckets: &mut Vec<Vec<PendingSynapse>>, chunk_end: u32, chunk_start: u32| -> Result<()> {
+            opened.clear();
+            for bucket in buckets.iter_mut() {
+                for x in bucket.drain(..) {
+                    let (c, k) = (x.core as usize, x.projection as usize);
+                    let pr = &q.projections[k];
                     let rule = match pr.plastic {
                         None => 0,
                         Some(r) => {
@@ -218,25 +227,69 @@ pub fn map(
                         }
                     };
                     let axon = builders[c].push(
-                        g,
+                        x.source,
                         RowSynapse {
-                            target: slot as u16,
-                            weight: w,
+                            target: x.slot,
+                            weight: x.weight,
                             delay: delays[k],
                             rule,
                             shift: pr.shift,
                         },
                     );
                     if let Some(a) = axon {
-                        dest.push((c as u32, a));
+                        opened.push((x.source, c as u32, a));
                     }
                 }
             }
-            // a source starts one axon per core it feeds: each core once
-            dest[first..].sort_unstable();
-            dest_ptr.push(dest.len());
+            // each source's routes — one per core it feeds, a new axon there —
+            // in source order (counting sort), cores in order
+            let n = (chunk_end - chunk_start) as usize;
+            let mut at = vec![0usize; n + 1];
+            for &(g, _, _) in opened.iter() {
+                at[(g - chunk_start) as usize + 1] += 1;
+            }
+            for i in 0..n {
+                at[i + 1] += at[i];
+            }
+            let base = dest.len();
+            dest.resize(base + opened.len(), (0, 0));
+            let mut cursor = at.clone();
+            for &(g, c, a) in opened.iter() {
+                let i = &mut cursor[(g - chunk_start) as usize];
+                dest[base + *i] = (c, a);
+                *i += 1;
+            }
+            for w in at.windows(2) {
+                dest[base + w[0]..base + w[1]].sort_unstable();
+                dest_ptr.push(base + w[1]);
+            }
+            Ok(())
+        };
+    for (base, len, from) in &order.groups {
+        for s in 0..*len {
+            let g = base + s as u32;
+            if g - chunk_start == CHUNK_SOURCES {
+                flush(&mut buckets, g, chunk_start)?;
+                chunk_start = g;
+            }
+            for &k in from {
+                let pr = &q.projections[k];
+                let (row, at) = (&pr.by_source[s], &slot_of[pr.dst]);
+                for &(t, w) in row {
+                    let (c, slot) = at.get(t);
+                    buckets[c as usize / BLOCK_CORES].push(PendingSynapse {
+                        source: g,
+                        core: c,
+                        projection: k as u32,
+                        slot: slot as u16,
+                        weight: w,
+                    });
+                }
+            }
         }
     }
+    flush(&mut buckets, n_sources as u32, chunk_start)?;
+    drop(buckets);
     // the rows are in the tables now; at scale they are gigabytes
     for pr in &mut q.projections {
         pr.by_source = Vec::new();
@@ -760,6 +813,23 @@ fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
     out
+}
+
+/// Cores per bucket of the blocked table build: their tables' tails (three
+/// arrays each) stay in the first-level cache while a bucket is appended.
+const BLOCK_CORES: usize = 32;
+/// Sources per round of the blocked table build: its buckets hold this
+/// many sources' synapses (≈ 4 MB at 256 synapses a source).
+const CHUNK_SOURCES: u32 = 1024;
+
+/// A synapse on its way to its core's table.
+#[derive(Clone, Copy)]
+struct PendingSynapse {
+    source: u32,
+    core: u32,
+    projection: u32,
+    slot: u16,
+    weight: i16,
 }
 
 /// Where each input slot of a population lives — (core, slot there) —
