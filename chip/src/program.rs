@@ -16,7 +16,7 @@ use crate::error::{ChipError, Result};
 use crate::model::{Dendrites, LearningRule, ModelKind, Neurons, Noise, Reset, Schedule};
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
-pub const PROGRAM_FORMAT_VERSION: u32 = 8;
+pub const PROGRAM_FORMAT_VERSION: u32 = 9;
 const SFC_MAGIC: &[u8; 4] = b"SFC\0";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -133,14 +133,18 @@ impl NeuronGroup {
 }
 
 /// Sparse synapse memory in CSR form: input axon `a` owns words
-/// `axon_ptr[a] .. axon_ptr[a + 1]`: `synapses[k]` and its delay `delay[k]`.
-/// Target and weight share one word so that a row is one sequential read;
-/// delays are a separate array, read only by cores that use them.
+/// `axon_ptr[a] .. axon_ptr[a + 1]`: `synapses[k]` and its delay
+/// [`SynapseTable::delay_of`]`(k)`. Target and weight share one word so
+/// that a row is one sequential read; delays are a separate array, read only
+/// by cores that use them, and stored only by tables that have one.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SynapseTable {
     pub axon_ptr: Vec<u32>,
     pub synapses: Vec<Synapse>,
+    /// Per synapse word: its synaptic delay in steps. Empty: every delay
+    /// is 0 (most tables: a byte a synapse saved).
+    #[serde(default)]
     pub delay: Vec<u8>,
     /// Whether the table is stored as a dense crossbar (selects the dense synaptic-op cost).
     #[serde(default)]
@@ -175,6 +179,12 @@ impl SynapseTable {
 
     pub fn is_empty(&self) -> bool {
         self.synapses.is_empty()
+    }
+
+    /// Word `k`'s synaptic delay.
+    #[inline]
+    pub fn delay_of(&self, k: usize) -> u8 {
+        self.delay.get(k).copied().unwrap_or(0)
     }
 
     /// The words of input axon `a`.
@@ -222,11 +232,13 @@ impl SynapseTable {
         };
         t.axon_ptr.push(0);
         for row in rows {
-            for &(target, weight, d) in row {
+            for &(target, weight, _) in row {
                 t.synapses.push(Synapse { target, weight });
-                t.delay.push(d);
             }
             t.axon_ptr.push(t.synapses.len() as u32);
+        }
+        if rows.iter().flatten().any(|x| x.2 != 0) {
+            t.delay = rows.iter().flatten().map(|x| x.2).collect();
         }
         t
     }
@@ -259,7 +271,8 @@ pub fn prefetch<T>(v: &[T], at: usize) {
 pub struct SynapseTableBuilder {
     table: SynapseTable,
     last: Option<u32>,
-    /// Whether a rule, a shift, has been not 0 yet.
+    /// Whether a delay, a rule, a shift, has been not 0 yet.
+    delays: bool,
     rules: bool,
     shifts: bool,
 }
@@ -271,10 +284,10 @@ impl SynapseTableBuilder {
             table: SynapseTable {
                 axon_ptr: vec![0],
                 synapses: Vec::with_capacity(synapses),
-                delay: Vec::with_capacity(synapses),
                 ..Default::default()
             },
             last: None,
+            delays: false,
             rules: false,
             shifts: false,
         }
@@ -301,9 +314,9 @@ impl SynapseTableBuilder {
             target: x.target,
             weight: x.weight,
         });
-        t.delay.push(x.delay);
-        // rules and shifts are stored only once one is not 0
+        // delays, rules and shifts are stored only once one is not 0
         for (field, v, on) in [
+            (&mut t.delay, x.delay, &mut self.delays),
             (&mut t.rule, x.rule, &mut self.rules),
             (&mut t.shift, x.shift, &mut self.shifts),
         ] {
@@ -685,7 +698,7 @@ impl CoreProgram {
                 ));
             }
             if *s.axon_ptr.last().unwrap() as usize != s.synapses.len()
-                || s.delay.len() != s.synapses.len()
+                || !(s.delay.is_empty() || s.delay.len() == s.synapses.len())
             {
                 return invalid(format!(
                     "core {ci}: synapse arrays and the last axon pointer disagree in length"
@@ -822,10 +835,10 @@ impl CoreProgram {
                 }
                 if r > 0 {
                     *plastic = true;
-                    if s.delay[k] != 0 {
+                    if s.delay_of(k) != 0 {
                         return invalid(format!(
                             "plastic synapse {k} has a delay of {} steps; plastic synapses have none",
-                            s.delay[k]
+                            s.delay_of(k)
                         ));
                     }
                 }

@@ -284,10 +284,13 @@ fn wrong_magic_and_version_are_explained() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("x.sfc") && e.contains("magic"), "{e}");
-    let e = CoreProgram::from_sfc(b"SFC\0\x09\0\0\0", Path::new("x.sfc"))
+    let next = PROGRAM_FORMAT_VERSION + 1;
+    let mut bytes = b"SFC\0".to_vec();
+    bytes.extend_from_slice(&next.to_le_bytes());
+    let e = CoreProgram::from_sfc(&bytes, Path::new("x.sfc"))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("version 9"), "{e}");
+    assert!(e.contains(&format!("version {next}")), "{e}");
 }
 
 /// A route into an axon a core does not have is reported as such, not a

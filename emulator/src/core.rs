@@ -197,8 +197,8 @@ impl<'p> CoreState<'p> {
                     l.arrived[a.axon as usize] += 1;
                 }
                 let base = next.wrapping_add(a.delay as u32);
-                for ((k, w), &d) in row.clone().zip(words).zip(&s.delay[row.clone()]) {
-                    let slot = (base.wrapping_add(d as u32) & mask) as usize;
+                for (k, w) in row.clone().zip(words) {
+                    let slot = (base.wrapping_add(s.delay_of(k) as u32) & mask) as usize;
                     let acc = &mut self.ring[slot * n + w.target as usize];
                     let v = match &self.learning {
                         Some(l) => l.weight(k, w.weight),
@@ -214,10 +214,16 @@ impl<'p> CoreState<'p> {
                 add_row(&mut self.ring[..n], words);
             } else {
                 let base = next.wrapping_add(a.delay as u32);
-                for (w, &d) in words.iter().zip(&s.delay[row]) {
-                    let slot = (base.wrapping_add(d as u32) & mask) as usize;
-                    let acc = &mut self.ring[slot * n + w.target as usize];
-                    *acc = acc.wrapping_add(w.weight as i32);
+                if s.delay.is_empty() {
+                    // delayed only by the route: one slot for the row
+                    let slot = (base & mask) as usize;
+                    add_row(&mut self.ring[slot * n..(slot + 1) * n], words);
+                } else {
+                    for (w, &d) in words.iter().zip(&s.delay[row]) {
+                        let slot = (base.wrapping_add(d as u32) & mask) as usize;
+                        let acc = &mut self.ring[slot * n + w.target as usize];
+                        *acc = acc.wrapping_add(w.weight as i32);
+                    }
                 }
             }
         }

@@ -231,9 +231,9 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
             let synapses = s
                 .synapses
                 .iter()
-                .zip(&s.delay)
                 .enumerate()
-                .map(|(k, (w, &d))| {
+                .map(|(k, w)| {
+                    let d = s.delay_of(k);
                     let mut v = vec![w.target as i64, w.weight as i64, d as i64];
                     if crate::layout::uses_weight_shifts(p) {
                         v.push(s.shift.get(k).copied().unwrap_or(0) as i64);

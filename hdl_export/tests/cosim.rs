@@ -546,7 +546,9 @@ fn with_learning(mut p: CoreProgram) -> CoreProgram {
             if on {
                 for k in s.row(a) {
                     s.rule[k] = 1 + (k % 2) as u8;
-                    s.delay[k] = 0;
+                    if let Some(d) = s.delay.get_mut(k) {
+                        *d = 0;
+                    }
                 }
             }
         }
