@@ -1158,8 +1158,8 @@ struct StepBarrier {
 struct BarrierState {
     arrived: usize,
     generation: u64,
-    /// Per worker, how many passes it has published (its slot holds the
-    /// last one's messages until the step's barrier).
+    /// Per worker, how many passes it has published (its slot of that
+    /// pass's set holds them until every worker has read them).
     published: Vec<u32>,
     poisoned: bool,
 }
