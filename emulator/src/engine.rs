@@ -1308,14 +1308,21 @@ mod tests {
     use super::StepBarrier;
     use std::time::Duration;
 
+    /// Whether each worker of `body` panicked, from a thread of its own; a
+    /// hang fails the test with `hung` instead of hanging the suite.
+    fn within_20_s(hung: &str, body: impl FnOnce() -> Vec<bool> + Send + 'static) -> Vec<bool> {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(body()).unwrap());
+        finished.recv_timeout(Duration::from_secs(20)).expect(hung)
+    }
+
     /// A worker that panics fails the others at the barrier — whether they
     /// are already waiting or arrive later — instead of leaving them there.
     #[test]
     fn a_panicking_worker_does_not_hang_the_others() {
-        let (done, finished) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        let outcomes = within_20_s("the workers hung at the barrier", || {
             let barrier = StepBarrier::new(3);
-            let outcomes: Vec<bool> = std::thread::scope(|s| {
+            std::thread::scope(|s| {
                 let workers: Vec<_> = (0..3)
                     .map(|k| {
                         let barrier = &barrier;
@@ -1333,12 +1340,8 @@ mod tests {
                     })
                     .collect();
                 workers.into_iter().map(|w| w.join().is_err()).collect()
-            });
-            done.send(outcomes).unwrap();
+            })
         });
-        let outcomes = finished
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the workers hung at the barrier");
         assert_eq!(outcomes, [true, true, true]);
     }
 
@@ -1347,10 +1350,9 @@ mod tests {
     /// wait.
     #[test]
     fn a_slot_that_is_never_published_does_not_hang_its_reader() {
-        let (done, finished) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
+        let outcomes = within_20_s("the reader hung on the slot", || {
             let barrier = StepBarrier::new(2);
-            let outcomes: Vec<bool> = std::thread::scope(|s| {
+            std::thread::scope(|s| {
                 let barrier = &barrier;
                 let reader = s.spawn(move || {
                     let _poison = barrier.poison_on_panic();
@@ -1367,12 +1369,8 @@ mod tests {
                     .into_iter()
                     .map(|w| w.join().is_err())
                     .collect()
-            });
-            done.send(outcomes).unwrap();
+            })
         });
-        let outcomes = finished
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the reader hung on the slot");
         assert_eq!(outcomes, [true, true]);
     }
 
