@@ -519,11 +519,27 @@ fn run_validated<'p>(
     let fits = |n: usize| u32::try_from(n).is_ok();
     let words: usize = program.cores.iter().map(|c| c.synapses.len()).sum();
     let routes: usize = program.cores.iter().map(|c| c.routes.entries.len()).sum();
+    // (a row is copied once per route into it, and several routes may
+    // share an axon: the copies, not the words, must fit)
+    let copied = || -> usize {
+        let row_len = |r: &spikefab_chip::Route| {
+            program.cores[r.core as usize]
+                .synapses
+                .row(r.axon as usize)
+                .len()
+        };
+        program
+            .cores
+            .iter()
+            .flat_map(|c| c.routes.entries.iter())
+            .map(row_len)
+            .sum()
+    };
     let fan_in = cfg.fan_in
         && words >= FAN_IN_MIN_WORDS_PER_ROUTE * routes
-        && fits(words)
         && fits(routes + program.cores.len())
-        && fits(program.cores.iter().map(|c| c.num_neurons() + 1).sum());
+        && fits(program.cores.iter().map(|c| c.num_neurons() + 1).sum())
+        && fits(copied());
     let plain: Vec<bool> = program
         .cores
         .iter()
