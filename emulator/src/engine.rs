@@ -6,8 +6,8 @@
 //! - **compute** (lock-free): for each of its cores, the receive side of
 //!   step t − 1 is closed (its time and counts), every neuron is updated,
 //!   and the fired neurons' messages go into the worker's outboxes (one per
-//!   destination worker) and its link-load array; worker 0 also sends the
-//!   step's external input spikes from their input ports;
+//!   destination worker) and its link-load array; each worker also sends
+//!   its share of the step's external input spikes from their input ports;
 //! - **publish**: the outboxes and the pass's summary go into the worker's
 //!   slot;
 //! - **receive**: as each worker's slot is published — its own first — the
@@ -217,6 +217,8 @@ struct RankResult {
     outputs: Vec<Spike>,
     /// Its cores, in program order.
     cores: Vec<CoreResult>,
+    /// What its workers' input sends counted.
+    input_ports: Counters,
     /// Rank 0 only: the step totals and records.
     totals: Option<StepTotals>,
     records: Vec<StepRecord>,
@@ -269,7 +271,7 @@ struct Shared<'p> {
 }
 
 struct Worker<'p> {
-    /// Across ranks (worker 0 sends the input and records the run).
+    /// Across ranks (worker 0 records the run).
     id: usize,
     /// Within its rank (worker 0 of a rank trades with the other ranks).
     local_id: usize,
@@ -291,10 +293,11 @@ struct Worker<'p> {
     outputs: Vec<Spike>,
     /// This step's probe readings on this worker's cores.
     probe_values: Vec<(usize, i32)>,
-    /// Worker 0 only: where it is in the input's (time-sorted) events, and
-    /// each input port's sending time in the current step.
+    /// Where it is in the input's (time-sorted) events, each input port's
+    /// sending time in the current step, and what its input sends counted.
     input_cursor: usize,
     port_ns: Vec<f64>,
+    input_counters: Counters,
     /// Worker 0 only: latency totals, the per-step records if asked for,
     /// the pass being reduced and the step waiting for its receive side.
     step_totals: StepTotals,
@@ -602,9 +605,10 @@ fn run_validated<'p>(
         }
         mark.fill(usize::MAX);
     }
-    for r in &program.inputs.entries {
+    // Each worker sends a share of a step's inputs (`Worker::send_inputs`).
+    for (k, r) in program.inputs.entries.iter().enumerate() {
         inbox_cap[r.core as usize] += 1;
-        outbox_cap[0][shared.owner[r.core as usize]] += 1;
+        outbox_cap[k % workers][shared.owner[r.core as usize]] += 1;
     }
 
     let n_links = shared.mesh.num_links();
@@ -645,7 +649,8 @@ fn run_validated<'p>(
             outputs: Vec::new(),
             probe_values: Vec::with_capacity(cfg.probes.len()),
             input_cursor: 0,
-            port_ns: vec![0.0; if id == 0 { shared.port_tiles.len() } else { 0 }],
+            port_ns: vec![0.0; shared.port_tiles.len()],
+            input_counters: Counters::default(),
             step_totals: StepTotals::default(),
             records: Vec::with_capacity(if id == 0 && cfg.record_steps {
                 cfg.steps.max(1) as usize
@@ -752,7 +757,7 @@ impl<'p> Worker<'p> {
             // ---- compute ----
             let mut sent = StepSummary::default();
             let mut received = StepSummary::default();
-            if self.id == 0 && sending {
+            if sending {
                 self.send_inputs(sh, t, &mut sent);
             }
             for core in &mut self.cores {
@@ -974,16 +979,45 @@ impl<'p> Worker<'p> {
         }
     }
 
-    /// Worker 0: the step's external input spikes leave their input ports.
-    /// A port sends its messages one after another; under `OnCore` they pay
-    /// the axon-out time and cross the mesh like a neuron's, under `OffChip`
-    /// they queue on the one link, under `Free` they are simply there.
+    /// The step's external input spikes leave their input ports: every
+    /// worker sends a contiguous share of the step's events (when worker 0
+    /// sent them all, that was 6 % of its P16k loop on top of its cores' —
+    /// a serial term that grows with the number of ranks). A port sends its messages one after another; under
+    /// `OnCore` they pay the axon-out time and cross the mesh like a
+    /// neuron's, under `OffChip` and `Port` they queue on the one link,
+    /// under `Free` they are simply there. The sending times are f64 sums in
+    /// event order, so a worker first replays the sums of the events before
+    /// its share (additions only): each message's time is the one a single
+    /// worker would give it, for any worker count.
     fn send_inputs(&mut self, sh: &Shared<'p>, t: u32, summary: &mut StepSummary) {
         let costs = &sh.program.arch.costs;
+        let events = sh.input.events_at(t, &mut self.input_cursor);
+        let share = |w: usize| events.len() * w / (sh.per_rank * sh.ranks);
+        let (first, end) = (share(self.id), share(self.id + 1));
+        if first == end {
+            return;
+        }
         self.port_ns.fill(0.0);
         let mut link_ns = 0.0;
+        for e in &events[..first] {
+            let port = sh.input_port[e.channel as usize];
+            let messages = sh.program.inputs.of(e.channel as usize).len();
+            match costs.inputs {
+                InputCost::Free => {}
+                InputCost::OnCore => {
+                    (0..messages).for_each(|_| self.port_ns[port] += costs.axon_out.latency_ns)
+                }
+                InputCost::OffChip { link } => {
+                    (0..messages).for_each(|_| link_ns += link.latency_ns)
+                }
+                InputCost::Port { event } => {
+                    link_ns += event.latency_ns;
+                    (0..messages).for_each(|_| link_ns += costs.axon_out.latency_ns)
+                }
+            }
+        }
         let mut c = Counters::default();
-        for e in sh.input.events_at(t, &mut self.input_cursor) {
+        for e in &events[first..end] {
             let port = sh.input_port[e.channel as usize];
             c.input_events += 1;
             if let InputCost::Port { event } = costs.inputs {
@@ -1027,7 +1061,7 @@ impl<'p> Worker<'p> {
         let busiest_port = self.port_ns.iter().copied().fold(link_ns, f64::max);
         summary.max_core_ns = summary.max_core_ns.max(busiest_port);
         summary.counters += c;
-        self.step_totals.input_ports += c;
+        self.input_counters += c;
     }
 
     /// A rank's leader, between the compute phase and the drain: sends the
@@ -1274,6 +1308,7 @@ fn rank_result(mut workers: Vec<Worker>) -> RankResult {
     let mut r = RankResult::default();
     for w in &mut workers {
         r.outputs.append(&mut w.outputs);
+        r.input_ports += w.input_counters;
         if w.id == 0 {
             r.totals = Some(w.step_totals);
             r.records = std::mem::take(&mut w.records);
@@ -1302,7 +1337,12 @@ fn assemble(
     // A neuron is one output port at most and fires once per step: no duplicates.
     let spikes = SpikeStream::new(sh.n_outputs as u32, cfg.steps, program.dt, events)
         .expect("output spikes lie within the run");
-    let totals = parts[0].totals.expect("rank 0 holds worker 0");
+    let mut totals = parts[0].totals.expect("rank 0 holds worker 0");
+    // (integer counts: the sum is the same in any order)
+    totals.input_ports = parts.iter().fold(Counters::default(), |mut sum, p| {
+        sum += p.input_ports;
+        sum
+    });
     let records = std::mem::take(&mut parts[0].records);
     let cores: Vec<&CoreResult> = parts.iter().flat_map(|p| &p.cores).collect();
     debug_assert!(cores.iter().enumerate().all(|(i, c)| c.index == i));

@@ -2,7 +2,7 @@
 //! conservation laws an independent recount gives.
 
 use proptest::prelude::*;
-use spikefab_chip::{Arch, SpikeStream};
+use spikefab_chip::{Arch, CoreTiming, EventCost, InputCost, SpikeStream};
 use spikefab_emulator::workload::{poisson_input, Synthetic};
 use spikefab_emulator::{run, RunConfig};
 
@@ -36,6 +36,64 @@ proptest! {
         let many = run(&p, &input, &RunConfig::new(60, threads), &|_| {}).unwrap();
         prop_assert_eq!(&one.spikes, &many.spikes);
         prop_assert_eq!(one.report.to_json(), many.report.to_json());
+    }
+}
+
+/// Every worker sends a share of a step's input events, and an input port's
+/// sending times are f64 sums in event order: with ~24 events a step
+/// leaving one shared port (its time the step's longest), under each input
+/// cost and core timing, more threads give the same report and step records.
+#[test]
+fn input_events_shared_by_workers_keep_one_port_s_timing() {
+    let costs = [
+        InputCost::OnCore,
+        InputCost::OffChip {
+            link: EventCost {
+                energy_pj: 3.0,
+                latency_ns: 9.3,
+            },
+        },
+        InputCost::Port {
+            event: EventCost {
+                energy_pj: 2.0,
+                latency_ns: 4.7,
+            },
+        },
+        InputCost::Free,
+    ];
+    let timings = [
+        CoreTiming::Scheduled,
+        CoreTiming::Serial,
+        CoreTiming::Overlapped,
+        CoreTiming::Phased,
+    ];
+    let channels = 48;
+    let mut workload = small(11, 5, 1, "loihi");
+    workload.inputs = channels;
+    workload.input_fanout = 6;
+    for inputs in costs {
+        for timing in timings {
+            let mut p = workload.build();
+            // 0.1 is not a binary fraction: sums depend on their order.
+            p.arch.costs.axon_out.latency_ns = 40.1;
+            p.arch.costs.inputs = inputs;
+            p.arch.timing.core_timing = timing;
+            p.input_cores = vec![p.cores[0].core_id; channels];
+            let input = poisson_input(channels as u32, 30, 0.5, p.dt, 5);
+            let cfg = |threads| RunConfig {
+                record_steps: true,
+                ..RunConfig::new(30, threads)
+            };
+            let one = run(&p, &input, &cfg(1), &|_| {}).unwrap();
+            assert!(one.report.totals.input_messages > 600);
+            for threads in [2, 3, 5] {
+                let many = run(&p, &input, &cfg(threads), &|_| {}).unwrap();
+                let what = format!("{inputs:?}, {timing:?}, {threads} threads");
+                assert_eq!(one.spikes, many.spikes, "{what}");
+                assert_eq!(one.report.per_step, many.report.per_step, "{what}");
+                assert_eq!(one.report.to_json(), many.report.to_json(), "{what}");
+            }
+        }
     }
 }
 
