@@ -94,6 +94,10 @@ enum Command {
         /// The exporter's own output spikes on those inputs (.npy [samples, steps, outputs]).
         #[arg(long, requires = "inputs")]
         recorded: Option<PathBuf>,
+        /// Threads for the passes over every synapse; the program is the
+        /// same for any count.
+        #[arg(long, default_value_t = default_threads(), value_parser = threads_parser())]
+        threads: usize,
     },
     /// Run the float reference simulator of a network on sample inputs.
     Simulate {
@@ -413,6 +417,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             projection_exponents,
             inputs,
             recorded,
+            threads,
         } => {
             let mut ins: Vec<&Path> = vec![&model];
             ins.extend(placement.as_deref());
@@ -461,6 +466,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
             let opts = spikefab_compiler::Options {
                 headroom,
                 projection_exponents,
+                threads,
             };
             let on_stage = |stage: spikefab_compiler::Stage| {
                 bar.set_message(stage.describe());

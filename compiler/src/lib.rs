@@ -52,6 +52,7 @@ mod models;
 pub mod modules;
 pub mod network;
 pub mod nir;
+mod parallel;
 pub mod placement;
 pub mod quantize;
 pub mod report;

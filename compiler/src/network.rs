@@ -727,6 +727,11 @@ impl BySource<'_> {
         dense.chain(sorted).chain(indexed)
     }
 
+    /// How many sources (rows) there are.
+    pub fn sources(&self) -> usize {
+        self.sources
+    }
+
     /// Every source's row, in source order.
     pub fn rows(&self) -> impl Iterator<Item = impl Iterator<Item = (u32, f64)> + '_> + '_ {
         (0..self.sources).map(move |s| self.row(s))

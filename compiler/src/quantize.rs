@@ -222,7 +222,14 @@ pub struct Options {
     /// weak projections keeps the weak ones' bits. Otherwise a population's
     /// projections share the exponent its largest weight needs.
     pub projection_exponents: bool,
+    /// Threads for the passes over every synapse (0: every core). The
+    /// result is the same for any count.
+    pub threads: usize,
 }
+
+/// Sources quantized as one piece of work: fixed, so that the error sums
+/// are the same on any number of threads.
+const ROW_CHUNK: usize = 4096;
 
 /// How far above the sampled peak a register's range reaches.
 pub const SAMPLED_MARGIN: f64 = 2.0;
@@ -235,6 +242,7 @@ pub fn quantize(net: &Network, arch: &Arch) -> Result<QuantizedNetwork> {
 /// [`quantize`] with registers sized and exponents chosen as `opts` says.
 pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<QuantizedNetwork> {
     let headroom = &opts.headroom;
+    let threads = crate::parallel::threads(opts.threads);
     let net = &net.with_current_biases_on_membrane();
     let f = &arch.format;
     let depths = net.depths()?;
@@ -532,25 +540,40 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
         let scale = qp.gain / 2f64.powi(exp as i32);
         let shift = (exp - qp.group.weight_exp) as u8;
         let mixed = stats[k].mixed();
+        // Chunks of sources on the compile's threads; the error sums are
+        // summed per chunk, then over chunks in order (`parallel`).
+        let rows = &by_source[k];
+        let plastic = pr.plasticity.is_some();
+        let quantized =
+            crate::parallel::in_chunks(rows.sources().div_ceil(ROW_CHUNK), threads, |chunk| {
+                let (mut num, mut den) = (0.0, 0.0);
+                let end = ((chunk + 1) * ROW_CHUNK).min(rows.sources());
+                let q_rows: Vec<Vec<(u32, i16)>> = (chunk * ROW_CHUNK..end)
+                    .map(|s| {
+                        let mut q = Vec::new();
+                        rows.row(s).for_each(|(t, w)| {
+                            let mut x = (w * scale).round().clamp(-w_max - 1.0, w_max);
+                            if even && mixed {
+                                x = (2.0 * (x / 2.0).round()).clamp(-w_max - 1.0, w_max);
+                            }
+                            num += (x / scale - w).powi(2);
+                            den += w * w;
+                            if x != 0.0 || plastic {
+                                q.push((t, x as i16));
+                            }
+                        });
+                        q
+                    })
+                    .collect();
+                (q_rows, num, den)
+            });
         let (mut num, mut den) = (0.0, 0.0);
-        let q_rows: Vec<Vec<(u32, i16)>> = by_source[k]
-            .rows()
-            .map(|row| {
-                let mut q = Vec::new();
-                row.for_each(|(t, w)| {
-                    let mut x = (w * scale).round().clamp(-w_max - 1.0, w_max);
-                    if even && mixed {
-                        x = (2.0 * (x / 2.0).round()).clamp(-w_max - 1.0, w_max);
-                    }
-                    num += (x / scale - w).powi(2);
-                    den += w * w;
-                    if x != 0.0 || pr.plasticity.is_some() {
-                        q.push((t, x as i16));
-                    }
-                });
-                q
-            })
-            .collect();
+        let mut q_rows = Vec::with_capacity(rows.sources());
+        for (chunk, n, d) in quantized {
+            q_rows.extend(chunk);
+            num += n;
+            den += d;
+        }
         let d_src = match src {
             Source::Input(_) => 0,
             Source::Population(p) => depths[p],
