@@ -229,7 +229,8 @@ fn compile_with(
     if let Cow::Owned(n) = &mut net {
         n.release_weights();
     }
-    let mapped = map::map(&net, &mut q, arch, placing, on_stage)?;
+    let threads = parallel::threads(opts.threads);
+    let mapped = map::map(&net, &mut q, arch, placing, threads, on_stage)?;
     on_stage(Stage::Checking);
     mapped.program.validate()?;
     let report = CompileReport::new(&net, &q, &mapped.program, &mapped.slices, &mapped.placement);

@@ -75,6 +75,7 @@ pub fn map(
     q: &mut QuantizedNetwork,
     arch: &Arch,
     placing: Placing,
+    threads: usize,
     on_stage: &dyn Fn(crate::Stage),
 ) -> Result<Mapped> {
     on_stage(crate::Stage::Partitioning);
@@ -193,25 +194,80 @@ pub fn map(
     // `BLOCK_CORES` tables, and the bucketing itself writes `n_blocks`
     // sequential streams. The order within each core's table is still
     // source order, so the tables are the same.
+    //
+    // On several threads: each deals a contiguous share of the chunk's
+    // sources into buckets of its own; then each appends a contiguous range
+    // of blocks, taking the dealers' buckets in dealer (= source) order.
+    // A core is appended to by one thread only, in source order: the
+    // tables are the same for any thread count.
     let n_blocks = cores.len().div_ceil(BLOCK_CORES).max(1);
-    let mut buckets: Vec<Vec<PendingSynapse>> = vec![Vec::new(); n_blocks];
-    let mut opened: Vec<(u32, u32, u32)> = Vec::new();
-    let mut chunk_start = 0u32;
-    let mut flush =
-        |buckets: &mut Vec<Vec<PendingSynapse>>, chunk_end: u32, chunk_start: u32| -> Result<()> {
-            opened.clear();
-            for bucket in buckets.iter_mut() {
-                for x in bucket.drain(..) {
+    let threads = threads.clamp(1, n_blocks);
+    let block_split: Vec<usize> = (0..=threads).map(|i| n_blocks * i / threads).collect();
+    let core_split: Vec<usize> = block_split
+        .iter()
+        .map(|&b| (b * BLOCK_CORES).min(cores.len()))
+        .collect();
+    let mut builder_parts = split_at(&mut builders, &core_split);
+    let mut rule_parts = split_at(&mut rules, &core_split);
+    let mut dealt: Vec<Vec<Vec<PendingSynapse>>> = vec![vec![Vec::new(); n_blocks]; threads];
+    let mut opened_parts: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); threads];
+    let (q_ref, slot_of) = (&*q, &slot_of);
+    let group_of = |g: u32| order.groups.partition_point(|x| x.0 <= g) - 1;
+    // a share of sources dealt into `buckets`
+    let deal = |sources: std::ops::Range<u32>, buckets: &mut Vec<Vec<PendingSynapse>>| {
+        if sources.is_empty() {
+            return;
+        }
+        let mut group = group_of(sources.start);
+        for g in sources {
+            while g >= order.groups[group].0 + order.groups[group].1 as u32 {
+                group += 1;
+            }
+            let (base, _, from) = &order.groups[group];
+            let s = (g - base) as usize;
+            for &k in from {
+                let pr = &q_ref.projections[k];
+                let (row, at) = (&pr.by_source[s], &slot_of[pr.dst]);
+                for &(t, w) in row {
+                    let (c, slot) = at.get(t);
+                    buckets[c as usize / BLOCK_CORES].push(PendingSynapse {
+                        source: g,
+                        core: c,
+                        projection: k as u32,
+                        slot: slot as u16,
+                        weight: w,
+                    });
+                }
+            }
+        }
+    };
+    // blocks `first_block..` of every dealer's buckets appended to their
+    // cores' tables (`builders[0]` is core `first_core`); the axons opened
+    let append = |first_block: usize,
+                  first_core: usize,
+                  builders: &mut [SynapseTableBuilder],
+                  rules: &mut [Vec<spikefab_chip::model::LearningRule>],
+                  dealt: &mut [&mut [Vec<PendingSynapse>]],
+                  opened: &mut Vec<(u32, u32, u32)>|
+     -> Result<()> {
+        opened.clear();
+        let blocks = dealt.first().map_or(0, |d| d.len());
+        for b in 0..blocks {
+            debug_assert!((first_block + b) * BLOCK_CORES >= first_core);
+            for dealer in dealt.iter_mut() {
+                for x in dealer[b].drain(..) {
                     let (c, k) = (x.core as usize, x.projection as usize);
-                    let pr = &q.projections[k];
+                    let local = c - first_core;
+                    let pr = &q_ref.projections[k];
                     let rule = match pr.plastic {
                         None => 0,
                         Some(r) => {
-                            let id = match rules[c].iter().position(|x| *x == r) {
+                            let rules = &mut rules[local];
+                            let id = match rules.iter().position(|x| *x == r) {
                                 Some(i) => i,
                                 None => {
-                                    rules[c].push(r);
-                                    rules[c].len() - 1
+                                    rules.push(r);
+                                    rules.len() - 1
                                 }
                             };
                             if id >= spikefab_chip::model::plasticity::MAX_RULES {
@@ -226,7 +282,7 @@ pub fn map(
                             id as u8 + 1
                         }
                     };
-                    let axon = builders[c].push(
+                    let axon = builders[local].push(
                         x.source,
                         RowSynapse {
                             target: x.slot,
@@ -241,55 +297,90 @@ pub fn map(
                     }
                 }
             }
-            // each source's routes — one per core it feeds, a new axon there —
-            // in source order (counting sort), cores in order
-            let n = (chunk_end - chunk_start) as usize;
-            let mut at = vec![0usize; n + 1];
-            for &(g, _, _) in opened.iter() {
-                at[(g - chunk_start) as usize + 1] += 1;
-            }
-            for i in 0..n {
-                at[i + 1] += at[i];
-            }
-            let base = dest.len();
-            dest.resize(base + opened.len(), (0, 0));
-            let mut cursor = at.clone();
-            for &(g, c, a) in opened.iter() {
-                let i = &mut cursor[(g - chunk_start) as usize];
-                dest[base + *i] = (c, a);
-                *i += 1;
-            }
-            for w in at.windows(2) {
-                dest[base + w[0]..base + w[1]].sort_unstable();
-                dest_ptr.push(base + w[1]);
-            }
-            Ok(())
-        };
-    for (base, len, from) in &order.groups {
-        for s in 0..*len {
-            let g = base + s as u32;
-            if g - chunk_start == CHUNK_SOURCES {
-                flush(&mut buckets, g, chunk_start)?;
-                chunk_start = g;
-            }
-            for &k in from {
-                let pr = &q.projections[k];
-                let (row, at) = (&pr.by_source[s], &slot_of[pr.dst]);
-                for &(t, w) in row {
-                    let (c, slot) = at.get(t);
-                    buckets[c as usize / BLOCK_CORES].push(PendingSynapse {
-                        source: g,
-                        core: c,
-                        projection: k as u32,
-                        slot: slot as u16,
-                        weight: w,
-                    });
+        }
+        Ok(())
+    };
+    for chunk_start in (0..n_sources as u32).step_by(CHUNK_SOURCES as usize) {
+        let chunk_end = (chunk_start + CHUNK_SOURCES).min(n_sources as u32);
+        let share =
+            |i: usize| chunk_start + ((chunk_end - chunk_start) as usize * i / threads) as u32;
+        let mut results: Vec<Result<()>> = Vec::with_capacity(threads);
+        if threads == 1 {
+            deal(chunk_start..chunk_end, &mut dealt[0]);
+            let mut all: Vec<&mut [Vec<PendingSynapse>]> = vec![&mut dealt[0][..]];
+            results.push(append(
+                0,
+                0,
+                builder_parts[0],
+                rule_parts[0],
+                &mut all,
+                &mut opened_parts[0],
+            ));
+        } else {
+            std::thread::scope(|sc| {
+                for (i, buckets) in dealt.iter_mut().enumerate() {
+                    let deal = &deal;
+                    sc.spawn(move || deal(share(i)..share(i + 1), buckets));
+                }
+            });
+            // thread i's blocks of every dealer's buckets
+            let mut by_thread: Vec<Vec<&mut [Vec<PendingSynapse>]>> =
+                (0..threads).map(|_| Vec::with_capacity(threads)).collect();
+            for dealer in dealt.iter_mut() {
+                for (i, part) in split_at(&mut dealer[..], &block_split)
+                    .into_iter()
+                    .enumerate()
+                {
+                    by_thread[i].push(part);
                 }
             }
+            results = std::thread::scope(|sc| {
+                let handles: Vec<_> = by_thread
+                    .iter_mut()
+                    .zip(builder_parts.iter_mut())
+                    .zip(rule_parts.iter_mut())
+                    .zip(opened_parts.iter_mut())
+                    .enumerate()
+                    .map(|(i, (((dealt, builders), rules), opened))| {
+                        let append = &append;
+                        let (b0, c0) = (block_split[i], core_split[i]);
+                        sc.spawn(move || append(b0, c0, builders, rules, dealt, opened))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            });
+        }
+        // the first error in block order, as one thread would meet it
+        results.into_iter().collect::<Result<()>>()?;
+        // each source's routes — one per core it feeds, a new axon there —
+        // in source order (counting sort), cores in order
+        let n = (chunk_end - chunk_start) as usize;
+        let mut at = vec![0usize; n + 1];
+        for &(g, _, _) in opened_parts.iter().flatten() {
+            at[(g - chunk_start) as usize + 1] += 1;
+        }
+        for i in 0..n {
+            at[i + 1] += at[i];
+        }
+        let base = dest.len();
+        dest.resize(base + at[n], (0, 0));
+        let mut cursor = at.clone();
+        for &(g, c, a) in opened_parts.iter().flatten() {
+            let i = &mut cursor[(g - chunk_start) as usize];
+            dest[base + *i] = (c, a);
+            *i += 1;
+        }
+        for w in at.windows(2) {
+            dest[base + w[0]..base + w[1]].sort_unstable();
+            dest_ptr.push(base + w[1]);
         }
     }
-    flush(&mut buckets, n_sources as u32, chunk_start)?;
-    drop(buckets);
+    drop(dealt);
+    drop(builder_parts);
+    drop(rule_parts);
     // the rows are in the tables now; at scale they are gigabytes
     for pr in &mut q.projections {
         pr.by_source = Vec::new();
@@ -830,6 +921,18 @@ struct PendingSynapse {
     projection: u32,
     slot: u16,
     weight: i16,
+}
+
+/// `v` cut at the ascending indices `at` (first 0, last `v.len()`): the
+/// pieces between consecutive cuts.
+fn split_at<'a, T>(mut v: &'a mut [T], at: &[usize]) -> Vec<&'a mut [T]> {
+    let mut pieces = Vec::with_capacity(at.len().saturating_sub(1));
+    for w in at.windows(2) {
+        let (piece, rest) = std::mem::take(&mut v).split_at_mut(w[1] - w[0]);
+        pieces.push(piece);
+        v = rest;
+    }
+    pieces
 }
 
 /// Where each input slot of a population lives — (core, slot there) —

@@ -117,10 +117,11 @@ fn every_source_reaches_exactly_its_targets() {
     }
 }
 
-/// The passes over every synapse run on several threads in fixed chunks of
-/// sources (4,096): a projection of 10,000 sources with random weights
-/// compiles to the same program and the same weight errors (float sums
-/// over all its synapses) on 1, 2 and 3 threads.
+/// The passes over every synapse run on several threads — the quantizer's
+/// in fixed chunks of sources (4,096), the table builder's over shares of
+/// sources and blocks of cores: a projection of 10,000 sources with random
+/// weights onto 94 cores compiles to the same program and the same weight
+/// errors (float sums over all its synapses) on 1, 2 and 3 threads.
 #[test]
 fn the_program_does_not_depend_on_compile_threads() {
     const SOURCES: usize = 10_000;
@@ -139,7 +140,8 @@ fn the_program_does_not_depend_on_compile_threads() {
         synapses.join(", ")
     );
     let net = Network::from_ron_str(&text, std::path::Path::new("threads.ron")).unwrap();
-    let arch = Arch::preset("loihi").unwrap();
+    let mut arch = Arch::preset("loihi").unwrap();
+    arch.core.max_neurons = 32; // 94 cores: three blocks of cores to share out
     let with = |threads| {
         let opts = spikefab_compiler::Options {
             threads,
@@ -149,6 +151,11 @@ fn the_program_does_not_depend_on_compile_threads() {
     };
     let one = with(1);
     assert!(one.report.layers[0].weight_error > 0.0);
+    assert!(
+        one.program.cores.len() > 64,
+        "{} cores",
+        one.program.cores.len()
+    );
     for threads in [2, 3] {
         let many = with(threads);
         assert_eq!(many.program, one.program, "{threads} threads");
