@@ -12,6 +12,7 @@
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
+use strength_reduce::StrengthReducedU32;
 
 use spikefab_chip::program::{RowSynapse, SynapseTableBuilder};
 
@@ -98,10 +99,10 @@ pub fn map(
     // A projection's targets are input slots: `neuron · branches + branch`.
     let branches: Vec<usize> = net.populations.iter().map(|p| p.branches()).collect();
     for pr in &q.projections {
-        let k = branches[pr.dst];
+        let k = StrengthReducedU32::new(branches[pr.dst] as u32);
         for row in &pr.by_source {
             for &(t, _) in row {
-                fan_in[pr.dst][t as usize / k] += 1;
+                fan_in[pr.dst][(t / k) as usize] += 1;
             }
         }
     }
@@ -846,6 +847,10 @@ impl SourceOrder {
         size: usize,
     ) -> Vec<Vec<u32>> {
         let n = neurons.div_ceil(size.max(1));
+        // a slot's slice: t / branches / size, as one division by a
+        // constant made a multiply (a hardware division a synapse was a
+        // tenth of the partition stage)
+        let per_slice = StrengthReducedU32::new((branches * size.max(1)) as u32);
         let mut lists = vec![Vec::new(); n];
         let mut last = vec![u32::MAX; n];
         for (base, len, from) in &self.groups {
@@ -861,7 +866,7 @@ impl SourceOrder {
                 let g = base + s as u32;
                 for pr in &into {
                     for &(t, _) in &pr.by_source[s] {
-                        let i = t as usize / branches / size;
+                        let i = (t / per_slice) as usize;
                         if last[i] != g {
                             last[i] = g;
                             lists[i].push(g);
@@ -953,6 +958,8 @@ struct SlotMap {
     /// Per block of neurons, the run its first neuron is in.
     block: Vec<u32>,
     branches: u32,
+    /// `branches` as a multiply (a division a synapse otherwise).
+    per_neuron: StrengthReducedU32,
 }
 
 impl SlotMap {
@@ -986,6 +993,7 @@ impl SlotMap {
             at,
             block,
             branches,
+            per_neuron: StrengthReducedU32::new(branches),
         }
     }
 
@@ -993,7 +1001,7 @@ impl SlotMap {
     /// there.
     #[inline]
     fn get(&self, t: u32) -> (u32, u32) {
-        let (n, branch) = (t / self.branches, t % self.branches);
+        let (n, branch) = StrengthReducedU32::div_rem(t, self.per_neuron);
         let mut run = self.block[(n >> Self::BLOCK_BITS) as usize] as usize;
         while self.starts[run + 1] <= n {
             run += 1;
