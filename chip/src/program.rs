@@ -870,25 +870,37 @@ impl CoreProgram {
 
     /// The dendritic accumulators are 32-bit: prove no step's input sum can overflow them.
     fn check_accumulator_range(&self) -> Result<()> {
-        // How many sources can hit each (core, axon) in one step.
-        let mut fan_in: Vec<Vec<u32>> = self
+        // How many sources can hit each (core, axon) in one step: a byte
+        // each, the rare axon that 255 or more routes share counted on in
+        // a map. (A compiled program gives each axon one route; at 1 M
+        // neurons there are 2 × 10⁸ axons, and 4-byte counts were 0.9 GB
+        // incremented at random.)
+        let mut hits: Vec<Vec<u8>> = self
             .cores
             .iter()
             .map(|c| vec![0; c.synapses.num_axons()])
             .collect();
+        let mut more: std::collections::HashMap<(u32, u32), u64> = Default::default();
         let all_routes = self
             .cores
             .iter()
             .flat_map(|c| c.routes.entries.iter())
             .chain(self.inputs.entries.iter());
         for r in all_routes {
-            fan_in[r.core as usize][r.axon as usize] += 1;
+            let h = &mut hits[r.core as usize][r.axon as usize];
+            match h.checked_add(1) {
+                Some(n) => *h = n,
+                None => *more.entry((r.core, r.axon)).or_default() += 1,
+            }
         }
-        for (ci, (core, fan_in)) in self.cores.iter().zip(&fan_in).enumerate() {
+        for (ci, (core, hits)) in self.cores.iter().zip(&hits).enumerate() {
             let mut bound = vec![0u64; core.num_input_slots()];
             let s = &core.synapses;
-            for (a, &hits) in fan_in.iter().enumerate() {
-                let hits = hits as u64;
+            for (a, &h) in hits.iter().enumerate() {
+                let hits = match h {
+                    u8::MAX => 255 + more.get(&(ci as u32, a as u32)).copied().unwrap_or(0),
+                    h => h as u64,
+                };
                 for k in s.axon_ptr[a] as usize..s.axon_ptr[a + 1] as usize {
                     let w = s.synapses[k];
                     bound[w.target as usize] += hits * (w.weight as i64).unsigned_abs();
