@@ -981,15 +981,15 @@ impl<'p> Worker<'p> {
 
     /// The step's external input spikes leave their input ports: every
     /// worker sends a contiguous share of the step's events (when worker 0
-    /// sent them all, that was 6 % of its P16k loop on top of its cores' —
-    /// a serial term that grows with the number of ranks). A port sends its
-    /// messages one after another; under `OnCore` they pay the axon-out
-    /// time and cross the mesh like a neuron's, under `OffChip` and `Port`
-    /// they queue on the one link, under `Free` they are simply there. The
-    /// sending times are f64 sums in event order, so a worker first replays
-    /// the sums of the events before its share (additions only): each
-    /// message's time is the one a single worker would give it, for any
-    /// worker count (decision 77).
+    /// sent them all, that was about a tenth of P16k's messages on top of
+    /// its cores' — a serial term that grows with the number of ranks). A
+    /// port sends its messages one after another; under `OnCore` they pay
+    /// the axon-out time and cross the mesh like a neuron's, under
+    /// `OffChip` and `Port` they queue on the one link, under `Free` they
+    /// are simply there. The sending times are f64 sums in event order, so
+    /// a worker first replays the sums of the events before its share
+    /// (additions only): each message's time is the one a single worker
+    /// would give it, for any worker count (decision 77).
     fn send_inputs(&mut self, sh: &Shared<'p>, t: u32, summary: &mut StepSummary) {
         let costs = &sh.program.arch.costs;
         let events = sh.input.events_at(t, &mut self.input_cursor);
