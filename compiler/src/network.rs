@@ -737,9 +737,30 @@ impl BySource<'_> {
         (0..self.sources).map(move |s| self.row(s))
     }
 
+    /// How many synapses the rows list at most (a sparse list's explicit
+    /// zeros included): a size for splitting work, not a count.
+    pub fn listed(&self) -> usize {
+        match (self.weights, &self.order) {
+            (Weights::Dense(rows), _) => rows.len() * self.sources,
+            (_, Order::Sorted(r)) => r.last().copied().unwrap_or(0),
+            (_, Order::Indexed(_, order)) => order.len(),
+            (_, Order::Dense) => 0,
+        }
+    }
+
     /// Every synapse, row after row.
     pub fn all(&self) -> impl Iterator<Item = (u32, f64)> + '_ {
-        self.rows().flatten()
+        // A list already in source order is its rows back to back: one
+        // straight pass, not a nested iterator per row.
+        let straight = match (self.weights, &self.order) {
+            (Weights::Sparse { synapses, .. }, Order::Sorted(_)) => Some(synapses),
+            _ => None,
+        };
+        let nested = straight.is_none().then(|| self.rows().flatten());
+        let straight = straight
+            .into_iter()
+            .flat_map(|list| list.iter().filter(|x| x.2 != 0.0).map(|&(t, _, w)| (t, w)));
+        straight.chain(nested.into_iter().flatten())
     }
 }
 
