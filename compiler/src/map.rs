@@ -375,7 +375,7 @@ pub fn map(
             *i += 1;
         }
         for w in at.windows(2) {
-            dest[base + w[0]..base + w[1]].sort_unstable();
+            sort_block_runs(&mut dest[base + w[0]..base + w[1]]);
             dest_ptr.push(base + w[1]);
         }
     }
@@ -460,18 +460,22 @@ pub fn map(
     let mut core_cfgs = Vec::with_capacity(cores.len());
     for (c, members) in cores.iter().enumerate() {
         let mut groups = Vec::new();
-        let mut routes = Vec::new();
+        // the core's neurons, in order, by their index among all sources
+        let sources: Vec<u32> = members
+            .iter()
+            .flat_map(|&si| {
+                let s = &slices[si];
+                (s.start..s.end).map(|n| (pop_off[s.population] + n) as u32)
+            })
+            .collect();
         for &si in members {
             let s = &slices[si];
             let qp = &q.populations[s.population];
-            let r = s.start..s.end;
             let name = format!("{}[{}..{}]", qp.group.name, s.start, s.end);
-            groups.push(qp.group.slice(r.clone(), name));
-            for n in r {
-                routes.push(route_list((pop_off[s.population] + n) as u32));
-            }
+            groups.push(qp.group.slice(s.start..s.end, name));
         }
-        if routes.iter().map(Vec::len).sum::<usize>() > lim.max_routes as usize {
+        let n_routes: usize = sources.iter().map(|&g| dests_of(g).len()).sum();
+        if n_routes > lim.max_routes as usize {
             let name = &net.populations[slices[members[0]].population].name;
             return Err(too_big(
                 name,
@@ -485,7 +489,26 @@ pub fn map(
             core_id: placement[c] as u32,
             groups,
             synapses: std::mem::take(&mut tables[c]),
-            routes: RouteTable::from_lists(&routes),
+            // straight into the table, sized exactly (at 1 M neurons the
+            // routes are 2 GB, and a list per neuron first was 10⁶
+            // allocations and a copy of them all)
+            routes: {
+                let mut t = RouteTable {
+                    ptr: Vec::with_capacity(sources.len() + 1),
+                    entries: Vec::with_capacity(n_routes),
+                };
+                t.ptr.push(0);
+                for &g in &sources {
+                    t.entries
+                        .extend(dests_of(g).iter().map(|&(core, axon)| Route {
+                            core,
+                            axon,
+                            delay: 0,
+                        }));
+                    t.ptr.push(t.entries.len() as u32);
+                }
+                t
+            },
             learning: std::mem::take(&mut rules[c]),
         });
     }
@@ -879,6 +902,23 @@ impl SourceOrder {
     }
 }
 
+/// Sorts one source's routes by core. They arrive in block order, and
+/// within a block in the order the source's row first meets each core (its
+/// targets are in any order), so an element is at most `BLOCK_CORES − 1`
+/// places from its own: an insertion sort is linear. A general sort cost
+/// 3.5 µs a source at 1 M neurons (≈ 225 routes each), 7 % of the compile.
+fn sort_block_runs(routes: &mut [(u32, u32)]) {
+    for i in 1..routes.len() {
+        let x = routes[i];
+        let mut j = i;
+        while j > 0 && routes[j - 1] > x {
+            routes[j] = routes[j - 1];
+            j -= 1;
+        }
+        routes[j] = x;
+    }
+}
+
 /// The size of the union of two sorted, distinct lists.
 fn union_len(a: &[u32], b: &[u32]) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
@@ -1117,10 +1157,34 @@ fn place(
 
 #[cfg(test)]
 mod tests {
-    use super::SlotMap;
+    use super::{sort_block_runs, SlotMap, BLOCK_CORES};
     use proptest::prelude::*;
 
     proptest! {
+        /// Routes met in block order, each block's cores in any order, come
+        /// out as a general sort orders them.
+        #[test]
+        fn block_runs_sort_like_a_general_sort(
+            blocks in prop::collection::vec(
+                prop::collection::vec(0u32..BLOCK_CORES as u32, 0..40), 0..12),
+        ) {
+            let mut routes = Vec::new();
+            for (b, cores) in blocks.iter().enumerate() {
+                let mut seen = Vec::new();
+                for &c in cores {
+                    let core = (b * BLOCK_CORES) as u32 + c;
+                    if !seen.contains(&core) {
+                        seen.push(core);
+                        routes.push((core, routes.len() as u32 * 7 % 11));
+                    }
+                }
+            }
+            let mut expected = routes.clone();
+            expected.sort_unstable();
+            sort_block_runs(&mut routes);
+            prop_assert_eq!(routes, expected);
+        }
+
         /// The runs and their index give every input slot the core and slot
         /// the per-neuron table gives — for runs longer and shorter than an
         /// index block, single neurons alternating cores, several branches.
