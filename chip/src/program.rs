@@ -868,15 +868,51 @@ impl CoreProgram {
         Ok(())
     }
 
-    /// The dendritic accumulators are 32-bit: prove no step's input sum can overflow them.
+    /// The dendritic accumulators are 32-bit: prove no step's input sum can
+    /// overflow them. At scale this is a random increment per route (2 × 10⁸
+    /// at 1 M neurons), so large programs are checked on every core the
+    /// machine has, each thread a range of destination cores; the verdict
+    /// (the first overflowing core in order) does not depend on the split.
     fn check_accumulator_range(&self) -> Result<()> {
+        // below this many routes a thread costs more than it saves
+        const PER_THREAD: usize = 1 << 22;
+        let routes = self.inputs.entries.len()
+            + self
+                .cores
+                .iter()
+                .map(|c| c.routes.entries.len())
+                .sum::<usize>();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        self.check_accumulator_range_split(threads.min(routes / PER_THREAD))
+    }
+
+    /// [`Self::check_accumulator_range`] on `parts` threads.
+    fn check_accumulator_range_split(&self, parts: usize) -> Result<()> {
+        let parts = parts.clamp(1, self.cores.len().max(1));
+        let bounds = |i: usize| self.cores.len() * i / parts;
+        if parts == 1 {
+            return self.check_accumulator_range_of(0..self.cores.len());
+        }
+        std::thread::scope(|s| {
+            let helpers: Vec<_> = (1..parts)
+                .map(|i| s.spawn(move || self.check_accumulator_range_of(bounds(i)..bounds(i + 1))))
+                .collect();
+            let first = self.check_accumulator_range_of(0..bounds(1));
+            let rest = helpers
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            std::iter::once(first).chain(rest).collect()
+        })
+    }
+
+    /// [`Self::check_accumulator_range`] for the cores `range`.
+    fn check_accumulator_range_of(&self, range: std::ops::Range<usize>) -> Result<()> {
         // How many sources can hit each (core, axon) in one step: a byte
         // each, the rare axon that 255 or more routes share counted on in
         // a map. (A compiled program gives each axon one route; at 1 M
         // neurons there are 2 × 10⁸ axons, and 4-byte counts were 0.9 GB
         // incremented at random.)
-        let mut hits: Vec<Vec<u8>> = self
-            .cores
+        let mut hits: Vec<Vec<u8>> = self.cores[range.clone()]
             .iter()
             .map(|c| vec![0; c.synapses.num_axons()])
             .collect();
@@ -887,13 +923,21 @@ impl CoreProgram {
             .flat_map(|c| c.routes.entries.iter())
             .chain(self.inputs.entries.iter());
         for r in all_routes {
-            let h = &mut hits[r.core as usize][r.axon as usize];
+            // (a compiled source's routes are in core order: the routes
+            // into this range come in runs, and the branch is predicted)
+            let Some(local) = (r.core as usize).checked_sub(range.start) else {
+                continue;
+            };
+            let Some(core_hits) = hits.get_mut(local) else {
+                continue;
+            };
+            let h = &mut core_hits[r.axon as usize];
             match h.checked_add(1) {
                 Some(n) => *h = n,
                 None => *more.entry((r.core, r.axon)).or_default() += 1,
             }
         }
-        for (ci, (core, hits)) in self.cores.iter().zip(&hits).enumerate() {
+        for (ci, (core, hits)) in range.clone().zip(self.cores[range].iter().zip(&hits)) {
             let mut bound = vec![0u64; core.num_input_slots()];
             let s = &core.synapses;
             for (a, &h) in hits.iter().enumerate() {
@@ -1041,4 +1085,79 @@ fn check_routes(t: &RouteTable, sources: usize, what: &str, p: &CoreProgram) -> 
 pub(crate) fn ext(path: &Path) -> Option<String> {
     path.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::if_;
+
+    /// Three cores of one neuron fed by one axon of weight 32,767, with
+    /// `routes[c]` input channels sending to core c's axon.
+    fn shared_axons(routes: [usize; 3]) -> CoreProgram {
+        let mut arch = Arch::preset("loihi").unwrap();
+        arch.format.weight_bits = 16;
+        let core = |id| CoreConfig {
+            core_id: id,
+            groups: vec![NeuronGroup {
+                name: "n".into(),
+                weight_exp: 0,
+                neurons: Neurons::If(vec![if_::Stored {
+                    bias_mant: 0,
+                    bias_exp: 0,
+                    vth: 10,
+                }]),
+                reset: Reset::Zero,
+                schedule: None,
+                noise: None,
+                dendrites: None,
+            }],
+            synapses: SynapseTable::from_rows(&[vec![(0, i16::MAX, 0)]]),
+            routes: RouteTable::from_lists(&[vec![]]),
+            learning: Vec::new(),
+        };
+        let inputs: Vec<Vec<Route>> = (0..3u32)
+            .flat_map(|c| {
+                let to = Route {
+                    core: c,
+                    axon: 0,
+                    delay: 0,
+                };
+                std::iter::repeat_n(vec![to], routes[c as usize])
+            })
+            .collect();
+        CoreProgram {
+            format_version: PROGRAM_FORMAT_VERSION,
+            arch,
+            dt: 1e-3,
+            cores: vec![core(0), core(1), core(2)],
+            inputs: RouteTable::from_lists(&inputs),
+            input_cores: Vec::new(),
+            outputs: Vec::new(),
+            provenance: Provenance::default(),
+            noise_seed: None,
+        }
+    }
+
+    /// Split over destination cores, the check sees every route into each
+    /// core and names the first overflowing core, on any number of threads.
+    #[test]
+    fn the_accumulator_check_does_not_depend_on_its_threads() {
+        // 65,538 routes × 32,767 fit a 32-bit accumulator; 65,539 do not
+        let (fits, over) = (65_538, 65_539);
+        for parts in 1..=4 {
+            let p = shared_axons([fits, fits, fits]);
+            assert!(p.check_accumulator_range_split(parts).is_ok(), "{parts}");
+            for (routes, core) in [([fits, over, over], 1), ([fits, fits, over], 2)] {
+                let err = shared_axons(routes)
+                    .check_accumulator_range_split(parts)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains(&format!("core {core} input slot 0")),
+                    "{parts}: {err}"
+                );
+            }
+        }
+    }
 }
