@@ -184,9 +184,7 @@ pub fn map(
         })
         .collect::<Result<Vec<u8>>>()?;
     let n_sources = order.sources();
-    let mut dest_ptr = Vec::with_capacity(n_sources + 1);
-    dest_ptr.push(0usize);
-    let mut dest: Vec<(u32, u32)> = Vec::new();
+    let mut dest = RoutesBySource::with_sources(n_sources);
     // Blocked: a chunk of sources' synapses is first dealt into buckets by
     // block of cores, then each bucket is appended to its few cores' tables.
     // Appending straight from the rows touches the tails of every core's
@@ -376,18 +374,15 @@ pub fn map(
         for i in 0..n {
             at[i + 1] += at[i];
         }
-        let base = dest.len();
-        dest.resize(base + at[n], (0, 0));
+        let mut round = vec![(0, 0); at[n]];
         let mut cursor = at.clone();
         for &(g, c, a) in opened_parts.iter().flatten() {
             let i = &mut cursor[(g - chunk_start) as usize];
-            dest[base + *i] = (c, a);
+            round[*i] = (c, a);
             *i += 1;
         }
-        for w in at.windows(2) {
-            debug_assert!(dest[base + w[0]..base + w[1]].is_sorted());
-            dest_ptr.push(base + w[1]);
-        }
+        debug_assert!(at.windows(2).all(|w| round[w[0]..w[1]].is_sorted()));
+        dest.push_round(round, &at);
     }
     drop(dealt);
     drop(builder_parts);
@@ -401,9 +396,8 @@ pub fn map(
         .into_iter()
         .map(SynapseTableBuilder::finish)
         .collect();
-    let dests_of = |g: u32| &dest[dest_ptr[g as usize]..dest_ptr[g as usize + 1]];
-    let route_list = |g: u32| -> Vec<Route> {
-        dests_of(g)
+    let route_list = |dest: &RoutesBySource, g: u32| -> Vec<Route> {
+        dest.of(g)
             .iter()
             .map(|&(core, axon)| Route {
                 core,
@@ -425,7 +419,7 @@ pub fn map(
     for (p, homes) in home.iter().enumerate() {
         for (n, &(from, _)) in homes.iter().enumerate() {
             let from = from as usize;
-            for &(to, _) in dests_of((pop_off[p] + n) as u32) {
+            for &(to, _) in dest.of((pop_off[p] + n) as u32) {
                 if dense.is_empty() {
                     *pairs.entry((from, to as usize)).or_default() += 1;
                 } else {
@@ -484,7 +478,7 @@ pub fn map(
             let name = format!("{}[{}..{}]", qp.group.name, s.start, s.end);
             groups.push(qp.group.slice(s.start..s.end, name));
         }
-        let n_routes: usize = sources.iter().map(|&g| dests_of(g).len()).sum();
+        let n_routes: usize = sources.iter().map(|&g| dest.of(g).len()).sum();
         if n_routes > lim.max_routes as usize {
             let name = &net.populations[slices[members[0]].population].name;
             return Err(too_big(
@@ -510,12 +504,13 @@ pub fn map(
                 t.ptr.push(0);
                 for &g in &sources {
                     t.entries
-                        .extend(dests_of(g).iter().map(|&(core, axon)| Route {
+                        .extend(dest.of(g).iter().map(|&(core, axon)| Route {
                             core,
                             axon,
                             delay: 0,
                         }));
                     t.ptr.push(t.entries.len() as u32);
+                    dest.release(g);
                 }
                 t
             },
@@ -527,7 +522,7 @@ pub fn map(
         .iter()
         .enumerate()
         .flat_map(|(k, i)| (0..i.size).map(move |n| (k, n)))
-        .map(|(k, n)| route_list((in_off[k] + n) as u32))
+        .map(|(k, n)| route_list(&dest, (in_off[k] + n) as u32))
         .collect();
     // Where input spikes are sent from: as placed (blocks are consecutive,
     // so expanding them is linear in the channels), else from the first
@@ -909,6 +904,57 @@ impl SourceOrder {
             }
         }
         lists
+    }
+}
+
+/// Every source's routes as `(core, axon)`, in rounds of `CHUNK_SOURCES`
+/// sources as the table builder makes them. A round is freed once each of
+/// its sources' routes has gone into a core's table: otherwise the routes
+/// were held twice at the end of the compile (at 1 M neurons 1.8 GB as
+/// pairs and 2 GB as tables), which set its peak.
+struct RoutesBySource {
+    rounds: Vec<Vec<(u32, u32)>>,
+    /// Per round, where each of its sources' routes begin in it, and where
+    /// the last one's end: source `g` of round `r` is at `g + r`.
+    start: Vec<usize>,
+    /// Per round, how many of its sources have not been released.
+    left: Vec<u32>,
+}
+
+impl RoutesBySource {
+    fn with_sources(n: usize) -> Self {
+        RoutesBySource {
+            rounds: Vec::with_capacity(n.div_ceil(CHUNK_SOURCES as usize)),
+            start: Vec::with_capacity(n + n.div_ceil(CHUNK_SOURCES as usize)),
+            left: Vec::new(),
+        }
+    }
+
+    /// The next `CHUNK_SOURCES` (or, last, fewer) sources' routes: source
+    /// `i` of the round has `routes[at[i]..at[i + 1]]`.
+    fn push_round(&mut self, routes: Vec<(u32, u32)>, at: &[usize]) {
+        self.start.extend_from_slice(at);
+        self.left.push(at.len() as u32 - 1);
+        self.rounds.push(routes);
+    }
+
+    fn round_of(g: u32) -> usize {
+        (g / CHUNK_SOURCES) as usize
+    }
+
+    fn of(&self, g: u32) -> &[(u32, u32)] {
+        let i = g as usize + Self::round_of(g);
+        // (a source is released once, after its last use)
+        &self.rounds[Self::round_of(g)][self.start[i]..self.start[i + 1]]
+    }
+
+    /// Source `g`'s routes are in their table.
+    fn release(&mut self, g: u32) {
+        let r = Self::round_of(g);
+        self.left[r] -= 1;
+        if self.left[r] == 0 {
+            self.rounds[r] = Vec::new();
+        }
     }
 }
 
