@@ -715,12 +715,13 @@ fn partition_and_pack(
             .map(|&c| c as u64)
             .sum();
         let srcs = std::mem::take(&mut slice_sources[si]);
-        let merged = union_len(&axons, &srcs);
+        // the axon count last: a merge of two source lists (≈ 230 k each
+        // at 1 M neurons), only for a slice that fits otherwise
         let fits = !cores.is_empty()
             && n_neurons + neurons <= lim.max_neurons as usize
             && n_syn + syn <= lim.max_synapses as u64
-            && merged <= lim.max_axons as usize
-            && n_sched + sched <= lim.schedule_entries as usize;
+            && n_sched + sched <= lim.schedule_entries as usize
+            && union_len(&axons, &srcs) <= lim.max_axons as usize;
         if fits {
             cores.last_mut().expect("non-empty").push(si);
             n_neurons += neurons;
