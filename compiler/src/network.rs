@@ -727,6 +727,17 @@ impl BySource<'_> {
         dense.chain(sorted).chain(indexed)
     }
 
+    /// How many synapses row `s` lists at most (a sparse list's explicit
+    /// zeros included): room to make, not a count.
+    pub fn row_len_bound(&self, s: usize) -> usize {
+        match (self.weights, &self.order) {
+            (Weights::Dense(rows), _) => rows.len(),
+            (_, Order::Sorted(r)) => r[s + 1] - r[s],
+            (_, Order::Indexed(offsets, _)) => offsets[s + 1] - offsets[s],
+            (_, Order::Dense) => 0,
+        }
+    }
+
     /// How many sources (rows) there are.
     pub fn sources(&self) -> usize {
         self.sources

@@ -602,7 +602,9 @@ pub fn quantize_with(net: &Network, arch: &Arch, opts: &Options) -> Result<Quant
                 let end = ((chunk + 1) * ROW_CHUNK).min(rows.sources());
                 let q_rows: Vec<Vec<(u32, i16)>> = (chunk * ROW_CHUNK..end)
                     .map(|s| {
-                        let mut q = Vec::new();
+                        // sized once: grown push by push, a row of 256
+                        // was allocated and copied 7 times
+                        let mut q = Vec::with_capacity(rows.row_len_bound(s));
                         rows.row(s).for_each(|(t, w)| {
                             let mut x = (w * scale).round().clamp(-w_max - 1.0, w_max);
                             if even && mixed {
