@@ -98,11 +98,25 @@ pub fn map(
     let mut fan_in: Vec<Vec<u32>> = net.populations.iter().map(|p| vec![0; p.size]).collect();
     // A projection's targets are input slots: `neuron · branches + branch`.
     let branches: Vec<usize> = net.populations.iter().map(|p| p.branches()).collect();
+    // (integer counts: each thread counts a share of the rows, and the
+    // shares add up to the same counts for any split)
     for pr in &q.projections {
         let k = StrengthReducedU32::new(branches[pr.dst] as u32);
-        for row in &pr.by_source {
-            for &(t, _) in row {
-                fan_in[pr.dst][(t / k) as usize] += 1;
+        let rows = &pr.by_source;
+        let parts = threads.min(rows.len() / ROWS_A_THREAD).max(1);
+        let size = fan_in[pr.dst].len();
+        let counts = crate::parallel::in_chunks(parts, parts, |i| {
+            let mut counts = vec![0u32; size];
+            for row in &rows[rows.len() * i / parts..rows.len() * (i + 1) / parts] {
+                for &(t, _) in row {
+                    counts[(t / k) as usize] += 1;
+                }
+            }
+            counts
+        });
+        for part in counts {
+            for (all, c) in fan_in[pr.dst].iter_mut().zip(part) {
+                *all += c;
             }
         }
     }
@@ -113,7 +127,7 @@ pub fn map(
     let (slices, per_pop, cores, forced_ids) = match &resolved {
         None => {
             let (slices, per_pop, cores) =
-                partition_and_pack(net, q, arch, &order, &fan_in, &branches)?;
+                partition_and_pack(net, q, arch, &order, &fan_in, &branches, threads)?;
             (slices, per_pop, cores, None)
         }
         Some(r) => {
@@ -611,6 +625,7 @@ fn partition_and_pack(
     order: &SourceOrder,
     fan_in: &[Vec<u32>],
     branches: &[usize],
+    threads: usize,
 ) -> Result<(Vec<Slice>, Vec<Vec<Slice>>, Vec<Vec<usize>>)> {
     let lim = arch.core;
     // 1. partition
@@ -666,7 +681,7 @@ fn partition_and_pack(
             ));
         }
         let mut size = pop.size.min(lim.max_neurons as usize / per);
-        let mut sources = order.slice_sources(q, p, branches[p], pop.size, size);
+        let mut sources = order.slice_sources(q, p, branches[p], pop.size, size, threads);
         while size > 1
             && !sources
                 .iter()
@@ -674,7 +689,7 @@ fn partition_and_pack(
                 .all(|(i, srcs)| fits(size, i, srcs))
         {
             size = size * 3 / 4;
-            sources = order.slice_sources(q, p, branches[p], pop.size, size);
+            sources = order.slice_sources(q, p, branches[p], pop.size, size, threads);
         }
         // (above one neuron a slice fits only if its first neuron does)
         if pop.size > 0 && !fits(size, 0, &sources[0]) {
@@ -867,6 +882,10 @@ impl SourceOrder {
     /// shorter), the distinct sources of its synapses in order: visiting
     /// sources in order gives each slice's list sorted and, remembering
     /// the last source each slice saw, without duplicates.
+    ///
+    /// On `threads` threads each builds the lists of a range of slices,
+    /// passing over every synapse (a list is appended to by one thread,
+    /// in source order: the same lists for any split).
     fn slice_sources(
         &self,
         q: &QuantizedNetwork,
@@ -874,14 +893,41 @@ impl SourceOrder {
         branches: usize,
         neurons: usize,
         size: usize,
+        threads: usize,
     ) -> Vec<Vec<u32>> {
         let n = neurons.div_ceil(size.max(1));
+        let rows: usize = q
+            .projections
+            .iter()
+            .filter(|pr| pr.dst == p)
+            .map(|pr| pr.by_source.len())
+            .sum();
+        let parts = threads.min(rows / ROWS_A_THREAD).clamp(1, n.max(1));
+        let lists = crate::parallel::in_chunks(parts, parts, |i| {
+            self.slice_sources_in(q, p, branches, size, n * i / parts..n * (i + 1) / parts)
+        });
+        lists.into_iter().flatten().collect()
+    }
+
+    /// [`Self::slice_sources`] for the slices `mine` only.
+    fn slice_sources_in(
+        &self,
+        q: &QuantizedNetwork,
+        p: usize,
+        branches: usize,
+        size: usize,
+        mine: std::ops::Range<usize>,
+    ) -> Vec<Vec<u32>> {
         // a slot's slice: t / branches / size, as one division by a
         // constant made a multiply (a hardware division a synapse was a
         // tenth of the partition stage)
         let per_slice = StrengthReducedU32::new((branches * size.max(1)) as u32);
-        let mut lists = vec![Vec::new(); n];
-        let mut last = vec![u32::MAX; n];
+        // one list more, for the other threads' slices: a branch on
+        // whether a random target is ours would be mispredicted half the
+        // time, and this list takes a source once at most
+        let (n_mine, other) = (mine.len(), mine.len());
+        let mut lists = vec![Vec::new(); n_mine + 1];
+        let mut last = vec![u32::MAX; n_mine + 1];
         for (base, len, from) in &self.groups {
             let into: Vec<_> = from
                 .iter()
@@ -895,7 +941,8 @@ impl SourceOrder {
                 let g = base + s as u32;
                 for pr in &into {
                     for &(t, _) in &pr.by_source[s] {
-                        let i = (t / per_slice) as usize;
+                        let i = ((t / per_slice) as usize).wrapping_sub(mine.start);
+                        let i = if i < n_mine { i } else { other };
                         if last[i] != g {
                             last[i] = g;
                             lists[i].push(g);
@@ -904,6 +951,7 @@ impl SourceOrder {
                 }
             }
         }
+        lists.pop();
         lists
     }
 }
@@ -1020,6 +1068,9 @@ fn union(a: &[u32], b: &[u32]) -> Vec<u32> {
 /// Cores per bucket of the blocked table build: their tables' tails (three
 /// arrays each) stay in the first-level cache while a bucket is appended.
 const BLOCK_CORES: usize = 32;
+/// Below this many source rows, a pass over them runs on one thread (a
+/// thread's start is tens of µs, a row's synapses a few hundred ns).
+const ROWS_A_THREAD: usize = 1 << 10;
 const _: () = assert!(BLOCK_CORES <= u32::BITS as usize, "OpenedRun's mask");
 /// Sources per round of the blocked table build: its buckets hold this
 /// many sources' synapses (≈ 4 MB at 256 synapses a source).

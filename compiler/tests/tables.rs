@@ -142,14 +142,18 @@ fn the_program_does_not_depend_on_compile_threads() {
     );
     let net = Network::from_ron_str(&text, std::path::Path::new("threads.ron")).unwrap();
     let mut arch = Arch::preset("loihi").unwrap();
-    arch.core.max_neurons = 32; // 94 cores: three blocks of cores to share out
-    let with = |threads| {
+    arch.core.max_neurons = 32;
+    // and synapses bind too (≈ 33 a neuron): the fan-in counts, also
+    // counted on several threads, size the slices — cores to share out
+    arch.core.max_synapses = 900;
+    let compile_on = |arch: &Arch, threads| {
         let opts = spikefab_compiler::Options {
             threads,
             ..Default::default()
         };
-        spikefab_compiler::compile_sized(&net, &arch, 1, None, &opts).unwrap()
+        spikefab_compiler::compile_sized(&net, arch, 1, None, &opts)
     };
+    let with = |threads| compile_on(&arch, threads).unwrap();
     let one = with(1);
     assert!(one.report.layers[0].weight_error > 0.0);
     assert!(
@@ -161,5 +165,26 @@ fn the_program_does_not_depend_on_compile_threads() {
         let many = with(threads);
         assert_eq!(many.program, one.program, "{threads} threads");
         assert_eq!(many.report, one.report, "{threads} threads");
+    }
+    // On a chip too small, the error states the layer's synapse count:
+    // the fan-in counts summed, the same on any number of threads.
+    let mut small = arch.clone();
+    small.topology.tiles_x = 2;
+    small.topology.tiles_y = 2;
+    let too_small = |threads| match compile_on(&small, threads) {
+        Ok(_) => panic!(
+            "{threads} threads: fits {} cores",
+            small.topology.num_cores()
+        ),
+        Err(e) => e.to_string(),
+    };
+    let stored = one.program.num_synapses();
+    assert!(
+        too_small(1).contains(&format!("{stored} synapses")),
+        "{}",
+        too_small(1)
+    );
+    for threads in [2, 3] {
+        assert_eq!(too_small(threads), too_small(1), "{threads} threads");
     }
 }
