@@ -1139,12 +1139,23 @@ mod tests {
         }
     }
 
-    /// Split over destination cores, the check sees every route into each
-    /// core and names the first overflowing core, on any number of threads.
+    /// The check counts every route into an axon: a byte an axon, the axons
+    /// that 255 or more routes share counted on elsewhere, so it must see
+    /// each of 65,539 routes into one axon (65,538 × 32,767 fits a 32-bit
+    /// accumulator; one route more does not). Split over destination cores,
+    /// it names the first overflowing core, on any number of threads.
     #[test]
-    fn the_accumulator_check_does_not_depend_on_its_threads() {
-        // 65,538 routes × 32,767 fit a 32-bit accumulator; 65,539 do not
+    fn every_route_into_a_shared_axon_counts_on_any_number_of_threads() {
         let (fits, over) = (65_538, 65_539);
+        assert!(shared_axons([300, fits, 0]).validate().is_ok());
+        let err = shared_axons([0, 0, over])
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("core 2 input slot 0") && err.contains("beyond the 32-bit accumulator"),
+            "{err}"
+        );
         for parts in 1..=4 {
             let p = shared_axons([fits, fits, fits]);
             assert!(p.check_accumulator_range_split(parts).is_ok(), "{parts}");
