@@ -410,16 +410,6 @@ pub fn map(
         .into_iter()
         .map(SynapseTableBuilder::finish)
         .collect();
-    let route_list = |dest: &RoutesBySource, g: u32| -> Vec<Route> {
-        dest.of(g)
-            .iter()
-            .map(|&(core, axon)| Route {
-                core,
-                axon,
-                delay: 0,
-            })
-            .collect()
-    };
 
     // 3. place: messages between cores when every neuron fires once
     let n_cores = cores.len();
@@ -517,12 +507,7 @@ pub fn map(
                 };
                 t.ptr.push(0);
                 for &g in &sources {
-                    t.entries
-                        .extend(dest.of(g).iter().map(|&(core, axon)| Route {
-                            core,
-                            axon,
-                            delay: 0,
-                        }));
+                    t.entries.extend(dest.routes(g));
                     t.ptr.push(t.entries.len() as u32);
                     dest.release(g);
                 }
@@ -536,7 +521,7 @@ pub fn map(
         .iter()
         .enumerate()
         .flat_map(|(k, i)| (0..i.size).map(move |n| (k, n)))
-        .map(|(k, n)| route_list(&dest, (in_off[k] + n) as u32))
+        .map(|(k, n)| dest.routes((in_off[k] + n) as u32).collect())
         .collect();
     // Where input spikes are sent from: as placed (blocks are consecutive,
     // so expanding them is linear in the channels), else from the first
@@ -995,6 +980,16 @@ impl RoutesBySource {
         let i = g as usize + Self::round_of(g);
         // (a source is released once, after its last use)
         &self.rounds[Self::round_of(g)][self.start[i]..self.start[i + 1]]
+    }
+
+    /// Source `g`'s routes as the program stores them (the compiler sets
+    /// no axonal delay: a projection's delay is its synapses').
+    fn routes(&self, g: u32) -> impl Iterator<Item = Route> + '_ {
+        self.of(g).iter().map(|&(core, axon)| Route {
+            core,
+            axon,
+            delay: 0,
+        })
     }
 
     /// Source `g`'s routes are in their table.
