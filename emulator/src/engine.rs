@@ -791,6 +791,7 @@ impl<'p> Worker<'p> {
                         .push((k, core.state_var(pr.neuron, pr.var)));
                 }
                 let out = &sh.out_channel[core.index];
+                let mut sends = sh.mesh.sends_from(core.tile);
                 for (k, (&n, &active_so_far)) in
                     core.spiked.iter().zip(&core.active_before).enumerate()
                 {
@@ -818,12 +819,7 @@ impl<'p> Worker<'p> {
                     self.spike_seq += 1;
                     for r in core.cfg.routes.of(n as usize) {
                         c.messages_out += 1;
-                        let head = sh.mesh.route(
-                            core.tile,
-                            sh.tiles[r.core as usize],
-                            &mut c,
-                            &mut self.links,
-                        );
+                        let head = sends.send(sh.tiles[r.core as usize], &mut c, &mut self.links);
                         sent.max_head_ns = sent.max_head_ns.max(head);
                         let to = sh.owner[r.core as usize];
                         if sh.plain[r.core as usize] {
@@ -848,6 +844,7 @@ impl<'p> Worker<'p> {
                         });
                     }
                 }
+                sends.finish(&mut c, &mut self.links);
                 if phased {
                     core.send_ns = c.update_time_ns(costs) + c.fire_time_ns(costs);
                     core.learn_ns = c.learn_time_ns(costs);

@@ -174,6 +174,8 @@ impl FanIn {
             }
             let from = tiles[s.core as usize];
             let range = self.range(s);
+            // (segments come in core order: most go to the previous one's tile)
+            let mut last: Option<(TileCoord, f64)> = None;
             for (seg, next) in self.segments[range.clone()]
                 .iter()
                 .zip(&self.segments[range.start + 1..range.end + 1])
@@ -183,7 +185,14 @@ impl FanIn {
                 // the expressions of the inbox path, so the bits are the same
                 let sent_ns =
                     s.updated_ns + (s.messages_before + seg.route as u64 + 1) as f64 * axon_out_ns;
-                let hop_ns = mesh.latency_ns(mesh.hops(from, core.tile));
+                let hop_ns = match last {
+                    Some((tile, ns)) if tile == core.tile => ns,
+                    _ => {
+                        let ns = mesh.latency_ns(mesh.hops(from, core.tile));
+                        last = Some((core.tile, ns));
+                        ns
+                    }
+                };
                 core.receive_row(words, sent_ns, hop_ns, scheduled);
             }
         }

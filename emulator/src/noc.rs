@@ -84,19 +84,46 @@ impl Mesh {
         counters: &mut Counters,
         links: &mut LinkTally,
     ) -> f64 {
+        let h = self.hops(src, dst);
+        self.route_many(src, dst, h, 1, counters, links);
+        self.latency_ns(h)
+    }
+
+    /// Routes `n` messages from `src` to `dst`, whose hops are `h`
+    /// ([`Mesh::hops`]): what `n` calls of [`Mesh::route`] count, in one.
+    /// A spike's routes come in core order, and a tile's cores are
+    /// consecutive, so its messages to one tile are routed together.
+    #[inline]
+    pub fn route_many(
+        &self,
+        src: TileCoord,
+        dst: TileCoord,
+        h: Hops,
+        n: u32,
+        counters: &mut Counters,
+        links: &mut LinkTally,
+    ) {
         let (x0, x1, y0, y1) = (src.x, dst.x, src.y, dst.y);
         // X first along row y0, then Y along column x1.
         if x1 != x0 {
-            links.row_leg(y0, x0, x1);
+            links.row_leg(y0, x0, x1, n as i32);
         }
         if y1 != y0 {
-            links.column_leg(x1, y0, y1);
+            links.column_leg(x1, y0, y1, n as i32);
         }
-        let h = self.hops(src, dst);
-        counters.hops_east_west += h.east_west;
-        counters.hops_north_south += h.north_south;
-        counters.hops_chip += h.chip;
-        self.latency_ns(h)
+        counters.hops_east_west += n as u64 * h.east_west;
+        counters.hops_north_south += n as u64 * h.north_south;
+        counters.hops_chip += n as u64 * h.chip;
+    }
+
+    /// A sender at `src` whose messages are routed as they are sent, those
+    /// to one tile in a row together ([`Sends::send`]).
+    pub fn sends_from(&self, src: TileCoord) -> Sends<'_> {
+        Sends {
+            mesh: self,
+            src,
+            run: None,
+        }
     }
 
     /// The hops of each kind of the X-then-Y path from `src` to `dst`.
@@ -150,6 +177,45 @@ impl Mesh {
     }
 }
 
+/// One sender's messages, routed in runs: a spike's routes come in core
+/// order and a tile's cores are consecutive, so most of a neuron's
+/// messages go to the tile its previous one went to (P16k: 16 messages a
+/// spike into 4 tiles). A run is counted once, with its length: the same
+/// integer hops and link loads as routing each message alone.
+pub struct Sends<'m> {
+    mesh: &'m Mesh,
+    src: TileCoord,
+    /// The tile of the messages in the run, their hops, how many, and
+    /// their head latency.
+    run: Option<(TileCoord, Hops, u32, f64)>,
+}
+
+impl Sends<'_> {
+    /// Sends one message to `dst` and returns its head latency; its hops
+    /// and link loads reach `counters` and `links` when its run ends.
+    #[inline]
+    pub fn send(&mut self, dst: TileCoord, counters: &mut Counters, links: &mut LinkTally) -> f64 {
+        if let Some((tile, _, n, head)) = &mut self.run {
+            if *tile == dst {
+                *n += 1;
+                return *head;
+            }
+        }
+        self.finish(counters, links);
+        let h = self.mesh.hops(self.src, dst);
+        let head = self.mesh.latency_ns(h);
+        self.run = Some((dst, h, 1, head));
+        head
+    }
+
+    /// Counts the messages of the run so far.
+    pub fn finish(&mut self, counters: &mut Counters, links: &mut LinkTally) {
+        if let Some((dst, h, n, _)) = self.run.take() {
+            self.mesh.route_many(self.src, dst, h, n, counters, links);
+        }
+    }
+}
+
 /// One worker's per-link message counts for a step, kept as difference
 /// arrays along each row (east- and westbound links) and each column
 /// (north- and southbound): a leg adds ±1 at its two ends, whatever its
@@ -165,37 +231,37 @@ pub struct LinkTally {
 }
 
 impl LinkTally {
-    /// Row `y` from column `x0` to `x1` (≠ `x0`).
+    /// `n` messages along row `y` from column `x0` to `x1` (≠ `x0`).
     #[inline]
-    fn row_leg(&mut self, y: u32, x0: u32, x1: u32) {
+    fn row_leg(&mut self, y: u32, x0: u32, x1: u32, n: i32) {
         let (w, y, x0, x1) = (self.width + 1, y as usize, x0 as usize, x1 as usize);
         if x1 > x0 {
             // eastbound links leave tiles x0..x1
             let at = y * w;
-            self.rows[at + x0] += 1;
-            self.rows[at + x1] -= 1;
+            self.rows[at + x0] += n;
+            self.rows[at + x1] -= n;
         } else {
             // westbound links leave tiles x1 + 1..=x0
             let at = (self.height + y) * w;
-            self.rows[at + x1 + 1] += 1;
-            self.rows[at + x0 + 1] -= 1;
+            self.rows[at + x1 + 1] += n;
+            self.rows[at + x0 + 1] -= n;
         }
     }
 
-    /// Column `x` from row `y0` to `y1` (≠ `y0`).
+    /// `n` messages along column `x` from row `y0` to `y1` (≠ `y0`).
     #[inline]
-    fn column_leg(&mut self, x: u32, y0: u32, y1: u32) {
+    fn column_leg(&mut self, x: u32, y0: u32, y1: u32, n: i32) {
         let (h, x, y0, y1) = (self.height + 1, x as usize, y0 as usize, y1 as usize);
         if y1 > y0 {
             // northbound links leave tiles y0..y1
             let at = x * h;
-            self.columns[at + y0] += 1;
-            self.columns[at + y1] -= 1;
+            self.columns[at + y0] += n;
+            self.columns[at + y1] -= n;
         } else {
             // southbound links leave tiles y1 + 1..=y0
             let at = (self.width + x) * h;
-            self.columns[at + y1 + 1] += 1;
-            self.columns[at + y0 + 1] -= 1;
+            self.columns[at + y1 + 1] += n;
+            self.columns[at + y0 + 1] -= n;
         }
     }
 
@@ -375,6 +441,53 @@ mod tests {
         }
         tally.drain_into(&mut load);
         assert_eq!(load, expect);
+    }
+
+    /// Sends routed in runs count what routing every message alone counts,
+    /// and each gets its own head latency: destinations drawn from few
+    /// tiles, so that runs of every length occur.
+    #[test]
+    fn sends_in_runs_count_as_messages_routed_alone() {
+        let mut arch = Arch::preset("fpga-small").unwrap();
+        arch.costs.hop_east_west.latency_ns = 4.1;
+        arch.costs.hop_chip.latency_ns = 65.3;
+        arch.topology.chips_x = 3;
+        arch.topology.chips_y = 2;
+        let mesh = Mesh::new(arch.topology, &arch.costs);
+        let (w, h) = arch.topology.mesh_size();
+        let mut state = 12345u64;
+        let mut draw = |n: u32| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((state >> 33) % n as u64) as u32
+        };
+        for _ in 0..50 {
+            let src = TileCoord {
+                x: draw(w),
+                y: draw(h),
+            };
+            let few: Vec<TileCoord> = (0..1 + draw(4))
+                .map(|_| TileCoord {
+                    x: draw(w),
+                    y: draw(h),
+                })
+                .collect();
+            let (mut c_alone, mut c_runs) = (Counters::default(), Counters::default());
+            let (mut t_alone, mut t_runs) = (mesh.tally(), mesh.tally());
+            let mut sends = mesh.sends_from(src);
+            for _ in 0..40 {
+                let dst = few[draw(few.len() as u32) as usize];
+                let alone = mesh.route(src, dst, &mut c_alone, &mut t_alone);
+                assert_eq!(sends.send(dst, &mut c_runs, &mut t_runs), alone);
+            }
+            sends.finish(&mut c_runs, &mut t_runs);
+            assert_eq!(c_runs, c_alone);
+            let (mut l_alone, mut l_runs) = (vec![0; mesh.num_links()], vec![0; mesh.num_links()]);
+            t_alone.drain_into(&mut l_alone);
+            t_runs.drain_into(&mut l_runs);
+            assert_eq!(l_runs, l_alone);
+        }
     }
 
     #[test]
