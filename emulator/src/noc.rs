@@ -443,50 +443,38 @@ mod tests {
         assert_eq!(load, expect);
     }
 
-    /// Sends routed in runs count what routing every message alone counts,
-    /// and each gets its own head latency: destinations drawn from few
-    /// tiles, so that runs of every length occur.
-    #[test]
-    fn sends_in_runs_count_as_messages_routed_alone() {
-        let mut arch = Arch::preset("fpga-small").unwrap();
-        arch.costs.hop_east_west.latency_ns = 4.1;
-        arch.costs.hop_chip.latency_ns = 65.3;
-        arch.topology.chips_x = 3;
-        arch.topology.chips_y = 2;
-        let mesh = Mesh::new(arch.topology, &arch.costs);
-        let (w, h) = arch.topology.mesh_size();
-        let mut state = 12345u64;
-        let mut draw = |n: u32| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((state >> 33) % n as u64) as u32
-        };
-        for _ in 0..50 {
-            let src = TileCoord {
-                x: draw(w),
-                y: draw(h),
-            };
-            let few: Vec<TileCoord> = (0..1 + draw(4))
-                .map(|_| TileCoord {
-                    x: draw(w),
-                    y: draw(h),
-                })
-                .collect();
+    proptest::proptest! {
+        /// Sends routed in runs count what routing every message alone
+        /// counts, and each gets its own head latency: destinations drawn
+        /// from a few tiles of a 3 × 2 board, so that runs of every length
+        /// occur.
+        #[test]
+        fn sends_in_runs_count_as_messages_routed_alone(
+            src in (0u32..6, 0u32..4),
+            few in proptest::collection::vec((0u32..6, 0u32..4), 1..5),
+            picks in proptest::collection::vec(0usize..4, 0..40),
+        ) {
+            let mut arch = Arch::preset("fpga-small").unwrap();
+            arch.costs.hop_east_west.latency_ns = 4.1;
+            arch.costs.hop_chip.latency_ns = 65.3;
+            arch.topology.chips_x = 3; // 2 x 2 chips: a 6 x 4 mesh
+            arch.topology.chips_y = 2;
+            let mesh = Mesh::new(arch.topology, &arch.costs);
+            let tile = |(x, y): (u32, u32)| TileCoord { x, y };
             let (mut c_alone, mut c_runs) = (Counters::default(), Counters::default());
             let (mut t_alone, mut t_runs) = (mesh.tally(), mesh.tally());
-            let mut sends = mesh.sends_from(src);
-            for _ in 0..40 {
-                let dst = few[draw(few.len() as u32) as usize];
-                let alone = mesh.route(src, dst, &mut c_alone, &mut t_alone);
-                assert_eq!(sends.send(dst, &mut c_runs, &mut t_runs), alone);
+            let mut sends = mesh.sends_from(tile(src));
+            for k in picks {
+                let dst = tile(few[k % few.len()]);
+                let alone = mesh.route(tile(src), dst, &mut c_alone, &mut t_alone);
+                proptest::prop_assert_eq!(sends.send(dst, &mut c_runs, &mut t_runs), alone);
             }
             sends.finish(&mut c_runs, &mut t_runs);
-            assert_eq!(c_runs, c_alone);
+            proptest::prop_assert_eq!(c_runs, c_alone);
             let (mut l_alone, mut l_runs) = (vec![0; mesh.num_links()], vec![0; mesh.num_links()]);
             t_alone.drain_into(&mut l_alone);
             t_runs.drain_into(&mut l_runs);
-            assert_eq!(l_runs, l_alone);
+            proptest::prop_assert_eq!(l_runs, l_alone);
         }
     }
 
