@@ -925,9 +925,8 @@ impl<'p> Worker<'p> {
                     // Gathered as the steps end, in step and then worker
                     // order: the order of the stream's events wherever
                     // output channels follow the cores (P16k's do), so its
-                    // sort has nothing to do. Sorting the workers' lists
-                    // joined end to end took 54 ms of P16k's 1 s on two
-                    // threads, serial work after the loop.
+                    // sort has nothing to do (sorting the workers' lists
+                    // joined end to end was serial work after the loop).
                     self.all_outputs.extend_from_slice(&self.summary.outputs);
                     self.reduce_send_phase(sh);
                     if !sh.probes.is_empty() {
