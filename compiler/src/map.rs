@@ -405,6 +405,7 @@ pub fn map(
     for pr in &mut q.projections {
         pr.by_source = Vec::new();
     }
+    crate::parallel::release_freed_memory();
     let q = &*q;
     let mut tables: Vec<SynapseTable> = builders
         .into_iter()

@@ -45,6 +45,19 @@ pub fn in_chunks<T: Send>(chunks: usize, threads: usize, f: impl Fn(usize) -> T 
     all.into_iter().map(|(_, t)| t).collect()
 }
 
+/// Hands memory freed in the allocator's heaps back to the system. A large
+/// network's quantized rows are millions of small blocks (one a source,
+/// 2 GiB at 1 M neurons); glibc keeps them once freed, so without this the
+/// process holds them, resident, through placing and whatever runs next.
+/// Nothing else changes: the same program.
+pub(crate) fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only returns free pages of glibc's own heaps.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
