@@ -248,6 +248,7 @@ pub fn perturb(
         Perturbation::Weights(sigma) => {
             let normal = Normal::new(0.0, sigma).expect("σ is finite and ≥ 0");
             for pr in &mut net.projections {
+                pr.weights.make_listed();
                 match &mut pr.weights {
                     spikefab_compiler::Weights::Dense(rows) => rows
                         .iter_mut()
@@ -256,6 +257,7 @@ pub fn perturb(
                     spikefab_compiler::Weights::Sparse { synapses, .. } => synapses
                         .iter_mut()
                         .for_each(|s| s.2 *= 1.0 + normal.sample(&mut rng)),
+                    spikefab_compiler::Weights::FixedOutDegree { .. } => {} // listed above
                 }
             }
         }

@@ -511,6 +511,10 @@ pub fn cluster_by_module(
         }
         let k = pop.branches();
         for pr in &mut out.projections {
+            if pr.to == pop.name || pr.from == pop.name {
+                // drawn rows cannot be renumbered in place
+                pr.weights.make_listed();
+            }
             if pr.to == pop.name {
                 match &mut pr.weights {
                     Weights::Dense(rows) => {
@@ -524,6 +528,7 @@ pub fn cluster_by_module(
                             *t = (inv[t0 / k] * k + t0 % k) as u32;
                         }
                     }
+                    Weights::FixedOutDegree { .. } => {} // listed above
                 }
             }
             if pr.from == pop.name {
@@ -538,6 +543,7 @@ pub fn cluster_by_module(
                             *s = inv[*s as usize] as u32;
                         }
                     }
+                    Weights::FixedOutDegree { .. } => {} // listed above
                 }
             }
         }

@@ -10,6 +10,8 @@
 //! same step (plus `delay`). A projection from the same or a later population
 //! is *recurrent*: it carries the previous step's spikes (plus `delay`).
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -569,6 +571,66 @@ pub enum Weights {
         sources: usize,
         synapses: Vec<(u32, u32, f64)>,
     },
+    /// Drawn, not listed (NEST's `fixed_outdegree` rule, multapses and
+    /// autapses allowed): each source sends `out_degree` synapses, each to
+    /// a target drawn uniformly from `0..targets` with a weight drawn
+    /// uniformly from `[low, high)` (`low` when they are equal); a weight
+    /// that comes out 0 is no synapse. Source `s`'s row is ChaCha8 seeded
+    /// with `seed`, stream `s`: target then weight, synapse after synapse
+    /// ([`DrawnRow`]). Any row can be drawn alone, on any thread, in any
+    /// order, so a network of 10⁸ synapses costs a few bytes until the
+    /// compiler quantizes it (decision 79).
+    FixedOutDegree {
+        targets: usize,
+        sources: usize,
+        out_degree: u32,
+        low: f64,
+        high: f64,
+        seed: u64,
+    },
+}
+
+/// Source `s`'s synapses of a [`Weights::FixedOutDegree`] projection, drawn
+/// as they are read.
+#[derive(Clone, Debug)]
+pub struct DrawnRow {
+    rng: ChaCha8Rng,
+    left: u32,
+    targets: u32,
+    low: f64,
+    span: f64,
+}
+
+impl DrawnRow {
+    fn new(seed: u64, source: usize, targets: usize, out_degree: u32, low: f64, high: f64) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        rng.set_stream(source as u64);
+        DrawnRow {
+            rng,
+            // no target to draw from: no synapse (validation refuses it)
+            left: if targets == 0 { 0 } else { out_degree },
+            targets: targets.min(u32::MAX as usize) as u32,
+            low,
+            span: high - low,
+        }
+    }
+}
+
+impl Iterator for DrawnRow {
+    type Item = (u32, f64);
+
+    #[inline]
+    fn next(&mut self) -> Option<(u32, f64)> {
+        while self.left > 0 {
+            self.left -= 1;
+            let t = self.rng.random_range(0..self.targets);
+            let w = self.low + self.span * self.rng.random::<f64>();
+            if w != 0.0 {
+                return Some((t, w));
+            }
+        }
+        None
+    }
 }
 
 impl Weights {
@@ -577,7 +639,49 @@ impl Weights {
             Weights::Dense(rows) => (rows.len(), rows.first().map_or(0, Vec::len)),
             Weights::Sparse {
                 targets, sources, ..
+            }
+            | Weights::FixedOutDegree {
+                targets, sources, ..
             } => (*targets, *sources),
+        }
+    }
+
+    /// Source `s`'s row of a drawn projection (`None` for a listed one).
+    pub fn drawn_row(&self, s: usize) -> Option<DrawnRow> {
+        match *self {
+            Weights::FixedOutDegree {
+                targets,
+                out_degree,
+                low,
+                high,
+                seed,
+                ..
+            } => Some(DrawnRow::new(seed, s, targets, out_degree, low, high)),
+            _ => None,
+        }
+    }
+
+    /// The same synapses as a list, in row order, for code that edits
+    /// them one by one: a drawn projection becomes [`Weights::Sparse`]
+    /// (and compiles to the same program); a listed one is left alone.
+    pub fn make_listed(&mut self) {
+        if let Weights::FixedOutDegree {
+            targets, sources, ..
+        } = *self
+        {
+            let synapses = (0..sources)
+                .flat_map(|s| {
+                    self.drawn_row(s)
+                        .into_iter()
+                        .flatten()
+                        .map(move |(t, w)| (t, s as u32, w))
+                })
+                .collect();
+            *self = Weights::Sparse {
+                targets,
+                sources,
+                synapses,
+            };
         }
     }
 
@@ -602,6 +706,11 @@ impl Weights {
                     }
                 }
             }
+            Weights::FixedOutDegree { .. } => {
+                for (s, row) in out.iter_mut().enumerate() {
+                    row.extend(self.drawn_row(s).into_iter().flatten());
+                }
+            }
         }
         out
     }
@@ -613,6 +722,7 @@ impl Weights {
         let (_, sources) = self.shape();
         let order = match self {
             Weights::Dense(_) => Order::Dense,
+            Weights::FixedOutDegree { .. } => Order::Drawn,
             Weights::Sparse { synapses, .. } => {
                 // A generated or exported list is usually in source order
                 // already: then each row is a range of it.
@@ -662,6 +772,22 @@ impl Weights {
             Weights::Sparse { synapses, .. } => {
                 synapses.iter().filter(|&&(_, _, w)| w != 0.0).count()
             }
+            &Weights::FixedOutDegree {
+                sources,
+                out_degree,
+                low,
+                high,
+                ..
+            } => {
+                if low > 0.0 || high < 0.0 {
+                    // no draw in [low, high) can be 0
+                    sources * out_degree as usize
+                } else {
+                    (0..sources)
+                        .map(|s| self.drawn_row(s).map_or(0, Iterator::count))
+                        .sum()
+                }
+            }
         }
     }
 
@@ -669,6 +795,9 @@ impl Weights {
         match self {
             Weights::Dense(rows) => rows.iter().flatten().fold(0.0, |m, w| m.max(w.abs())),
             Weights::Sparse { synapses, .. } => synapses.iter().fold(0.0, |m, s| m.max(s.2.abs())),
+            Weights::FixedOutDegree { sources, .. } => (0..*sources)
+                .flat_map(|s| self.drawn_row(s).into_iter().flatten())
+                .fold(0.0, |m, (_, w)| m.max(w.abs())),
         }
     }
 }
@@ -692,6 +821,8 @@ enum Order {
     /// Per source its range of the index, and the non-zero synapses'
     /// positions in the list sorted (stably) by source.
     Indexed(Vec<usize>, Vec<u32>),
+    /// Drawn as read ([`DrawnRow`]).
+    Drawn,
 }
 
 impl BySource<'_> {
@@ -707,7 +838,10 @@ impl BySource<'_> {
                 None,
                 Some((synapses, &order[offsets[s]..offsets[s + 1]])),
             ),
-            (Weights::Sparse { .. }, Order::Dense) => unreachable!("sparse weights are indexed"),
+            (Weights::FixedOutDegree { .. }, _) => (None, None, None),
+            (Weights::Sparse { .. }, Order::Dense | Order::Drawn) => {
+                unreachable!("sparse weights are indexed")
+            }
         };
         let dense = dense.into_iter().flat_map(move |rows| {
             rows.iter()
@@ -724,7 +858,8 @@ impl BySource<'_> {
                 (t, w)
             })
         });
-        dense.chain(sorted).chain(indexed)
+        let drawn = self.weights.drawn_row(s).into_iter().flatten();
+        dense.chain(sorted).chain(indexed).chain(drawn)
     }
 
     /// How many synapses row `s` lists at most (a sparse list's explicit
@@ -732,9 +867,10 @@ impl BySource<'_> {
     pub fn row_len_bound(&self, s: usize) -> usize {
         match (self.weights, &self.order) {
             (Weights::Dense(rows), _) => rows.len(),
+            (&Weights::FixedOutDegree { out_degree, .. }, _) => out_degree as usize,
             (_, Order::Sorted(r)) => r[s + 1] - r[s],
             (_, Order::Indexed(offsets, _)) => offsets[s + 1] - offsets[s],
-            (_, Order::Dense) => 0,
+            (_, Order::Dense | Order::Drawn) => 0,
         }
     }
 
@@ -753,9 +889,10 @@ impl BySource<'_> {
     pub fn listed(&self) -> usize {
         match (self.weights, &self.order) {
             (Weights::Dense(rows), _) => rows.len() * self.sources,
+            (&Weights::FixedOutDegree { out_degree, .. }, _) => out_degree as usize * self.sources,
             (_, Order::Sorted(r)) => r.last().copied().unwrap_or(0),
             (_, Order::Indexed(_, order)) => order.len(),
-            (_, Order::Dense) => 0,
+            (_, Order::Dense | Order::Drawn) => 0,
         }
     }
 
@@ -900,10 +1037,15 @@ impl Network {
                     pr.from, pr.to, pr.delay
                 )));
             }
-            synapses += match &pr.weights {
+            synapses = synapses.saturating_add(match &pr.weights {
                 Weights::Dense(rows) => rows.iter().map(Vec::len).sum(),
                 Weights::Sparse { synapses, .. } => synapses.len(),
-            };
+                &Weights::FixedOutDegree {
+                    sources,
+                    out_degree,
+                    ..
+                } => sources.saturating_mul(out_degree as usize),
+            });
         }
         if synapses > MAX_SYNAPSES {
             return Err(self.invalid(format!(
@@ -1057,6 +1199,28 @@ impl Network {
                         return Err(self.invalid(format!(
                             "{here}: synapse {bad:?} lies outside {t} × {s} or is not finite"
                         )));
+                    }
+                }
+                &Weights::FixedOutDegree {
+                    out_degree,
+                    low,
+                    high,
+                    ..
+                } => {
+                    if out_degree > 0 && t == 0 {
+                        return Err(
+                            self.invalid(format!("{here}: out_degree {out_degree} into no target"))
+                        );
+                    }
+                    if !(low.is_finite() && high.is_finite() && (high - low).is_finite()) {
+                        return Err(self.invalid(format!(
+                            "{here}: weights [low, high) = [{low}, {high}) are not finite"
+                        )));
+                    }
+                    if low > high {
+                        return Err(
+                            self.invalid(format!("{here}: weight low {low} is above high {high}"))
+                        );
                     }
                 }
             }
