@@ -8,6 +8,7 @@
 //!     cargo run --release --example p16k -- exponents    # weight error and activity, shared vs per-projection exponents
 //!     target/release/examples/p16k draws DIR THREADS       # the peers' own draws (tools/bench_peers.py): one JSON line
 //!     target/release/examples/p16k scaled N THREADS STEPS  # P16k at N neurons: compile time, peak memory, events/s
+//!     target/release/examples/p16k drawn N THREADS STEPS   # the same with its synapses drawn as compiled, never listed
 //!     target/release/examples/p16k save N STEPS DIR        # P16k at N neurons as DIR/program.sfc + DIR/input.aer, for `spikefab run` (and `--mpi`)
 //!     target/release/examples/p16k memory                  # this machine's memory latency, random-update rate and bandwidth
 
@@ -25,7 +26,23 @@ fn main() -> anyhow::Result<()> {
         let arg = |k: usize, default: usize| -> anyhow::Result<usize> {
             Ok(std::env::args().nth(k).map_or(Ok(default), |v| v.parse())?)
         };
-        return scaled(arg(2, p16k::NEURONS)?, arg(3, 1)?, arg(4, 100)? as u32);
+        return scaled(
+            arg(2, p16k::NEURONS)?,
+            arg(3, 1)?,
+            arg(4, 100)? as u32,
+            false,
+        );
+    }
+    if std::env::args().nth(1).as_deref() == Some("drawn") {
+        let arg = |k: usize, default: usize| -> anyhow::Result<usize> {
+            Ok(std::env::args().nth(k).map_or(Ok(default), |v| v.parse())?)
+        };
+        return scaled(
+            arg(2, p16k::NEURONS)?,
+            arg(3, 1)?,
+            arg(4, 100)? as u32,
+            true,
+        );
     }
     if std::env::args().nth(1).as_deref() == Some("save") {
         let arg = |k: usize| -> anyhow::Result<String> {
@@ -211,12 +228,18 @@ fn status_mib(key: &str) -> f64 {
 
 /// P16k scaled to `neurons`: generate, compile, run `steps` steps; one line
 /// for the scaling table (docs/performance.md).
-fn scaled(neurons: usize, threads: usize, steps: u32) -> anyhow::Result<()> {
+/// `drawn`: the network's synapses drawn as the compiler reads them
+/// (`p16k::drawn`), not listed (`p16k::scaled`).
+fn scaled(neurons: usize, threads: usize, steps: u32, drawn: bool) -> anyhow::Result<()> {
     if neurons == 0 || neurons % 1024 != 0 {
         anyhow::bail!("scaled N: N must be a positive multiple of 1024");
     }
     let t0 = Instant::now();
-    let net = p16k::scaled(neurons, 1);
+    let net = if drawn {
+        p16k::drawn(neurons, 1)
+    } else {
+        p16k::scaled(neurons, 1)
+    };
     let generate_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     // Where the compile's time and memory go: each stage's start, on stderr.

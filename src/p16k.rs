@@ -53,6 +53,31 @@ pub fn scaled(neurons: usize, seed: u64) -> Network {
     build(neurons, inputs, rec, inp)
 }
 
+/// [`scaled`] with its synapses drawn as the compiler reads them
+/// (`Weights::FixedOutDegree`, decision 79) instead of listed: the same
+/// law — 256 targets a neuron with replacement, weights U[0, 1) × 0.0045;
+/// 64 targets an input, weight 0.2 — from other draws (each row its own
+/// ChaCha8 stream, seeds `2·seed` and `2·seed + 1`), so a different network of
+/// the same statistics. Its float network is a few bytes: the compile never
+/// holds 16 bytes a synapse.
+pub fn drawn(neurons: usize, seed: u64) -> Network {
+    let inputs = neurons / 16;
+    let mut net = build(neurons, inputs, Vec::new(), Vec::new());
+    let rule = |sources: usize, out_degree: usize, low: f64, high: f64, seed: u64| {
+        Weights::FixedOutDegree {
+            targets: neurons,
+            sources,
+            out_degree: out_degree as u32,
+            low,
+            high,
+            seed,
+        }
+    };
+    net.projections[0].weights = rule(inputs, INPUT_FAN_OUT, 0.2, 0.2, 2 * seed + 1);
+    net.projections[1].weights = rule(neurons, FAN_OUT, 0.0, 0.0045, 2 * seed);
+    net
+}
+
 /// The network of `(target, source, weight)` recurrent and input synapses.
 fn build(
     neurons: usize,
