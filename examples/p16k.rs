@@ -264,8 +264,17 @@ fn scaled(neurons: usize, threads: usize, steps: u32, drawn: bool) -> anyhow::Re
     let after_compile = peak_mib();
     let input = p16k::input_scaled(neurons, steps, 2);
     let emu = Emulator::new(&compiled.program)?;
+    let resident = || {
+        format!(
+            "resident {:6.0} MiB  peak {:6.0} MiB",
+            status_mib("VmRSS:"),
+            peak_mib()
+        )
+    };
+    eprintln!("  emulator set up: {}", resident());
     let started = Instant::now();
     let out = emu.run(&input, &RunConfig::new(steps, threads), &|_| {})?;
+    eprintln!("  run: {}", resident());
     let run_s = started.elapsed().as_secs_f64();
     let spikes = out.report.totals.spikes;
     let p = &compiled.program;

@@ -224,10 +224,19 @@ pub fn map(
     let mut rule_parts = split_at(&mut rules, &core_split);
     let mut dealt: Vec<Vec<Vec<PendingSynapse>>> = vec![vec![Vec::new(); n_blocks]; threads];
     let mut opened_parts: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); threads];
+    // The rows, taken out of `q` to be freed round by round once dealt: at
+    // 1 M neurons they are 2 GiB, and the tables fill as they drain.
+    let mut rows: Vec<Vec<Vec<(u32, i16)>>> = q
+        .projections
+        .iter_mut()
+        .map(|pr| std::mem::take(&mut pr.by_source))
+        .collect();
     let (q_ref, slot_of) = (&*q, &slot_of);
     let group_of = |g: u32| order.groups.partition_point(|x| x.0 <= g) - 1;
     // a share of sources dealt into `buckets`
-    let deal = |sources: std::ops::Range<u32>, buckets: &mut Vec<Vec<PendingSynapse>>| {
+    let deal = |sources: std::ops::Range<u32>,
+                buckets: &mut Vec<Vec<PendingSynapse>>,
+                rows: &[Vec<Vec<(u32, i16)>>]| {
         if sources.is_empty() {
             return;
         }
@@ -240,7 +249,7 @@ pub fn map(
             let s = (g - base) as usize;
             for &k in from {
                 let pr = &q_ref.projections[k];
-                let (row, at) = (&pr.by_source[s], &slot_of[pr.dst]);
+                let (row, at) = (&rows[k][s], &slot_of[pr.dst]);
                 for &(t, w) in row {
                     let (c, slot) = at.get(t);
                     buckets[c as usize / BLOCK_CORES].push(PendingSynapse {
@@ -329,7 +338,7 @@ pub fn map(
             |i: usize| chunk_start + ((chunk_end - chunk_start) as usize * i / threads) as u32;
         let mut results: Vec<Result<()>> = Vec::with_capacity(threads);
         if threads == 1 {
-            deal(chunk_start..chunk_end, &mut dealt[0]);
+            deal(chunk_start..chunk_end, &mut dealt[0], &rows);
             let mut all: Vec<&mut [Vec<PendingSynapse>]> = vec![&mut dealt[0][..]];
             results.push(append(
                 0,
@@ -342,8 +351,8 @@ pub fn map(
         } else {
             std::thread::scope(|sc| {
                 for (i, buckets) in dealt.iter_mut().enumerate() {
-                    let deal = &deal;
-                    sc.spawn(move || deal(share(i)..share(i + 1), buckets));
+                    let (deal, rows) = (&deal, &rows);
+                    sc.spawn(move || deal(share(i)..share(i + 1), buckets, rows));
                 }
             });
             // thread i's blocks of every dealer's buckets
@@ -397,14 +406,25 @@ pub fn map(
         }
         debug_assert!(at.windows(2).all(|w| round[w[0]..w[1]].is_sorted()));
         dest.push_round(round, &at);
+        // this round's rows are in the tables now
+        let mut group = group_of(chunk_start);
+        for g in chunk_start..chunk_end {
+            while g >= order.groups[group].0 + order.groups[group].1 as u32 {
+                group += 1;
+            }
+            let (base, _, from) = &order.groups[group];
+            for &k in from {
+                rows[k][(g - base) as usize] = Vec::new();
+            }
+        }
+        if (chunk_end / CHUNK_SOURCES) % RELEASE_ROUNDS == 0 {
+            crate::parallel::release_freed_memory();
+        }
     }
+    drop(rows);
     drop(dealt);
     drop(builder_parts);
     drop(rule_parts);
-    // the rows are in the tables now; at scale they are gigabytes
-    for pr in &mut q.projections {
-        pr.by_source = Vec::new();
-    }
     crate::parallel::release_freed_memory();
     let q = &*q;
     let mut tables: Vec<SynapseTable> = builders
@@ -1071,6 +1091,11 @@ const _: () = assert!(BLOCK_CORES <= u32::BITS as usize, "OpenedRun's mask");
 /// Sources per round of the blocked table build: its buckets hold this
 /// many sources' synapses (≈ 4 MB at 256 synapses a source).
 const CHUNK_SOURCES: u32 = 1024;
+/// Rounds of the table build between handing the freed rows back to the
+/// system: often enough that the rows drain as the tables fill (64 rounds
+/// of P16k's rows are 128 MiB), seldom enough that the heap walks cost
+/// nothing beside the build.
+const RELEASE_ROUNDS: u32 = 64;
 
 /// A synapse on its way to its core's table.
 #[derive(Clone, Copy)]
