@@ -44,7 +44,7 @@ use spikefab_chip::neuron::Fixed;
 use spikefab_chip::{CoreProgram, CoreTiming, InputCost, Spike, SpikeStream, TileCoord};
 
 use crate::cluster::{Cluster, Single};
-use crate::core::{Arrival, CoreState};
+use crate::core::{buffer, Arrival, CoreState};
 use crate::counters::Counters;
 use crate::fanin::{FanIn, SpikeOut};
 use crate::noc::{LinkTally, Mesh};
@@ -585,7 +585,8 @@ fn run_validated<'p>(
         probes_by_core,
     };
 
-    // Exact upper bounds on traffic, so that no buffer ever grows during the run.
+    // Exact upper bounds on traffic, so that no buffer grows during the run
+    // (up to a size: `core::buffer`).
     // (A plain core's messages are counted in its `inbox_cap`, the bound of
     // its schedule, though they come through the fan-in table.)
     let mut inbox_cap = vec![0usize; n_cores];
@@ -628,14 +629,10 @@ fn run_validated<'p>(
 
     let n_links = shared.mesh.num_links();
     let make_outboxes = |w: usize| -> Vec<Vec<Message>> {
-        (0..workers)
-            .map(|d| Vec::with_capacity(outbox_cap[w][d]))
-            .collect()
+        (0..workers).map(|d| buffer(outbox_cap[w][d])).collect()
     };
     let make_spike_outboxes = |w: usize| -> Vec<Vec<SpikeOut>> {
-        (0..workers)
-            .map(|d| Vec::with_capacity(spike_cap[w][d]))
-            .collect()
+        (0..workers).map(|d| buffer(spike_cap[w][d])).collect()
     };
     let mut remote_cap = vec![0usize; per_rank];
     let mut remote_spike_cap = vec![0usize; per_rank];
@@ -655,20 +652,20 @@ fn run_validated<'p>(
             cores: Vec::new(),
             outboxes: make_outboxes(id),
             fan_in: None,
-            spike_inbox: Vec::with_capacity((0..workers).map(|src| spike_cap[src][id]).sum()),
+            spike_inbox: buffer((0..workers).map(|src| spike_cap[src][id]).sum()),
             spike_outboxes: make_spike_outboxes(id),
             spike_mark: vec![0; workers],
             spike_seq: 0,
             links: shared.mesh.tally(),
             link_load: vec![0; n_links],
-            outputs: Vec::with_capacity(output_cap[id]),
+            outputs: buffer(output_cap[id]),
             all_outputs: Vec::new(),
             probe_values: Vec::with_capacity(cfg.probes.len()),
             input_cursor: 0,
             port_ns: vec![0.0; shared.port_tiles.len()],
             input_counters: Counters::default(),
             step_totals: StepTotals::default(),
-            records: Vec::with_capacity(if id == 0 && cfg.record_steps {
+            records: buffer(if id == 0 && cfg.record_steps {
                 cfg.steps.max(1) as usize
             } else {
                 0
@@ -690,9 +687,9 @@ fn run_validated<'p>(
                     sent: StepSummary::default(),
                     received: StepSummary::default(),
                     probe_values: Vec::with_capacity(cfg.probes.len()),
-                    outputs: Vec::with_capacity(output_cap[w]),
-                    remote_in: Vec::with_capacity(remote_cap[local]),
-                    remote_spikes_in: Vec::with_capacity(remote_spike_cap[local]),
+                    outputs: buffer(output_cap[w]),
+                    remote_in: buffer(remote_cap[local]),
+                    remote_spikes_in: buffer(remote_spike_cap[local]),
                 })
             })
             .collect()
