@@ -22,7 +22,7 @@ fn main() -> anyhow::Result<()> {
     if std::env::args().nth(1).as_deref() == Some("exponents") {
         return exponents();
     }
-    if std::env::args().nth(1).as_deref() == Some("scaled") {
+    if let Some(kind @ ("scaled" | "drawn")) = std::env::args().nth(1).as_deref() {
         let arg = |k: usize, default: usize| -> anyhow::Result<usize> {
             Ok(std::env::args().nth(k).map_or(Ok(default), |v| v.parse())?)
         };
@@ -30,18 +30,7 @@ fn main() -> anyhow::Result<()> {
             arg(2, p16k::NEURONS)?,
             arg(3, 1)?,
             arg(4, 100)? as u32,
-            false,
-        );
-    }
-    if std::env::args().nth(1).as_deref() == Some("drawn") {
-        let arg = |k: usize, default: usize| -> anyhow::Result<usize> {
-            Ok(std::env::args().nth(k).map_or(Ok(default), |v| v.parse())?)
-        };
-        return scaled(
-            arg(2, p16k::NEURONS)?,
-            arg(3, 1)?,
-            arg(4, 100)? as u32,
-            true,
+            kind == "drawn",
         );
     }
     if std::env::args().nth(1).as_deref() == Some("save") {
