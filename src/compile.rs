@@ -94,7 +94,82 @@ pub fn load_network(model: &Path, reading: &Reading) -> anyhow::Result<Network> 
     if let (Some(dt), "ron") = (dt, ext.as_str()) {
         net.dt = dt;
     }
+    check_drawn_fits(&net, model)?;
     Ok(net)
+}
+
+/// Bytes a compile holds at its peak for each synapse a drawn projection
+/// asks for: its quantized rows, slice lists and tables (17.9–18.7
+/// measured from 1 M to 4 M neurons, docs/performance.md, "Drawn
+/// networks"), rounded up.
+const COMPILE_BYTES_PER_DRAWN_SYNAPSE: f64 = 19.0;
+
+/// A drawn projection (`FixedOutDegree`) is a few bytes of file that may
+/// ask for 2³¹ synapses. One that this process cannot compile is refused
+/// here, by name, rather than killed or aborted for memory halfway
+/// through; listed synapses are already in memory, bounded by the file.
+fn check_drawn_fits(net: &Network, model: &Path) -> anyhow::Result<()> {
+    let drawn: usize = net
+        .projections
+        .iter()
+        .map(|p| match p.weights {
+            spikefab_compiler::Weights::FixedOutDegree {
+                sources,
+                out_degree,
+                ..
+            } => sources.saturating_mul(out_degree as usize),
+            _ => 0,
+        })
+        .fold(0, usize::saturating_add);
+    let need = drawn as f64 * COMPILE_BYTES_PER_DRAWN_SYNAPSE;
+    match memory_available() {
+        Some(have) if need > have => anyhow::bail!(
+            "{}: its drawn projections ask for {drawn} synapses, about {:.1} GiB to compile \
+             ({COMPILE_BYTES_PER_DRAWN_SYNAPSE} bytes a synapse), and this process may use {:.1} GiB",
+            crate::terminal_safe(&model.display().to_string()),
+            need / GIB,
+            have / GIB
+        ),
+        _ => Ok(()),
+    }
+}
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+/// The memory this process may still take: the system's available memory
+/// and free swap (`/proc/meminfo`), within its address-space limit
+/// (`ulimit -v`). `None` where neither can be read.
+fn memory_available() -> Option<f64> {
+    let system = std::fs::read_to_string("/proc/meminfo").ok().map(|text| {
+        let kib = |key: &str| -> f64 {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (kib("MemAvailable:") + kib("SwapFree:")) * 1024.0
+    });
+    let limit = address_space_limit();
+    match (system, limit) {
+        (Some(s), Some(l)) => Some(s.min(l)),
+        (s, l) => s.or(l),
+    }
+}
+
+#[cfg(unix)]
+fn address_space_limit() -> Option<f64> {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` writes the limit into `r`, which outlives the call.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut r) } == 0;
+    (ok && r.rlim_cur != libc::RLIM_INFINITY).then_some(r.rlim_cur as f64)
+}
+
+#[cfg(not(unix))]
+fn address_space_limit() -> Option<f64> {
+    None
 }
 
 /// Sample inputs for `net`: a `.npy` `[samples, steps, channels…]` of 0/1 or

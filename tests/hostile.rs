@@ -815,3 +815,35 @@ fn progress_reaches_a_log_file_and_per_step_records_are_opt_in() {
     let o = limited(&["--quiet", "run", DEMO, "--input", INPUT, "--out", s(&out)]);
     assert!(o.status.success() && o.stdout.is_empty() && o.stderr.is_empty());
 }
+
+/// A drawn projection is a few bytes asking for up to 2³¹ synapses: one
+/// that cannot be compiled within the process's memory (here `ulimit -v`
+/// 3 GB) is refused by name before a row is drawn; a small one compiles
+/// under the same limit.
+#[test]
+fn a_drawn_network_larger_than_memory_is_refused_before_it_is_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let network = |size: usize, out_degree: u32| {
+        format!(
+            r#"(name: "drawn", dt: 0.001, inputs: [(name: "in", size: 1000)],
+                populations: [(name: "p", size: {size},
+                    neuron: Lif(beta: 0.9, threshold: 1.0, bias: 0.0))],
+                projections: [(from: "in", to: "p", weights: FixedOutDegree(
+                    targets: {size}, sources: 1000, out_degree: {out_degree},
+                    low: 0.0, high: 0.5, seed: 3))],
+                outputs: ["p"])"#
+        )
+    };
+    let out = dir.path().join("p.sfc");
+    let huge = write_in(
+        dir.path(),
+        "huge.ron",
+        network(1_000_000, 2_000_000).as_bytes(),
+    );
+    let o = compile_to(s(&huge), "loihi", s(&out));
+    refused(&o, "drawn projections ask for 2000000000 synapses");
+    assert!(!out.exists());
+    let small = write_in(dir.path(), "small.ron", network(2_000, 100).as_bytes());
+    let o = compile_to(s(&small), "loihi", s(&out));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+}
