@@ -112,14 +112,8 @@ fn check_drawn_fits(net: &Network, model: &Path) -> anyhow::Result<()> {
     let drawn: usize = net
         .projections
         .iter()
-        .map(|p| match p.weights {
-            spikefab_compiler::Weights::FixedOutDegree {
-                sources,
-                out_degree,
-                ..
-            } => sources.saturating_mul(out_degree as usize),
-            _ => 0,
-        })
+        .filter(|p| matches!(p.weights, spikefab_compiler::Weights::FixedOutDegree { .. }))
+        .map(|p| p.weights.synapse_bound())
         .fold(0, usize::saturating_add);
     let need = drawn as f64 * COMPILE_BYTES_PER_DRAWN_SYNAPSE;
     match memory_available() {

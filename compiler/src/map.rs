@@ -232,36 +232,24 @@ pub fn map(
         .map(|pr| std::mem::take(&mut pr.by_source))
         .collect();
     let (q_ref, slot_of) = (&*q, &slot_of);
-    let group_of = |g: u32| order.groups.partition_point(|x| x.0 <= g) - 1;
     // a share of sources dealt into `buckets`
     let deal = |sources: std::ops::Range<u32>,
                 buckets: &mut Vec<Vec<PendingSynapse>>,
                 rows: &[Vec<Vec<(u32, i16)>>]| {
-        if sources.is_empty() {
-            return;
-        }
-        let mut group = group_of(sources.start);
-        for g in sources {
-            while g >= order.groups[group].0 + order.groups[group].1 as u32 {
-                group += 1;
+        order.for_each_row(sources, |g, k, s| {
+            let pr = &q_ref.projections[k];
+            let at = &slot_of[pr.dst];
+            for &(t, w) in &rows[k][s] {
+                let (c, slot) = at.get(t);
+                buckets[c as usize / BLOCK_CORES].push(PendingSynapse {
+                    source: g,
+                    core: c,
+                    projection: k as u32,
+                    slot: slot as u16,
+                    weight: w,
+                });
             }
-            let (base, _, from) = &order.groups[group];
-            let s = (g - base) as usize;
-            for &k in from {
-                let pr = &q_ref.projections[k];
-                let (row, at) = (&rows[k][s], &slot_of[pr.dst]);
-                for &(t, w) in row {
-                    let (c, slot) = at.get(t);
-                    buckets[c as usize / BLOCK_CORES].push(PendingSynapse {
-                        source: g,
-                        core: c,
-                        projection: k as u32,
-                        slot: slot as u16,
-                        weight: w,
-                    });
-                }
-            }
-        }
+        });
     };
     // blocks `first_block..` of every dealer's buckets appended to their
     // cores' tables (`builders[0]` is core `first_core`); the axons opened
@@ -407,16 +395,7 @@ pub fn map(
         debug_assert!(at.windows(2).all(|w| round[w[0]..w[1]].is_sorted()));
         dest.push_round(round, &at);
         // this round's rows are in the tables now
-        let mut group = group_of(chunk_start);
-        for g in chunk_start..chunk_end {
-            while g >= order.groups[group].0 + order.groups[group].1 as u32 {
-                group += 1;
-            }
-            let (base, _, from) = &order.groups[group];
-            for &k in from {
-                rows[k][(g - base) as usize] = Vec::new();
-            }
-        }
+        order.for_each_row(chunk_start..chunk_end, |_, k, s| rows[k][s] = Vec::new());
         if (chunk_end / CHUNK_SOURCES) % RELEASE_ROUNDS == 0 {
             crate::parallel::release_freed_memory();
         }
@@ -876,6 +855,24 @@ impl SourceOrder {
             .map(|(p, pop)| (pop_off[p] as u32, pop.size, from(Source::Population(p))));
         SourceOrder {
             groups: inputs.chain(pops).collect(),
+        }
+    }
+
+    /// Each source of `sources` (global ids, in order) with each projection
+    /// from it: `f(source, projection, the source's row in it)`.
+    fn for_each_row(&self, sources: std::ops::Range<u32>, mut f: impl FnMut(u32, usize, usize)) {
+        if sources.is_empty() {
+            return;
+        }
+        let mut group = self.groups.partition_point(|x| x.0 <= sources.start) - 1;
+        for g in sources {
+            while g >= self.groups[group].0 + self.groups[group].1 as u32 {
+                group += 1;
+            }
+            let (base, _, from) = &self.groups[group];
+            for &k in from {
+                f(g, k, (g - base) as usize);
+            }
         }
     }
 

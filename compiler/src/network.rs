@@ -646,6 +646,20 @@ impl Weights {
         }
     }
 
+    /// How many synapses the weights list or draw at most (zeros
+    /// included), without drawing one: what validation bounds.
+    pub fn synapse_bound(&self) -> usize {
+        match self {
+            Weights::Dense(rows) => rows.iter().map(Vec::len).sum(),
+            Weights::Sparse { synapses, .. } => synapses.len(),
+            &Weights::FixedOutDegree {
+                sources,
+                out_degree,
+                ..
+            } => sources.saturating_mul(out_degree as usize),
+        }
+    }
+
     /// Source `s`'s row of a drawn projection (`None` for a listed one).
     pub fn drawn_row(&self, s: usize) -> Option<DrawnRow> {
         match *self {
@@ -1037,15 +1051,7 @@ impl Network {
                     pr.from, pr.to, pr.delay
                 )));
             }
-            synapses = synapses.saturating_add(match &pr.weights {
-                Weights::Dense(rows) => rows.iter().map(Vec::len).sum(),
-                Weights::Sparse { synapses, .. } => synapses.len(),
-                &Weights::FixedOutDegree {
-                    sources,
-                    out_degree,
-                    ..
-                } => sources.saturating_mul(out_degree as usize),
-            });
+            synapses = synapses.saturating_add(pr.weights.synapse_bound());
         }
         if synapses > MAX_SYNAPSES {
             return Err(self.invalid(format!(
