@@ -40,6 +40,7 @@ pub mod limits;
 pub mod model;
 pub mod neuron;
 pub mod npy;
+pub mod packed;
 pub mod program;
 pub mod spikes;
 pub mod text;
