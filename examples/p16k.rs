@@ -269,16 +269,7 @@ fn scaled(neurons: usize, threads: usize, steps: u32, drawn: bool) -> anyhow::Re
     let p = &compiled.program;
     // the program's tables in memory: synapse words, delays, axon pointers, routes
     let (tables, routes) = p.cores.iter().fold((0, 0), |(t, r), c| {
-        let s = &c.synapses;
-        (
-            t + std::mem::size_of_val(&s.synapses[..])
-                + s.delay.len()
-                + s.rule.len()
-                + s.shift.len()
-                + std::mem::size_of_val(&s.axon_ptr[..]),
-            r + std::mem::size_of_val(&c.routes.entries[..])
-                + std::mem::size_of_val(&c.routes.ptr[..]),
-        )
+        (t + c.synapses.heap_bytes(), r + c.routes.heap_bytes())
     });
     let per_synapse = |b: usize| b as f64 / p.num_synapses().max(1) as f64;
     println!(

@@ -254,7 +254,7 @@ pub fn program_summary(p: &CoreProgram) -> String {
             lim.max_synapses,
             c.synapses.num_axons(),
             lim.max_axons,
-            c.routes.entries.len(),
+            c.routes.len(),
             lim.max_routes,
             c.max_synaptic_delay()
         );

@@ -88,7 +88,7 @@ pub fn edges(p: &CoreProgram) -> PlasticGraph {
             .copied()
             .unwrap_or(0);
         scale.push((exp as f64 + shift as f64).exp2());
-        stored.push(core.synapses.synapses[s.word as usize].weight as i32);
+        stored.push(core.synapses.word(s.word as usize).weight as i32);
     }
     PlasticGraph {
         nodes: total,

@@ -14,6 +14,7 @@ use std::path::Path;
 use crate::arch::Arch;
 use crate::error::{ChipError, Result};
 use crate::model::{Dendrites, LearningRule, ModelKind, Neurons, Noise, Reset, Schedule};
+use crate::packed::{unzigzag, zigzag, Packed};
 
 /// Version of the `CoreProgram` layout; bumped on any incompatible change.
 pub const PROGRAM_FORMAT_VERSION: u32 = 9;
@@ -133,31 +134,34 @@ impl NeuronGroup {
 }
 
 /// Sparse synapse memory in CSR form: input axon `a` owns words
-/// `axon_ptr[a] .. axon_ptr[a + 1]`: `synapses[k]` and its delay
-/// [`SynapseTable::delay_of`]`(k)`. Target and weight share one word so
-/// that a row is one sequential read; delays are a separate array, read only
-/// by cores that use them, and stored only by tables that have one.
+/// [`SynapseTable::row`]`(a)`: word `k` is [`SynapseTable::word`]`(k)`, with
+/// its delay [`SynapseTable::delay_of`]`(k)`. Target and weight share one
+/// packed record so that a row is one sequential read; delays are a
+/// separate array, read only by cores that use them, and stored only by
+/// tables that have one.
+///
+/// Row pointers and words are stored at the bits their values need
+/// ([`crate::packed`], decision 80); files hold them as plain lists
+/// (`axon_ptr: [u32]`, `synapses: [Synapse]`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(from = "stored::SynapseTable", into = "stored::SynapseTable")]
 pub struct SynapseTable {
-    pub axon_ptr: Vec<u32>,
-    pub synapses: Vec<Synapse>,
+    /// `[row start]` per axon, and one past the last.
+    axon_ptr: Packed<1>,
+    /// `[target, zigzag(weight)]` per word.
+    words: Packed<2>,
     /// Per synapse word: its synaptic delay in steps. Empty: every delay
     /// is 0 (most tables: a byte a synapse saved).
-    #[serde(default)]
     pub delay: Vec<u8>,
     /// Whether the table is stored as a dense crossbar (selects the dense synaptic-op cost).
-    #[serde(default)]
     pub dense: bool,
     /// Per synapse word: 0 static, k plastic under the core's learning rule
     /// k − 1. Empty: every synapse is static.
-    #[serde(default)]
     pub rule: Vec<u8>,
     /// Per synapse word: the left shift its weight takes into the
     /// accumulator — its projection's weight exponent less its group's
     /// (`format.projection_exponents`, Loihi's synapse formats). Empty:
     /// every shift is 0.
-    #[serde(default)]
     pub shift: Vec<u8>,
 }
 
@@ -168,17 +172,32 @@ pub struct Synapse {
     pub weight: i16,
 }
 
+impl Synapse {
+    #[inline(always)]
+    fn unpack([target, weight]: [u64; 2]) -> Synapse {
+        Synapse {
+            target: target as u16,
+            weight: unzigzag(weight),
+        }
+    }
+
+    #[inline(always)]
+    fn pack(self) -> [u64; 2] {
+        [self.target as u64, zigzag(self.weight)]
+    }
+}
+
 impl SynapseTable {
     pub fn num_axons(&self) -> usize {
         self.axon_ptr.len().saturating_sub(1)
     }
 
     pub fn len(&self) -> usize {
-        self.synapses.len()
+        self.words.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.synapses.is_empty()
+        self.words.is_empty()
     }
 
     /// Word `k`'s synaptic delay.
@@ -188,8 +207,82 @@ impl SynapseTable {
     }
 
     /// The words of input axon `a`.
+    #[inline]
     pub fn row(&self, a: usize) -> std::ops::Range<usize> {
-        self.axon_ptr[a] as usize..self.axon_ptr[a + 1] as usize
+        self.axon_start(a)..self.axon_start(a + 1)
+    }
+
+    /// Where axon `a`'s row starts (`a` = [`SynapseTable::num_axons`]: one
+    /// past the last word).
+    #[inline(always)]
+    pub fn axon_start(&self, a: usize) -> usize {
+        self.axon_ptr.get(a)[0] as usize
+    }
+
+    /// Every row pointer: each axon's row start, then one past the last word.
+    pub fn axon_pointers(&self) -> impl ExactSizeIterator<Item = usize> + '_ {
+        self.axon_ptr.iter().map(|[p]| p as usize)
+    }
+
+    /// Synapse word `k`.
+    #[inline(always)]
+    pub fn word(&self, k: usize) -> Synapse {
+        Synapse::unpack(self.words.get(k))
+    }
+
+    /// Words `range`, in order.
+    #[inline(always)]
+    pub fn words(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl ExactSizeIterator<Item = Synapse> + Clone + '_ {
+        self.words.range(range).map(Synapse::unpack)
+    }
+
+    /// Every word, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Synapse> + Clone + '_ {
+        self.words(0..self.len())
+    }
+
+    /// Replaces word `k` (its delay, rule and shift stay).
+    pub fn set_word(&mut self, k: usize, w: Synapse) {
+        self.words.set(k, w.pack());
+    }
+
+    /// Replaces every word `k` with `f(k, word)`.
+    pub fn map_words(&mut self, mut f: impl FnMut(usize, Synapse) -> Synapse) {
+        for k in 0..self.len() {
+            let w = f(k, self.word(k));
+            self.set_word(k, w);
+        }
+    }
+
+    /// A cache hint for axon `a`'s row pointer; no effect on results.
+    #[inline(always)]
+    pub fn prefetch_pointer(&self, a: usize) {
+        self.axon_ptr.prefetch(a);
+    }
+
+    /// A cache hint for axon `a`'s words; no effect on results.
+    #[inline(always)]
+    pub fn prefetch_row(&self, a: usize) {
+        self.words.prefetch(self.axon_start(a));
+    }
+
+    /// Bytes the table takes in memory: packed pointers and words, delays,
+    /// rules and shifts.
+    pub fn heap_bytes(&self) -> usize {
+        self.axon_ptr.heap_bytes()
+            + self.words.heap_bytes()
+            + self.delay.capacity()
+            + self.rule.capacity()
+            + self.shift.capacity()
+    }
+
+    /// Bits of a row pointer and of a synapse word's target and weight
+    /// (the widths this table's values need).
+    pub fn widths(&self) -> (u8, [u8; 2]) {
+        (self.axon_ptr.widths()[0], self.words.widths())
     }
 
     /// Builds the CSR table from per-axon rows of `(target, weight, delay,
@@ -226,16 +319,18 @@ impl SynapseTable {
 
     /// Builds the CSR table from per-axon rows of `(target, weight, delay)`.
     pub fn from_rows(rows: &[Vec<(u16, i16, u8)>]) -> Self {
+        let words = rows.iter().map(Vec::len).sum();
         let mut t = SynapseTable {
-            axon_ptr: Vec::with_capacity(rows.len() + 1),
+            axon_ptr: Packed::with_capacity(rows.len() + 1),
+            words: Packed::with_capacity(words),
             ..Default::default()
         };
-        t.axon_ptr.push(0);
+        t.axon_ptr.push([0]);
         for row in rows {
             for &(target, weight, _) in row {
-                t.synapses.push(Synapse { target, weight });
+                t.words.push(Synapse { target, weight }.pack());
             }
-            t.axon_ptr.push(t.synapses.len() as u32);
+            t.axon_ptr.push([t.words.len() as u64]);
         }
         if rows.iter().flatten().any(|x| x.2 != 0) {
             t.delay = rows.iter().flatten().map(|x| x.2).collect();
@@ -280,10 +375,12 @@ pub struct SynapseTableBuilder {
 impl SynapseTableBuilder {
     /// Room for `synapses` synapse words.
     pub fn with_capacity(synapses: usize) -> Self {
+        let mut axon_ptr = Packed::default();
+        axon_ptr.push([0]);
         SynapseTableBuilder {
             table: SynapseTable {
-                axon_ptr: vec![0],
-                synapses: Vec::with_capacity(synapses),
+                axon_ptr,
+                words: Packed::with_capacity(synapses),
                 ..Default::default()
             },
             last: None,
@@ -304,16 +401,19 @@ impl SynapseTableBuilder {
         let t = &mut self.table;
         let opened = (self.last != Some(source)).then(|| {
             if self.last.is_some() {
-                t.axon_ptr.push(t.synapses.len() as u32);
+                t.axon_ptr.push([t.words.len() as u64]);
             }
             self.last = Some(source);
             t.axon_ptr.len() as u32 - 1
         });
-        let k = t.synapses.len();
-        t.synapses.push(Synapse {
-            target: x.target,
-            weight: x.weight,
-        });
+        let k = t.words.len();
+        t.words.push(
+            Synapse {
+                target: x.target,
+                weight: x.weight,
+            }
+            .pack(),
+        );
         // delays, rules and shifts are stored only once one is not 0
         for (field, v, on) in [
             (&mut t.delay, x.delay, &mut self.delays),
@@ -332,9 +432,12 @@ impl SynapseTableBuilder {
     }
 
     pub fn finish(mut self) -> SynapseTable {
+        let t = &mut self.table;
         if self.last.is_some() {
-            self.table.axon_ptr.push(self.table.synapses.len() as u32);
+            t.axon_ptr.push([t.words.len() as u64]);
         }
+        t.axon_ptr.shrink_to_fit();
+        t.words.shrink_to_fit();
         self.table
     }
 }
@@ -351,21 +454,23 @@ pub struct RowSynapse {
     pub shift: u8,
 }
 
-/// A CSR list of routes: source `i` owns `entries[ptr[i] .. ptr[i + 1]]`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A CSR list of routes: source `i` owns routes [`RouteTable::of`]`(i)`.
+///
+/// Stored at the bits the cores and axons need ([`crate::packed`],
+/// decision 80); files hold it as plain lists (`ptr: [u32]`, `entries:
+/// [Route]`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(from = "stored::RouteTable", into = "stored::RouteTable")]
 pub struct RouteTable {
-    pub ptr: Vec<u32>,
-    pub entries: Vec<Route>,
+    ptr: Vec<u32>,
+    /// `[core, axon]` per route.
+    entries: Packed<2>,
+    /// Per route, its axonal delay. Empty: every delay is 0.
+    delays: Vec<u8>,
 }
 
 /// Where a spike goes: an input axon of a core, after an extra axonal delay.
-///
-/// Packed (9 bytes, not 12): a large network has about one route per stored
-/// synapse (at 1 M neurons a spike's 256 targets land on ~225 cores), so
-/// the padding was 3 of its ~18 bytes a synapse. Fields are read by value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[repr(C, packed)]
 pub struct Route {
     /// Index into `CoreProgram::cores` (not the physical id).
     pub core: u32,
@@ -375,26 +480,266 @@ pub struct Route {
 }
 
 impl RouteTable {
+    /// Room for `sources` sources and `routes` routes.
+    pub fn with_capacity(sources: usize, routes: usize) -> Self {
+        let mut ptr = Vec::with_capacity(sources + 1);
+        ptr.push(0);
+        RouteTable {
+            ptr,
+            entries: Packed::with_capacity(routes),
+            delays: Vec::new(),
+        }
+    }
+
     pub fn num_sources(&self) -> usize {
         self.ptr.len().saturating_sub(1)
     }
 
-    pub fn of(&self, source: usize) -> &[Route] {
-        &self.entries[self.ptr[source] as usize..self.ptr[source + 1] as usize]
+    /// Routes of every source.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Route `i` (of every source's, in order).
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> Route {
+        let [core, axon] = self.entries.get(i);
+        Route {
+            core: core as u32,
+            axon: axon as u32,
+            delay: self.delays.get(i).copied().unwrap_or(0),
+        }
+    }
+
+    /// The largest axonal delay of any route.
+    pub fn max_delay(&self) -> u8 {
+        self.delays.iter().copied().max().unwrap_or(0)
+    }
+
+    /// Route `i`'s core and axon.
+    #[inline(always)]
+    pub fn destination(&self, i: usize) -> (u32, u32) {
+        let [core, axon] = self.entries.get(i);
+        (core as u32, axon as u32)
+    }
+
+    /// The indices of `source`'s routes.
+    #[inline]
+    pub fn range_of(&self, source: usize) -> std::ops::Range<usize> {
+        self.ptr[source] as usize..self.ptr[source + 1] as usize
+    }
+
+    /// `source`'s routes.
+    #[inline(always)]
+    pub fn of(&self, source: usize) -> Routes<'_> {
+        self.routes(self.range_of(source))
+    }
+
+    /// Every route, in order.
+    pub fn iter(&self) -> Routes<'_> {
+        self.routes(0..self.len())
+    }
+
+    #[inline(always)]
+    fn routes(&self, range: std::ops::Range<usize>) -> Routes<'_> {
+        Routes {
+            delays: self.delays.get(range.clone()).unwrap_or_default(),
+            entries: self.entries.range(range),
+        }
+    }
+
+    /// Appends a route to the last source opened.
+    pub fn push(&mut self, r: Route) {
+        let i = self.entries.len();
+        self.entries.push([r.core as u64, r.axon as u64]);
+        if r.delay != 0 && self.delays.is_empty() {
+            self.delays.resize(i, 0);
+        }
+        if !self.delays.is_empty() {
+            self.delays.push(r.delay);
+        }
+    }
+
+    /// Closes the current source (its routes are those pushed since the
+    /// last close) and opens the next.
+    pub fn end_source(&mut self) {
+        self.ptr.push(self.entries.len() as u32);
+    }
+
+    /// Replaces route `i`.
+    pub fn set(&mut self, i: usize, r: Route) {
+        self.entries.set(i, [r.core as u64, r.axon as u64]);
+        if r.delay != 0 && self.delays.is_empty() {
+            self.delays.resize(self.len(), 0);
+        }
+        if let Some(d) = self.delays.get_mut(i) {
+            *d = r.delay;
+        }
+    }
+
+    /// Replaces every route with `f(route)`.
+    pub fn map(&mut self, mut f: impl FnMut(Route) -> Route) {
+        for i in 0..self.len() {
+            let r = f(self.get(i));
+            self.set(i, r);
+        }
+    }
+
+    /// Bytes the table takes in memory.
+    pub fn heap_bytes(&self) -> usize {
+        self.ptr.capacity() * 4 + self.entries.heap_bytes() + self.delays.capacity()
     }
 
     /// Builds the table from per-source lists.
     pub fn from_lists(lists: &[Vec<Route>]) -> Self {
-        let mut t = RouteTable {
-            ptr: Vec::with_capacity(lists.len() + 1),
-            entries: Vec::new(),
-        };
-        t.ptr.push(0);
+        let mut t = RouteTable::with_capacity(lists.len(), lists.iter().map(Vec::len).sum());
         for l in lists {
-            t.entries.extend_from_slice(l);
-            t.ptr.push(t.entries.len() as u32);
+            for &r in l {
+                t.push(r);
+            }
+            t.end_source();
         }
         t
+    }
+
+    /// Drops spare capacity (a table built by pushing, once complete).
+    pub fn shrink_to_fit(&mut self) {
+        self.ptr.shrink_to_fit();
+        self.entries.shrink_to_fit();
+        self.delays.shrink_to_fit();
+    }
+}
+
+/// Routes in order ([`RouteTable::of`], [`RouteTable::iter`]).
+#[derive(Clone)]
+pub struct Routes<'a> {
+    entries: crate::packed::Records<'a, 2>,
+    /// Their delays; empty when every delay is 0.
+    delays: &'a [u8],
+}
+
+impl Iterator for Routes<'_> {
+    type Item = Route;
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Route> {
+        let [core, axon] = self.entries.next()?;
+        let delay = match self.delays.split_first() {
+            Some((&d, rest)) => {
+                self.delays = rest;
+                d
+            }
+            None => 0,
+        };
+        Some(Route {
+            core: core as u32,
+            axon: axon as u32,
+            delay,
+        })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.entries.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Routes<'_> {}
+
+/// Equal when they send the same sources to the same places.
+impl PartialEq for RouteTable {
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr == other.ptr && self.iter().eq(other.iter())
+    }
+}
+
+/// The tables as files hold them: plain lists, whatever widths the values
+/// take in memory (so `.ron` stays readable and `.sfc` keeps its format).
+mod stored {
+    use super::{Packed, Route, Synapse};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, rename = "SynapseTable")]
+    pub struct SynapseTable {
+        axon_ptr: Vec<u32>,
+        synapses: Vec<Synapse>,
+        #[serde(default)]
+        delay: Vec<u8>,
+        #[serde(default)]
+        dense: bool,
+        #[serde(default)]
+        rule: Vec<u8>,
+        #[serde(default)]
+        shift: Vec<u8>,
+    }
+
+    impl From<SynapseTable> for super::SynapseTable {
+        fn from(s: SynapseTable) -> Self {
+            let mut axon_ptr = Packed::with_capacity(s.axon_ptr.len());
+            for &p in &s.axon_ptr {
+                axon_ptr.push([p as u64]);
+            }
+            let mut words = Packed::with_capacity(s.synapses.len());
+            for w in s.synapses {
+                words.push(w.pack());
+            }
+            super::SynapseTable {
+                axon_ptr,
+                words,
+                delay: s.delay,
+                dense: s.dense,
+                rule: s.rule,
+                shift: s.shift,
+            }
+        }
+    }
+
+    impl From<super::SynapseTable> for SynapseTable {
+        fn from(s: super::SynapseTable) -> Self {
+            SynapseTable {
+                axon_ptr: s.axon_ptr.iter().map(|[p]| p as u32).collect(),
+                synapses: s.iter().collect(),
+                delay: s.delay,
+                dense: s.dense,
+                rule: s.rule,
+                shift: s.shift,
+            }
+        }
+    }
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields, rename = "RouteTable")]
+    pub struct RouteTable {
+        ptr: Vec<u32>,
+        entries: Vec<Route>,
+    }
+
+    impl From<RouteTable> for super::RouteTable {
+        fn from(t: RouteTable) -> Self {
+            let mut r = super::RouteTable {
+                ptr: t.ptr,
+                entries: Packed::with_capacity(t.entries.len()),
+                delays: Vec::new(),
+            };
+            for e in t.entries {
+                r.push(e);
+            }
+            r
+        }
+    }
+
+    impl From<super::RouteTable> for RouteTable {
+        fn from(t: super::RouteTable) -> Self {
+            RouteTable {
+                entries: t.iter().collect(),
+                ptr: t.ptr,
+            }
+        }
     }
 }
 
@@ -488,7 +833,7 @@ impl CoreProgram {
         if let Some(&c) = self.input_cores.get(channel) {
             return c;
         }
-        let first = self.inputs.of(channel).first().map_or(0, |r| r.core);
+        let first = self.inputs.of(channel).next().map_or(0, |r| r.core);
         self.cores[first as usize].core_id
     }
 
@@ -576,11 +921,7 @@ impl CoreProgram {
                 core.synapses.num_axons(),
                 arch.core.max_axons,
             )?;
-            cap(
-                "output routes",
-                core.routes.entries.len(),
-                arch.core.max_routes,
-            )?;
+            cap("output routes", core.routes.len(), arch.core.max_routes)?;
             let max_delay = core
                 .synapses
                 .delay
@@ -588,13 +929,7 @@ impl CoreProgram {
                 .map(|&d| d as usize)
                 .max()
                 .unwrap_or(0)
-                + core
-                    .routes
-                    .entries
-                    .iter()
-                    .map(|r| r.delay as usize)
-                    .max()
-                    .unwrap_or(0);
+                + core.routes.max_delay() as usize;
             cap(
                 "delay (synaptic + axonal, steps)",
                 max_delay,
@@ -694,41 +1029,39 @@ impl CoreProgram {
             }
 
             let s = &core.synapses;
-            if s.axon_ptr.is_empty()
-                || s.axon_ptr[0] != 0
-                || s.axon_ptr.windows(2).any(|w| w[0] > w[1])
+            let mut pointers = s.axon_pointers();
+            let mut last = pointers.next();
+            if last != Some(0)
+                || pointers.any(|p| {
+                    let fell = last > Some(p);
+                    last = Some(p);
+                    fell
+                })
             {
                 return invalid(format!(
                     "core {ci}: synapse axon pointers must start at 0 and never decrease"
                 ));
             }
-            if *s.axon_ptr.last().unwrap() as usize != s.synapses.len()
-                || !(s.delay.is_empty() || s.delay.len() == s.synapses.len())
-            {
+            if last != Some(s.len()) || !(s.delay.is_empty() || s.delay.len() == s.len()) {
                 return invalid(format!(
                     "core {ci}: synapse arrays and the last axon pointer disagree in length"
                 ));
             }
-            if let Some(t) = s
-                .synapses
-                .iter()
-                .map(|w| w.target)
-                .find(|&t| t as usize >= slots)
-            {
-                return invalid(format!(
-                    "core {ci}: a synapse targets input slot {t}, but the core has {slots} (one per neuron, one per dendritic branch)"
-                ));
-            }
-            if let Some(w) = s
-                .synapses
-                .iter()
-                .map(|w| w.weight as i32)
-                .find(|&w| w > max_w || w < min_w)
-            {
-                return invalid(format!(
-                    "core {ci}: weight {w} does not fit {} signed bits",
-                    f.weight_bits
-                ));
+            // (one pass over the words: each is unpacked once)
+            if let Some(w) = s.iter().find(|w| {
+                w.target as usize >= slots || (w.weight as i32) > max_w || (w.weight as i32) < min_w
+            }) {
+                return invalid(if w.target as usize >= slots {
+                    format!(
+                        "core {ci}: a synapse targets input slot {}, but the core has {slots} (one per neuron, one per dendritic branch)",
+                        w.target
+                    )
+                } else {
+                    format!(
+                        "core {ci}: weight {} does not fit {} signed bits",
+                        w.weight, f.weight_bits
+                    )
+                });
             }
             if !s.shift.is_empty() {
                 if !f.projection_exponents {
@@ -737,11 +1070,11 @@ impl CoreProgram {
                         arch.name
                     ));
                 }
-                if s.shift.len() != s.synapses.len() {
+                if s.shift.len() != s.len() {
                     return invalid(format!(
                         "core {ci}: {} synapse shifts for {} synapse words",
                         s.shift.len(),
-                        s.synapses.len()
+                        s.len()
                     ));
                 }
                 let most = (f.weight_exp_max as i32 - f.weight_exp_min as i32) as u8;
@@ -821,11 +1154,11 @@ impl CoreProgram {
         if s.rule.is_empty() {
             return Ok(());
         }
-        if s.rule.len() != s.synapses.len() {
+        if s.rule.len() != s.len() {
             return invalid(format!(
                 "{} synapse rule ids for {} synapse words",
                 s.rule.len(),
-                s.synapses.len()
+                s.len()
             ));
         }
         let mut plastic_axon = vec![false; s.num_axons()];
@@ -852,8 +1185,8 @@ impl CoreProgram {
         let routes = self
             .cores
             .iter()
-            .flat_map(|c| c.routes.entries.iter())
-            .chain(self.inputs.entries.iter());
+            .flat_map(|c| c.routes.iter())
+            .chain(self.inputs.iter());
         for r in routes {
             // routes of later cores and the input ports are checked after
             // this core: an axon out of range is theirs to report
@@ -917,38 +1250,41 @@ impl CoreProgram {
             .map(|c| vec![0; c.synapses.num_axons()])
             .collect();
         let mut more: std::collections::HashMap<(u32, u32), u64> = Default::default();
-        let all_routes = self
-            .cores
-            .iter()
-            .flat_map(|c| c.routes.entries.iter())
-            .chain(self.inputs.entries.iter());
-        for r in all_routes {
-            // (a compiled source's routes are in core order: the routes
-            // into this range come in runs, and the branch is predicted)
-            let Some(local) = (r.core as usize).checked_sub(range.start) else {
-                continue;
-            };
-            let Some(core_hits) = hits.get_mut(local) else {
-                continue;
-            };
-            let h = &mut core_hits[r.axon as usize];
-            match h.checked_add(1) {
-                Some(n) => *h = n,
-                None => *more.entry((r.core, r.axon)).or_default() += 1,
+        let tables = self.cores.iter().map(|c| &c.routes);
+        for t in tables.chain(std::iter::once(&self.inputs)) {
+            for i in 0..t.len() {
+                let (core, axon) = t.destination(i);
+                // (a compiled source's routes are in core order: the routes
+                // into this range come in runs, and the branch is predicted)
+                let Some(local) = (core as usize).checked_sub(range.start) else {
+                    continue;
+                };
+                let Some(core_hits) = hits.get_mut(local) else {
+                    continue;
+                };
+                let h = &mut core_hits[axon as usize];
+                match h.checked_add(1) {
+                    Some(n) => *h = n,
+                    None => *more.entry((core, axon)).or_default() += 1,
+                }
             }
         }
         for (ci, (core, hits)) in range.clone().zip(self.cores[range].iter().zip(&hits)) {
             let mut bound = vec![0u64; core.num_input_slots()];
             let s = &core.synapses;
-            for (a, &h) in hits.iter().enumerate() {
+            // rows lie end to end: one pass over the words and the pointers
+            let mut words = s.iter();
+            let mut starts = s.axon_pointers();
+            let mut start = starts.next().unwrap_or(0);
+            for ((a, &h), end) in hits.iter().enumerate().zip(starts) {
                 let hits = match h {
                     u8::MAX => 255 + more.get(&(ci as u32, a as u32)).copied().unwrap_or(0),
                     h => h as u64,
                 };
-                for k in s.axon_ptr[a] as usize..s.axon_ptr[a + 1] as usize {
-                    let w = s.synapses[k];
+                for w in words.by_ref().take(end - start) {
                     bound[w.target as usize] += hits * (w.weight as i64).unsigned_abs();
                 }
+                start = end;
             }
             if let Some((n, b)) = bound.iter().enumerate().find(|(_, &b)| b > i32::MAX as u64) {
                 return Err(ChipError::InvalidProgram(format!(
@@ -1057,12 +1393,12 @@ fn check_routes(t: &RouteTable, sources: usize, what: &str, p: &CoreProgram) -> 
             sources + 1
         ));
     }
-    if *t.ptr.last().unwrap() as usize != t.entries.len() {
+    if *t.ptr.last().unwrap() as usize != t.len() {
         return invalid(format!(
             "{what}: last pointer disagrees with the number of entries"
         ));
     }
-    for r in &t.entries {
+    for r in t.iter() {
         let Some(dest) = p.cores.get(r.core as usize) else {
             return invalid(format!(
                 "{what}: a route targets core {}, the program has {}",

@@ -238,8 +238,9 @@ fn oversized_core_names_the_core_and_resource() {
     // keep route pointers consistent with the new neuron count
     let neurons = p.cores[last].num_neurons();
     let r = &mut p.cores[last].routes;
-    let end = *r.ptr.last().unwrap();
-    r.ptr.resize(neurons + 1, end);
+    while r.num_sources() < neurons {
+        r.end_source();
+    }
     let e = p.validate().unwrap_err().to_string();
     assert!(
         e.contains(&format!("core {last}")) && e.contains("compartments") && e.contains("1024"),
@@ -273,7 +274,10 @@ fn bad_dendrites_and_slot_targets_name_the_group_and_field() {
     // a synapse beyond the core's input slots
     let mut bad = p.clone();
     let slots = bad.cores[0].num_input_slots() as u16;
-    bad.cores[0].synapses.synapses[0].target = slots;
+    let w = bad.cores[0].synapses.word(0);
+    bad.cores[0]
+        .synapses
+        .set_word(0, spikefab_chip::program::Synapse { target: slots, ..w });
     let e = bad.validate().unwrap_err().to_string();
     assert!(e.contains(&format!("input slot {slots}")), "{e}");
 }
@@ -312,13 +316,13 @@ fn a_route_past_a_learning_cores_axons_is_an_error() {
     let n = p.cores[0].synapses.len();
     p.cores[0].synapses.rule = vec![1; n];
     p.cores[0].synapses.delay = vec![0; n];
-    for r in p.inputs.entries.iter_mut().filter(|r| r.core == 0) {
-        r.delay = 0;
-    }
+    let undelay = |r: Route| Route {
+        delay: if r.core == 0 { 0 } else { r.delay },
+        ..r
+    };
+    p.inputs.map(undelay);
     for c in &mut p.cores {
-        for r in c.routes.entries.iter_mut().filter(|r| r.core == 0) {
-            r.delay = 0;
-        }
+        c.routes.map(undelay);
     }
     p.validate().unwrap();
     let axons = p.cores[0].synapses.num_axons() as u32;

@@ -501,14 +501,10 @@ pub fn map(
             // routes are 2 GB, and a list per neuron first was 10⁶
             // allocations and a copy of them all)
             routes: {
-                let mut t = RouteTable {
-                    ptr: Vec::with_capacity(sources.len() + 1),
-                    entries: Vec::with_capacity(n_routes),
-                };
-                t.ptr.push(0);
+                let mut t = RouteTable::with_capacity(sources.len(), n_routes);
                 for &g in &sources {
-                    t.entries.extend(dest.routes(g));
-                    t.ptr.push(t.entries.len() as u32);
+                    dest.routes(g).for_each(|r| t.push(r));
+                    t.end_source();
                     dest.release(g);
                 }
                 t

@@ -112,7 +112,7 @@ impl CompileReport {
     ) -> Self {
         let lim = &p.arch.core;
         let frac = |a: usize, b: u32| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-        let routes: usize = p.cores.iter().map(|c| c.routes.entries.len()).sum();
+        let routes: usize = p.cores.iter().map(|c| c.routes.len()).sum();
         CompileReport {
             network: net.name.clone(),
             arch: p.arch.name.clone(),
@@ -129,7 +129,7 @@ impl CompileReport {
                     neurons: frac(c.num_compartments(), lim.max_neurons),
                     synapses: frac(c.synapses.len(), lim.max_synapses),
                     axons: frac(c.synapses.num_axons(), lim.max_axons),
-                    routes: frac(c.routes.entries.len(), lim.max_routes),
+                    routes: frac(c.routes.len(), lim.max_routes),
                 })
                 .collect(),
             mean_fan_out_messages: routes as f64 / p.num_neurons().max(1) as f64,

@@ -453,7 +453,6 @@ fn top_mantissas(net: &Network, arch: &Arch) -> Vec<(String, i32, f64)> {
                         first += n;
                     }
                     core.synapses
-                        .synapses
                         .iter()
                         .filter(move |s| mine.iter().any(|r| r.contains(&s.target)))
                         .map(|s| s.weight.unsigned_abs() as i32)

@@ -251,7 +251,12 @@ fn weight_snapshots_show_what_was_learned() {
     assert_eq!(columns.len(), INPUTS * HIDDEN);
     let stored: Vec<i32> = columns
         .iter()
-        .map(|c| p.cores[c.core as usize].synapses.synapses[c.word as usize].weight as i32)
+        .map(|c| {
+            p.cores[c.core as usize]
+                .synapses
+                .word(c.word as usize)
+                .weight as i32
+        })
         .collect();
     assert_eq!(out.weight_snapshots.len(), 10);
     for (i, s) in out.weight_snapshots.iter().enumerate() {

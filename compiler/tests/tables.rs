@@ -52,24 +52,23 @@ fn reached(p: &CoreProgram) -> Vec<Vec<u32>> {
                 .collect()
         })
         .collect();
-    let targets = |routes: &[spikefab_chip::Route]| -> Vec<u32> {
+    let targets = |routes: &mut dyn Iterator<Item = spikefab_chip::Route>| -> Vec<u32> {
         let mut out: Vec<u32> = routes
-            .iter()
             .flat_map(|r| {
                 let s = &p.cores[r.core as usize].synapses;
-                s.synapses[s.row(r.axon as usize)]
-                    .iter()
-                    .map(|w| neurons_of[r.core as usize][w.target as usize])
+                let neurons = &neurons_of[r.core as usize];
+                s.words(s.row(r.axon as usize))
+                    .map(move |w| neurons[w.target as usize])
             })
             .collect();
         out.sort_unstable();
         out
     };
-    let mut by_source: Vec<Vec<u32>> = (0..INPUTS).map(|k| targets(p.inputs.of(k))).collect();
+    let mut by_source: Vec<Vec<u32>> = (0..INPUTS).map(|k| targets(&mut p.inputs.of(k))).collect();
     let mut recurrent = vec![Vec::new(); NEURONS];
     for (c, core) in p.cores.iter().enumerate() {
         for (local, &n) in neurons_of[c].iter().enumerate() {
-            recurrent[n as usize] = targets(core.routes.of(local));
+            recurrent[n as usize] = targets(&mut core.routes.of(local));
         }
     }
     by_source.extend(recurrent);

@@ -11,7 +11,7 @@ use spikefab_chip::model::reset::{Subtract, ToZero};
 use spikefab_chip::model::schedule::Scheduled;
 use spikefab_chip::model::{Dendrites, Fire, Noise, Schedule, Visit};
 use spikefab_chip::neuron::{activation, Decay, Fixed, Mul12, ShiftDecay};
-use spikefab_chip::program::{prefetch, Synapse};
+use spikefab_chip::program::Synapse;
 use spikefab_chip::{CoreConfig, CoreProgram, DecayRule, Model, Reset, TileCoord};
 
 use crate::counters::Counters;
@@ -191,10 +191,10 @@ impl<'p> CoreState<'p> {
             // (two stages: the row's pointer twice as far ahead, so that
             // reading it to find the row does not wait either)
             if let Some(later) = self.inbox.get(k + 2 * PREFETCH_AHEAD) {
-                prefetch(&s.axon_ptr, later.axon as usize);
+                s.prefetch_pointer(later.axon as usize);
             }
             if let Some(next) = self.inbox.get(k + PREFETCH_AHEAD) {
-                prefetch(&s.synapses, s.axon_ptr[next.axon as usize] as usize);
+                s.prefetch_row(next.axon as usize);
             }
             let row = s.row(a.axon as usize);
             ops += row.len() as u64;
@@ -203,7 +203,7 @@ impl<'p> CoreState<'p> {
                 self.schedule
                     .push(timed(a.sent_ns, a.sent_ns + a.hop_ns, work));
             }
-            let words = &s.synapses[row.clone()];
+            let words = s.words(row.clone());
             if self.learning.is_some() || !s.shift.is_empty() {
                 // the general path: plastic parts, per-projection shifts
                 if let Some(l) = &mut self.learning {
@@ -232,7 +232,7 @@ impl<'p> CoreState<'p> {
                     let slot = (base & mask) as usize;
                     add_row(&mut self.ring[slot * n..(slot + 1) * n], words);
                 } else {
-                    for (w, &d) in words.iter().zip(&s.delay[row]) {
+                    for (w, &d) in words.zip(&s.delay[row]) {
                         let slot = (base.wrapping_add(d as u32) & mask) as usize;
                         let acc = &mut self.ring[slot * n + w.target as usize];
                         *acc = acc.wrapping_add(w.weight as i32);
@@ -252,7 +252,7 @@ impl<'p> CoreState<'p> {
     #[inline(always)]
     pub fn receive_row(&mut self, words: &[Synapse], sent_ns: f64, hop_ns: f64, scheduled: bool) {
         debug_assert_eq!(self.slot_mask, 0);
-        add_row(&mut self.ring[..self.n], words);
+        add_row(&mut self.ring[..self.n], words.iter().copied());
         self.received.0 += 1;
         self.received.1 += words.len() as u64;
         if scheduled {
@@ -459,7 +459,7 @@ impl Learning {
                     if !due[r] {
                         continue;
                     }
-                    let n = self.neuron_of_slot[s.synapses[k].target as usize] as usize;
+                    let n = self.neuron_of_slot[s.word(k).target as usize] as usize;
                     self.plastic[k] = self.rules[r].update(
                         self.plastic[k],
                         self.x[r][a],
@@ -476,7 +476,7 @@ impl Learning {
         if self.snapshot_every != 0 && (t as u64 + 1) % self.snapshot_every as u64 == 0 {
             let weights = (0..s.len())
                 .filter(|&k| self.rule_of[k] != 0)
-                .map(|k| self.weight(k, s.synapses[k].weight))
+                .map(|k| self.weight(k, s.word(k).weight))
                 .collect();
             self.snapshots.push(weights);
         }
@@ -554,7 +554,7 @@ fn bucket_sort(v: &mut Vec<Timed>, scratch: &mut Vec<Timed>, starts: &mut Vec<u3
 
 /// Adds a row's weights to the accumulators of its targets (one slot).
 #[inline(always)]
-fn add_row(ring: &mut [i32], words: &[Synapse]) {
+fn add_row(ring: &mut [i32], words: impl Iterator<Item = Synapse>) {
     for w in words {
         let acc = &mut ring[w.target as usize];
         *acc = acc.wrapping_add(w.weight as i32);

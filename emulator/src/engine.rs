@@ -418,7 +418,7 @@ fn fingerprint(
             c.core_id as u64,
             c.num_neurons() as u64,
             c.synapses.len() as u64,
-            c.routes.entries.len() as u64,
+            c.routes.len() as u64,
         ]);
     }
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
@@ -521,21 +521,25 @@ fn run_validated<'p>(
         probes_by_core[pr.core].push(k);
     }
     let mut max_route_delay = vec![0u8; n_cores];
-    for r in program.cores.iter().flat_map(|c| &c.routes.entries) {
-        max_route_delay[r.core as usize] = max_route_delay[r.core as usize].max(r.delay);
-    }
-    for r in &program.inputs.entries {
-        max_route_delay[r.core as usize] = max_route_delay[r.core as usize].max(r.delay);
+    let tables = program.cores.iter().map(|c| &c.routes);
+    // (only tables with a delay at all are unpacked)
+    for t in tables
+        .chain([&program.inputs])
+        .filter(|t| t.max_delay() > 0)
+    {
+        for r in t.iter() {
+            max_route_delay[r.core as usize] = max_route_delay[r.core as usize].max(r.delay);
+        }
     }
     // Fan-in tables index words and segments with u32s, and copy the rows:
     // worth it where a message carries a few synapses at least.
     let fits = |n: usize| u32::try_from(n).is_ok();
     let words: usize = program.cores.iter().map(|c| c.synapses.len()).sum();
-    let routes: usize = program.cores.iter().map(|c| c.routes.entries.len()).sum();
+    let routes: usize = program.cores.iter().map(|c| c.routes.len()).sum();
     // (a row is copied once per route into it, and several routes may
     // share an axon: the copies, not the words, must fit)
     let copied = || -> usize {
-        let row_len = |r: &spikefab_chip::Route| {
+        let row_len = |r: spikefab_chip::Route| {
             program.cores[r.core as usize]
                 .synapses
                 .row(r.axon as usize)
@@ -544,7 +548,7 @@ fn run_validated<'p>(
         program
             .cores
             .iter()
-            .flat_map(|c| c.routes.entries.iter())
+            .flat_map(|c| c.routes.iter())
             .map(row_len)
             .sum()
     };
@@ -617,7 +621,7 @@ fn run_validated<'p>(
         mark.fill(usize::MAX);
     }
     // Each worker sends a share of a step's inputs (`Worker::send_inputs`).
-    for (k, r) in program.inputs.entries.iter().enumerate() {
+    for (k, r) in program.inputs.iter().enumerate() {
         inbox_cap[r.core as usize] += 1;
         outbox_cap[k % workers][shared.owner[r.core as usize]] += 1;
     }
@@ -1307,7 +1311,7 @@ fn partition(p: &CoreProgram, workers: usize) -> Vec<usize> {
     let work: Vec<u64> = p
         .cores
         .iter()
-        .map(|c| (c.num_neurons() + c.synapses.len() + c.routes.entries.len()) as u64 + 1)
+        .map(|c| (c.num_neurons() + c.synapses.len() + c.routes.len()) as u64 + 1)
         .collect();
     let total: u64 = work.iter().sum();
     let mut owner = Vec::with_capacity(work.len());

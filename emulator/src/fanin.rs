@@ -88,7 +88,7 @@ impl FanIn {
         let (mut n_segments, mut n_words, mut n_neurons) = (0usize, 0usize, 0usize);
         for core in &program.cores {
             n_neurons += core.num_neurons();
-            for r in core.routes.entries.iter().filter(|r| mine(r.core)) {
+            for r in core.routes.iter().filter(|r| mine(r.core)) {
                 n_segments += 1;
                 n_words += program.cores[r.core as usize]
                     .synapses
@@ -106,7 +106,7 @@ impl FanIn {
         f.by_neuron.push(0);
         for core in &program.cores {
             for n in 0..core.num_neurons() {
-                for (k, r) in core.routes.of(n).iter().enumerate() {
+                for (k, r) in core.routes.of(n).enumerate() {
                     if mine(r.core) {
                         let table = &program.cores[r.core as usize].synapses;
                         f.segments.push(Segment {
@@ -114,8 +114,7 @@ impl FanIn {
                             route: k as u32,
                             start: f.words.len() as u32,
                         });
-                        f.words
-                            .extend_from_slice(&table.synapses[table.row(r.axon as usize)]);
+                        f.words.extend(table.words(table.row(r.axon as usize)));
                     }
                 }
                 f.by_neuron.push(f.segments.len() as u32);

@@ -237,7 +237,7 @@ impl Report {
         let nonzero: u64 = p
             .cores
             .iter()
-            .map(|c| c.synapses.synapses.iter().filter(|w| w.weight != 0).count() as u64)
+            .map(|c| c.synapses.iter().filter(|w| w.weight != 0).count() as u64)
             .sum();
         let model_s = steps as f64 * p.dt;
         Report {
@@ -329,8 +329,8 @@ fn footprint_bytes(p: &CoreProgram) -> u64 {
         .map(|c| {
             c.synapses.len() as u64 * synapse_word
                 + c.num_neurons() as u64 * (neuron_word + pointer_word)
-                + c.synapses.axon_ptr.len() as u64 * pointer_word
-                + c.routes.entries.len() as u64 * route_word
+                + (c.synapses.num_axons() + 1) as u64 * pointer_word
+                + c.routes.len() as u64 * route_word
         })
         .sum();
     bits.div_ceil(8)

@@ -49,7 +49,7 @@ pub fn plastic_synapses(p: &CoreProgram) -> Vec<PlasticSynapse> {
                         core: c as u32,
                         word: k as u32,
                         axon: a as u32,
-                        neuron: neuron_of_slot[s.synapses[k].target as usize],
+                        neuron: neuron_of_slot[s.word(k).target as usize],
                     });
                 }
             }

@@ -181,7 +181,7 @@ impl Synthetic {
         for c in &core_cfgs {
             lim.max_synapses = lim.max_synapses.max(c.synapses.len() as u32);
             lim.max_axons = lim.max_axons.max(c.synapses.num_axons() as u32);
-            lim.max_routes = lim.max_routes.max(c.routes.entries.len() as u32);
+            lim.max_routes = lim.max_routes.max(c.routes.len() as u32);
         }
         lim.max_delay = lim.max_delay.max(self.max_delay as u32);
         while arch.topology.num_cores() < cores {

@@ -5,6 +5,7 @@
 
 mod common;
 
+use spikefab_chip::Route;
 use spikefab_emulator::{run, workload::poisson_input, RunConfig};
 
 #[test]
@@ -18,18 +19,19 @@ fn a_uniform_synaptic_delay_equals_the_same_delay_on_the_routes() {
         let n = base.cores[delayed_core as usize].synapses.len();
         in_table.cores[delayed_core as usize].synapses.delay = vec![2; n];
         on_routes.cores[delayed_core as usize].synapses.delay = Vec::new();
-        let routes = on_routes
-            .cores
-            .iter_mut()
-            .flat_map(|c| c.routes.entries.iter_mut())
-            .chain(on_routes.inputs.entries.iter_mut())
-            .filter(|r| r.core == delayed_core);
         let mut moved = 0;
-        for r in routes {
-            assert_eq!(r.delay, 0);
-            r.delay = 2;
-            moved += 1;
+        let mut delay = |mut r: Route| {
+            if r.core == delayed_core {
+                assert_eq!(r.delay, 0);
+                r.delay = 2;
+                moved += 1;
+            }
+            r
+        };
+        for c in &mut on_routes.cores {
+            c.routes.map(&mut delay);
         }
+        on_routes.inputs.map(delay);
         assert!(moved > 0, "some route feeds core {delayed_core}");
         in_table.validate().unwrap();
         on_routes.validate().unwrap();
@@ -45,16 +47,17 @@ fn a_uniform_synaptic_delay_equals_the_same_delay_on_the_routes() {
         // and the delay matters: without it the spikes differ
         let mut undelayed = on_routes.clone();
         undelayed.cores[delayed_core as usize].synapses.delay = Vec::new();
-        for r in undelayed
-            .cores
-            .iter_mut()
-            .flat_map(|c| c.routes.entries.iter_mut())
-            .chain(undelayed.inputs.entries.iter_mut())
-        {
+        let undelay = |mut r: Route| {
             if r.core == delayed_core {
                 r.delay = 0;
             }
-        }
+            r
+        };
+        undelayed
+            .cores
+            .iter_mut()
+            .for_each(|c| c.routes.map(undelay));
+        undelayed.inputs.map(undelay);
         assert_ne!(spikes(&undelayed), a, "seed {seed}");
     }
 }

@@ -110,7 +110,7 @@ fn counters_match_an_independent_recount() {
     let topo = &p.arch.topology;
     let row_len = |core: u32, axon: u32| {
         let s = &p.cores[core as usize].synapses;
-        (s.axon_ptr[axon as usize + 1] - s.axon_ptr[axon as usize]) as u64
+        s.row(axon as usize).len() as u64
     };
     let (mut msgs, mut ops, mut hops) = (0u64, 0u64, 0u64);
     let mut messages_in = 0u64;

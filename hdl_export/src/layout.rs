@@ -250,7 +250,7 @@ impl Layouts {
         let core = bits_for(p.cores.len() as u64);
         let axon = bits_for(a.core.max_axons as u64);
         let out_channel = bits_for(p.outputs.len() as u64);
-        let in_ptr = bits_for(p.inputs.entries.len() as u64 + 1);
+        let in_ptr = bits_for(p.inputs.len() as u64 + 1);
         let fld = |name, width, signed, doc| Field {
             name,
             width,

@@ -401,9 +401,9 @@ pub fn export(
     let per_step: u64 = p
         .cores
         .iter()
-        .map(|c| (c.num_compartments() + c.synapses.len() + 2 * c.routes.entries.len()) as u64 + 16)
+        .map(|c| (c.num_compartments() + c.synapses.len() + 2 * c.routes.len()) as u64 + 16)
         .sum::<u64>()
-        + 4 * p.inputs.entries.len() as u64
+        + 4 * p.inputs.len() as u64
         + 3 * p.num_input_channels() as u64;
     let clear: u64 = tables
         .iter()

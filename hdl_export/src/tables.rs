@@ -164,12 +164,12 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
         for g in &c.groups {
             for _ in 0..g.len() {
                 let k = g.reset.max_spikes() as usize;
-                sent.extend(c.routes.of(n).iter().map(|r| (r, k)));
+                sent.extend(c.routes.of(n).map(|r| (r, k)));
                 n += 1;
             }
         }
     }
-    sent.extend(p.inputs.entries.iter().map(|r| (r, 1)));
+    sent.extend(p.inputs.iter().map(|r| (r, 1)));
     for (r, k) in sent {
         route_delay[r.core as usize] = route_delay[r.core as usize].max(r.delay as u32);
         inbox[r.core as usize] += k;
@@ -229,7 +229,6 @@ pub fn core_tables(p: &CoreProgram, l: &Layouts) -> Result<Vec<CoreTables>, Expo
             }
             let s = &core.synapses;
             let synapses = s
-                .synapses
                 .iter()
                 .enumerate()
                 .map(|(k, w)| {
@@ -355,7 +354,7 @@ fn learning_words(
         for a in 0..s.num_axons() {
             for k in s.row(a) {
                 if s.rule[k] as usize == r + 1 {
-                    let n = slots[s.synapses[k].target as usize];
+                    let n = slots[s.word(k).target as usize];
                     synapse_words.push(
                         l.synapses.pack(&[k as i64, a as i64, n as i64], &|| {
                             format!("core {ci} plastic synapse {k}")
@@ -393,12 +392,11 @@ fn pack_routes(
 ) -> Result<(Vec<Word>, Vec<Word>), ExportError> {
     let pointers = (0..t.num_sources())
         .map(|i| {
-            let (a, b) = (t.ptr[i] as i64, t.ptr[i + 1] as i64);
-            ptr.pack(&[a, b - a], &|| source(i))
+            let r = t.range_of(i);
+            ptr.pack(&[r.start as i64, r.len() as i64], &|| source(i))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let entries = t
-        .entries
         .iter()
         .enumerate()
         .map(|(k, e)| {

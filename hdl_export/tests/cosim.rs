@@ -3,7 +3,9 @@
 //! Skips (loudly) only where iverilog is not installed; CI installs it.
 
 use spikefab_chip::model::{alif, cuba_lif, if_, li};
-use spikefab_chip::{Arch, CoreProgram, ModelKind, NeuronGroup, Neurons, Reset, SpikeStream};
+use spikefab_chip::{
+    Arch, CoreProgram, ModelKind, NeuronGroup, Neurons, Reset, Route, SpikeStream,
+};
 use spikefab_emulator::workload::{poisson_input, Synthetic};
 use spikefab_emulator::{run, RunConfig};
 use spikefab_hdl::{cosim, export, Formats, TbRun, Testbench};
@@ -466,7 +468,6 @@ fn with_dendrites(mut p: CoreProgram, k: u8) -> CoreProgram {
     for core in &mut p.cores {
         let w_max = core
             .synapses
-            .synapses
             .iter()
             .map(|w| w.weight.unsigned_abs())
             .max()
@@ -499,10 +500,11 @@ fn with_dendrites(mut p: CoreProgram, k: u8) -> CoreProgram {
             .iter()
             .flat_map(|g| std::iter::repeat_n(g.branches() as u16, g.len()))
             .collect();
-        for (i, w) in core.synapses.synapses.iter_mut().enumerate() {
+        core.synapses.map_words(|i, mut w| {
             let n = w.target as usize;
             w.target = slot_of[n] + i as u16 % branches[n];
-        }
+            w
+        });
         core.groups = groups;
     }
     p.validate().unwrap();
@@ -554,12 +556,14 @@ fn with_learning(mut p: CoreProgram) -> CoreProgram {
         }
         plastic.push(axons);
     }
-    let cores = p.cores.iter_mut().flat_map(|c| c.routes.entries.iter_mut());
-    for r in cores.chain(p.inputs.entries.iter_mut()) {
+    let undelay = |mut r: Route| {
         if plastic[r.core as usize][r.axon as usize] {
             r.delay = 0;
         }
-    }
+        r
+    };
+    p.cores.iter_mut().for_each(|c| c.routes.map(undelay));
+    p.inputs.map(undelay);
     p.validate().unwrap();
     p
 }
@@ -829,9 +833,10 @@ fn saturating_and_wrapping_inputs() {
     // Strong input weights drive u past its 24-bit range (Lava's wrap) and v into saturation.
     let mut p = synthetic("loihi", 2, 16, 1, 7);
     for core in &mut p.cores {
-        for w in &mut core.synapses.synapses {
+        core.synapses.map_words(|_, mut w| {
             w.weight = if w.weight >= 0 { 255 } else { -256 };
-        }
+            w
+        });
         for g in &mut core.groups {
             g.weight_exp = 7;
             for n in lif(g) {

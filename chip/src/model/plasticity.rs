@@ -168,7 +168,7 @@ pub fn joined(cfg: &CoreConfig, neuron_of_slot: &[u32]) -> Joined {
             for k in s.row(a) {
                 if let Some(r) = (s.rule[k] as usize).checked_sub(1) {
                     axons[r].push(a as u32);
-                    neurons[r].push(neuron_of_slot[s.synapses[k].target as usize]);
+                    neurons[r].push(neuron_of_slot[s.word(k).target as usize]);
                 }
             }
         }
