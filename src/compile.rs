@@ -99,10 +99,10 @@ pub fn load_network(model: &Path, reading: &Reading) -> anyhow::Result<Network> 
 }
 
 /// Bytes a compile holds at its peak for each synapse a drawn projection
-/// asks for: its quantized rows, slice lists and tables (17.9–18.7
-/// measured from 1 M to 4 M neurons, docs/performance.md, "Drawn
-/// networks"), rounded up.
-const COMPILE_BYTES_PER_DRAWN_SYNAPSE: f64 = 19.0;
+/// asks for: its quantized rows, slice lists and tables (14.8–14.9 per
+/// stored synapse measured from 1 M to 4 M neurons with packed tables,
+/// docs/performance.md, "Drawn networks"), rounded up.
+const COMPILE_BYTES_PER_DRAWN_SYNAPSE: f64 = 15.0;
 
 /// A drawn projection (`FixedOutDegree`) is a few bytes of file that may
 /// ask for 2³¹ synapses. One that this process cannot compile is refused
