@@ -1194,7 +1194,7 @@ impl CoreProgram {
             if r.core as usize == ci && plastic && r.delay != 0 {
                 return invalid(format!(
                     "a route into axon {} has an axonal delay of {} steps; the axon has plastic synapses",
-                    { r.axon }, r.delay
+                    r.axon, r.delay
                 ));
             }
         }
@@ -1209,12 +1209,7 @@ impl CoreProgram {
     fn check_accumulator_range(&self) -> Result<()> {
         // below this many routes a thread costs more than it saves
         const PER_THREAD: usize = 1 << 22;
-        let routes = self.inputs.entries.len()
-            + self
-                .cores
-                .iter()
-                .map(|c| c.routes.entries.len())
-                .sum::<usize>();
+        let routes = self.inputs.len() + self.cores.iter().map(|c| c.routes.len()).sum::<usize>();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         self.check_accumulator_range_split(threads.min(routes / PER_THREAD))
     }
@@ -1402,15 +1397,15 @@ fn check_routes(t: &RouteTable, sources: usize, what: &str, p: &CoreProgram) -> 
         let Some(dest) = p.cores.get(r.core as usize) else {
             return invalid(format!(
                 "{what}: a route targets core {}, the program has {}",
-                { r.core },
+                r.core,
                 p.cores.len()
             ));
         };
         if r.axon as usize >= dest.synapses.num_axons() {
             return invalid(format!(
                 "{what}: a route targets axon {} of core {}, which has {} axons",
-                { r.axon },
-                { r.core },
+                r.axon,
+                r.core,
                 dest.synapses.num_axons()
             ));
         }
