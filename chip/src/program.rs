@@ -279,12 +279,6 @@ impl SynapseTable {
             + self.shift.capacity()
     }
 
-    /// Bits of a row pointer and of a synapse word's target and weight
-    /// (the widths this table's values need).
-    pub fn widths(&self) -> (u8, [u8; 2]) {
-        (self.axon_ptr.widths()[0], self.words.widths())
-    }
-
     /// Builds the CSR table from per-axon rows of `(target, weight, delay,
     /// rule)` (rule 0: static; the `rule` array is left empty when every
     /// synapse is).
@@ -604,13 +598,6 @@ impl RouteTable {
             t.end_source();
         }
         t
-    }
-
-    /// Drops spare capacity (a table built by pushing, once complete).
-    pub fn shrink_to_fit(&mut self) {
-        self.ptr.shrink_to_fit();
-        self.entries.shrink_to_fit();
-        self.delays.shrink_to_fit();
     }
 }
 
